@@ -1,0 +1,63 @@
+#include "sim/app/app_main.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "sim/app/cli.h"
+#include "sim/app/cmd_config.h"
+#include "sim/app/cmd_run.h"
+#include "sim/app/systemc_entry.h"
+#include "sim/base/exit_status.h"
+#include "sim/base/params.h"
+
+namespace hvsim::app {
+
+namespace {
+
+void print_error(const char* kind, std::string msg) {
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::fprintf(stderr, "hvsim: %s: %s\n", kind, msg.c_str());
+}
+
+int dispatch(const CommandLine& cl, int argc, char** argv) {
+  switch (cl.command) {
+    case Command::kHelp:
+      std::fputs(cl.help_text.c_str(), stdout);
+      return base::kExitOk;
+    case Command::kVersion:
+      std::printf("hvsim %s (%s)\n", HVSIM_VERSION, systemc_version().c_str());
+      return base::kExitOk;
+    case Command::kConfigList:
+      return config_list_command(cl.config);
+    case Command::kConfigShow:
+      return config_show_command(cl.config);
+    case Command::kRun:
+      return run_command(cl.run, argc, argv);
+  }
+  return base::kExitInternal;
+}
+
+}  // namespace
+
+int app_main(int argc, char** argv) {
+  // Before any SystemC kernel exists: no banner, on any stream.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  try {
+    return dispatch(parse_command_line(argc, argv), argc, argv);
+  } catch (const base::ConfigError& e) {
+    print_error("error", e.what());
+    return base::kExitBadInput;
+  } catch (const std::exception& e) {
+    print_error("internal error", e.what());
+    return base::kExitInternal;
+  } catch (...) {
+    print_error("internal error", "unknown exception");
+    return base::kExitInternal;
+  }
+}
+
+}  // namespace hvsim::app

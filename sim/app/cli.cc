@@ -1,0 +1,98 @@
+#include "sim/app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "sim/base/param_value.h"
+
+namespace hvsim::app {
+
+namespace {
+
+// Counts take the same forms as --set (decimal, 0x hex, '_'); never negative.
+uint64_t parse_count(const std::string& option, const std::string& text) {
+  if (text.empty()) return 0;
+  base::ParamSpec spec;
+  spec.key = option;
+  spec.type = base::ParamType::UInt;
+  spec.min = 0;
+  try {
+    return std::get<uint64_t>(base::parse_value_text(spec, text));
+  } catch (const base::ConfigError& e) {
+    throw UsageError(option + " " + text + ": " + e.what());
+  }
+}
+
+void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles) {
+  run.add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot")->required();
+  run.add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
+      ->allow_extra_args(false);
+  run.add_option("--cmdline", a.cmdline, "the kernel's command line");
+  run.add_option("--config", a.config_file, "TOML preset applied over the defaults");
+  run.add_option("--set", a.sets, "override one parameter: key=value (repeatable, in order)")
+      ->allow_extra_args(false);
+  run.add_option("--out", a.out_dir, "output folder (default hvsim-out)");
+  run.add_option("--max-insns", max_insns, "stop after N instructions (0 = no limit)");
+  run.add_option("--max-cycles", max_cycles, "stop after N cycles (0 = no limit)");
+  run.add_option("--log", a.log_spec, "log levels: component=level,...,*=level");
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine cl;
+  CLI::App app{"hvsim: a cycle-level x86-64 simulator with VMX and SVM", "hvsim"};
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("--version", version, "print the version and exit");
+
+  CLI::App* run = app.add_subcommand("run", "boot a kernel and simulate until it exits");
+  std::string max_insns, max_cycles;
+  add_run_options(*run, cl.run, max_insns, max_cycles);
+
+  CLI::App* config = app.add_subcommand("config", "list parameters or show a resolved config");
+  bool list = false, show = false;
+  CLI::Option* list_opt = config->add_flag("--list", list, "every parameter with its default");
+  CLI::Option* show_opt =
+      config->add_flag("--show", show, "the resolved TOML of FILE or the defaults");
+  list_opt->excludes(show_opt);
+  config->add_option("FILE", cl.config.file, "a TOML preset (with --show)");
+  config->add_option("--set", cl.config.sets, "override one parameter: key=value (with --show)")
+      ->allow_extra_args(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    cl.help_text = app.help();
+    for (CLI::App* sub : app.get_subcommands()) cl.help_text = sub->help();
+    return cl;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(one_line(e.what()));
+  }
+
+  if (run->parsed()) {
+    cl.command = Command::kRun;
+    cl.run.max_insns = parse_count("--max-insns", max_insns);
+    cl.run.max_cycles = parse_count("--max-cycles", max_cycles);
+  } else if (config->parsed()) {
+    if (!list && !show) throw UsageError("config: expected --list or --show");
+    if (list && (!cl.config.file.empty() || !cl.config.sets.empty())) {
+      throw UsageError("config --list takes no FILE or --set");
+    }
+    cl.command = list ? Command::kConfigList : Command::kConfigShow;
+  } else if (version) {
+    cl.command = Command::kVersion;
+  } else {
+    throw UsageError("expected a command: run, config (see hvsim --help)");
+  }
+  return cl;
+}
+
+}  // namespace hvsim::app

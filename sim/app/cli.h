@@ -1,0 +1,51 @@
+// The command line, parsed with CLI11 into plain structs:
+//   hvsim run KERNEL [--module FILE[:args]]... [--cmdline STR] [--config FILE]
+//             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
+//             [--log component=level,...]
+//   hvsim config --list | --show [FILE] [--set key=value]...
+//   hvsim --version
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/base/params.h"
+
+namespace hvsim::app {
+
+// A bad command line; what() is the one line to print.
+struct UsageError : base::ConfigError {
+  using base::ConfigError::ConfigError;
+};
+
+struct RunArgs {
+  std::string kernel;
+  std::vector<std::string> modules;  // "FILE[:args]" as typed
+  std::string cmdline;
+  std::string config_file;
+  std::vector<std::string> sets;  // "key=value", applied in order
+  std::string out_dir = "hvsim-out";
+  uint64_t max_insns = 0;
+  uint64_t max_cycles = 0;
+  std::string log_spec;
+};
+
+struct ConfigArgs {
+  std::string file;  // --show FILE; empty = the defaults
+  std::vector<std::string> sets;
+};
+
+enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow };
+
+struct CommandLine {
+  Command command = Command::kHelp;
+  RunArgs run;
+  ConfigArgs config;
+  std::string help_text;  // for kHelp
+};
+
+// Throws UsageError for anything CLI11 or our own checks reject.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+}  // namespace hvsim::app

@@ -1,0 +1,85 @@
+#include "sim/core/core.h"
+
+#include "sim/core/engine.h"
+
+namespace hvsim::core {
+
+Core::Core(Bus& bus, const hvsim::base::Config& cfg) : engine_(std::make_unique<Engine>(bus, cfg)) {}
+Core::~Core() = default;
+
+void Core::declare_params(hvsim::base::ParamRegistry& reg) { Engine::declare_params(reg); }
+
+void Core::register_stats(hvsim::base::StatRegistry& st) {
+  Engine& e = *engine_;
+  st.add_counter("cpu.instructions", &e.icount_ref(), "instructions", "instructions retired");
+  st.add_counter("cpu.cycles", &e.cycles_ref(), "cycles", "simulated core cycles");
+  st.add_counter("cpu.exceptions", &e.stat_exceptions, "count",
+                 "exceptions and interrupts delivered through the IDT");
+  st.add_counter("cpu.blocks_decoded", &e.stat_blocks_decoded, "count",
+                 "basic blocks decoded (decoded-block cache misses)");
+  st.add_counter("cpu.smc_invalidations", &e.stat_smc_invalidations, "count",
+                 "code pages invalidated because they were written");
+  st.add_counter("cpu.host_tlb_fills", &e.stat_tlb_fills, "count",
+                 "fills of the simulator's host-pointer TLB (not an architectural TLB)");
+  st.add_counter("mmu.walks", &e.walker().walks, "count", "page walks");
+  st.add_counter("mmu.walk_refs", &e.walker().walk_refs, "count",
+                 "paging-structure references made by page walks");
+  st.add_counter("mmu.page_faults", &e.walker().page_faults, "count",
+                 "walks that ended in a page fault");
+}
+
+ArchState& Core::state() { return engine_->s; }
+const ArchState& Core::state() const { return engine_->s; }
+
+void Core::enter_multiboot(uint32_t entry, uint32_t mbi_addr) {
+  // Multiboot 0.6.96 section 3.2 "Machine state": flat 32-bit protected
+  // mode, paging off, EFLAGS.VM = IF = 0, EAX = magic, EBX = information.
+  ArchState& s = engine_->s;
+  s = ArchState{};
+  s.gpr[RAX] = 0x2BADB002;
+  s.gpr[RBX] = mbi_addr;
+  s.rip = entry;
+  s.rflags = 0x2;
+  s.cr0 = CR0_PE | CR0_ET;
+  Segment code{0x10, 0, 0xffffffff, 0xc09b};  // execute/read, accessed, D=1, G=1
+  Segment data{0x18, 0, 0xffffffff, 0xc093};  // read/write, accessed, B=1, G=1
+  for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = data;
+  s.seg[CS] = code;
+  s.tr = Segment{0, 0, 0xffff, 0x8b};
+  s.ldtr = Segment{0, 0, 0xffff, 0x82};
+  s.gdtr = TableReg{0, 0xffff};
+  s.idtr = TableReg{0, 0xffff};
+  engine_->set_cpl(0);
+  engine_->update_mode();
+  engine_->flush_tlb();
+}
+
+void Core::reset() {
+  // SDM Vol. 3 9.1.1 Table 9-1: processor state after power-up or reset.
+  ArchState& s = engine_->s;
+  s = ArchState{};
+  s.rip = 0xfff0;
+  s.gpr[RDX] = 0x600;
+  for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = Segment{0, 0, 0xffff, 0x93};
+  s.seg[CS] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
+  s.tr = Segment{0, 0, 0xffff, 0x8b};
+  s.ldtr = Segment{0, 0, 0xffff, 0x82};
+  s.gdtr = TableReg{0, 0xffff};
+  s.idtr = TableReg{0, 0xffff};
+  engine_->set_cpl(0);
+  engine_->update_mode();
+  engine_->flush_tlb();
+}
+
+RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
+uint64_t Core::cycles() const { return engine_->cycles(); }
+uint64_t Core::instructions() const { return engine_->instructions(); }
+void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
+void Core::request_stop() { engine_->request_stop(); }
+std::string Core::dump_registers() const { return engine_->dump_registers(); }
+std::string Core::last_error() const { return engine_->last_error(); }
+void Core::set_magic_handler(std::function<void(uint16_t, uint64_t)> h) {
+  engine_->set_magic_handler(std::move(h));
+}
+
+}  // namespace hvsim::core

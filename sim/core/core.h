@@ -1,0 +1,70 @@
+// The x86-64 execution engine as plain C++ (no SystemC): decoded-block cache,
+// semantic functions, exception delivery. The SystemC CPU module in
+// sim/platform drives it one quantum at a time through run().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+#include "sim/core/arch_state.h"
+#include "sim/core/bus.h"
+#include "sim/core/run_exit.h"
+
+namespace hvsim::core {
+
+class Engine;  // the implementation (sim/core/engine.h)
+
+// Magic operations for workloads (workloads/lib/hvsim_magic.h): the
+// instruction `nopw 0x4856xxxx(%rax,%rax,1)` with op = xxxx, arg = RDI.
+// On any other x86 it is a NOP.
+enum MagicOp : uint16_t {
+  kMagicRoiBegin = 1,
+  kMagicRoiEnd = 2,
+  kMagicResetStats = 3,
+  kMagicDumpStats = 4,
+  kMagicCheckpoint = 5,
+};
+
+class Core {
+ public:
+  Core(Bus& bus, const hvsim::base::Config& cfg);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  static void declare_params(hvsim::base::ParamRegistry& reg);
+  void register_stats(hvsim::base::StatRegistry& stats);
+
+  ArchState& state();
+  const ArchState& state() const;
+
+  // Processor state at a multiboot v1 entry: flat 32-bit protected mode,
+  // paging off, EAX = 0x2BADB002, EBX = the information structure.
+  void enter_multiboot(uint32_t entry, uint32_t mbi_addr);
+  // The architected power-on reset state (real mode at F000:FFF0).
+  void reset();
+
+  // Executes until cycles() >= cycle_limit or another RunExit happens.
+  RunExit run(uint64_t cycle_limit);
+
+  uint64_t cycles() const;
+  uint64_t instructions() const;
+  void set_insn_limit(uint64_t n);  // 0 = none
+  void request_stop();              // makes run() return kStopRequested at the next boundary
+
+  std::string dump_registers() const;
+  std::string last_error() const;  // why the last kTripleFault / kHaltedForever happened
+
+  void set_magic_handler(std::function<void(uint16_t op, uint64_t arg)> h);
+
+  Engine& engine() { return *engine_; }
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace hvsim::core

@@ -1,0 +1,118 @@
+#include "sim/core/cpuid.h"
+
+#include <cstring>
+
+namespace hvsim::core {
+
+void CpuidModel::declare_params(hvsim::base::ParamRegistry& reg) {
+  reg.add_string("cpu.vendor", "GenuineIntel", "CPUID vendor string (leaf 0)",
+                 {"GenuineIntel", "AuthenticAMD"});
+  reg.add_string("cpu.brand", "hvsim x86-64 model", "CPUID brand string (leaves 0x80000002-4)");
+  reg.add_uint("cpu.family", 6, "", "CPUID family (leaf 1 EAX)", 0, 0xff + 0xf);
+  reg.add_uint("cpu.model", 0x55, "", "CPUID model (leaf 1 EAX)", 0, 0xff);
+  reg.add_uint("cpu.stepping", 4, "", "CPUID stepping (leaf 1 EAX)", 0, 0xf);
+  reg.add_uint("cpu.phys_addr_bits", 46, "bits", "MAXPHYADDR (leaf 0x80000008 EAX[7:0])", 36, 52);
+  reg.add_uint("cpu.linear_addr_bits", 48, "bits", "linear address width (leaf 0x80000008 EAX[15:8])",
+               48, 48);
+  reg.add_bool("cpu.pdpe1gb", true, "1 GiB pages (leaf 0x80000001 EDX[26])");
+  reg.add_bool("cpu.nx", true, "execute-disable bit (leaf 0x80000001 EDX[20])");
+  reg.add_bool("cpu.pcid", true, "process-context identifiers (leaf 1 ECX[17])");
+  reg.add_bool("cpu.smep", true, "supervisor-mode execution prevention (leaf 7 EBX[7])");
+  reg.add_bool("cpu.smap", true, "supervisor-mode access prevention (leaf 7 EBX[20])");
+  reg.add_bool("cpu.rdtscp", true, "RDTSCP and IA32_TSC_AUX (leaf 0x80000001 EDX[27])");
+  reg.add_bool("cpu.fsgsbase", true, "RD/WR FS/GS BASE instructions (leaf 7 EBX[0])");
+  reg.add_bool("cpu.invpcid", true, "INVPCID (leaf 7 EBX[10])");
+}
+
+void CpuidModel::configure(const hvsim::base::Config& cfg) {
+  vendor_ = cfg.get_string("cpu.vendor");
+  brand_ = cfg.get_string("cpu.brand");
+  family_ = static_cast<uint32_t>(cfg.get_uint("cpu.family"));
+  model_ = static_cast<uint32_t>(cfg.get_uint("cpu.model"));
+  stepping_ = static_cast<uint32_t>(cfg.get_uint("cpu.stepping"));
+  phys_bits_ = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
+  lin_bits_ = static_cast<uint32_t>(cfg.get_uint("cpu.linear_addr_bits"));
+  pdpe1gb_ = cfg.get_bool("cpu.pdpe1gb");
+  nx_ = cfg.get_bool("cpu.nx");
+  pcid_ = cfg.get_bool("cpu.pcid");
+  smep_ = cfg.get_bool("cpu.smep");
+  smap_ = cfg.get_bool("cpu.smap");
+  rdtscp_ = cfg.get_bool("cpu.rdtscp");
+  fsgsbase_ = cfg.get_bool("cpu.fsgsbase");
+  invpcid_ = cfg.get_bool("cpu.invpcid");
+}
+
+namespace {
+uint32_t str4(const std::string& s, size_t off) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i)
+    if (off + i < s.size()) v |= static_cast<uint32_t>(static_cast<uint8_t>(s[off + i])) << (8 * i);
+  return v;
+}
+}  // namespace
+
+// SDM Vol. 2A CPUID; only features the core implements are reported.
+CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
+  CpuidResult r;
+  switch (leaf) {
+    case 0:
+      r.eax = 7;
+      r.ebx = str4(vendor_, 0);
+      r.edx = str4(vendor_, 4);
+      r.ecx = str4(vendor_, 8);
+      break;
+    case 1: {
+      uint32_t fam = family_ > 0xf ? 0xf : family_;
+      uint32_t ext_fam = family_ > 0xf ? family_ - 0xf : 0;
+      r.eax = stepping_ | (model_ & 0xf) << 4 | fam << 8 | (model_ >> 4) << 16 | ext_fam << 20;
+      r.ebx = 8u << 8 | 1u << 16;  // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
+      r.ecx = 1u << 13;           // CMPXCHG16B
+      if (pcid_) r.ecx |= 1u << 17;
+      r.ecx |= 1u << 23;  // POPCNT
+      r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
+              1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36
+      break;
+    }
+    case 7:
+      if (subleaf == 0) {
+        if (fsgsbase_) r.ebx |= 1u << 0;
+        if (smep_) r.ebx |= 1u << 7;
+        if (invpcid_) r.ebx |= 1u << 10;
+        if (smap_) r.ebx |= 1u << 20;
+      }
+      break;
+    case 0x80000000:
+      r.eax = 0x80000008;
+      if (is_amd()) {
+        r.ebx = str4(vendor_, 0);
+        r.edx = str4(vendor_, 4);
+        r.ecx = str4(vendor_, 8);
+      }
+      break;
+    case 0x80000001:
+      r.ecx = 1u << 0 | 1u << 5;  // LAHF/SAHF in 64-bit mode, LZCNT
+      r.edx = 1u << 11 | 1u << 29;  // SYSCALL/SYSRET, long mode
+      if (nx_) r.edx |= 1u << 20;
+      if (pdpe1gb_) r.edx |= 1u << 26;
+      if (rdtscp_) r.edx |= 1u << 27;
+      break;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
+      size_t off = (leaf - 0x80000002) * 16;
+      r.eax = str4(brand_, off);
+      r.ebx = str4(brand_, off + 4);
+      r.ecx = str4(brand_, off + 8);
+      r.edx = str4(brand_, off + 12);
+      break;
+    }
+    case 0x80000008:
+      r.eax = phys_bits_ | lin_bits_ << 8;
+      break;
+    default:
+      break;  // unknown leaves read as zero (Intel returns the highest basic leaf's data)
+  }
+  return r;
+}
+
+}  // namespace hvsim::core

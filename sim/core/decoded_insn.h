@@ -1,0 +1,62 @@
+// One decoded instruction: everything the semantic function needs, computed
+// once at decode time (operand forms, sizes, immediates, the semantic function
+// pointer and the cycle cost), so that executing it costs tens of host
+// instructions and never touches the decoder again.
+#pragma once
+
+#include <cstdint>
+
+namespace hvsim::core {
+
+class Engine;
+struct DecodedInsn;
+using ExecFn = void (*)(Engine&, const DecodedInsn&);
+
+enum class OpKind : uint8_t { kNone, kReg, kMem, kImm };
+enum class RegClass : uint8_t { kGpr, kSeg, kCr, kDr };
+
+struct Operand {
+  OpKind kind = OpKind::kNone;
+  RegClass rclass = RegClass::kGpr;
+  uint8_t size = 0;     // bytes
+  uint8_t reg = 0;      // Gpr / SegReg / CR / DR number
+  bool high8 = false;   // AH, CH, DH, BH
+};
+
+// The (single) explicit memory operand: seg:[base + index*scale + disp].
+struct MemOperand {
+  static constexpr uint8_t kNoReg = 0xff;
+  static constexpr uint8_t kRip = 0x10;
+  uint8_t seg = 3;            // SegReg (DS by default)
+  uint8_t base = kNoReg;      // Gpr, kRip, or kNoReg
+  uint8_t index = kNoReg;
+  uint8_t scale = 0;          // shift count 0..3
+  int64_t disp = 0;
+};
+
+// Decode-time properties the run loop and block builder look at.
+enum InsnFlags : uint16_t {
+  kEndsBlock = 1 << 0,  // control transfer or state change: the block ends after it
+  kLock = 1 << 1,       // LOCK prefix present
+  kRep = 1 << 2,        // REP / REPE
+  kRepne = 1 << 3,      // REPNE
+};
+
+struct DecodedInsn {
+  ExecFn exec = nullptr;
+  uint8_t len = 0;
+  uint8_t opsize = 0;    // operand size in bytes (1, 2, 4, 8)
+  uint8_t addrsize = 0;  // address size in bytes (2, 4, 8)
+  uint8_t cond = 0;      // condition code (Jcc/SETcc/CMOVcc), 0..15
+  uint8_t nops = 0;      // explicit operands
+  uint8_t tclass = 0;    // timing class (timing::InsnClass)
+  uint16_t flags = 0;    // InsnFlags
+  uint16_t mnemonic = 0; // ZydisMnemonic, for traces and error messages
+  uint32_t cycles = 0;   // cost charged when it retires
+  Operand op[3];
+  MemOperand mem;
+  uint64_t imm = 0;      // first immediate, already extended to the operand size
+  uint64_t imm2 = 0;     // second immediate (ENTER level, far pointer selector)
+};
+
+}  // namespace hvsim::core

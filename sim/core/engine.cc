@@ -1,0 +1,449 @@
+#include "sim/core/engine.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "sim/core/decoder.h"
+
+namespace hvsim::core {
+
+namespace {
+
+constexpr uint64_t kPageMask = ~0xfffull;
+
+DecodeMode decode_mode_for(Mode m) {
+  switch (m) {
+    case Mode::kReal:
+    case Mode::kVm86: return kDecReal16;
+    case Mode::kProt16: return kDecProt16;
+    case Mode::kProt32: return kDecProt32;
+    case Mode::kCompat16: return kDecCompat16;
+    case Mode::kCompat32: return kDecCompat32;
+    case Mode::kLong64: return kDecLong64;
+  }
+  return kDecReal16;
+}
+
+bool canonical(uint64_t la, unsigned bits) {
+  int64_t s = static_cast<int64_t>(la << (64 - bits)) >> (64 - bits);
+  return static_cast<uint64_t>(s) == la;
+}
+
+}  // namespace
+
+void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
+  timing::Latencies::declare_params(reg);
+  CpuidModel::declare_params(reg);
+}
+
+Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
+    : bus_(bus), lat_(timing::Latencies::from_config(cfg)) {
+  cpuid_.configure(cfg);
+  decoder_ = std::make_unique<Decoder>(lat_);
+  update_mode();
+}
+
+Engine::~Engine() = default;
+
+// ---------------------------------------------------------------- mode
+
+void Engine::update_mode() {
+  Mode m;
+  if (!(s.cr0 & CR0_PE))
+    m = Mode::kReal;
+  else if (s.rflags & VM)
+    m = Mode::kVm86;
+  else if (s.efer & EFER_LMA)
+    m = s.seg[CS].l() ? Mode::kLong64 : (s.seg[CS].db() ? Mode::kCompat32 : Mode::kCompat16);
+  else
+    m = s.seg[CS].db() ? Mode::kProt32 : Mode::kProt16;
+  s.mode = m;
+  long64_ = m == Mode::kLong64;
+  decode_mode_ = decode_mode_for(m);
+  if (long64_)
+    stack_size_ = 8;
+  else if (m != Mode::kReal && m != Mode::kVm86 && s.seg[SS].db())
+    stack_size_ = 4;
+  else
+    stack_size_ = 2;
+  user_ = s.cpl == 3 ? 1 : 0;
+  events_ |= kEvBreak;
+}
+
+void Engine::flush_tlb() {
+  for (auto* t : {rtlb_, wtlb_, xtlb_})
+    for (unsigned i = 0; i <= kTlbMask; ++i) t[i] = HostTlbEntry{};
+}
+
+void Engine::flush_tlb_page(uint64_t la) {
+  unsigned i = (la >> 12) & kTlbMask;
+  for (auto* t : {rtlb_, wtlb_, xtlb_})
+    if ((t[i].tag & kPageMask) == (la & kPageMask)) t[i] = HostTlbEntry{};
+}
+
+// ---------------------------------------------------------------- segmentation
+
+uint64_t Engine::linear_legacy(unsigned seg, uint64_t off, unsigned size, bool write) {
+  const Segment& sg = s.seg[seg];
+  uint8_t vec = seg == SS ? kSS : kGP;
+  if (s.mode != Mode::kReal && s.mode != Mode::kVm86) {
+    // SDM Vol. 3 5.4-5.5: unusable (null) segments, type checks.
+    if (!sg.present()) raise(vec, 0);
+    if (sg.type() & 8) {  // code: never writable, readable only with R
+      if (write || !(sg.type() & 2)) raise(vec, 0);
+    } else if (write && !(sg.type() & 2)) {
+      raise(vec, 0);
+    }
+  }
+  uint64_t last = off + size - 1;
+  if (!(sg.type() & 8) && (sg.type() & 4) && s.mode != Mode::kReal) {
+    // Expand-down data segment: valid offsets are (limit, 0xffff or 0xffffffff].
+    uint64_t upper = sg.db() ? 0xffffffffull : 0xffffull;
+    if (off <= sg.limit || last > upper) raise(vec, 0);
+  } else if (last > sg.limit) {
+    raise(vec, 0);
+  }
+  return static_cast<uint32_t>(sg.base + off);
+}
+
+// ---------------------------------------------------------------- translation
+
+uint8_t* Engine::host_ptr(uint64_t pa) {
+  for (const DmiRegion& r : dmi_)
+    if (pa >= r.start && pa <= r.end) return r.host + (pa - r.start);
+  DmiRegion r;
+  if (bus_.get_dmi(pa, r) && r.host && pa >= r.start && pa <= r.end) {
+    dmi_.push_back(r);
+    return r.host + (pa - r.start);
+  }
+  return nullptr;
+}
+
+uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
+  if (!(s.cr0 & CR0_PG)) return la;
+  mmu::PagingRegs regs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr()};
+  mmu::AccessCtx ctx{acc, user, (s.rflags & AC) != 0};
+  mmu::Translation t;
+  uint32_t err = 0;
+  uint64_t refs = walker_.walk_refs;
+  mmu::WalkStatus st = walker_.walk(la, ctx, regs, *this, &t, &err);
+  cycles_ += (walker_.walk_refs - refs) * lat_.walk_ref;
+  if (st != mmu::WalkStatus::kOk) raise_pf(la, err);
+  // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
+  // a supervisor access to a user page while SMAP is on.
+  last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
+  return t.pa;
+}
+
+void Engine::fill_tlb(HostTlbEntry* tlb, uint64_t la, uint64_t pa, bool user) {
+  uint8_t* h = host_ptr(pa & kPageMask);
+  if (!h || !last_fill_ok_) return;
+  HostTlbEntry& e = tlb[(la >> 12) & kTlbMask];
+  e.tag = (la & kPageMask) | (user ? 1 : 0);
+  e.host = h;
+  e.pa = pa & kPageMask;
+  ++stat_tlb_fills;
+}
+
+uint64_t Engine::fetch_translate(uint64_t la) {
+  const HostTlbEntry& e = xtlb_[(la >> 12) & kTlbMask];
+  if (e.tag == ((la & kPageMask) | user_)) return e.pa | (la & 0xfff);
+  last_fill_ok_ = true;
+  uint64_t pa = translate(la, mmu::Access::kExec, user_);
+  fill_tlb(xtlb_, la, pa, user_);
+  return pa;
+}
+
+void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user) {
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la, cpuid_.linear_bits()) ||
+        !canonical(la + n - 1, cpuid_.linear_bits()))
+      raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  const bool is_write = acc == mmu::Access::kWrite;
+  HostTlbEntry* tlb = is_write ? wtlb_ : rtlb_;
+  unsigned off = la & 0xfff;
+  unsigned n1 = off + n <= 4096 ? n : 4096 - off;
+  // Translate every page the access touches before touching any: a fault
+  // leaves memory unchanged (SDM Vol. 3 6.5: faults are restartable).
+  last_fill_ok_ = true;
+  uint64_t pa1 = translate(la, acc, user);
+  bool fill1 = last_fill_ok_;
+  uint64_t pa2 = 0, la2 = 0;
+  bool fill2 = false;
+  if (n1 < n) {
+    la2 = la + n1;
+    if (!(s.efer & EFER_LMA)) la2 = static_cast<uint32_t>(la2);
+    last_fill_ok_ = true;
+    pa2 = translate(la2, acc, user);
+    fill2 = last_fill_ok_;
+  }
+  auto one = [&](uint64_t lpage, uint64_t pa, uint8_t* p, unsigned len, bool fill) {
+    uint8_t* h = host_ptr(pa);
+    if (h && (pa & kPageMask) == ((pa + len - 1) & kPageMask)) {
+      if (is_write) {
+        if (code_pages_.count(pa >> 12)) invalidate_code_page(pa >> 12);
+        std::memcpy(h, p, len);
+      } else {
+        std::memcpy(p, h, len);
+      }
+      last_fill_ok_ = fill;
+      fill_tlb(tlb, lpage, pa, user);
+    } else if (is_write) {
+      bus_.mem_write(pa, p, len);
+    } else {
+      bus_.mem_read(pa, p, len);
+    }
+  };
+  uint8_t* b = static_cast<uint8_t*>(buf);
+  one(la, pa1, b, n1, fill1);
+  if (n1 < n) one(la2, pa2, b + n1, n - n1, fill2);
+}
+
+void Engine::probe_write(uint64_t la, unsigned size) {
+  const HostTlbEntry& e = wtlb_[(la >> 12) & kTlbMask];
+  if (e.tag == ((la & kPageMask) | user_) && (la & 0xfff) <= 4096 - size) return;
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la, cpuid_.linear_bits())) raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  translate(la, mmu::Access::kWrite, user_);
+  if ((la & 0xfff) + size > 4096) translate(la + size - 1, mmu::Access::kWrite, user_);
+}
+
+// ---------------------------------------------------------------- physical memory
+
+void Engine::phys_read(uint64_t pa, void* buf, unsigned n) {
+  uint8_t* h = host_ptr(pa);
+  if (h && host_ptr(pa + n - 1) == h + n - 1)
+    std::memcpy(buf, h, n);
+  else
+    bus_.mem_read(pa, buf, n);
+}
+
+void Engine::phys_write(uint64_t pa, const void* buf, unsigned n) {
+  uint8_t* h = host_ptr(pa);
+  if (code_pages_.count(pa >> 12)) invalidate_code_page(pa >> 12);
+  if (h && host_ptr(pa + n - 1) == h + n - 1)
+    std::memcpy(h, buf, n);
+  else
+    bus_.mem_write(pa, buf, n);
+}
+
+uint64_t Engine::read_phys(uint64_t pa, unsigned size) {
+  uint64_t v = 0;
+  phys_read(pa, &v, size);
+  return v;
+}
+
+void Engine::write_phys(uint64_t pa, uint64_t value, unsigned size) { phys_write(pa, &value, size); }
+
+// ---------------------------------------------------------------- code cache
+
+void Engine::mark_code_page(uint64_t page, uint64_t key) {
+  auto& keys = code_pages_[page];
+  if (keys.empty()) {
+    // Writes to this page must now take the slow path, which invalidates.
+    for (unsigned i = 0; i <= kTlbMask; ++i)
+      if (wtlb_[i].host && wtlb_[i].pa == (page << 12)) wtlb_[i] = HostTlbEntry{};
+  }
+  keys.push_back(key);
+}
+
+void Engine::invalidate_code_page(uint64_t page) {
+  auto it = code_pages_.find(page);
+  if (it == code_pages_.end()) return;
+  for (uint64_t key : it->second) {
+    auto b = blocks_.find(key);
+    if (b == blocks_.end()) continue;
+    Block*& slot = jump_cache_[jump_hash(key)];
+    if (slot == b->second.get()) slot = nullptr;
+    graveyard_.push_back(std::move(b->second));  // may be executing right now
+    blocks_.erase(b);
+  }
+  code_pages_.erase(it);
+  ++stat_smc_invalidations;
+  events_ |= kEvBreak;
+}
+
+Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
+  auto blk = std::make_unique<Block>();
+  blk->key = key;
+  const DecodeMode mode = static_cast<DecodeMode>(decode_mode_);
+  uint8_t* page = host_ptr(pa & kPageMask);
+  uint64_t cur = pa;
+  bool cacheable = page != nullptr;
+  uint8_t buf[32];
+  while (blk->insns.size() < kMaxBlockInsns) {
+    unsigned off = cur & 0xfff;
+    unsigned avail = 4096 - off < 15 ? 4096 - off : 15;
+    const uint8_t* bytes;
+    if (page) {
+      bytes = page + off;
+    } else {
+      bus_.mem_read(cur, buf, avail);
+      bytes = buf;
+    }
+    DecodedInsn d;
+    if (decoder_->decode(bytes, avail, mode, d) == DecodeStatus::kNeedMoreBytes) {
+      if (!blk->insns.empty()) break;  // end the block before the page-crossing instruction
+      // A lone instruction that crosses into the next page: fetch the rest
+      // (which may #PF) and run it uncached.
+      std::memcpy(buf, bytes, avail);
+      uint64_t la_next = la + avail;
+      if (!long64_) la_next = static_cast<uint32_t>(la_next);
+      uint64_t pa_next = fetch_translate(la_next);
+      phys_read(pa_next, buf + avail, 15 - avail);
+      decoder_->decode(buf, 15, mode, d);
+      blk->insns.push_back(d);
+      cacheable = false;
+      break;
+    }
+    blk->insns.push_back(d);
+    cur += d.len;
+    la += d.len;
+    if ((d.flags & kEndsBlock) || (cur & 0xfff) == 0 || (cur & kPageMask) != (pa & kPageMask))
+      break;
+  }
+  ++stat_blocks_decoded;
+  if (!cacheable) {
+    scratch_ = std::move(blk);
+    return scratch_.get();
+  }
+  Block* b = blk.get();
+  blocks_.emplace(key, std::move(blk));
+  mark_code_page(pa >> 12, key);
+  return b;
+}
+
+Block* Engine::lookup_block() {
+  uint64_t la;
+  if (long64_) {
+    la = s.rip;
+    if (!canonical(la, cpuid_.linear_bits())) raise(kGP, 0);
+  } else {
+    // SDM Vol. 3 5.3: the fetch must lie within CS's limit.
+    if (s.mode != Mode::kReal && s.rip > s.seg[CS].limit) raise(kGP, 0);
+    la = static_cast<uint32_t>(s.seg[CS].base + s.rip);
+  }
+  uint64_t pa = fetch_translate(la);
+  uint64_t key = (pa << 3) | decode_mode_;
+  Block*& slot = jump_cache_[jump_hash(key)];
+  if (HVSIM_LIKELY(slot && slot->key == key)) return slot;
+  auto it = blocks_.find(key);
+  if (it != blocks_.end()) {
+    slot = it->second.get();
+    return slot;
+  }
+  Block* b = decode_block(la, pa, key);
+  if (b != scratch_.get()) slot = b;
+  return b;
+}
+
+// ---------------------------------------------------------------- run loop
+
+void Engine::exec_block(const Block& b) {
+  const DecodedInsn* i = b.insns.data();
+  const DecodedInsn* end = i + b.insns.size();
+  if (insn_limit_ && insn_limit_ - icount_ < b.insns.size()) end = i + (insn_limit_ - icount_);
+  for (; i != end; ++i) {
+    insn_rip_ = s.rip;
+    s.rip += i->len;
+    i->exec(*this, *i);
+    cycles_ += i->cycles;
+    ++icount_;
+    if (HVSIM_UNLIKELY(events_)) break;
+  }
+}
+
+bool Engine::handle_events(RunExit* out) {
+  if (events_ & kEvShutdown) {
+    events_ &= ~kEvShutdown;
+    *out = RunExit::kTripleFault;
+    return true;
+  }
+  if (events_ & kEvStop) {
+    events_ &= ~kEvStop;
+    *out = RunExit::kStopRequested;
+    return true;
+  }
+  if (events_ & kEvHalt) {
+    events_ &= ~kEvHalt;
+    if (!(s.rflags & IF)) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "HLT with interrupts disabled at RIP=%#" PRIx64, insn_rip_);
+      last_error_ = msg;
+      *out = RunExit::kHaltedForever;
+    } else {
+      *out = RunExit::kHalted;
+    }
+    return true;
+  }
+  events_ = 0;
+  return false;
+}
+
+RunExit Engine::run(uint64_t cycle_limit) {
+  RunExit exit;
+  for (;;) {
+    if (HVSIM_UNLIKELY(events_) && handle_events(&exit)) return exit;
+    if (cycles_ >= cycle_limit) return RunExit::kBudget;
+    if (insn_limit_ && icount_ >= insn_limit_) return RunExit::kInsnLimit;
+    try {
+      insn_rip_ = s.rip;
+      exec_block(*lookup_block());
+    } catch (const Fault& f) {
+      s.rip = insn_rip_;
+      deliver_fault(f);
+    }
+    graveyard_.clear();
+  }
+}
+
+// ---------------------------------------------------------------- diagnostics
+
+std::string Engine::dump_registers() const {
+  static const char* kNames[16] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+                                   "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+  static const char* kSegs[kNumSegs] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+  static const char* kModes[] = {"real", "vm86", "prot16", "prot32", "compat16", "compat32",
+                                 "long64"};
+  std::string out;
+  char line[160];
+  for (unsigned i = 0; i < 16; i += 4) {
+    std::snprintf(line, sizeof line, "%-3s=%016" PRIx64 " %-3s=%016" PRIx64 " %-3s=%016" PRIx64
+                  " %-3s=%016" PRIx64 "\n",
+                  kNames[i], s.gpr[i], kNames[i + 1], s.gpr[i + 1], kNames[i + 2], s.gpr[i + 2],
+                  kNames[i + 3], s.gpr[i + 3]);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " CPL=%u mode=%s\n", s.rip,
+                s.rflags, s.cpl, kModes[static_cast<unsigned>(s.mode)]);
+  out += line;
+  for (unsigned i = 0; i < kNumSegs; ++i) {
+    const Segment& g = s.seg[i];
+    std::snprintf(line, sizeof line, "%s =%04x %016" PRIx64 " %08x %05x\n", kSegs[i], g.selector,
+                  g.base, g.limit, g.attr);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "TR =%04x %016" PRIx64 " %08x %05x  LDT=%04x\n", s.tr.selector,
+                s.tr.base, s.tr.limit, s.tr.attr, s.ldtr.selector);
+  out += line;
+  std::snprintf(line, sizeof line, "GDT=%016" PRIx64 " %04x  IDT=%016" PRIx64 " %04x\n",
+                s.gdtr.base, s.gdtr.limit, s.idtr.base, s.idtr.limit);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08" PRIx64
+                " EFER=%08" PRIx64 "\n",
+                s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+  out += line;
+  std::snprintf(line, sizeof line, "cycles=%" PRIu64 " instructions=%" PRIu64 "\n", cycles_,
+                icount_);
+  out += line;
+  return out;
+}
+
+}  // namespace hvsim::core

@@ -1,0 +1,316 @@
+// The execution engine behind core::Core: architectural state, the
+// decoded-block cache, memory access through a host-pointer TLB, and the run
+// loop. Semantic functions (sim/core/isa/*.cc) receive an Engine& and use the
+// inline accessors below; nothing here allocates or makes a virtual call on
+// the fast path.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "sim/base/params.h"
+#include "sim/core/arch_state.h"
+#include "sim/core/bus.h"
+#include "sim/core/cpuid.h"
+#include "sim/core/decoded_insn.h"
+#include "sim/core/fault.h"
+#include "sim/core/run_exit.h"
+#include "sim/mmu/walker.h"
+#include "sim/timing/latencies.h"
+
+#define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+namespace hvsim::core {
+
+class Decoder;
+
+struct Block {
+  uint64_t key = 0;  // (pa << 3) | decode mode
+  std::vector<DecodedInsn> insns;
+};
+
+// One entry of the host-pointer TLB: linear page (| 1 for user accesses) to
+// the host address of the physical page behind it, for RAM reached by DMI.
+struct HostTlbEntry {
+  uint64_t tag = ~0ull;
+  uint8_t* host = nullptr;
+  uint64_t pa = 0;
+};
+
+// Pending-event bits checked by the run loop after each instruction.
+enum EngineEvent : uint32_t {
+  kEvBreak = 1u << 0,     // leave the current block (state change, SMC)
+  kEvStop = 1u << 1,      // request_stop()
+  kEvHalt = 1u << 2,      // HLT executed
+  kEvShutdown = 1u << 3,  // triple fault
+  kEvIntrWindow = 1u << 4,  // interrupts may have become deliverable
+};
+
+class Engine : public mmu::PhysMem {
+ public:
+  Engine(Bus& bus, const hvsim::base::Config& cfg);
+  ~Engine() override;
+
+  static void declare_params(hvsim::base::ParamRegistry& reg);
+
+  ArchState s;
+
+  // ---- run control -------------------------------------------------------
+  RunExit run(uint64_t cycle_limit);
+  void request_stop() { events_ |= kEvStop; }
+  void break_block() { events_ |= kEvBreak; }
+  void halt() { events_ |= kEvHalt; }
+  void set_insn_limit(uint64_t n) { insn_limit_ = n; }
+  uint64_t cycles() const { return cycles_; }
+  const uint64_t& cycles_ref() const { return cycles_; }
+  const uint64_t& icount_ref() const { return icount_; }
+  uint64_t instructions() const { return icount_; }
+  void add_cycles(uint64_t c) { cycles_ += c; }
+  uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
+  std::string last_error() const { return last_error_; }
+  void set_last_error(std::string e) { last_error_ = std::move(e); }
+  void shutdown() { events_ |= kEvShutdown; }  // triple fault: run() returns kTripleFault
+  std::string dump_registers() const;
+  void set_magic_handler(std::function<void(uint16_t, uint64_t)> h) { magic_ = std::move(h); }
+  void magic(uint16_t op, uint64_t arg) {
+    if (magic_) magic_(op, arg);
+  }
+
+  // ---- mode ----------------------------------------------------------------
+  // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
+  // changes, and ends the block (decoding depends on the mode).
+  void update_mode();
+  bool long64() const { return long64_; }
+  unsigned stack_size() const { return stack_size_; }  // 2, 4 or 8 bytes
+  // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
+  void flush_tlb();
+  void flush_tlb_page(uint64_t la);
+
+  // ---- registers -----------------------------------------------------------
+  template <typename T>
+  T get_reg(const Operand& o) const {
+    if constexpr (sizeof(T) == 1) {
+      if (o.high8) return static_cast<T>(s.gpr[o.reg] >> 8);
+    }
+    return static_cast<T>(s.gpr[o.reg]);
+  }
+  template <typename T>
+  void set_reg(const Operand& o, T v) {
+    set_gpr<T>(o.reg, v, o.high8);
+  }
+  // Writes a GPR with x86 width semantics: 32-bit writes zero-extend,
+  // 8- and 16-bit writes merge.
+  template <typename T>
+  void set_gpr(unsigned r, T v, bool high8 = false) {
+    uint64_t& g = s.gpr[r];
+    if constexpr (sizeof(T) == 8) {
+      g = v;
+    } else if constexpr (sizeof(T) == 4) {
+      g = static_cast<uint32_t>(v);
+    } else if constexpr (sizeof(T) == 2) {
+      g = (g & ~0xffffull) | static_cast<uint16_t>(v);
+    } else {
+      if (high8)
+        g = (g & ~0xff00ull) | (static_cast<uint64_t>(static_cast<uint8_t>(v)) << 8);
+      else
+        g = (g & ~0xffull) | static_cast<uint8_t>(v);
+    }
+  }
+
+  // ---- addresses -----------------------------------------------------------
+  // Effective address of the memory operand (offset within its segment).
+  uint64_t ea(const DecodedInsn& d) const {
+    const MemOperand& m = d.mem;
+    uint64_t a = static_cast<uint64_t>(m.disp);
+    if (m.base == MemOperand::kRip)
+      a += s.rip;  // s.rip already points at the next instruction
+    else if (m.base != MemOperand::kNoReg)
+      a += s.gpr[m.base];
+    if (m.index != MemOperand::kNoReg) a += s.gpr[m.index] << m.scale;
+    return mask_addr(a, d.addrsize);
+  }
+  static uint64_t mask_addr(uint64_t a, unsigned addrsize) {
+    if (addrsize == 8) return a;
+    if (addrsize == 4) return static_cast<uint32_t>(a);
+    return static_cast<uint16_t>(a);
+  }
+  // Segmentation (SDM Vol. 3 3.4, 5.3): offset -> linear address, with the
+  // limit check outside 64-bit mode. Throws #GP(0) / #SS(0).
+  uint64_t linear(unsigned seg, uint64_t off, unsigned size, bool write) {
+    if (HVSIM_LIKELY(long64_)) return seg >= FS ? s.seg[seg].base + off : off;
+    return linear_legacy(seg, off, size, write);
+  }
+  uint64_t linear_legacy(unsigned seg, uint64_t off, unsigned size, bool write);
+  uint64_t mem_linear(const DecodedInsn& d, unsigned size, bool write) {
+    return linear(d.mem.seg, ea(d), size, write);
+  }
+
+  // ---- memory by linear address -------------------------------------------
+  template <typename T>
+  T read(uint64_t la) {
+    const HostTlbEntry& e = rtlb_[(la >> 12) & kTlbMask];
+    if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
+      T v;
+      std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
+      return v;
+    }
+    T v;
+    access_slow(la, &v, sizeof(T), mmu::Access::kRead, user_);
+    return v;
+  }
+  template <typename T>
+  void write(uint64_t la, T v) {
+    const HostTlbEntry& e = wtlb_[(la >> 12) & kTlbMask];
+    if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
+      std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
+      return;
+    }
+    access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
+  }
+  // Checks that a write of `size` bytes at `la` would succeed, without
+  // writing (for instructions that must fault before any side effect).
+  void probe_write(uint64_t la, unsigned size);
+  // Implicit supervisor accesses (descriptor tables, TSS, IDT): SDM 4.6.
+  template <typename T>
+  T read_sys(uint64_t la) {
+    T v;
+    access_slow(la, &v, sizeof(T), mmu::Access::kRead, false);
+    return v;
+  }
+  template <typename T>
+  void write_sys(uint64_t la, T v) {
+    access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
+  }
+  void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
+
+  // ---- operands ------------------------------------------------------------
+  template <typename T>
+  T read_op(const DecodedInsn& d, int i) {
+    const Operand& o = d.op[i];
+    if (o.kind == OpKind::kReg) return get_reg<T>(o);
+    if (o.kind == OpKind::kImm) return static_cast<T>(d.imm);
+    return read<T>(mem_linear(d, sizeof(T), false));
+  }
+  template <typename T>
+  void write_op(const DecodedInsn& d, int i, T v) {
+    const Operand& o = d.op[i];
+    if (o.kind == OpKind::kReg)
+      set_reg<T>(o, v);
+    else
+      write<T>(mem_linear(d, sizeof(T), true), v);
+  }
+
+  // ---- stack ---------------------------------------------------------------
+  uint64_t sp_masked(uint64_t v) const { return mask_addr(v, stack_size_); }
+  // Pushes `v` (of the given size, 2/4/8) on SS:RSP; faults leave RSP intact.
+  template <typename T>
+  void push(T v) {
+    uint64_t nsp = sp_masked(s.gpr[RSP] - sizeof(T));
+    write<T>(linear(SS, nsp, sizeof(T), true), v);
+    set_sp(nsp);
+  }
+  template <typename T>
+  T pop() {
+    uint64_t sp = sp_masked(s.gpr[RSP]);
+    T v = read<T>(linear(SS, sp, sizeof(T), false));
+    set_sp(sp + sizeof(T));
+    return v;
+  }
+  void set_sp(uint64_t v) {
+    if (stack_size_ == 8)
+      s.gpr[RSP] = v;
+    else if (stack_size_ == 4)
+      s.gpr[RSP] = static_cast<uint32_t>(v);
+    else
+      s.gpr[RSP] = (s.gpr[RSP] & ~0xffffull) | static_cast<uint16_t>(v);
+  }
+
+  // ---- physical memory (PhysMem for the walker; also loaders/devices) -----
+  uint64_t read_phys(uint64_t pa, unsigned size) override;
+  void write_phys(uint64_t pa, uint64_t value, unsigned size) override;
+  void phys_read(uint64_t pa, void* buf, unsigned n);
+  void phys_write(uint64_t pa, const void* buf, unsigned n);
+
+  // ---- ports ---------------------------------------------------------------
+  uint32_t io_in(uint16_t port, unsigned len) { return bus_.io_in(port, len); }
+  void io_out(uint16_t port, uint32_t v, unsigned len) { bus_.io_out(port, v, len); }
+
+  // ---- the rest of the machine the ISA files reach -----------------------
+  const timing::Latencies& lat() const { return lat_; }
+  const CpuidModel& cpuid() const { return cpuid_; }
+  mmu::Walker& walker() { return walker_; }
+  bool cpl3() const { return s.cpl == 3; }
+  // Loads CS:RIP-style mode changes: sets CPL from the new CS and updates mode.
+  void set_cpl(unsigned cpl) {
+    s.cpl = static_cast<uint8_t>(cpl);
+    user_ = cpl == 3 ? 1 : 0;
+  }
+
+  // Exceptions and interrupts (sim/core/exceptions.cc).
+  void deliver_fault(const Fault& f);
+  // Delivers an event through the IDT; `soft` for INT n / INT3 / INTO
+  // (privilege check against the gate DPL, RIP after the instruction).
+  void deliver_event(uint8_t vector, bool has_error, uint32_t error, bool soft);
+
+  // Statistics.
+  uint64_t stat_blocks_decoded = 0, stat_smc_invalidations = 0, stat_exceptions = 0;
+  uint64_t stat_tlb_fills = 0;
+
+ private:
+  static constexpr unsigned kTlbBits = 10;
+  static constexpr uint64_t kTlbMask = (1u << kTlbBits) - 1;
+  static constexpr unsigned kJumpCacheBits = 14;
+  static constexpr size_t kMaxBlockInsns = 64;
+  static unsigned jump_hash(uint64_t key) {
+    return static_cast<unsigned>((key ^ (key >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+  }
+
+  Block* lookup_block();
+  Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
+  void exec_block(const Block& b);
+  uint64_t translate(uint64_t la, mmu::Access acc, bool user);
+  uint64_t fetch_translate(uint64_t la);
+  void fill_tlb(HostTlbEntry* tlb, uint64_t la, uint64_t pa, bool user);
+  uint8_t* host_ptr(uint64_t pa);  // RAM host pointer or nullptr
+  void invalidate_code_page(uint64_t page);
+  void mark_code_page(uint64_t page, uint64_t key);
+  bool handle_events(RunExit* out);
+
+  Bus& bus_;
+  timing::Latencies lat_;
+  CpuidModel cpuid_;
+  mmu::Walker walker_;
+  std::unique_ptr<Decoder> decoder_;
+
+  uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0;
+  uint64_t insn_rip_ = 0;
+  uint32_t events_ = 0;
+  bool long64_ = false;
+  unsigned stack_size_ = 2;
+  uint64_t user_ = 0;  // 1 when CPL == 3 (tag bit of the host TLB)
+  uint8_t decode_mode_ = 0;
+  unsigned fault_depth_ = 0;
+  bool last_fill_ok_ = true;  // the last translation may be cached in the host TLB
+  std::string last_error_;
+  std::function<void(uint16_t, uint64_t)> magic_;
+
+  HostTlbEntry rtlb_[1u << kTlbBits];
+  HostTlbEntry wtlb_[1u << kTlbBits];
+  HostTlbEntry xtlb_[1u << kTlbBits];
+  std::vector<DmiRegion> dmi_;
+
+  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> code_pages_;  // page -> block keys
+  std::vector<std::unique_ptr<Block>> graveyard_;  // invalidated while possibly executing
+  std::unique_ptr<Block> scratch_;  // an uncacheable block (page-crossing or not in RAM)
+  Block* jump_cache_[1u << kJumpCacheBits] = {};
+};
+
+}  // namespace hvsim::core

@@ -1,0 +1,174 @@
+// Near control transfers: JMP, Jcc, JrCXZ, LOOP/LOOPcc, CALL, RET (SDM Vol. 2).
+// Far transfers, INT and IRET belong to the system family.
+#include "sim/core/isa/isa.h"
+
+namespace hvsim::core::isa {
+
+namespace {
+
+bool canonical48(uint64_t a) {
+  return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16) == a;
+}
+
+// Sets RIP to a near-branch target of the given operand size. The #GP for a
+// target outside CS's limit (or non-canonical) is raised by the branch
+// itself, with RIP still at the branch (SDM Vol. 2 JMP, "Exceptions").
+inline void branch(Engine& e, uint64_t target, unsigned opsize) {
+  if (opsize == 4)
+    target = static_cast<uint32_t>(target);
+  else if (opsize == 2)
+    target = static_cast<uint16_t>(target);
+  if (e.long64()) {
+    if (!canonical48(target)) raise(kGP, 0);
+  } else if (e.s.mode != Mode::kReal && target > e.s.seg[CS].limit) {
+    raise(kGP, 0);
+  }
+  e.s.rip = target;
+  e.add_cycles(e.lat().taken_branch);
+}
+
+void jmp_rel(Engine& e, const DecodedInsn& d) { branch(e, e.s.rip + d.imm, d.opsize); }
+
+template <typename T>
+void jmp_ind(Engine& e, const DecodedInsn& d) {
+  branch(e, e.read_op<T>(d, 0), sizeof(T));
+}
+
+void jcc(Engine& e, const DecodedInsn& d) {
+  if (cond(e.s.rflags, d.cond)) branch(e, e.s.rip + d.imm, d.opsize);
+}
+
+uint64_t counter(const Engine& e, unsigned addrsize) {
+  return Engine::mask_addr(e.s.gpr[RCX], addrsize);
+}
+
+void set_counter(Engine& e, unsigned addrsize, uint64_t v) {
+  if (addrsize == 8)
+    e.set_gpr<uint64_t>(RCX, v);
+  else if (addrsize == 4)
+    e.set_gpr<uint32_t>(RCX, static_cast<uint32_t>(v));
+  else
+    e.set_gpr<uint16_t>(RCX, static_cast<uint16_t>(v));
+}
+
+void jrcxz(Engine& e, const DecodedInsn& d) {
+  if (counter(e, d.addrsize) == 0) branch(e, e.s.rip + d.imm, d.opsize);
+}
+
+// LOOP (cc_mode 0), LOOPE (1), LOOPNE (2): the count register's width is the
+// address size; flags are not changed.
+template <int kCc>
+void loop(Engine& e, const DecodedInsn& d) {
+  uint64_t c = Engine::mask_addr(counter(e, d.addrsize) - 1, d.addrsize);
+  bool take = c != 0;
+  if (kCc == 1) take = take && (e.s.rflags & ZF);
+  if (kCc == 2) take = take && !(e.s.rflags & ZF);
+  if (take) branch(e, e.s.rip + d.imm, d.opsize);  // may #GP: count not yet written
+  set_counter(e, d.addrsize, c);
+}
+
+template <typename T>
+void call_rel(Engine& e, const DecodedInsn& d) {
+  uint64_t ret = e.s.rip;
+  uint64_t target = ret + d.imm;
+  uint64_t sp = e.s.gpr[RSP];
+  e.push<T>(static_cast<T>(ret));
+  try {
+    branch(e, target, sizeof(T));
+  } catch (...) {
+    e.s.gpr[RSP] = sp;
+    throw;
+  }
+}
+
+template <typename T>
+void call_ind(Engine& e, const DecodedInsn& d) {
+  T target = e.read_op<T>(d, 0);  // read before the push (call [rsp])
+  uint64_t sp = e.s.gpr[RSP];
+  e.push<T>(static_cast<T>(e.s.rip));
+  try {
+    branch(e, target, sizeof(T));
+  } catch (...) {
+    e.s.gpr[RSP] = sp;
+    throw;
+  }
+}
+
+template <typename T>
+void ret(Engine& e, const DecodedInsn& d) {
+  uint64_t sp = e.s.gpr[RSP];
+  T target = e.pop<T>();
+  try {
+    branch(e, target, sizeof(T));
+  } catch (...) {
+    e.s.gpr[RSP] = sp;
+    throw;
+  }
+  if (d.nops) e.set_sp(e.sp_masked(e.s.gpr[RSP] + static_cast<uint16_t>(d.imm)));
+}
+
+void bind_jmp(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, DecodedInsn& d) {
+  if (d.op[0].kind == OpKind::kImm && zi.raw.imm[0].is_relative)
+    d.exec = &jmp_rel;
+  else if (d.op[0].kind == OpKind::kReg || d.op[0].kind == OpKind::kMem)
+    d.exec = d.op[0].size >= 2 && d.op[0].size <= 8 ? HVSIM_BY_SIZE(jmp_ind, d.op[0].size) : nullptr;
+  // far forms (ptr16:xx, m16:xx) are the system family's
+}
+
+void bind_call(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, DecodedInsn& d) {
+  if (d.op[0].kind == OpKind::kImm && zi.raw.imm[0].is_relative)
+    d.exec = HVSIM_BY_SIZE(call_rel, d.opsize);
+  else if (d.op[0].kind == OpKind::kReg || d.op[0].kind == OpKind::kMem)
+    d.exec = HVSIM_BY_SIZE(call_ind, d.op[0].size);
+}
+
+}  // namespace
+
+// Far JMP/CALL forms are decoded by Zydis as JMP/CALL with a pointer or an
+// m16:xx operand; the system family provides them through this hook.
+__attribute__((weak)) void bind_far_branch(const ZydisDecodedInstruction&,
+                                           const ZydisDecodedOperand*, DecodedInsn&) {}
+
+void register_control(BinderTable& t) {
+  t.add(
+      ZYDIS_MNEMONIC_JMP,
+      [](const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, DecodedInsn& d) {
+        if (zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+          bind_far_branch(zi, ops, d);
+        else
+          bind_jmp(zi, ops, d);
+      },
+      timing::k_branch, true);
+  t.add(
+      ZYDIS_MNEMONIC_CALL,
+      [](const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, DecodedInsn& d) {
+        if (zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+          bind_far_branch(zi, ops, d);
+        else
+          bind_call(zi, ops, d);
+      },
+      timing::k_call_ret, true);
+  t.add(
+      ZYDIS_MNEMONIC_RET,
+      [](const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, DecodedInsn& d) {
+        if (zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+          bind_far_branch(zi, ops, d);
+        else
+          d.exec = HVSIM_BY_SIZE(ret, d.opsize);
+      },
+      timing::k_call_ret, true);
+  static const ZydisMnemonic kJcc[] = {
+      ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB,  ZYDIS_MNEMONIC_JNB,
+      ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
+      ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP,  ZYDIS_MNEMONIC_JNP,
+      ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE};
+  for (ZydisMnemonic m : kJcc) t.add(m, HVSIM_PLAIN(jcc), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_JCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_JECXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_JRCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_LOOP, HVSIM_PLAIN(loop<0>), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_LOOPE, HVSIM_PLAIN(loop<1>), timing::k_branch, true);
+  t.add(ZYDIS_MNEMONIC_LOOPNE, HVSIM_PLAIN(loop<2>), timing::k_branch, true);
+}
+
+}  // namespace hvsim::core::isa

@@ -1,0 +1,57 @@
+// Arithmetic flag computation (SDM Vol. 1 3.4.3.1, appendix A), eager: each
+// instruction computes the flags it defines and merges them into RFLAGS.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "sim/core/arch_state.h"
+
+namespace hvsim::core::flags {
+
+template <typename T>
+constexpr T sign_bit() {
+  return static_cast<T>(T(1) << (sizeof(T) * 8 - 1));
+}
+
+inline uint64_t pf(uint64_t result) {
+  return __builtin_parity(static_cast<uint8_t>(result)) ? uint64_t{0} : uint64_t{PF};
+}
+
+template <typename T>
+uint64_t zf_sf_pf(T r) {
+  uint64_t f = pf(r);
+  if (r == 0) f |= ZF;
+  if (r & sign_bit<T>()) f |= SF;
+  return f;
+}
+
+// r = a + b + carry_in
+template <typename T>
+uint64_t add(T a, T b, T r, bool carry_in) {
+  uint64_t f = zf_sf_pf(r);
+  if (carry_in ? r <= a : r < a) f |= CF;
+  if ((a ^ b ^ r) & 0x10) f |= AF;
+  if ((~(a ^ b) & (a ^ r)) & sign_bit<T>()) f |= OF;
+  return f;
+}
+
+// r = a - b - borrow_in
+template <typename T>
+uint64_t sub(T a, T b, T r, bool borrow_in) {
+  uint64_t f = zf_sf_pf(r);
+  if (borrow_in ? a <= b : a < b) f |= CF;
+  if ((a ^ b ^ r) & 0x10) f |= AF;
+  if (((a ^ b) & (a ^ r)) & sign_bit<T>()) f |= OF;
+  return f;
+}
+
+// AND/OR/XOR/TEST: CF = OF = 0, AF undefined (cleared, as recent Intel and AMD do).
+template <typename T>
+uint64_t logic(T r) {
+  return zf_sf_pf(r);
+}
+
+inline void merge(uint64_t& rflags, uint64_t mask, uint64_t f) { rflags = (rflags & ~mask) | f; }
+
+}  // namespace hvsim::core::flags

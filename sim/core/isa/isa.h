@@ -1,0 +1,114 @@
+// How instruction families plug into the decoder. Each family file
+// (arith.cc, move.cc, control.cc, string.cc, system.cc, ...) registers one
+// binder per Zydis mnemonic: the binder picks the semantic function (usually
+// by operand size) once, at decode time.
+#pragma once
+
+#include <Zydis/Zydis.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "sim/core/decoded_insn.h"
+#include "sim/core/engine.h"
+#include "sim/timing/latencies.h"
+
+namespace hvsim::core::isa {
+
+// Fills d.exec (and may adjust d); leaving d.exec null makes the encoding #UD.
+using BindFn = void (*)(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                        DecodedInsn& d);
+
+struct Binder {
+  BindFn bind = nullptr;
+  timing::InsnClass tclass = timing::k_alu;
+  bool ends_block = false;
+};
+
+class BinderTable {
+ public:
+  // Each mnemonic belongs to exactly one family: a second registration is a bug.
+  void add(ZydisMnemonic m, BindFn f, timing::InsnClass c, bool ends_block = false) {
+    if (table_[m].bind)
+      throw std::logic_error(std::string("mnemonic registered twice: ") +
+                             ZydisMnemonicGetString(m));
+    table_[m] = Binder{f, c, ends_block};
+  }
+  const Binder& get(ZydisMnemonic m) const { return table_[m]; }
+
+ private:
+  Binder table_[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+};
+
+// Family registration, called once in this order by the decoder.
+void register_arith(BinderTable& t);    // isa/arith.cc: add..cmp, inc/dec/neg/not, test
+void register_shift(BinderTable& t);    // isa/shift.cc
+void register_muldiv(BinderTable& t);   // isa/muldiv.cc
+void register_bits(BinderTable& t);     // isa/bits.cc: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap
+void register_move(BinderTable& t);     // isa/move.cc: mov, movzx/sx, lea, xchg, cmov, setcc, ...
+void register_control(BinderTable& t);  // isa/control.cc: jmp, jcc, call, ret, loop, ...
+void register_stack(BinderTable& t);    // isa/stack.cc: push, pop, enter, leave, pushf, popf
+void register_string(BinderTable& t);   // isa/string.cc: movs, stos, lods, cmps, scas, ins, outs
+void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, std, lahf, sahf
+void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
+void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
+
+// MOV is one Zydis mnemonic for GPR, segment, control and debug register
+// forms. isa/move.cc owns MOV and hands the special-register forms (any
+// operand of RegClass kSeg, kCr or kDr) to this binder, which isa/system.cc
+// defines; it must set d.exec (and the block-ending flag where needed).
+void bind_mov_special(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                      DecodedInsn& d);
+
+// JMP, CALL and RET are one Zydis mnemonic each for near and far forms.
+// isa/control.cc owns them and hands the far forms (meta.branch_type FAR:
+// ptr16:16/32, m16:16/32/64, RETF) to this binder, which the system family
+// defines.
+void bind_far_branch(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                     DecodedInsn& d);
+
+// PUSH and POP of a segment register (PUSH FS, POP DS, ...): isa/stack.cc
+// owns PUSH/POP and hands these forms to this binder, which the system
+// family defines.
+void bind_seg_push_pop(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                       DecodedInsn& d);
+
+// Picks the instantiation of a size-templated semantic function.
+inline ExecFn by_size(unsigned size, ExecFn f8, ExecFn f16, ExecFn f32, ExecFn f64) {
+  switch (size) {
+    case 1: return f8;
+    case 2: return f16;
+    case 4: return f32;
+    case 8: return f64;
+    default: return nullptr;
+  }
+}
+#define HVSIM_BY_SIZE(fn, size) \
+  ::hvsim::core::isa::by_size((size), &fn<uint8_t>, &fn<uint16_t>, &fn<uint32_t>, &fn<uint64_t>)
+// A binder that selects fn<T> by the instruction's operand size.
+#define HVSIM_SIZED(fn)                                                             \
+  [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) { \
+    d.exec = HVSIM_BY_SIZE(fn, d.opsize);                                           \
+  }
+// A binder for a function that takes no size.
+#define HVSIM_PLAIN(fn) \
+  [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) { d.exec = &fn; }
+
+// Condition codes (SDM Vol. 1 appendix B): cc 0..15 = O NO B AE E NE BE A S NS P NP L GE LE G.
+inline bool cond(uint64_t f, unsigned cc) {
+  bool r;
+  switch (cc >> 1) {
+    case 0: r = f & OF; break;
+    case 1: r = f & CF; break;
+    case 2: r = f & ZF; break;
+    case 3: r = f & (CF | ZF); break;
+    case 4: r = f & SF; break;
+    case 5: r = f & PF; break;
+    case 6: r = !(f & SF) != !(f & OF); break;
+    default: r = (f & ZF) || (!(f & SF) != !(f & OF)); break;
+  }
+  return r ^ (cc & 1);
+}
+
+}  // namespace hvsim::core::isa

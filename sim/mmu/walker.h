@@ -1,0 +1,103 @@
+// The page walker: one walker for 32-bit, PAE, 4-level and 5-level paging
+// (SDM Vol. 3 ch. 4). Each paging-structure reference goes through PhysMem, and — for a
+// guest under EPT/NPT — through a stage-2 hook that the VMX and SVM code plug
+// in (identity when none is set), so that native, EPT and NPT share one walker.
+#pragma once
+
+#include <cstdint>
+
+namespace hvsim::mmu {
+
+enum class Access : uint8_t { kRead, kWrite, kExec };
+
+// #PF error code bits (SDM Vol. 3 4.7).
+enum PfError : uint32_t {
+  kPfPresent = 1u << 0,
+  kPfWrite = 1u << 1,
+  kPfUser = 1u << 2,
+  kPfRsvd = 1u << 3,
+  kPfFetch = 1u << 4,
+  kPfPk = 1u << 5,
+  kPfShadowStack = 1u << 6,
+};
+
+// The control registers that select and parameterize paging.
+struct PagingRegs {
+  uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
+  uint32_t maxphyaddr = 48;  // CPUID.80000008H:EAX[7:0]
+};
+
+// One access to translate. `user` is a user-mode access (CPL 3 and not an
+// implicit supervisor access such as a descriptor-table read); `ac` is
+// RFLAGS.AC for SMAP (SDM Vol. 3 4.6).
+struct AccessCtx {
+  Access access = Access::kRead;
+  bool user = false;
+  bool ac = false;
+};
+
+// Paging-structure entry bits (SDM Vol. 3 4.3, 4.4.2, 4.5.4).
+inline constexpr uint64_t kPteP = 1ull << 0;
+inline constexpr uint64_t kPteRw = 1ull << 1;
+inline constexpr uint64_t kPteUs = 1ull << 2;
+inline constexpr uint64_t kPteA = 1ull << 5;
+inline constexpr uint64_t kPteD = 1ull << 6;
+inline constexpr uint64_t kPtePs = 1ull << 7;
+inline constexpr uint64_t kPteG = 1ull << 8;
+inline constexpr uint64_t kPteXd = 1ull << 63;
+
+struct Translation {
+  uint64_t pa = 0;            // after stage 2 (host-physical under EPT/NPT)
+  // The guest page size; with a stage-2 hook set it is clamped to 4 KiB,
+  // since stage 2 may map the guest page with smaller pages.
+  uint64_t page_size = 4096;  // 4 KiB, 2 MiB, 4 MiB or 1 GiB
+  bool writable = false;      // the combined R/W of the whole walk
+  bool user = false;          // the combined U/S
+  bool nx = false;            // any level had XD set (with EFER.NXE)
+  bool global = false;        // G of the mapping entry, only with CR4.PGE
+  uint64_t gpa = 0;           // before stage 2 (equals pa with no hook)
+};
+
+// Physical memory as the walker sees it; accessed/dirty updates are writes.
+class PhysMem {
+ public:
+  virtual ~PhysMem() = default;
+  virtual uint64_t read_phys(uint64_t pa, unsigned size) = 0;  // size 4 or 8
+  virtual void write_phys(uint64_t pa, uint64_t value, unsigned size) = 0;
+};
+
+// Stage-2 translation of a guest-physical address (EPT / NPT). Returns false
+// when stage 2 faults; the VMX/SVM code records the violation itself.
+class Stage2 {
+ public:
+  virtual ~Stage2() = default;
+  virtual bool translate(uint64_t gpa, Access access, bool is_walk, uint64_t* hpa) = 0;
+};
+
+// Why a walk stopped (beyond the #PF error code): lets callers tell a
+// stage-2 fault from a guest page fault.
+enum class WalkStatus : uint8_t { kOk, kPageFault, kStage2Fault };
+
+class Walker {
+ public:
+  // Translates `la`. On a page fault returns kPageFault with *pf_error set as
+  // the SDM defines the #PF error code. Accessed and dirty bits are set
+  // (SDM Vol. 3 4.8) once the walk and its permission checks succeed; a
+  // faulting walk writes nothing. `out` is written only on kOk, `pf_error`
+  // only on kPageFault (either may be null). Canonical-address checks (#GP)
+  // are the caller's; so is CR2. See walker.cc for the mode selection.
+  WalkStatus walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& regs, PhysMem& mem,
+                  Translation* out, uint32_t* pf_error);
+
+  void set_stage2(Stage2* s2) { stage2_ = s2; }
+
+  // Statistics (counters owned here, registered by the owner).
+  uint64_t walks = 0;        // calls to walk(), CR0.PG=0 included
+  uint64_t walk_refs = 0;    // paging-structure entries read (PAE PDPTEs too)
+  uint64_t page_faults = 0;  // walks ending in kPageFault
+
+ private:
+  Stage2* stage2_ = nullptr;
+};
+
+}  // namespace hvsim::mmu

@@ -1,0 +1,206 @@
+#include "sim/platform/cpu_module.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "sim/base/exit_status.h"
+
+namespace hvsim::platform {
+
+using core::RunExit;
+
+Cpu::Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams& p)
+    : sc_module(name), mem_socket("mem_socket"), io_socket("io_socket"), p_(p) {
+  core_ = std::make_unique<core::Core>(*this, cfg);
+  cycle_ = sc_core::sc_time(1e3 / double(p.mhz), sc_core::SC_NS);
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(cycle_ * double(p.quantum_cycles));
+  qk_.reset();
+  mem_socket.register_invalidate_direct_mem_ptr(this, &Cpu::invalidate_dmi);
+  io_socket.register_invalidate_direct_mem_ptr(this, &Cpu::invalidate_dmi);
+  SC_THREAD(run_thread);
+  set_stack_size(kThreadStack);
+}
+
+Cpu::~Cpu() = default;
+
+uint64_t Cpu::total_cycles() const { return core_->cycles() + stall_cycles; }
+
+void Cpu::register_stats(base::StatRegistry& s) {
+  core_->register_stats(s);
+  s.add_counter("platform.cpu.stall_cycles", &stall_cycles, "cycles",
+                "cycles devices added to accesses (e.g. port 0x80)");
+  s.add_counter("platform.cpu.io_reads", &io_reads, "count", "port reads (IN, INS)");
+  s.add_counter("platform.cpu.io_writes", &io_writes, "count", "port writes (OUT, OUTS)");
+  s.add_counter("platform.cpu.io_unmapped", &io_unmapped, "count",
+                "port accesses no device answered (read as all-ones)");
+  s.add_counter("platform.cpu.mmio_reads", &mmio_reads, "count", "memory reads through b_transport");
+  s.add_counter("platform.cpu.mmio_writes", &mmio_writes, "count",
+                "memory writes through b_transport");
+  s.add_counter("platform.cpu.mem_unmapped", &mem_unmapped, "count",
+                "memory accesses no target answered");
+  s.add_counter("platform.cpu.dmi_grants", &dmi_grants, "count", "DMI ranges granted by the bus");
+}
+
+void Cpu::end_run(int exit_status, const std::string& reason, bool with_register_dump) {
+  if (end_.ended) return;
+  end_.ended = true;
+  end_.exit_status = exit_status;
+  end_.reason = reason;
+  if (with_register_dump) end_.register_dump = core_->dump_registers();
+  core_->request_stop();
+  sc_core::sc_stop();
+}
+
+void Cpu::run_thread() {
+  try {
+    run_loop();
+  } catch (const std::exception& e) {  // a bug in hvsim: report it as a run end
+    end_run(base::kExitInternal, std::string("internal error: ") + e.what(), true);
+  }
+}
+
+void Cpu::run_loop() {
+  core_->set_insn_limit(p_.max_insns);
+  synced_cycles_ = total_cycles();
+  for (;;) {
+    uint64_t limit = core_->cycles() + p_.quantum_cycles;
+    if (p_.max_cycles) limit = std::min(limit, p_.max_cycles);
+    const RunExit e = core_->run(limit);
+    if (handle_exit(e)) return;
+    sync_time();
+  }
+}
+
+void Cpu::sync_time() {
+  const uint64_t now = total_cycles();
+  qk_.inc(cycle_ * double(now - synced_cycles_));
+  synced_cycles_ = now;
+  qk_.sync();
+}
+
+bool Cpu::handle_exit(RunExit e) {
+  switch (e) {
+    case RunExit::kBudget:
+      if (p_.max_cycles && core_->cycles() >= p_.max_cycles) {
+        end_run(base::kExitCycleLimit,
+                "cycle limit of " + std::to_string(p_.max_cycles) + " reached", false);
+        return true;
+      }
+      return false;
+    case RunExit::kStopRequested:
+      if (!end_.ended) end_run(base::kExitInternal, "core stopped without a reason", true);
+      return true;
+    case RunExit::kHalted:
+      if (!has_wake_sources_) {
+        end_run(base::kExitHalted, "CPU halted (HLT) and no device can raise an interrupt", false);
+        return true;
+      }
+      sync_time();
+      sc_core::wait(wake_);
+      return false;
+    case RunExit::kHaltedForever:
+      end_run(base::kExitHalted, "CPU halted forever: " + core_->last_error(), true);
+      return true;
+    case RunExit::kTripleFault:
+      end_run(base::kExitTripleFault, "triple fault: " + core_->last_error(), true);
+      return true;
+    case RunExit::kInsnLimit:
+      end_run(base::kExitInsnLimit,
+              "instruction limit of " + std::to_string(p_.max_insns) + " reached", false);
+      return true;
+  }
+  return false;
+}
+
+tlm::tlm_response_status Cpu::transport(tlm_utils::simple_initiator_socket<Cpu>& socket,
+                                        tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                        unsigned len) {
+  tlm::tlm_generic_payload tx;
+  tx.set_command(cmd);
+  tx.set_address(addr);
+  tx.set_data_ptr(data);
+  tx.set_data_length(len);
+  tx.set_streaming_width(len);
+  tx.set_byte_enable_ptr(nullptr);
+  tx.set_dmi_allowed(false);
+  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  // The access happens at the core's local time: cycles since the last sync.
+  const sc_core::sc_time offset = cycle_ * double(total_cycles() - synced_cycles_);
+  sc_core::sc_time delay = offset;
+  socket->b_transport(tx, delay);
+  if (delay > offset) stall_cycles += uint64_t((delay - offset) / cycle_ + 0.5);
+  return tx.get_response_status();
+}
+
+bool Cpu::mem_read(uint64_t pa, void* data, unsigned len) {
+  ++mmio_reads;
+  auto* p = static_cast<uint8_t*>(data);
+  if (transport(mem_socket, tlm::TLM_READ_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE) return true;
+  ++mem_unmapped;
+  std::memset(p, 0xff, len);
+  return false;
+}
+
+bool Cpu::mem_write(uint64_t pa, const void* data, unsigned len) {
+  ++mmio_writes;
+  uint8_t buf[64];
+  std::vector<uint8_t> big;
+  uint8_t* p = buf;
+  if (len > sizeof buf) p = (big.assign(len, 0), big.data());
+  std::memcpy(p, data, len);
+  if (transport(mem_socket, tlm::TLM_WRITE_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE) return true;
+  ++mem_unmapped;
+  return false;
+}
+
+uint32_t Cpu::io_in(uint16_t port, unsigned len) {
+  ++io_reads;
+  uint32_t v = 0;
+  if (transport(io_socket, tlm::TLM_READ_COMMAND, port, reinterpret_cast<uint8_t*>(&v), len) ==
+      tlm::TLM_OK_RESPONSE)
+    return v;
+  ++io_unmapped;  // nothing drives the ISA data lines: all ones
+  return len >= 4 ? ~0u : (1u << (8 * len)) - 1;
+}
+
+void Cpu::io_out(uint16_t port, uint32_t value, unsigned len) {
+  ++io_writes;
+  if (transport(io_socket, tlm::TLM_WRITE_COMMAND, port, reinterpret_cast<uint8_t*>(&value), len) !=
+      tlm::TLM_OK_RESPONSE)
+    ++io_unmapped;  // dropped
+}
+
+bool Cpu::get_dmi(uint64_t pa, core::DmiRegion& out) {
+  for (const auto& r : dmi_) {
+    if (pa >= r.start && pa <= r.end) return out = r, true;
+  }
+  for (const auto& r : no_dmi_) {
+    if (pa >= r.start && pa <= r.end) return false;
+  }
+  tlm::tlm_generic_payload tx;
+  tx.set_command(tlm::TLM_READ_COMMAND);
+  tx.set_address(pa);
+  tlm::tlm_dmi dmi;
+  const bool ok = mem_socket->get_direct_mem_ptr(tx, dmi) && dmi.is_read_write_allowed();
+  core::DmiRegion r{dmi.get_start_address(), dmi.get_end_address(), nullptr};
+  if (!ok || pa < r.start || pa > r.end) {
+    if (pa >= r.start && pa <= r.end) no_dmi_.push_back(r);
+    return false;
+  }
+  r.host = dmi.get_dmi_ptr();
+  dmi_.push_back(r);
+  ++dmi_grants;
+  out = r;
+  return true;
+}
+
+// A target revoked DMI (IEEE 1666-2011 11.2.9): forget every overlapping range.
+// The core keeps its own copies; it asks again only through get_dmi.
+void Cpu::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+  auto overlaps = [&](const core::DmiRegion& r) { return r.start <= end && start <= r.end; };
+  std::erase_if(dmi_, overlaps);
+  std::erase_if(no_dmi_, overlaps);
+}
+
+}  // namespace hvsim::platform

@@ -1,0 +1,93 @@
+// The CPU as a SystemC module: one SC_THREAD drives core::Core a quantum at
+// a time (loosely timed, IEEE 1666-2011 section 12 "quantum keeper"), and
+// the module is the core's Bus: RAM through cached DMI pointers, MMIO and
+// port I/O through b_transport on the memory and I/O-port buses, annotated
+// with the core's local time offset. Cycles become sc_time once per
+// quantum, never per instruction (ARCHITECTURE.md, "Practical facts").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+#include "sim/core/bus.h"
+#include "sim/core/core.h"
+#include "sim/platform/run_end.h"
+
+namespace hvsim::platform {
+
+struct CpuParams {
+  uint64_t quantum_cycles = 10000;
+  uint64_t mhz = 3000;
+  uint64_t max_cycles = 0;  // 0 = none
+  uint64_t max_insns = 0;   // 0 = none
+};
+
+class Cpu : public sc_core::sc_module, public core::Bus {
+ public:
+  static constexpr size_t kThreadStack = 16 << 20;
+
+  tlm_utils::simple_initiator_socket<Cpu> mem_socket;
+  tlm_utils::simple_initiator_socket<Cpu> io_socket;
+
+  SC_HAS_PROCESS(Cpu);
+  Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams& p);
+  ~Cpu() override;
+
+  core::Core& core() { return *core_; }
+  sc_core::sc_time cycle_time() const { return cycle_; }
+  uint64_t total_cycles() const;  // core cycles plus device stall cycles
+
+  // Ends the run: records why, stops the core at its next instruction
+  // boundary and the SystemC kernel at the end of this delta cycle.
+  void end_run(int exit_status, const std::string& reason, bool with_register_dump);
+  const RunEnd& end() const { return end_; }
+
+  void register_stats(base::StatRegistry& stats);
+
+  // core::Bus
+  bool mem_read(uint64_t pa, void* data, unsigned len) override;
+  bool mem_write(uint64_t pa, const void* data, unsigned len) override;
+  uint32_t io_in(uint16_t port, unsigned len) override;
+  void io_out(uint16_t port, uint32_t value, unsigned len) override;
+  bool get_dmi(uint64_t pa, core::DmiRegion& out) override;
+
+ private:
+  void run_thread();
+  void run_loop();
+  // Hands the cycles run since the last sync to the quantum keeper and syncs.
+  void sync_time();
+  // True when the exit ends the run (after recording why).
+  bool handle_exit(core::RunExit e);
+  // One b_transport with the local time offset; charges what the target adds.
+  tlm::tlm_response_status transport(tlm_utils::simple_initiator_socket<Cpu>& socket,
+                                     tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                     unsigned len);
+  void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
+
+  std::unique_ptr<core::Core> core_;
+  CpuParams p_;
+  sc_core::sc_time cycle_;
+  tlm_utils::tlm_quantumkeeper qk_;
+  uint64_t synced_cycles_ = 0;  // cycles already handed to the quantum keeper
+  std::vector<core::DmiRegion> dmi_;        // granted RAM ranges
+  std::vector<core::DmiRegion> no_dmi_;     // ranges the bus said are not RAM
+  RunEnd end_;
+  sc_core::sc_event wake_;  // an interrupt for a halted CPU (no sources yet)
+  bool has_wake_sources_ = false;
+
+ public:  // counters, registered as statistics
+  uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay
+  uint64_t io_reads = 0, io_writes = 0, io_unmapped = 0;
+  uint64_t mmio_reads = 0, mmio_writes = 0, mem_unmapped = 0;
+  uint64_t dmi_grants = 0;
+};
+
+}  // namespace hvsim::platform

@@ -1,0 +1,68 @@
+// run_simulation(): load, elaborate, sc_start, report (ARCHITECTURE.md "One
+// run, as data flows"). Boot files are loaded into the RAM store before any
+// SystemC object exists, so a bad binary is a LoadError and nothing else.
+#include "sim/platform/simulation.h"
+
+#include <chrono>
+#include <memory>
+
+#include <systemc>
+
+#include "sim/base/exit_status.h"
+#include "sim/platform/loader/loader.h"
+#include "sim/platform/system.h"
+
+namespace hvsim::platform {
+
+void declare_params(base::ParamRegistry& reg) {
+  reg.add_uint("memory.size_mib", 128, "MiB", "RAM size; above 3.5 GiB, 3 GiB sit below 4 GiB and the rest from 4 GiB", 2, 65536);
+  reg.add_uint("memory.read_latency_cycles", 0, "cycles",
+               "latency RAM adds to a b_transport read and reports in its DMI grant");
+  reg.add_uint("memory.write_latency_cycles", 0, "cycles",
+               "latency RAM adds to a b_transport write and reports in its DMI grant");
+  reg.add_uint("platform.cpu_mhz", 3000, "MHz", "CPU clock: converts cycles to simulated time", 1,
+               1000000);
+  reg.add_uint("platform.quantum_cycles", 10000, "cycles",
+               "CPU cycles run between synchronizations with the SystemC kernel", 1, 1ull << 40);
+  // An ISA I/O cycle to port 0x80 takes about 1 us (Linux io_delay.c): 3000 cycles at 3 GHz.
+  reg.add_uint("platform.port80_cycles", 3000, "cycles", "cost of one access to POST port 0x80");
+  reg.add_string("platform.serial_out", "stdout",
+                 "where COM1 output goes: stdout, stderr, a file path, or empty to discard");
+}
+
+namespace {
+
+// Ends not reported by the Cpu: the kernel ran out of events.
+RunEnd effective_end(const RunEnd& end) {
+  if (end.ended) return end;
+  return {true, base::kExitNoGuestExit, "simulation ran out of events", ""};
+}
+
+}  // namespace
+
+RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
+  const uint64_t ram_bytes = cfg.get_uint("memory.size_mib") << 20;
+  const PcMemory layout = pc_memory(ram_bytes);
+  auto ram = std::make_unique<HostMemory>(ram_bytes);
+  const BootInfo boot = load_multiboot_files(ram->span().first(layout.below_4g), layout,
+                                             spec.kernel, spec.cmdline, spec.modules);
+
+  base::StatRegistry stats;
+  System system("system", cfg, spec, std::move(ram), boot, stats);
+  const auto t0 = std::chrono::steady_clock::now();
+  sc_core::sc_start();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const RunEnd end = effective_end(system.cpu().end());
+  RunResult r;
+  r.exit_status = end.exit_status;
+  r.end_reason = end.reason;
+  r.register_dump = end.register_dump;
+  r.instructions = system.cpu().core().instructions();
+  r.cycles = system.cpu().core().cycles();
+  r.wall_seconds = wall;
+  system.finish();  // stats are read from the model's counters: before teardown
+  return r;
+}
+
+}  // namespace hvsim::platform

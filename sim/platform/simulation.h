@@ -1,0 +1,52 @@
+// One simulated run, as the app sees it: elaborate the System from a resolved
+// Config, load the multiboot kernel and modules, sc_start, and report how it
+// ended. SystemC elaborates once per process, so call this once per process.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+
+namespace hvsim::platform {
+
+// A bad kernel or module file: what() is one line naming the file and problem.
+struct LoadError : hvsim::base::ConfigError {
+  using hvsim::base::ConfigError::ConfigError;
+};
+
+struct ModuleSpec {
+  std::string path;
+  std::string args;  // the module's string is "path args" (multiboot v1)
+};
+
+struct RunSpec {
+  std::string kernel;
+  std::vector<ModuleSpec> modules;
+  std::string cmdline;     // the kernel's arguments; the loader prefixes the program name
+  uint64_t max_insns = 0;  // 0 = no limit
+  uint64_t max_cycles = 0;
+  std::string out_dir;     // stats.txt and stats.json are written here at the end
+};
+
+struct RunResult {
+  int exit_status = 0;        // guest's debug-exit value, or a base::ExitStatus
+  std::string end_reason;     // one line: "guest wrote 0 to isa-debug-exit", "triple fault at ..."
+  std::string register_dump;  // filled for fatal ends
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+  double wall_seconds = 0;
+};
+
+// Registers every parameter the platform and the models it builds read.
+void declare_params(hvsim::base::ParamRegistry& reg);
+
+// Runs the whole simulation and writes OUT/stats.txt and OUT/stats.json before
+// the model is torn down (counters live in the model's components).
+// Throws LoadError for bad binaries, base::ConfigError for bad parameters.
+RunResult run_simulation(const RunSpec& spec, const hvsim::base::Config& cfg);
+
+}  // namespace hvsim::platform

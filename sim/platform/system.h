@@ -1,0 +1,75 @@
+// The top module: the one place the model is wired (Accellera TLM examples'
+// "top" style). It builds the Cpu, the memory bus and the I/O-port bus,
+// Ram and the `pc` devices from the Config, points the core at the loaded
+// multiboot kernel, and owns the statistics the run reports, including the
+// region of interest the workload marks with magic operations.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <systemc>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+#include "sim/platform/cpu_module.h"
+#include "sim/platform/devices/debug_exit.h"
+#include "sim/platform/devices/fw_cfg.h"
+#include "sim/platform/devices/pic8259.h"
+#include "sim/platform/devices/port80.h"
+#include "sim/platform/devices/serial_sink.h"
+#include "sim/platform/devices/uart16550.h"
+#include "sim/platform/loader/loader.h"
+#include "sim/platform/tlm/device_target.h"
+#include "sim/platform/tlm/ram.h"
+#include "sim/platform/tlm/router.h"
+
+namespace hvsim::platform {
+
+class System : public sc_core::sc_module {
+ public:
+  // ram already holds the boot images described by boot (the loader ran first).
+  System(sc_core::sc_module_name name, const base::Config& cfg, const RunSpec& spec,
+         std::unique_ptr<HostMemory> ram, const BootInfo& boot, base::StatRegistry& stats);
+
+  Cpu& cpu() { return cpu_; }
+  // Flushes the serial output and writes OUT/stats.txt and OUT/stats.json.
+  void finish();
+  void write_stats();
+
+ private:
+  void start_of_simulation() override;
+  void wire_memory_bus(const PcMemory& mem);
+  void wire_io_bus();
+  void add_device(DeviceTarget& t, uint64_t base, uint64_t size);
+  void register_stats();
+  void on_magic(uint16_t op, uint64_t arg);
+  void begin_region();  // ROI begin and stats reset: counting starts again now
+
+  const RunSpec& spec_;
+  base::StatRegistry& stats_;
+  PcMemory layout_;
+
+  // Device logic (plain C++), then the SystemC modules around it.
+  std::unique_ptr<SerialSink> serial_;
+  Uart16550 uart_;
+  DebugExit debug_exit_;
+  FwCfg fw_cfg_;
+  Pic8259 pic_master_, pic_slave_;
+  Port80 port80_;
+
+  Cpu cpu_;
+  Router mem_bus_, io_bus_;
+  Ram ram_;
+  DeviceTarget uart_t_, debug_exit_t_, fw_cfg_t_, pic_master_t_, pic_slave_t_, port80_t_;
+
+  // Region of interest: where counting (re)started, and the frozen report.
+  uint64_t base_insns_ = 0, base_cycles_ = 0;
+  std::chrono::steady_clock::time_point wall_start_;
+  std::optional<std::pair<std::string, std::string>> frozen_;  // text, json at ROI end
+  bool warned_checkpoint_ = false;
+};
+
+}  // namespace hvsim::platform

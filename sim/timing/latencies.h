@@ -1,0 +1,55 @@
+// The baseline in-order cost model: every instruction belongs to one timing
+// class, and each class has a configurable latency in cycles. Semantics
+// decide what happens; this table decides how long it takes.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/base/params.h"
+
+namespace hvsim::timing {
+
+// X-macro: name, default cycles, description. One place for the class list,
+// its config keys (timing.<name>_cycles) and its defaults.
+#define HVSIM_INSN_CLASSES(X)                                                      \
+  X(alu, 1, "integer add/sub/logic/compare/inc/dec/neg/not")                        \
+  X(move, 1, "register and memory moves, movzx/movsx, cmov, setcc, xchg")           \
+  X(lea, 1, "address computation (LEA)")                                           \
+  X(shift, 1, "shifts and rotates")                                                \
+  X(bitop, 2, "bit tests and scans, popcnt, bswap")                                \
+  X(mul, 3, "integer multiply")                                                    \
+  X(div, 26, "integer divide")                                                     \
+  X(branch, 1, "jumps and conditional branches")                                   \
+  X(call_ret, 2, "near call and return")                                           \
+  X(stack, 1, "push, pop, enter, leave")                                           \
+  X(string, 2, "one element of a string instruction (per REP iteration)")          \
+  X(flags, 1, "flag manipulation (clc, std, pushf, popf, lahf, ...)")              \
+  X(nop, 1, "NOP, PAUSE hint excluded, ENDBR64")                                   \
+  X(pause, 10, "PAUSE spin-loop hint")                                              \
+  X(atomic, 18, "LOCK-prefixed read-modify-write, XCHG with memory, CMPXCHG")       \
+  X(io, 40, "IN/OUT/INS/OUTS to a port (the device may add its own latency)")      \
+  X(system, 20, "serializing system instructions (MOV CR, LGDT, LTR, WRMSR, ...)") \
+  X(msr, 40, "RDMSR / WRMSR")                                                      \
+  X(cpuid, 100, "CPUID")                                                           \
+  X(rdtsc, 20, "RDTSC / RDTSCP")                                                   \
+  X(far, 30, "far jump/call/return, IRET, SYSCALL/SYSRET, INT n, segment loads")
+
+enum InsnClass : uint8_t {
+#define HVSIM_X(name, def, desc) k_##name,
+  HVSIM_INSN_CLASSES(HVSIM_X)
+#undef HVSIM_X
+      kNumInsnClasses
+};
+
+struct Latencies {
+  uint32_t cls[kNumInsnClasses] = {};
+  uint32_t mem_operand = 0;     // extra cycles for an explicit memory operand
+  uint32_t exception = 0;       // delivering an exception or interrupt through the IDT
+  uint32_t taken_branch = 0;    // extra cycles when a branch is taken
+  uint32_t walk_ref = 0;        // one paging-structure reference during a page walk
+
+  static void declare_params(hvsim::base::ParamRegistry& reg);
+  static Latencies from_config(const hvsim::base::Config& cfg);
+};
+
+}  // namespace hvsim::timing

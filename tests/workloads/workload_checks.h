@@ -1,0 +1,36 @@
+// Assertions shared by the QEMU and hvsim runs of the same workloads.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "workload_util.h"
+
+namespace hvsim_test {
+
+inline constexpr const char* kSelftestArgs = "alpha beta=2 gamma";
+
+// demo: every checksum line as in golden/demo.txt, timing lines present.
+inline void expect_demo_output(const std::string& serial) {
+  EXPECT_EQ(comparable(serial), read_golden("demo"));
+  int timing = 0;
+  for (const auto& l : lines(serial)) timing += l.rfind("timing: ", 0) == 0;
+  EXPECT_EQ(timing, 5) << serial;
+}
+
+// selftest: all checks passed, enough of them ran, and the command line
+// arrived with the program name as its first word.
+inline void expect_selftest_output(const std::string& serial) {
+  EXPECT_NE(serial.find("selftest: program selftest args \"" + std::string(kSelftestArgs) + "\"\n"),
+            std::string::npos)
+      << serial;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(serial, m, std::regex("selftest: (\\d+) passed, (\\d+) failed\n"))) << serial;
+  EXPECT_EQ(std::stoi(m[2]), 0) << serial;
+  EXPECT_GE(std::stoi(m[1]), 120) << serial;
+  for (const auto& l : lines(serial)) EXPECT_NE(l.rfind("FAIL", 0), 0u) << l;
+}
+
+}  // namespace hvsim_test
