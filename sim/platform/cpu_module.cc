@@ -24,7 +24,9 @@ Cpu::Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams&
 
 Cpu::~Cpu() = default;
 
-uint64_t Cpu::total_cycles() const { return core_->cycles() + stall_cycles; }
+uint64_t Cpu::total_cycles() const {
+  return core_->cycles() + stall_cycles;
+}
 
 void Cpu::register_stats(base::StatRegistry& s) {
   core_->register_stats(s);
@@ -34,7 +36,8 @@ void Cpu::register_stats(base::StatRegistry& s) {
   s.add_counter("platform.cpu.io_writes", &io_writes, "count", "port writes (OUT, OUTS)");
   s.add_counter("platform.cpu.io_unmapped", &io_unmapped, "count",
                 "port accesses no device answered (read as all-ones)");
-  s.add_counter("platform.cpu.mmio_reads", &mmio_reads, "count", "memory reads through b_transport");
+  s.add_counter("platform.cpu.mmio_reads", &mmio_reads, "count",
+                "memory reads through b_transport");
   s.add_counter("platform.cpu.mmio_writes", &mmio_writes, "count",
                 "memory writes through b_transport");
   s.add_counter("platform.cpu.mem_unmapped", &mem_unmapped, "count",
@@ -149,7 +152,8 @@ bool Cpu::mem_write(uint64_t pa, const void* data, unsigned len) {
   uint8_t* p = buf;
   if (len > sizeof buf) p = (big.assign(len, 0), big.data());
   std::memcpy(p, data, len);
-  if (transport(mem_socket, tlm::TLM_WRITE_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE) return true;
+  if (transport(mem_socket, tlm::TLM_WRITE_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE)
+    return true;
   ++mem_unmapped;
   return false;
 }

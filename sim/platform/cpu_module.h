@@ -10,10 +10,10 @@
 #include <memory>
 #include <vector>
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
+#include <systemc>
+#include <tlm>
 
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
@@ -76,14 +76,14 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   CpuParams p_;
   sc_core::sc_time cycle_;
   tlm_utils::tlm_quantumkeeper qk_;
-  uint64_t synced_cycles_ = 0;  // cycles already handed to the quantum keeper
-  std::vector<core::DmiRegion> dmi_;        // granted RAM ranges
-  std::vector<core::DmiRegion> no_dmi_;     // ranges the bus said are not RAM
+  uint64_t synced_cycles_ = 0;           // cycles already handed to the quantum keeper
+  std::vector<core::DmiRegion> dmi_;     // granted RAM ranges
+  std::vector<core::DmiRegion> no_dmi_;  // ranges the bus said are not RAM
   RunEnd end_;
   sc_core::sc_event wake_;  // an interrupt for a halted CPU (no sources yet)
   bool has_wake_sources_ = false;
 
- public:  // counters, registered as statistics
+ public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay
   uint64_t io_reads = 0, io_writes = 0, io_unmapped = 0;
   uint64_t mmio_reads = 0, mmio_writes = 0, mem_unmapped = 0;

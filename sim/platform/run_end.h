@@ -7,9 +7,9 @@ namespace hvsim::platform {
 
 struct RunEnd {
   bool ended = false;
-  int exit_status = 0;         // the debug-exit value, or a base::ExitStatus
-  std::string reason;          // one line
-  std::string register_dump;   // for fatal ends
+  int exit_status = 0;        // the debug-exit value, or a base::ExitStatus
+  std::string reason;         // one line
+  std::string register_dump;  // for fatal ends
 };
 
 }  // namespace hvsim::platform

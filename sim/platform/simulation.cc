@@ -15,7 +15,8 @@
 namespace hvsim::platform {
 
 void declare_params(base::ParamRegistry& reg) {
-  reg.add_uint("memory.size_mib", 128, "MiB", "RAM size; above 3.5 GiB, 3 GiB sit below 4 GiB and the rest from 4 GiB", 2, 65536);
+  reg.add_uint("memory.size_mib", 128, "MiB",
+               "RAM size; above 3.5 GiB, 3 GiB sit below 4 GiB and the rest from 4 GiB", 2, 65536);
   reg.add_uint("memory.read_latency_cycles", 0, "cycles",
                "latency RAM adds to a b_transport read and reports in its DMI grant");
   reg.add_uint("memory.write_latency_cycles", 0, "cycles",
@@ -47,6 +48,9 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   const BootInfo boot = load_multiboot_files(ram->span().first(layout.below_4g), layout,
                                              spec.kernel, spec.cmdline, spec.modules);
 
+  // sc_stop() is how every run ends: its "Simulation stopped by user" info is noise.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   base::StatRegistry stats;
   System system("system", cfg, spec, std::move(ram), boot, stats);
   const auto t0 = std::chrono::steady_clock::now();

@@ -11,8 +11,8 @@ namespace hvsim::platform {
 namespace {
 
 sc_core::sc_time cycles_time(const base::Config& cfg, const std::string& key) {
-  return sc_core::sc_time(double(cfg.get_uint(key)) * 1e3 / double(cfg.get_uint("platform.cpu_mhz")),
-                          sc_core::SC_NS);
+  return sc_core::sc_time(
+      double(cfg.get_uint(key)) * 1e3 / double(cfg.get_uint("platform.cpu_mhz")), sc_core::SC_NS);
 }
 
 CpuParams cpu_params(const base::Config& cfg, const RunSpec& spec) {
@@ -31,7 +31,8 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       serial_(make_serial_sink(cfg.get_string("platform.serial_out"))),
       uart_(*serial_),
       debug_exit_([this](uint8_t v, uint16_t port) {
-        cpu_.end_run(v, "guest wrote " + std::to_string(v) + " to isa-debug-exit at port " + hex(port),
+        cpu_.end_run(v,
+                     "guest wrote " + std::to_string(v) + " to isa-debug-exit at port " + hex(port),
                      false);
       }),
       fw_cfg_(ram->size(), 1),
@@ -90,17 +91,23 @@ void System::register_stats() {
   auto wall = [this] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   };
-  const double hz = double(cpu_.cycle_time().to_seconds()) > 0 ? 1 / cpu_.cycle_time().to_seconds() : 0;
-  stats_.add_formula("sim.ipc", [=] { return cycles() > 0 ? insns() / cycles() : 0; },
-                     "instructions/cycle", "instructions per cycle");
-  stats_.add_formula("sim.seconds", [=] { return cycles() / hz; }, "seconds",
-                     "simulated time: cycles at platform.cpu_mhz");
+  const double hz =
+      double(cpu_.cycle_time().to_seconds()) > 0 ? 1 / cpu_.cycle_time().to_seconds() : 0;
+  stats_.add_formula(
+      "sim.ipc", [=] { return cycles() > 0 ? insns() / cycles() : 0; }, "instructions/cycle",
+      "instructions per cycle");
+  stats_.add_formula(
+      "sim.seconds", [=] { return cycles() / hz; }, "seconds",
+      "simulated time: cycles at platform.cpu_mhz");
   stats_.add_formula("sim.wall_seconds", wall, "seconds", "host time the simulation took");
-  stats_.add_formula("sim.mips", [=] { return wall() > 0 ? insns() / wall() / 1e6 : 0; }, "MIPS",
-                     "simulation speed: instructions per host second / 1e6");
+  stats_.add_formula(
+      "sim.mips", [=] { return wall() > 0 ? insns() / wall() / 1e6 : 0; }, "MIPS",
+      "simulation speed: instructions per host second / 1e6");
 }
 
-void System::start_of_simulation() { wall_start_ = std::chrono::steady_clock::now(); }
+void System::start_of_simulation() {
+  wall_start_ = std::chrono::steady_clock::now();
+}
 
 void System::begin_region() {
   stats_.set_base(stats_.snapshot());
@@ -114,16 +121,22 @@ void System::begin_region() {
 void System::on_magic(uint16_t op, uint64_t /*arg*/) {
   switch (op) {
     case core::kMagicRoiBegin:
-    case core::kMagicResetStats: begin_region(); break;
+    case core::kMagicResetStats:
+      begin_region();
+      break;
     case core::kMagicRoiEnd:  // later dumps report the region only
       frozen_.emplace(stats_.to_text(), stats_.to_json());
       break;
-    case core::kMagicDumpStats: write_stats(); break;
+    case core::kMagicDumpStats:
+      write_stats();
+      break;
     case core::kMagicCheckpoint:
-      if (!warned_checkpoint_) std::fprintf(stderr, "hvsim: checkpoint magic ignored (not supported yet)\n");
+      if (!warned_checkpoint_)
+        std::fprintf(stderr, "hvsim: checkpoint magic ignored (not supported yet)\n");
       warned_checkpoint_ = true;
       break;
-    default: break;
+    default:
+      break;
   }
 }
 

@@ -3,8 +3,8 @@
 // addresses, address errors for holes, the device wrapper's delay.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <cstring>
 
 #include "sc_test_main.h"
 #include "sim/platform/devices/port80.h"
@@ -16,8 +16,8 @@
 namespace hvsim::platform {
 namespace {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 constexpr uint64_t kRamBytes = 1 << 20;
 constexpr uint64_t kHighBase = 1ull << 32;  // second window: RAM offset 0x80000 at 4 GiB

@@ -26,6 +26,10 @@ inline void expect_selftest_output(const std::string& serial) {
   EXPECT_NE(serial.find("selftest: program selftest args \"" + std::string(kSelftestArgs) + "\"\n"),
             std::string::npos)
       << serial;
+  EXPECT_NE(serial.find("printf: [  -42] [7    |] [-0042] [beef] [BEEF] [18446744073709551615] "
+                        "[-9223372036854775808] [123456789abcdef] [str] [ab  |] [z] [%] [0x1000]\n"),
+            std::string::npos)
+      << serial;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(serial, m, std::regex("selftest: (\\d+) passed, (\\d+) failed\n"))) << serial;
   EXPECT_EQ(std::stoi(m[2]), 0) << serial;

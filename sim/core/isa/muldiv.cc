@@ -19,7 +19,9 @@ using Wide = std::conditional_t<sizeof(T) == 8, unsigned __int128,
                                                    std::conditional_t<sizeof(T) == 2, uint32_t,
                                                                       uint16_t>>>;
 template <typename T>
-using SWide = std::conditional_t<sizeof(T) == 8, __int128, std::make_signed_t<Wide<T>>>;
+using SWide = std::conditional_t<
+    sizeof(T) == 8, __int128,
+    std::conditional_t<sizeof(T) == 4, int64_t, std::conditional_t<sizeof(T) == 2, int32_t, int16_t>>>;
 
 // Flags after a multiply: CF = OF = `overflow`. The undefined SF/ZF/AF/PF:
 // SF, ZF and PF follow the low half of the result and AF is cleared (what the

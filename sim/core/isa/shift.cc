@@ -206,7 +206,6 @@ void exec_double(Engine& e, const DecodedInsn& d) {
 
 void register_shift(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_SHL, HVSIM_SHIFT_BINDER(Sh::kShl), timing::k_shift);
-  t.add(ZYDIS_MNEMONIC_SAL, HVSIM_SHIFT_BINDER(Sh::kShl), timing::k_shift);
   t.add(ZYDIS_MNEMONIC_SHR, HVSIM_SHIFT_BINDER(Sh::kShr), timing::k_shift);
   t.add(ZYDIS_MNEMONIC_SAR, HVSIM_SHIFT_BINDER(Sh::kSar), timing::k_shift);
   t.add(ZYDIS_MNEMONIC_ROL, HVSIM_SHIFT_BINDER(Sh::kRol), timing::k_shift);

@@ -186,11 +186,6 @@ void fsgsbase(Engine& e, const DecodedInsn& d) {
   }
 }
 
-template <ExecFn kFn>
-void bind_plain(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-  d.exec = kFn;
-}
-
 }  // namespace
 
 bool bind_push_pop_sreg(const ZydisDecodedInstruction& zi, DecodedInsn& d) {

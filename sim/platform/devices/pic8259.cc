@@ -8,8 +8,10 @@ uint8_t Pic8259::read8(uint64_t offset) {
 }
 
 void Pic8259::write8(uint64_t offset, uint8_t value) {
-  if (offset == 0) write_command(value);
-  else write_data(value);
+  if (offset == 0)
+    write_command(value);
+  else
+    write_data(value);
 }
 
 void Pic8259::write_command(uint8_t v) {
@@ -40,7 +42,9 @@ void Pic8259::write_data(uint8_t v) {
       icw4_ = v;
       init_step_ = kReady;
       break;
-    case kReady: imr_ = v; break;  // OCW1
+    case kReady:
+      imr_ = v;
+      break;  // OCW1
   }
 }
 

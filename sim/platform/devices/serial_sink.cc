@@ -17,7 +17,9 @@ void StreamSink::put(uint8_t byte) {
   if (byte == '\n') std::fflush(f_);
 }
 
-void StreamSink::flush() { std::fflush(f_); }
+void StreamSink::flush() {
+  std::fflush(f_);
+}
 
 std::unique_ptr<SerialSink> make_serial_sink(const std::string& where) {
   if (where.empty()) return std::make_unique<NullSink>();
@@ -26,7 +28,7 @@ std::unique_ptr<SerialSink> make_serial_sink(const std::string& where) {
   std::FILE* f = std::fopen(where.c_str(), "wb");
   if (!f) {
     throw hvsim::base::ConfigError("platform.serial_out: cannot create '" + where +
-                             "': " + std::strerror(errno));
+                                   "': " + std::strerror(errno));
   }
   return std::make_unique<StreamSink>(f, true);
 }

@@ -22,15 +22,22 @@ uint8_t Uart16550::read8(uint64_t offset) {
       if (dlab()) return dll_;
       data_ready_ = false;
       return rbr_;
-    case IER_DLM: return dlab() ? dlm_ : ier_;
+    case IER_DLM:
+      return dlab() ? dlm_ : ier_;
     case IIR_FCR:  // bit 0 = 1: no interrupt pending; bits 7:6 = FIFOs enabled
       return (fcr_ & 0x01) ? 0xc1 : 0x01;
-    case LCR: return lcr_;
-    case MCR: return mcr_;
-    case LSR: return kLsrThre | kLsrTemt | (data_ready_ ? kLsrDr : 0);
-    case MSR: return modem_status();
-    case SCR: return scr_;
-    default: return 0xff;
+    case LCR:
+      return lcr_;
+    case MCR:
+      return mcr_;
+    case LSR:
+      return kLsrThre | kLsrTemt | (data_ready_ ? kLsrDr : 0);
+    case MSR:
+      return modem_status();
+    case SCR:
+      return scr_;
+    default:
+      return 0xff;
   }
 }
 
@@ -48,16 +55,25 @@ void Uart16550::write8(uint64_t offset, uint8_t value) {
       }
       break;
     case IER_DLM:
-      if (dlab()) dlm_ = value;
-      else ier_ = value & 0x0f;  // bits 7:4 are always 0
+      if (dlab())
+        dlm_ = value;
+      else
+        ier_ = value & 0x0f;  // bits 7:4 are always 0
       break;
     case IIR_FCR:  // FCR: bits 1-2 (clear FIFOs) self-clear; keep enable and trigger level
       fcr_ = value & 0xc9;
       break;
-    case LCR: lcr_ = value; break;
-    case MCR: mcr_ = value & 0x1f; break;  // bits 7:5 are always 0
-    case SCR: scr_ = value; break;
-    default: break;  // LSR and MSR writes are factory test only
+    case LCR:
+      lcr_ = value;
+      break;
+    case MCR:
+      mcr_ = value & 0x1f;
+      break;  // bits 7:5 are always 0
+    case SCR:
+      scr_ = value;
+      break;
+    default:
+      break;  // LSR and MSR writes are factory test only
   }
 }
 

@@ -18,8 +18,16 @@ class Uart16550 : public ByteRegisterDevice {
   static constexpr uint64_t kSize = 8;
 
   // Register offsets (DLAB = LCR bit 7 selects DLL/DLM at 0/1).
-  enum Reg : uint8_t { RBR_THR_DLL = 0, IER_DLM = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5,
-                       MSR = 6, SCR = 7 };
+  enum Reg : uint8_t {
+    RBR_THR_DLL = 0,
+    IER_DLM = 1,
+    IIR_FCR = 2,
+    LCR = 3,
+    MCR = 4,
+    LSR = 5,
+    MSR = 6,
+    SCR = 7
+  };
   // LSR bits: data ready, THR empty, transmitter empty.
   static constexpr uint8_t kLsrDr = 0x01, kLsrThre = 0x20, kLsrTemt = 0x40;
 

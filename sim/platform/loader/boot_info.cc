@@ -30,8 +30,12 @@ std::vector<MmapEntry> memory_map(const PcMemory& mem) {
   return m;
 }
 
-void put32(std::span<uint8_t> ram, uint64_t addr, uint32_t v) { std::memcpy(&ram[addr], &v, 4); }
-void put64(std::span<uint8_t> ram, uint64_t addr, uint64_t v) { std::memcpy(&ram[addr], &v, 8); }
+void put32(std::span<uint8_t> ram, uint64_t addr, uint32_t v) {
+  std::memcpy(&ram[addr], &v, 4);
+}
+void put64(std::span<uint8_t> ram, uint64_t addr, uint64_t v) {
+  std::memcpy(&ram[addr], &v, 8);
+}
 
 // Copies s with its NUL terminator, returns the address after it.
 uint32_t put_string(std::span<uint8_t> ram, uint32_t addr, const std::string& s) {

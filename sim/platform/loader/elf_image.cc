@@ -27,8 +27,8 @@ KernelImage parse(const std::string& path, std::span<const uint8_t> file, uint16
   if (eh.e_machine != machine)
     load_fail(path, std::string(what) + " file for machine " + std::to_string(eh.e_machine) +
                         ", not x86");
-  if (eh.e_type != ET_EXEC) load_fail(path, "not an ELF executable (e_type " +
-                                                std::to_string(eh.e_type) + ")");
+  if (eh.e_type != ET_EXEC)
+    load_fail(path, "not an ELF executable (e_type " + std::to_string(eh.e_type) + ")");
   if (eh.e_phnum == 0) load_fail(path, "ELF file has no program headers");
   if (eh.e_phentsize != sizeof(Phdr))
     load_fail(path, "ELF program header size " + std::to_string(eh.e_phentsize) + " is wrong");
@@ -62,9 +62,12 @@ KernelImage parse_elf(const std::string& path, std::span<const uint8_t> file) {
     load_fail(path, "not an ELF file");
   if (file[EI_DATA] != ELFDATA2LSB) load_fail(path, "ELF file is not little-endian");
   switch (file[EI_CLASS]) {
-    case ELFCLASS32: return parse<Elf32_Ehdr, Elf32_Phdr>(path, file, EM_386, "ELF32");
-    case ELFCLASS64: return parse<Elf64_Ehdr, Elf64_Phdr>(path, file, EM_X86_64, "ELF64");
-    default: load_fail(path, "unknown ELF class " + std::to_string(file[EI_CLASS]));
+    case ELFCLASS32:
+      return parse<Elf32_Ehdr, Elf32_Phdr>(path, file, EM_386, "ELF32");
+    case ELFCLASS64:
+      return parse<Elf64_Ehdr, Elf64_Phdr>(path, file, EM_X86_64, "ELF64");
+    default:
+      load_fail(path, "unknown ELF class " + std::to_string(file[EI_CLASS]));
   }
 }
 

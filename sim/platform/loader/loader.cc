@@ -15,7 +15,9 @@ namespace hvsim::platform {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-uint64_t page_align(uint64_t a) { return (a + kPage - 1) & ~(kPage - 1); }
+uint64_t page_align(uint64_t a) {
+  return (a + kPage - 1) & ~(kPage - 1);
+}
 
 std::string join(const std::string& first, const std::string& rest) {
   return rest.empty() ? first : first + " " + rest;
@@ -48,16 +50,18 @@ std::vector<uint8_t> read_boot_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) load_fail(path, "cannot open: is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) load_fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   if (in.bad()) load_fail(path, "read error");
   return bytes;
 }
 
-BootInfo load_multiboot(std::span<uint8_t> ram, const PcMemory& mem,
-                        const std::string& kernel_path, std::span<const uint8_t> kernel,
-                        const std::string& cmdline, const std::vector<BootModule>& modules) {
+BootInfo load_multiboot(std::span<uint8_t> ram, const PcMemory& mem, const std::string& kernel_path,
+                        std::span<const uint8_t> kernel, const std::string& cmdline,
+                        const std::vector<BootModule>& modules) {
   const KernelImage img = parse_kernel(kernel_path, kernel);
-  if (img.entry > UINT32_MAX) load_fail(kernel_path, "entry point " + hex(img.entry) + " is above 4 GiB");
+  if (img.entry > UINT32_MAX)
+    load_fail(kernel_path, "entry point " + hex(img.entry) + " is above 4 GiB");
 
   BootInfo info;
   info.kernel_start = UINT64_MAX;

@@ -22,10 +22,12 @@ struct BootModule {
 };
 
 struct BootInfo {
-  uint32_t entry = 0;     // EIP at entry, flat 32-bit protected mode
-  uint32_t mbi_addr = 0;  // EBX at entry
+  uint32_t entry = 0;                         // EIP at entry, flat 32-bit protected mode
+  uint32_t mbi_addr = 0;                      // EBX at entry
   uint64_t kernel_start = 0, kernel_end = 0;  // loaded bytes, bss included: [start, end)
-  struct Range { uint64_t start, end; };
+  struct Range {
+    uint64_t start, end;
+  };
   std::vector<Range> modules;  // where each module was placed: [start, end)
 };
 
@@ -35,9 +37,9 @@ std::vector<uint8_t> read_boot_file(const std::string& path);
 // Loads `kernel` (named kernel_path in messages and in the command line) and
 // the modules into ram, the RAM below 4 GiB (ram.size() == mem.below_4g).
 // Throws LoadError with one line naming the file on any problem.
-BootInfo load_multiboot(std::span<uint8_t> ram, const PcMemory& mem,
-                        const std::string& kernel_path, std::span<const uint8_t> kernel,
-                        const std::string& cmdline, const std::vector<BootModule>& modules);
+BootInfo load_multiboot(std::span<uint8_t> ram, const PcMemory& mem, const std::string& kernel_path,
+                        std::span<const uint8_t> kernel, const std::string& cmdline,
+                        const std::vector<BootModule>& modules);
 
 // The same, reading the kernel and the modules from their files.
 BootInfo load_multiboot_files(std::span<uint8_t> ram, const PcMemory& mem,

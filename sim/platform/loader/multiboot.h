@@ -21,8 +21,15 @@ constexpr uint32_t kHdrKnownRequirements = kHdrPageAlign | kHdrMemoryInfo | kHdr
 
 // 3.1.1 header field offsets.
 enum HeaderOffset : uint32_t {
-  kHdrMagic = 0, kHdrFlags = 4, kHdrChecksum = 8, kHdrHeaderAddr = 12, kHdrLoadAddr = 16,
-  kHdrLoadEndAddr = 20, kHdrBssEndAddr = 24, kHdrEntryAddr = 28, kHdrAoutSize = 32,
+  kHdrMagic = 0,
+  kHdrFlags = 4,
+  kHdrChecksum = 8,
+  kHdrHeaderAddr = 12,
+  kHdrLoadAddr = 16,
+  kHdrLoadEndAddr = 20,
+  kHdrBssEndAddr = 24,
+  kHdrEntryAddr = 28,
+  kHdrAoutSize = 32,
 };
 
 // 3.3 boot information flags.
@@ -35,9 +42,17 @@ constexpr uint32_t kInfoBootLoaderName = 1u << 9;
 // 3.3 boot information field offsets; the structure ends at 116 with the
 // framebuffer fields, which hvsim leaves zero.
 enum InfoOffset : uint32_t {
-  kInfoFlags = 0, kInfoMemLower = 4, kInfoMemUpper = 8, kInfoBootDevice = 12, kInfoCmdlineAddr = 16,
-  kInfoModsCount = 20, kInfoModsAddr = 24, kInfoMmapLength = 44, kInfoMmapAddr = 48,
-  kInfoBootLoaderNameAddr = 64, kInfoSize = 116,
+  kInfoFlags = 0,
+  kInfoMemLower = 4,
+  kInfoMemUpper = 8,
+  kInfoBootDevice = 12,
+  kInfoCmdlineAddr = 16,
+  kInfoModsCount = 20,
+  kInfoModsAddr = 24,
+  kInfoMmapLength = 44,
+  kInfoMmapAddr = 48,
+  kInfoBootLoaderNameAddr = 64,
+  kInfoSize = 116,
 };
 
 // 3.3 module structure: mod_start, mod_end (exclusive), string, reserved.

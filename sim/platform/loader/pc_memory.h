@@ -11,9 +11,9 @@ namespace hvsim::platform {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
-constexpr uint64_t kEbdaStart = 0x9fc00;   // top of conventional memory (639 KiB)
+constexpr uint64_t kEbdaStart = 0x9fc00;  // top of conventional memory (639 KiB)
 constexpr uint64_t kBiosStart = 0xf0000;
-constexpr uint64_t kHighMemStart = kMiB;   // 1 MiB
+constexpr uint64_t kHighMemStart = kMiB;  // 1 MiB
 constexpr uint64_t kAbove4gStart = 4 * kGiB;
 
 struct PcMemory {

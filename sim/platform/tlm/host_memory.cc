@@ -7,12 +7,14 @@
 namespace hvsim::platform {
 
 HostMemory::HostMemory(uint64_t bytes) : size_(bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   data_ = static_cast<uint8_t*>(p);
 }
 
-HostMemory::~HostMemory() { munmap(data_, size_); }
+HostMemory::~HostMemory() {
+  munmap(data_, size_);
+}
 
 }  // namespace hvsim::platform

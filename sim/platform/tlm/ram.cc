@@ -27,8 +27,10 @@ bool Ram::copy(tlm::tlm_generic_payload& tx) {
     tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
     return false;
   }
-  if (tx.is_read()) std::memcpy(tx.get_data_ptr(), mem_->data() + addr, len);
-  else if (tx.is_write()) std::memcpy(mem_->data() + addr, tx.get_data_ptr(), len);
+  if (tx.is_read())
+    std::memcpy(tx.get_data_ptr(), mem_->data() + addr, len);
+  else if (tx.is_write())
+    std::memcpy(mem_->data() + addr, tx.get_data_ptr(), len);
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
   return true;
 }

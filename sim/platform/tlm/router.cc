@@ -20,8 +20,10 @@ unsigned Router::bind_target(tlm::tlm_target_socket<>& target) {
 
 void Router::map(uint64_t base, uint64_t size, unsigned target, uint64_t offset,
                  const std::string& name) {
-  if (size == 0 || base + size - 1 < base) throw std::logic_error(name + ": empty or wrapping window");
-  if (target >= bound_) throw std::logic_error(name + ": target not bound to " + std::string(this->name()));
+  if (size == 0 || base + size - 1 < base)
+    throw std::logic_error(name + ": empty or wrapping window");
+  if (target >= bound_)
+    throw std::logic_error(name + ": target not bound to " + std::string(this->name()));
   for (const Window& w : windows_) {
     if (base <= w.last() && w.base <= base + size - 1)
       throw std::logic_error(std::string(this->name()) + ": " + name + " overlaps " + w.name);
@@ -71,8 +73,12 @@ unsigned Router::transport_dbg(int, tlm::tlm_generic_payload& tx) {
 void Router::deny_gap(uint64_t addr, tlm::tlm_dmi& dmi) const {
   uint64_t start = 0, end = ~uint64_t{0};
   for (const Window& w : windows_) {
-    if (w.last() < addr) start = w.last() + 1;
-    else if (w.base > addr) { end = w.base - 1; break; }
+    if (w.last() < addr)
+      start = w.last() + 1;
+    else if (w.base > addr) {
+      end = w.base - 1;
+      break;
+    }
   }
   dmi.set_start_address(start);
   dmi.set_end_address(end);

@@ -75,11 +75,11 @@ std::vector<uint8_t> build_aout(uint32_t load_addr, uint32_t file_size, uint32_t
   for (uint32_t i = 0; i < file_size; ++i) f[i] = uint8_t(i * 7 + 1);
   const uint32_t flags = 0x00010003;
   put_mb_header(f, 0x40, flags, false);
-  put32(f, 0x40 + 12, load_addr + 0x40);              // header_addr
-  put32(f, 0x40 + 16, load_addr);                     // load_addr
-  put32(f, 0x40 + 20, load_addr + file_size);         // load_end_addr
+  put32(f, 0x40 + 12, load_addr + 0x40);                   // header_addr
+  put32(f, 0x40 + 16, load_addr);                          // load_addr
+  put32(f, 0x40 + 20, load_addr + file_size);              // load_end_addr
   put32(f, 0x40 + 24, load_addr + file_size + bss_bytes);  // bss_end_addr
-  put32(f, 0x40 + 28, load_addr + 0x60);              // entry_addr
+  put32(f, 0x40 + 28, load_addr + 0x60);                   // entry_addr
   return f;
 }
 

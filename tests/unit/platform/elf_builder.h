@@ -23,7 +23,7 @@ struct ElfSpec {
   bool bad_checksum = false;
 };
 
-constexpr uint64_t kMbHeaderOffset = 0x1f0;  // where build_elf puts the header
+constexpr uint64_t kMbHeaderOffset = 0x1f0;   // where build_elf puts the header
 constexpr uint64_t kFirstDataOffset = 0x200;  // segment data starts here, in order
 
 std::vector<uint8_t> build_elf(const ElfSpec& spec);

@@ -41,7 +41,9 @@ void expect_error(const std::string& msg, const std::string& part) {
   EXPECT_NE(msg.find(part), std::string::npos) << msg;
 }
 
-TEST(LoaderErrors, GoodImageLoads) { EXPECT_EQ(load_error(build_elf(good())), ""); }
+TEST(LoaderErrors, GoodImageLoads) {
+  EXPECT_EQ(load_error(build_elf(good())), "");
+}
 
 TEST(LoaderErrors, NotElf) {
   std::vector<uint8_t> f(512, 0);
@@ -58,7 +60,11 @@ TEST(LoaderErrors, NoMultibootHeader) {
 }
 
 TEST(LoaderErrors, HeaderBeyond8192BytesIsNotFound) {
-  std::vector<uint8_t> f = build_elf([] { ElfSpec s = good(); s.multiboot_header = false; return s; }());
+  std::vector<uint8_t> f = build_elf([] {
+    ElfSpec s = good();
+    s.multiboot_header = false;
+    return s;
+  }());
   f.resize(9000);
   test::put32(f, 8192, 0x1BADB002);
   test::put32(f, 8196, 0);
@@ -166,8 +172,8 @@ TEST(LoaderErrors, MissingModuleFile) {
   const auto kernel = (dir / ("hvsim_loader_test_" + std::to_string(getpid()) + ".elf")).string();
   {
     const auto bytes = build_elf(good());
-    std::ofstream(kernel, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                  std::streamsize(bytes.size()));
+    std::ofstream(kernel, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   }
   std::vector<uint8_t> ram(kRam);
   EXPECT_NO_THROW(load_multiboot_files(ram, pc_memory(kRam), kernel, "", {}));

@@ -103,9 +103,12 @@ TEST_F(LoaderTest, MemoryMapAsSeaBiosReportsIt) {
   mbi = load(build_elf(two_segments(false))).mbi_addr;
   ASSERT_EQ(info(multiboot::kInfoMmapLength), 4u * 24);
   const uint32_t m = info(multiboot::kInfoMmapAddr);
-  struct E { uint64_t base, len; uint32_t type; };
-  const E want[] = {{0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0xf0000, 0x10000, 2},
-                    {0x100000, kRam - 0x100000, 1}};
+  struct E {
+    uint64_t base, len;
+    uint32_t type;
+  };
+  const E want[] = {
+      {0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0xf0000, 0x10000, 2}, {0x100000, kRam - 0x100000, 1}};
   for (int i = 0; i < 4; ++i) {
     const uint32_t e = m + 24 * i;
     EXPECT_EQ(u32(e), 20u) << i;

@@ -31,13 +31,15 @@ TEST_F(UartTest, IirSaysNoInterruptAndFifoBits) {
   EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1), 0xc1u);
 }
 
-TEST_F(UartTest, RbrReadsZero) { EXPECT_EQ(dev.read(Uart16550::RBR_THR_DLL, 1), 0u); }
+TEST_F(UartTest, RbrReadsZero) {
+  EXPECT_EQ(dev.read(Uart16550::RBR_THR_DLL, 1), 0u);
+}
 
 TEST_F(UartTest, DlabSelectsDivisorLatch) {
-  dev.write(Uart16550::IER_DLM, 0x05, 1);   // IER
-  dev.write(Uart16550::LCR, 0x83, 1);       // DLAB=1, 8N1
+  dev.write(Uart16550::IER_DLM, 0x05, 1);      // IER
+  dev.write(Uart16550::LCR, 0x83, 1);          // DLAB=1, 8N1
   dev.write(Uart16550::RBR_THR_DLL, 0x01, 1);  // DLL: 115200 baud
-  dev.write(Uart16550::IER_DLM, 0x00, 1);   // DLM
+  dev.write(Uart16550::IER_DLM, 0x00, 1);      // DLM
   EXPECT_EQ(dev.read(Uart16550::RBR_THR_DLL, 1), 0x01u);
   EXPECT_EQ(dev.read(Uart16550::IER_DLM, 1), 0x00u);
   EXPECT_TRUE(sink.text.empty()) << "a DLL write is not a transmitted byte";

@@ -1,0 +1,137 @@
+// MOV to/from CR0/CR2/CR3/CR4/CR8, MOV DRn, CLTS, LMSW, SMSW
+// (SDM Vol. 2A/2B; Vol. 3 2.5, 17.2).
+#include "sim/core/sys/control_regs.h"
+#include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/register.h"
+
+namespace hvsim::core::sys {
+
+namespace {
+
+// Privileged instructions: CPL 0 (virtual-8086 mode runs at CPL 3).
+void require_cpl0(const Engine& e) {
+  if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
+}
+
+// MOV CRn/DRn always move 64 bits in 64-bit mode and 32 bits otherwise.
+uint64_t gpr_operand(const Engine& e, unsigned r) {
+  return e.long64() ? e.s.gpr[r] : static_cast<uint32_t>(e.s.gpr[r]);
+}
+void set_gpr_operand(Engine& e, unsigned r, uint64_t v) {
+  e.s.gpr[r] = e.long64() ? v : static_cast<uint32_t>(v);
+}
+
+void mov_to_cr(Engine& e, const DecodedInsn& d) {
+  require_cpl0(e);
+  const uint64_t v = gpr_operand(e, d.op[1].reg);
+  switch (d.op[0].reg) {
+    case 0: write_cr0(e, v); break;
+    case 2: e.s.cr2 = v; break;
+    case 3: write_cr3(e, v); break;
+    case 4: write_cr4(e, v); break;
+    case 8: write_cr8(e, v); break;
+    default: raise(kUD);
+  }
+}
+
+void mov_from_cr(Engine& e, const DecodedInsn& d) {
+  require_cpl0(e);
+  uint64_t v;
+  switch (d.op[1].reg) {
+    case 0: v = e.s.cr0; break;
+    case 2: v = e.s.cr2; break;
+    case 3: v = e.s.cr3; break;
+    case 4: v = e.s.cr4; break;
+    case 8: v = e.s.cr8; break;
+    default: raise(kUD);
+  }
+  set_gpr_operand(e, d.op[0].reg, v);
+}
+
+// DR4/DR5 alias DR6/DR7 unless CR4.DE, which makes them #UD (SDM Vol. 3 17.2.2).
+unsigned debug_reg(const Engine& e, unsigned r) {
+  if (r == 4 || r == 5) {
+    if (e.s.cr4 & CR4_DE) raise(kUD);
+    return r + 2;
+  }
+  if (r > 7) raise(kUD);
+  return r;
+}
+
+// TODO: DR7.GD general-detect #DB (SDM Vol. 3 17.2.4).
+void mov_to_dr(Engine& e, const DecodedInsn& d) {
+  require_cpl0(e);
+  const unsigned r = debug_reg(e, d.op[0].reg);
+  uint64_t v = gpr_operand(e, d.op[1].reg);
+  if (r >= 6 && (v >> 32)) raise(kGP, 0);
+  if (r == 6)
+    v = (v & 0xe00f) | 0xffff0ff0;  // SDM 17.2.3: reserved bits read as 1, bit 12 as 0
+  else if (r == 7)
+    v = (v & ~0xd800ull) | 0x400;  // SDM 17.2.4: bit 10 reads 1, 11-12 and 14-15 read 0
+  e.s.dr[r] = v;
+}
+
+void mov_from_dr(Engine& e, const DecodedInsn& d) {
+  require_cpl0(e);
+  const unsigned r = debug_reg(e, d.op[1].reg);
+  set_gpr_operand(e, d.op[0].reg, e.s.dr[r]);
+}
+
+void clts(Engine& e, const DecodedInsn&) {
+  require_cpl0(e);
+  e.s.cr0 &= ~CR0_TS;
+}
+
+// LMSW (SDM Vol. 2A): loads CR0[3:0]; PE can be set but not cleared.
+void lmsw(Engine& e, const DecodedInsn& d) {
+  require_cpl0(e);
+  const uint16_t v = d.op[0].kind == OpKind::kReg
+                         ? static_cast<uint16_t>(e.s.gpr[d.op[0].reg])
+                         : e.read<uint16_t>(e.mem_linear(d, 2, false));
+  const uint64_t cr0 = (e.s.cr0 & ~0xeull) | (v & 0xe) | ((v | e.s.cr0) & CR0_PE);
+  write_cr0(e, cr0);
+}
+
+// SMSW (SDM Vol. 2B): #GP at CPL > 0 with CR4.UMIP.
+void smsw(Engine& e, const DecodedInsn& d) {
+  if ((e.s.cr4 & CR4_UMIP) && e.s.cpl > 0) raise(kGP, 0);
+  if (d.op[0].kind == OpKind::kMem) {
+    e.write<uint16_t>(e.mem_linear(d, 2, true), static_cast<uint16_t>(e.s.cr0));
+  } else if (d.opsize == 2) {
+    e.set_gpr<uint16_t>(d.op[0].reg, static_cast<uint16_t>(e.s.cr0));
+  } else if (d.opsize == 4) {
+    e.set_gpr<uint32_t>(d.op[0].reg, static_cast<uint32_t>(e.s.cr0));
+  } else {
+    e.s.gpr[d.op[0].reg] = e.s.cr0;
+  }
+}
+
+}  // namespace
+
+bool bind_mov_crdr(DecodedInsn& d) {
+  if (d.nops != 2 || d.op[0].kind != OpKind::kReg || d.op[1].kind != OpKind::kReg) return false;
+  if (d.op[0].rclass == RegClass::kCr) {
+    d.exec = &mov_to_cr;
+    d.flags |= kEndsBlock;
+  } else if (d.op[1].rclass == RegClass::kCr) {
+    d.exec = &mov_from_cr;
+  } else if (d.op[0].rclass == RegClass::kDr) {
+    d.exec = &mov_to_dr;
+    d.flags |= kEndsBlock;
+  } else if (d.op[1].rclass == RegClass::kDr) {
+    d.exec = &mov_from_dr;
+  } else {
+    return false;
+  }
+  d.tclass = timing::k_system;
+  return true;
+}
+
+void register_cr(BinderTable& t) {
+  using namespace timing;
+  t.add(ZYDIS_MNEMONIC_CLTS, &bind_plain<&clts>, k_system);
+  t.add(ZYDIS_MNEMONIC_LMSW, &bind_plain<&lmsw>, k_system, true);
+  t.add(ZYDIS_MNEMONIC_SMSW, &bind_plain<&smsw>, k_system);
+}
+
+}  // namespace hvsim::core::sys

@@ -1,0 +1,143 @@
+// CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, CLI, STI, IN, OUT
+// (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
+#include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/register.h"
+#include "sim/core/sys/segments.h"
+
+namespace hvsim::core::sys {
+
+namespace {
+
+unsigned iopl(const Engine& e) { return (e.s.rflags & IOPL) >> 12; }
+
+void cpuid(Engine& e, const DecodedInsn&) {
+  const CpuidResult r = e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]),
+                                        static_cast<uint32_t>(e.s.gpr[RCX]));
+  e.s.gpr[RAX] = r.eax;
+  e.s.gpr[RBX] = r.ebx;
+  e.s.gpr[RCX] = r.ecx;
+  e.s.gpr[RDX] = r.edx;
+}
+
+// SDM Vol. 2B RDTSC: CR4.TSD restricts it to CPL 0 in protected mode.
+uint64_t tsc(Engine& e) {
+  if ((e.s.cr4 & CR4_TSD) && e.s.cpl > 0 && e.s.mode != Mode::kReal) raise(kGP, 0);
+  return e.cycles() + e.s.tsc_offset;
+}
+
+void rdtsc(Engine& e, const DecodedInsn&) {
+  const uint64_t t = tsc(e);
+  e.s.gpr[RAX] = static_cast<uint32_t>(t);
+  e.s.gpr[RDX] = t >> 32;
+}
+
+void rdtscp(Engine& e, const DecodedInsn&) {
+  if (!(e.cpuid().query(0x80000001, 0).edx & (1u << 27))) raise(kUD);
+  const uint64_t t = tsc(e);
+  e.s.gpr[RAX] = static_cast<uint32_t>(t);
+  e.s.gpr[RDX] = t >> 32;
+  e.s.gpr[RCX] = static_cast<uint32_t>(e.s.tsc_aux);
+}
+
+// RDPID (SDM Vol. 2B): IA32_TSC_AUX into r32/r64.
+void rdpid(Engine& e, const DecodedInsn& d) {
+  const uint64_t v = static_cast<uint32_t>(e.s.tsc_aux);
+  e.s.gpr[d.op[0].reg] = v;
+}
+
+// RDPMC (SDM Vol. 2B): counters read as zero; ECX must name one that exists
+// (4 general-purpose, 3 fixed-function with ECX[30]).
+void rdpmc(Engine& e, const DecodedInsn&) {
+  if (!(e.s.cr4 & CR4_PCE) && e.s.cpl > 0 && e.s.mode != Mode::kReal) raise(kGP, 0);
+  const uint32_t ecx = static_cast<uint32_t>(e.s.gpr[RCX]);
+  const uint32_t idx = ecx & 0x3fffffff;
+  if ((ecx & ~0x4000ffffu) || ((ecx & 0x40000000) ? idx >= 3 : idx >= 4)) raise(kGP, 0);
+  e.s.gpr[RAX] = 0;
+  e.s.gpr[RDX] = 0;
+}
+
+void hlt(Engine& e, const DecodedInsn&) {
+  if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
+  e.halt();
+}
+
+// CLI / STI (SDM Vol. 2A/2B): IF changes when CPL <= IOPL (virtual-8086
+// mode: IOPL = 3). TODO: CR4.PVI / CR4.VME virtual interrupt flags.
+bool may_change_if(const Engine& e) {
+  if (e.s.mode == Mode::kReal) return true;
+  if (e.s.mode == Mode::kVm86) return iopl(e) == 3;
+  return e.s.cpl <= iopl(e);
+}
+
+void cli(Engine& e, const DecodedInsn&) {
+  if (!may_change_if(e)) raise(kGP, 0);
+  e.s.rflags &= ~IF;
+}
+
+void sti(Engine& e, const DecodedInsn&) {
+  if (!may_change_if(e)) raise(kGP, 0);
+  if (!(e.s.rflags & IF)) {
+    e.s.rflags |= IF;
+    set_interrupt_shadow(e);  // interrupts are recognized after the next instruction
+  }
+  e.break_block();
+}
+
+// SDM Vol. 1 18.5.2: with CPL > IOPL (or in virtual-8086 mode) every bit of
+// the TSS I/O permission bitmap covering the access must be clear.
+void check_io(Engine& e, uint16_t port, unsigned len) {
+  const ArchState& s = e.s;
+  if (s.mode == Mode::kReal) return;
+  if (s.mode != Mode::kVm86 && s.cpl <= iopl(e)) return;
+  const Segment& tr = s.tr;
+  if (!tr.present() || !(tr.type() & 8) || tr.limit < 0x67) raise(kGP, 0);
+  const uint16_t map = e.read_sys<uint16_t>(tr.base + 0x66);
+  const uint64_t off = map + (port >> 3);
+  if (off + 1 > tr.limit) raise(kGP, 0);
+  const uint16_t bits = e.read_sys<uint16_t>(tr.base + off);
+  const uint16_t want = static_cast<uint16_t>(((1u << len) - 1) << (port & 7));
+  if (bits & want) raise(kGP, 0);
+}
+
+// IN AL/AX/EAX, imm8 / DX.
+void in(Engine& e, const DecodedInsn& d) {
+  const unsigned len = d.op[0].size;
+  const uint16_t port = d.op[1].kind == OpKind::kImm ? static_cast<uint16_t>(d.imm & 0xff)
+                                                     : static_cast<uint16_t>(e.s.gpr[RDX]);
+  check_io(e, port, len);
+  const uint32_t v = e.io_in(port, len);
+  if (len == 1)
+    e.set_gpr<uint8_t>(RAX, static_cast<uint8_t>(v));
+  else if (len == 2)
+    e.set_gpr<uint16_t>(RAX, static_cast<uint16_t>(v));
+  else
+    e.set_gpr<uint32_t>(RAX, v);
+}
+
+// OUT imm8 / DX, AL/AX/EAX.
+void out(Engine& e, const DecodedInsn& d) {
+  const unsigned len = d.op[1].size;
+  const uint16_t port = d.op[0].kind == OpKind::kImm ? static_cast<uint16_t>(d.imm & 0xff)
+                                                     : static_cast<uint16_t>(e.s.gpr[RDX]);
+  check_io(e, port, len);
+  const uint32_t mask = len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+  e.io_out(port, static_cast<uint32_t>(e.s.gpr[RAX]) & mask, len);
+}
+
+}  // namespace
+
+void register_priv(BinderTable& t) {
+  using namespace timing;
+  t.add(ZYDIS_MNEMONIC_CPUID, &bind_plain<&cpuid>, k_cpuid);
+  t.add(ZYDIS_MNEMONIC_RDTSC, &bind_plain<&rdtsc>, k_rdtsc);
+  t.add(ZYDIS_MNEMONIC_RDTSCP, &bind_plain<&rdtscp>, k_rdtsc);
+  t.add(ZYDIS_MNEMONIC_RDPID, &bind_plain<&rdpid>, k_rdtsc);
+  t.add(ZYDIS_MNEMONIC_RDPMC, &bind_plain<&rdpmc>, k_rdtsc);
+  t.add(ZYDIS_MNEMONIC_HLT, &bind_plain<&hlt>, k_system, true);
+  t.add(ZYDIS_MNEMONIC_CLI, &bind_plain<&cli>, k_flags, true);
+  t.add(ZYDIS_MNEMONIC_STI, &bind_plain<&sti>, k_flags, true);
+  t.add(ZYDIS_MNEMONIC_IN, &bind_plain<&in>, k_io, true);
+  t.add(ZYDIS_MNEMONIC_OUT, &bind_plain<&out>, k_io, true);
+}
+
+}  // namespace hvsim::core::sys
