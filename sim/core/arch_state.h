@@ -112,6 +112,11 @@ struct ArchState {
   uint64_t apic_base = 0xfee00900, pat = 0x0007040600070406ull, tsc_aux = 0;
   uint64_t tsc_offset = 0;  // TSC = cycles + tsc_offset (WRMSR to IA32_TSC sets it)
   uint64_t misc_enable = 1, mtrr_def_type = 0;
+  uint64_t mtrr_fixed[11] = {};  // IA32_MTRR_FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000
+  uint64_t mtrr_var[16] = {};    // IA32_MTRR_PHYSBASE0/PHYSMASK0 .. 7
+  // STI / MOV SS / POP SS block interrupts until after the next instruction
+  // (SDM Vol. 3 6.8.3); the run loop clears it and the interrupt logic honours it.
+  uint8_t interrupt_shadow = 0;
   uint8_t cpl = 0;
   Mode mode = Mode::kReal;
 };

@@ -74,6 +74,7 @@ void Core::reset() {
 RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
 uint64_t Core::cycles() const { return engine_->cycles(); }
 uint64_t Core::instructions() const { return engine_->instructions(); }
+void Core::add_cycles(uint64_t c) { engine_->add_cycles(c); }
 void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }

@@ -53,6 +53,9 @@ class Core {
 
   uint64_t cycles() const;
   uint64_t instructions() const;
+  // Charges cycles spent outside the core (a device's access latency), so
+  // that RDTSC and the cycle count see them.
+  void add_cycles(uint64_t c);
   void set_insn_limit(uint64_t n);  // 0 = none
   void request_stop();              // makes run() return kStopRequested at the next boundary
 

@@ -345,10 +345,11 @@ Block* Engine::lookup_block() {
 
 // ---------------------------------------------------------------- run loop
 
-void Engine::exec_block(const Block& b) {
+void Engine::exec_block(const Block& b, size_t max_insns) {
   const DecodedInsn* i = b.insns.data();
-  const DecodedInsn* end = i + b.insns.size();
-  if (insn_limit_ && insn_limit_ - icount_ < b.insns.size()) end = i + (insn_limit_ - icount_);
+  size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
+  if (insn_limit_ && insn_limit_ - icount_ < n) n = insn_limit_ - icount_;
+  const DecodedInsn* end = i + n;
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
     s.rip += i->len;
@@ -394,7 +395,13 @@ RunExit Engine::run(uint64_t cycle_limit) {
     if (insn_limit_ && icount_ >= insn_limit_) return RunExit::kInsnLimit;
     try {
       insn_rip_ = s.rip;
-      exec_block(*lookup_block());
+      if (HVSIM_UNLIKELY(s.interrupt_shadow)) {
+        // The instruction after STI / MOV SS runs alone; the shadow ends with it.
+        exec_block(*lookup_block(), 1);
+        s.interrupt_shadow = 0;
+      } else {
+        exec_block(*lookup_block(), kMaxBlockInsns);
+      }
     } catch (const Fault& f) {
       s.rip = insn_rip_;
       deliver_fault(f);

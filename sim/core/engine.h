@@ -274,7 +274,7 @@ class Engine : public mmu::PhysMem {
 
   Block* lookup_block();
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
-  void exec_block(const Block& b);
+  void exec_block(const Block& b, size_t max_insns);
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
   uint64_t fetch_translate(uint64_t la);
   void fill_tlb(HostTlbEntry* tlb, uint64_t la, uint64_t pa, bool user);

@@ -6,7 +6,15 @@
 
 #include <cstdint>
 
+namespace hvsim::base {
+class StatRegistry;
+}
+
 namespace hvsim::mmu {
+
+class CacheModel;
+class PagingStructureCache;
+struct WalkRefs;
 
 enum class Access : uint8_t { kRead, kWrite, kExec };
 
@@ -25,7 +33,15 @@ enum PfError : uint32_t {
 struct PagingRegs {
   uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
   uint32_t maxphyaddr = 48;  // CPUID.80000008H:EAX[7:0]
+  // Address-space tags beyond PCID for the TLBs and paging-structure caches:
+  // VPID (VMX) or ASID (SVM), and EPTP or nCR3. Both 0 natively.
+  uint32_t tlb_tag = 0;
+  uint64_t tlb_ctx = 0;
 };
+
+// The PCID of the current address space: CR3[11:0] with CR4.PCIDE, else 0
+// (SDM Vol. 3 4.10.1).
+uint16_t current_pcid(const PagingRegs& regs);
 
 // One access to translate. `user` is a user-mode access (CPL 3 and not an
 // implicit supervisor access such as a descriptor-table read); `ac` is
@@ -56,7 +72,15 @@ struct Translation {
   bool nx = false;            // any level had XD set (with EFER.NXE)
   bool global = false;        // G of the mapping entry, only with CR4.PGE
   uint64_t gpa = 0;           // before stage 2 (equals pa with no hook)
+  bool dirty = false;         // D=1 in the mapping entry after the walk (4.8)
 };
+
+// The access-rights check of SDM Vol. 3 4.6.1 on combined rights (R/W and
+// U/S ANDed over the walk, XD ORed): shared by the walker and by TLB hits,
+// which check the cached rights against the current CR0.WP, CR4.SMEP/SMAP,
+// CPL and RFLAGS.AC.
+bool access_allowed(const AccessCtx& ctx, const PagingRegs& regs, bool writable, bool user,
+                    bool nx);
 
 // Physical memory as the walker sees it; accessed/dirty updates are writes.
 class PhysMem {
@@ -90,14 +114,42 @@ class Walker {
                   Translation* out, uint32_t* pf_error);
 
   void set_stage2(Stage2* s2) { stage2_ = s2; }
+  // Paging-structure caches (SDM 4.10.3) consulted to skip upper levels of
+  // 4-level, 5-level and PAE walks; null (the default) disables them.
+  void set_walk_cache(PagingStructureCache* psc) { psc_ = psc; }
+  // Every paging-structure reference (entry reads and A/D writes) is charged
+  // through this cache model as a page-walk access; with none set each
+  // reference costs `ref_cycles` (0 by default).
+  void set_cache(CacheModel* cache) { cache_ = cache; }
+  void set_ref_cycles(uint32_t c) { ref_cycles_ = c; }
 
-  // Statistics (counters owned here, registered by the owner).
+  // Cycles charged by the last walk() (references and paging-structure-cache
+  // hits); the caller adds them to its clock.
+  uint64_t last_walk_cycles() const { return last_cycles_; }
+
+  // Registers the counters below under "mmu.walks", "mmu.walk.*" etc.
+  void register_stats(hvsim::base::StatRegistry& reg);
+
+  static constexpr unsigned kRefHistBuckets = 7;  // 0..5 references, and 6 or more
+
+  // Statistics (counters owned here, registered by register_stats).
   uint64_t walks = 0;        // calls to walk(), CR0.PG=0 included
   uint64_t walk_refs = 0;    // paging-structure entries read (PAE PDPTEs too)
   uint64_t page_faults = 0;  // walks ending in kPageFault
+  uint64_t refs_level[5] = {};  // entries read per level: [0] PTE .. [4] PML5E
+  uint64_t ad_writes = 0;       // accessed/dirty updates written back
+  uint64_t refs_hist[kRefHistBuckets] = {};  // walks by entries read
+  uint64_t walk_cycles = 0;     // sum of last_walk_cycles() over all walks
 
  private:
+  WalkStatus do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& regs, WalkRefs& refs,
+                     Translation* out, uint32_t* pf_error);
+
   Stage2* stage2_ = nullptr;
+  PagingStructureCache* psc_ = nullptr;
+  CacheModel* cache_ = nullptr;
+  uint32_t ref_cycles_ = 0;
+  uint64_t last_cycles_ = 0;
 };
 
 }  // namespace hvsim::mmu

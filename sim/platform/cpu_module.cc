@@ -24,9 +24,9 @@ Cpu::Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams&
 
 Cpu::~Cpu() = default;
 
-uint64_t Cpu::total_cycles() const {
-  return core_->cycles() + stall_cycles;
-}
+// Device latencies are charged to the core (Core::add_cycles), so the core's
+// count is the whole story.
+uint64_t Cpu::total_cycles() const { return core_->cycles(); }
 
 void Cpu::register_stats(base::StatRegistry& s) {
   core_->register_stats(s);
@@ -132,7 +132,11 @@ tlm::tlm_response_status Cpu::transport(tlm_utils::simple_initiator_socket<Cpu>&
   const sc_core::sc_time offset = cycle_ * double(total_cycles() - synced_cycles_);
   sc_core::sc_time delay = offset;
   socket->b_transport(tx, delay);
-  if (delay > offset) stall_cycles += uint64_t((delay - offset) / cycle_ + 0.5);
+  if (delay > offset) {
+    const uint64_t stall = uint64_t((delay - offset) / cycle_ + 0.5);
+    stall_cycles += stall;
+    core_->add_cycles(stall);
+  }
   return tx.get_response_status();
 }
 

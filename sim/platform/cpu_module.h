@@ -43,7 +43,7 @@ class Cpu : public sc_core::sc_module, public core::Bus {
 
   core::Core& core() { return *core_; }
   sc_core::sc_time cycle_time() const { return cycle_; }
-  uint64_t total_cycles() const;  // core cycles plus device stall cycles
+  uint64_t total_cycles() const;  // core cycles, device stall cycles included
 
   // Ends the run: records why, stops the core at its next instruction
   // boundary and the SystemC kernel at the end of this delta cycle.

@@ -68,19 +68,20 @@ void exec_bt(Engine& e, const DecodedInsn& d) {
 
 // BSF/BSR: a zero source sets ZF and leaves the destination unchanged (as AMD
 // documents and Intel implements; a 32-bit destination is then not
-// zero-extended either). CF, OF, SF, AF, PF are undefined; we leave them
-// unchanged.
+// zero-extended either). CF, OF, SF, AF, PF are undefined: as on the Zen 3
+// host, PF is the parity of the index found (set for a zero source) and the
+// others are cleared.
 template <bool reverse, typename T>
 void exec_bsf(Engine& e, const DecodedInsn& d) {
   T s = e.read_op<T>(d, 1);
   if (HVSIM_UNLIKELY(s == 0)) {
-    e.s.rflags |= ZF;
+    flags::merge(e.s.rflags, kArithFlags, ZF | PF);
     return;
   }
   unsigned i = reverse ? kBits<T> - 1 - static_cast<unsigned>(__builtin_clzll(s) - (64 - kBits<T>))
                        : static_cast<unsigned>(__builtin_ctzll(s));
   e.set_reg<T>(d.op[0], static_cast<T>(i));
-  e.s.rflags &= ~ZF;
+  flags::merge(e.s.rflags, kArithFlags, flags::pf(i));
 }
 
 // TZCNT/LZCNT: CF = (source == 0), ZF = (result == 0); OF, SF, AF, PF are

@@ -2,7 +2,7 @@
 // DIV, IDIV.
 //
 // MUL/IMUL define only CF and OF (set when the high half is significant);
-// SF, ZF, AF and PF are undefined: see kMulUndefPolicy below for what we do.
+// SF, ZF, AF and PF are undefined: see mul_flags below for what we do.
 // DIV/IDIV leave all six arithmetic flags undefined; we leave them unchanged.
 // #DE (divide by zero or a quotient that does not fit) is raised before any
 // register is written.
@@ -23,12 +23,13 @@ using SWide = std::conditional_t<
     sizeof(T) == 8, __int128,
     std::conditional_t<sizeof(T) == 4, int64_t, std::conditional_t<sizeof(T) == 2, int32_t, int16_t>>>;
 
-// Flags after a multiply: CF = OF = `overflow`. The undefined SF/ZF/AF/PF:
-// SF, ZF and PF follow the low half of the result and AF is cleared (what the
-// AMD Zen 3 host does; tests/isa masks them in non-strict mode).
+// Flags after a multiply: CF = OF = `overflow`. The undefined SF/ZF/AF/PF
+// are set as the AMD Zen 3 host does (checked by tests/isa in strict mode):
+// SF and PF follow the low half of the result, ZF and AF are cleared.
 template <typename T>
 inline void mul_flags(Engine& e, T lo, bool overflow) {
-  uint64_t f = flags::zf_sf_pf<T>(lo);
+  uint64_t f = flags::pf(lo);
+  if (lo & flags::sign_bit<T>()) f |= SF;
   if (overflow) f |= CF | OF;
   flags::merge(e.s.rflags, kArithFlags, f);
 }

@@ -5,11 +5,18 @@
 // register destination is still written, i.e. zero-extended, as on the
 // hardware). Flags the SDM leaves undefined are set the way the AMD Zen 3
 // host does it (checked by tests/isa in strict mode):
-//  - SHL/SHR/SAR: OF for counts > 1 is computed with the count-1 formula on
-//    the final result; AF (undefined for every non-zero count) is cleared.
-//  - ROL/ROR/RCL/RCR: OF for counts > 1 uses the count-1 formula on the result.
-//  - SHLD/SHRD: OF for counts > 1 is "the sign changed"; AF cleared. 16-bit
-//    counts above 16 act on the 48-bit concatenation dest:src:dest.
+//  - OF for counts > 1: the count-1 formula applied to the *first* step, i.e.
+//    to the original operand: SHL/ROL/RCL/SHLD: MSB(a) ^ MSB-1(a); SHR:
+//    MSB(a); SAR: 0; ROR: MSB(a) ^ LSB(a); RCR: MSB(a) ^ CF-in; SHRD:
+//    MSB(a) ^ LSB(src).
+//    Exception: ROL/ROR of a *register* by an immediate count leave OF
+//    unchanged when the masked count is not 1 (with a CL count, or a memory
+//    destination, they use the rule above).
+//  - RCL/RCR 8/16-bit whose count is a non-zero multiple of 9/17 rotate
+//    nothing and change no flag.
+//  - AF (undefined for any non-zero count of SHL/SHR/SAR/SHLD/SHRD) is
+//    cleared; rotates leave it alone.
+//  - SHLD/SHRD 16-bit counts above 16 act on the 48-bit dest:src:dest.
 #include "sim/core/isa/flags.h"
 #include "sim/core/isa/isa.h"
 
@@ -29,8 +36,13 @@ inline uint64_t msb(T v) {
   return (v >> (kBits<T> - 1)) & 1;
 }
 
+template <typename T>
+inline uint64_t msb2(T v) {  // the bit below the MSB
+  return (v >> (kBits<T> - 2)) & 1;
+}
+
 // Shifts `a` by c (1 <= c <= 31, or 63 for 64-bit) and updates `fl` (RFLAGS).
-template <Sh op, typename T>
+template <Sh op, typename T, bool imm>
 inline T do_shift(T a, unsigned c, uint64_t& fl) {
   constexpr unsigned W = kBits<T>;
   T r;
@@ -45,16 +57,14 @@ inline T do_shift(T a, unsigned c, uint64_t& fl) {
       cf = (wide >> W) & 1;
     }
     uint64_t f = flags::zf_sf_pf<T>(r) | cf;
-    if (msb<T>(r) ^ cf) f |= OF;
+    if (msb<T>(a) ^ msb2<T>(a)) f |= OF;
     flags::merge(fl, kArithFlags, f);
   } else if constexpr (op == Sh::kShr) {
     uint64_t wa = a;
     r = static_cast<T>(wa >> c);
     cf = (wa >> (c - 1)) & 1;
     uint64_t f = flags::zf_sf_pf<T>(r) | cf;
-    // OF: MSB of the original operand for a count of 1; the same bit is what
-    // the count-1 formula gives on later steps for any count.
-    if (c == 1 ? msb<T>(a) : (msb<T>(r) ^ ((r >> (W - 2)) & 1))) f |= OF;
+    if (msb<T>(a)) f |= OF;
     flags::merge(fl, kArithFlags, f);
   } else if constexpr (op == Sh::kSar) {
     using S = std::make_signed_t<T>;
@@ -67,19 +77,23 @@ inline T do_shift(T a, unsigned c, uint64_t& fl) {
     if constexpr (op == Sh::kRol) {
       r = tc ? static_cast<T>((a << tc) | (a >> (W - tc))) : a;
       cf = r & 1;
-      flags::merge(fl, CF | OF, cf | ((msb<T>(r) ^ cf) ? OF : 0));
+      if (imm && c != 1)
+        flags::merge(fl, CF, cf);
+      else
+        flags::merge(fl, CF | OF, cf | ((msb<T>(a) ^ msb2<T>(a)) ? OF : 0));
     } else {
       r = tc ? static_cast<T>((a >> tc) | (a << (W - tc))) : a;
       cf = msb<T>(r);
-      flags::merge(fl, CF | OF, cf | ((cf ^ ((r >> (W - 2)) & 1)) ? OF : 0));
+      if (imm && c != 1)
+        flags::merge(fl, CF, cf);
+      else
+        flags::merge(fl, CF | OF, cf | ((msb<T>(a) ^ (a & 1)) ? OF : 0));
     }
   } else {  // RCL, RCR: rotate the (W+1)-bit value CF:a
     unsigned tc = W < 32 ? c % (W + 1) : c;
     uint64_t cin = fl & CF;
-    if (tc == 0) {
-      r = a;
-      cf = cin;
-    } else if constexpr (W == 64) {
+    if (tc == 0) return a;  // 8/16-bit counts 9/18/27 or 17: nothing changes
+    if constexpr (W == 64) {
       using U = unsigned __int128;
       const U mask = (U(1) << 65) - 1;
       U v = (U(cin) << 64) | a;
@@ -96,13 +110,13 @@ inline T do_shift(T a, unsigned c, uint64_t& fl) {
       r = static_cast<T>(x);
       cf = (x >> W) & 1;
     }
-    uint64_t of = op == Sh::kRcl ? (msb<T>(r) ^ cf) : (msb<T>(r) ^ ((r >> (W - 2)) & 1));
+    uint64_t of = op == Sh::kRcl ? (msb<T>(a) ^ msb2<T>(a)) : (msb<T>(a) ^ cin);
     flags::merge(fl, CF | OF, cf | (of ? OF : 0));
   }
   return r;
 }
 
-template <Sh op, typename T>
+template <Sh op, typename T, bool imm>
 void exec_shift(Engine& e, const DecodedInsn& d) {
   unsigned c = e.read_op<uint8_t>(d, 1) & kCountMask<T>;
   const Operand& o = d.op[0];
@@ -110,7 +124,7 @@ void exec_shift(Engine& e, const DecodedInsn& d) {
     T a = e.get_reg<T>(o);
     if (HVSIM_LIKELY(c != 0)) {
       uint64_t fl = e.s.rflags;
-      a = do_shift<op, T>(a, c, fl);
+      a = do_shift<op, T, imm>(a, c, fl);
       e.s.rflags = fl;
     }
     e.set_reg<T>(o, a);
@@ -119,7 +133,7 @@ void exec_shift(Engine& e, const DecodedInsn& d) {
     T a = e.read<T>(la);
     if (c == 0) return;
     uint64_t fl = e.s.rflags;
-    e.write<T>(la, do_shift<op, T>(a, c, fl));
+    e.write<T>(la, do_shift<op, T, false>(a, c, fl));
     e.s.rflags = fl;
   }
 }
@@ -160,7 +174,7 @@ inline T do_double(T a, T b, unsigned c, uint64_t& fl) {
     }
   }
   uint64_t f = flags::zf_sf_pf<T>(r) | cf;
-  if (msb<T>(r) ^ msb<T>(a)) f |= OF;
+  if (msb<T>(a) ^ (left ? msb2<T>(a) : (b & 1))) f |= OF;
   flags::merge(fl, kArithFlags, f);
   return r;
 }
@@ -188,11 +202,18 @@ void exec_double(Engine& e, const DecodedInsn& d) {
   }
 }
 
-#define HVSIM_SHIFT_BINDER(OP)                                                            \
-  [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {      \
-    if (d.flags & kLock) return;                                                        \
-    d.exec = by_size(d.opsize, &exec_shift<OP, uint8_t>, &exec_shift<OP, uint16_t>,     \
-                     &exec_shift<OP, uint32_t>, &exec_shift<OP, uint64_t>);             \
+// The count's form matters only for the OF of ROL/ROR (see the top).
+#define HVSIM_SHIFT_BINDER(OP)                                                                \
+  [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {          \
+    if (d.flags & kLock) return;                                                            \
+    if (d.op[1].kind == OpKind::kImm)                                                       \
+      d.exec = by_size(d.opsize, &exec_shift<OP, uint8_t, true>,                            \
+                       &exec_shift<OP, uint16_t, true>, &exec_shift<OP, uint32_t, true>,    \
+                       &exec_shift<OP, uint64_t, true>);                                    \
+    else                                                                                    \
+      d.exec = by_size(d.opsize, &exec_shift<OP, uint8_t, false>,                           \
+                       &exec_shift<OP, uint16_t, false>, &exec_shift<OP, uint32_t, false>,  \
+                       &exec_shift<OP, uint64_t, false>);                                   \
   }
 
 #define HVSIM_DOUBLE_BINDER(LEFT)                                                          \

@@ -87,8 +87,8 @@ void write_cr4(Engine& e, uint64_t v) {
   }
   if ((v & CR4_PCIDE) && !(old & CR4_PCIDE) && (!ia32e(e) || (s.cr3 & 0xfff))) raise(kGP, 0);
   s.cr4 = v;
-  if ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_PKE |
-                   CR4_LA57))
+  if ((old ^ v) &
+      (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_PKE | CR4_LA57))
     e.flush_tlb();
   e.break_block();
 }

@@ -25,12 +25,23 @@ void mov_to_cr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   const uint64_t v = gpr_operand(e, d.op[1].reg);
   switch (d.op[0].reg) {
-    case 0: write_cr0(e, v); break;
-    case 2: e.s.cr2 = v; break;
-    case 3: write_cr3(e, v); break;
-    case 4: write_cr4(e, v); break;
-    case 8: write_cr8(e, v); break;
-    default: raise(kUD);
+    case 0:
+      write_cr0(e, v);
+      break;
+    case 2:
+      e.s.cr2 = v;
+      break;
+    case 3:
+      write_cr3(e, v);
+      break;
+    case 4:
+      write_cr4(e, v);
+      break;
+    case 8:
+      write_cr8(e, v);
+      break;
+    default:
+      raise(kUD);
   }
 }
 
@@ -38,12 +49,23 @@ void mov_from_cr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   uint64_t v;
   switch (d.op[1].reg) {
-    case 0: v = e.s.cr0; break;
-    case 2: v = e.s.cr2; break;
-    case 3: v = e.s.cr3; break;
-    case 4: v = e.s.cr4; break;
-    case 8: v = e.s.cr8; break;
-    default: raise(kUD);
+    case 0:
+      v = e.s.cr0;
+      break;
+    case 2:
+      v = e.s.cr2;
+      break;
+    case 3:
+      v = e.s.cr3;
+      break;
+    case 4:
+      v = e.s.cr4;
+      break;
+    case 8:
+      v = e.s.cr8;
+      break;
+    default:
+      raise(kUD);
   }
   set_gpr_operand(e, d.op[0].reg, v);
 }
@@ -85,9 +107,8 @@ void clts(Engine& e, const DecodedInsn&) {
 // LMSW (SDM Vol. 2A): loads CR0[3:0]; PE can be set but not cleared.
 void lmsw(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
-  const uint16_t v = d.op[0].kind == OpKind::kReg
-                         ? static_cast<uint16_t>(e.s.gpr[d.op[0].reg])
-                         : e.read<uint16_t>(e.mem_linear(d, 2, false));
+  const uint16_t v = d.op[0].kind == OpKind::kReg ? static_cast<uint16_t>(e.s.gpr[d.op[0].reg])
+                                                  : e.read<uint16_t>(e.mem_linear(d, 2, false));
   const uint64_t cr0 = (e.s.cr0 & ~0xeull) | (v & 0xe) | ((v | e.s.cr0) & CR0_PE);
   write_cr0(e, cr0);
 }

@@ -10,22 +10,42 @@
 namespace hvsim::core::sys {
 
 // Selector fields (SDM Vol. 3 3.4.2).
-inline unsigned sel_rpl(uint16_t sel) { return sel & 3; }
-inline bool sel_null(uint16_t sel) { return (sel & 0xfffc) == 0; }
+inline unsigned sel_rpl(uint16_t sel) {
+  return sel & 3;
+}
+inline bool sel_null(uint16_t sel) {
+  return (sel & 0xfffc) == 0;
+}
 // The error code that names a selector (SDM Vol. 3 6.13): index and TI.
-inline uint32_t sel_err(uint16_t sel) { return sel & 0xfffc; }
+inline uint32_t sel_err(uint16_t sel) {
+  return sel & 0xfffc;
+}
 
 // System-descriptor types (S = 0), SDM Vol. 3 3.5 Table 3-2.
 enum SysType : unsigned {
-  kTss16Avail = 1, kLdt = 2, kTss16Busy = 3, kCallGate16 = 4, kTaskGate = 5, kIntGate16 = 6,
-  kTrapGate16 = 7, kTss32Avail = 9, kTss32Busy = 0xb, kCallGate32 = 0xc, kIntGate32 = 0xe,
+  kTss16Avail = 1,
+  kLdt = 2,
+  kTss16Busy = 3,
+  kCallGate16 = 4,
+  kTaskGate = 5,
+  kIntGate16 = 6,
+  kTrapGate16 = 7,
+  kTss32Avail = 9,
+  kTss32Busy = 0xb,
+  kCallGate32 = 0xc,
+  kIntGate32 = 0xe,
   kTrapGate32 = 0xf,
 };
 
 // Segment::attr bits (VMCS access-rights layout, arch_state.h).
 enum : uint32_t {
-  kAttrAccessed = 1u << 0, kAttrS = 1u << 4, kAttrP = 1u << 7, kAttrL = 1u << 13,
-  kAttrDB = 1u << 14, kAttrG = 1u << 15, kAttrUnusable = 1u << 16,
+  kAttrAccessed = 1u << 0,
+  kAttrS = 1u << 4,
+  kAttrP = 1u << 7,
+  kAttrL = 1u << 13,
+  kAttrDB = 1u << 14,
+  kAttrG = 1u << 15,
+  kAttrUnusable = 1u << 16,
 };
 
 struct Descriptor {
@@ -42,7 +62,9 @@ struct Descriptor {
     return static_cast<uint32_t>(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
   }
   uint64_t base() const { return ((lo >> 16) & 0xffffff) | (((lo >> 56) & 0xff) << 24); }
-  uint64_t base64() const { return base() | ((hi & 0xffffffff) << 32); }  // 16-byte system descriptors
+  uint64_t base64() const {
+    return base() | ((hi & 0xffffffff) << 32);
+  }  // 16-byte system descriptors
   uint32_t limit() const {
     uint32_t raw = static_cast<uint32_t>((lo & 0xffff) | ((lo >> 32) & 0xf0000));
     return g() ? (raw << 12) | 0xfff : raw;
@@ -93,7 +115,9 @@ void set_tss_busy(Engine& e, uint16_t sel, Descriptor& d);
 inline bool protected_mode(const Engine& e) {
   return e.s.mode != Mode::kReal && e.s.mode != Mode::kVm86;
 }
-inline bool ia32e(const Engine& e) { return (e.s.efer & EFER_LMA) != 0; }
+inline bool ia32e(const Engine& e) {
+  return (e.s.efer & EFER_LMA) != 0;
+}
 bool canonical(const Engine& e, uint64_t la);
 
 }  // namespace hvsim::core::sys

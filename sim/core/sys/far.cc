@@ -76,8 +76,8 @@ StackFrame push_return(Engine& e, unsigned size) {
 
 // SDM Vol. 3 5.8.5-5.8.6: a far CALL through a call gate to a more
 // privileged non-conforming segment switches to the stack in the TSS.
-void call_gate_inner(Engine& e, const Descriptor& g, Descriptor& cd, uint16_t csel,
-                     uint64_t target, unsigned gsize) {
+void call_gate_inner(Engine& e, const Descriptor& g, Descriptor& cd, uint16_t csel, uint64_t target,
+                     unsigned gsize) {
   ArchState& s = e.s;
   const unsigned cpl = cd.dpl();
   if (ia32e(e)) {
@@ -128,8 +128,9 @@ void through_call_gate(Engine& e, uint16_t sel, Descriptor g, bool call) {
   if (!call && !cd.conforming() && cd.dpl() != s.cpl) raise(kGP, sel_err(csel));
   if (!cd.present()) raise(kNP, sel_err(csel));
   const unsigned gsize = ia32e(e) ? 8 : g.type() == kCallGate32 ? 4 : 2;
-  const uint64_t target = ia32e(e) ? g.gate_offset64()
-                          : gsize == 4 ? g.gate_offset32() : g.gate_offset32() & 0xffff;
+  const uint64_t target = ia32e(e)     ? g.gate_offset64()
+                          : gsize == 4 ? g.gate_offset32()
+                                       : g.gate_offset32() & 0xffff;
   check_target(e, cd, target);
   set_accessed(e, csel, cd);
   if (call && !cd.conforming() && cd.dpl() < s.cpl) {
@@ -243,10 +244,17 @@ void far_ret(Engine& e, const DecodedInsn& d) {
 bool bind_far_branch(const ZydisDecodedInstruction& zi, DecodedInsn& d) {
   if (zi.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR) return false;
   switch (zi.mnemonic) {
-    case ZYDIS_MNEMONIC_JMP: d.exec = &far_jmp; break;
-    case ZYDIS_MNEMONIC_CALL: d.exec = &far_call; break;
-    case ZYDIS_MNEMONIC_RET: d.exec = &far_ret; break;
-    default: return false;
+    case ZYDIS_MNEMONIC_JMP:
+      d.exec = &far_jmp;
+      break;
+    case ZYDIS_MNEMONIC_CALL:
+      d.exec = &far_call;
+      break;
+    case ZYDIS_MNEMONIC_RET:
+      d.exec = &far_ret;
+      break;
+    default:
+      return false;
   }
   if (d.nops >= 1 && d.op[0].kind == OpKind::kReg) {
     d.exec = nullptr;  // far JMP/CALL with a register operand is #UD

@@ -9,7 +9,9 @@ namespace hvsim::core::sys {
 namespace {
 
 // Error code naming an IDT entry: IDT bit (1) set, EXT in bit 0 (SDM Vol. 3 6.13).
-uint32_t idt_err(uint8_t vector, uint32_t ext) { return vector * 8u + 2 + ext; }
+uint32_t idt_err(uint8_t vector, uint32_t ext) {
+  return vector * 8u + 2 + ext;
+}
 
 // SDM Vol. 3 20.1.4: real-address-mode interrupt handling through the IVT.
 void deliver_real(Engine& e, uint8_t vector) {
@@ -56,8 +58,7 @@ void commit_cs(Engine& e, const Descriptor& cd, uint16_t csel, unsigned cpl, uin
 }
 
 // SDM Vol. 3 6.12.1: protected-mode delivery through 16- and 32-bit gates.
-void deliver_protected(Engine& e, uint8_t vector, bool has_error, uint32_t error,
-                       EventSource src) {
+void deliver_protected(Engine& e, uint8_t vector, bool has_error, uint32_t error, EventSource src) {
   ArchState& s = e.s;
   const uint32_t ext = src == EventSource::kSoftware ? 0 : 1;
   if (vector * 8ull + 7 > s.idtr.limit) raise(kGP, idt_err(vector, ext));
@@ -166,9 +167,17 @@ namespace {
 enum class FaultClass { kBenign, kContributory, kPageFault };
 FaultClass classify(uint8_t v) {
   switch (v) {
-    case kDE: case kTS: case kNP: case kSS: case kGP: return FaultClass::kContributory;
-    case kPF: case kVE: return FaultClass::kPageFault;
-    default: return FaultClass::kBenign;
+    case kDE:
+    case kTS:
+    case kNP:
+    case kSS:
+    case kGP:
+      return FaultClass::kContributory;
+    case kPF:
+    case kVE:
+      return FaultClass::kPageFault;
+    default:
+      return FaultClass::kBenign;
   }
 }
 }  // namespace

@@ -46,7 +46,7 @@ void iret_real(Engine& e, const DecodedInsn& d) {
 void iret_protected(Engine& e, const DecodedInsn& d) {
   ArchState& s = e.s;
   if (s.mode == Mode::kVm86) raise(kGP, 0);  // TODO: virtual-8086 mode (SDM 20.2.7)
-  if (s.rflags & NT) raise(kGP, 0);  // IA-32e: #GP(0); legacy TODO: task return (SDM 7.3)
+  if (s.rflags & NT) raise(kGP, 0);          // IA-32e: #GP(0); legacy TODO: task return (SDM 7.3)
   const unsigned n = d.opsize;
   StackFrame f(e, s.seg[SS], s.gpr[RSP], e.stack_size(), false);
   const uint64_t rip = f.pop_sized(n);
@@ -95,7 +95,9 @@ void int_n(Engine& e, const DecodedInsn& d) {
   e.deliver_event(static_cast<uint8_t>(d.imm), false, 0, true);
 }
 
-void int3(Engine& e, const DecodedInsn&) { e.deliver_event(kBP, false, 0, true); }
+void int3(Engine& e, const DecodedInsn&) {
+  e.deliver_event(kBP, false, 0, true);
+}
 
 void into(Engine& e, const DecodedInsn&) {
   if (e.long64()) raise(kUD);

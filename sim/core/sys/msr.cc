@@ -1,8 +1,6 @@
 #include "sim/core/sys/msr.h"
 
 #include <algorithm>
-#include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "sim/core/sys/control_regs.h"
@@ -15,27 +13,25 @@ namespace {
 
 using msr::kVariableMtrrs;
 
-// MTRR state has no ArchState member yet (see the report): kept per engine here.
-struct MtrrState {
-  uint64_t fixed[11] = {};
-  uint64_t var[2 * kVariableMtrrs] = {};
-};
-std::mutex g_mtrr_mu;
-std::unordered_map<const Engine*, MtrrState> g_mtrrs;
-MtrrState& mtrrs(const Engine& e) {
-  std::lock_guard<std::mutex> lock(g_mtrr_mu);
-  return g_mtrrs[&e];
-}
+static_assert(sizeof(ArchState::mtrr_var) / sizeof(uint64_t) == 2 * kVariableMtrrs);
 
-[[noreturn]] void gp() { raise(kGP, 0); }
+[[noreturn]] void gp() {
+  raise(kGP, 0);
+}
 void require_canonical(const Engine& e, uint64_t v) {
   if (!canonical(e, v)) gp();
 }
-uint64_t phys_mask(const Engine& e) { return (1ull << e.cpuid().maxphyaddr()) - 1; }
+uint64_t phys_mask(const Engine& e) {
+  return (1ull << e.cpuid().maxphyaddr()) - 1;
+}
 
 // Memory types valid in MTRRs and the PAT (SDM Vol. 3 11.11.2, 11.12.2).
-bool mtrr_type_ok(uint64_t t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
-bool pat_type_ok(uint64_t t) { return mtrr_type_ok(t) || t == 7; }
+bool mtrr_type_ok(uint64_t t) {
+  return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+bool pat_type_ok(uint64_t t) {
+  return mtrr_type_ok(t) || t == 7;
+}
 
 // A field accessor: the value lives in an ArchState member.
 template <uint64_t ArchState::*kField>
@@ -52,9 +48,13 @@ void wr_canonical(Engine& e, uint32_t, uint64_t v) {
   e.s.*kField = v;
 }
 
-uint64_t rd_tsc(Engine& e, uint32_t) { return e.cycles() + e.s.tsc_offset; }
+uint64_t rd_tsc(Engine& e, uint32_t) {
+  return e.cycles() + e.s.tsc_offset;
+}
 // SDM Vol. 3 18.17: a write to IA32_TSC sets the counter; RDTSC continues from it.
-void wr_tsc(Engine& e, uint32_t, uint64_t v) { e.s.tsc_offset = v - e.cycles(); }
+void wr_tsc(Engine& e, uint32_t, uint64_t v) {
+  e.s.tsc_offset = v - e.cycles();
+}
 
 // IA32_APIC_BASE (SDM Vol. 3 10.4.4): BSP[8], EXTD[10], EN[11], base[MAXPHYADDR-1:12].
 void wr_apic_base(Engine& e, uint32_t, uint64_t v) {
@@ -66,8 +66,12 @@ void wr_apic_base(Engine& e, uint32_t, uint64_t v) {
   e.s.apic_base = v;
 }
 
-uint64_t rd_efer(Engine& e, uint32_t) { return e.s.efer; }
-void wr_efer(Engine& e, uint32_t, uint64_t v) { write_efer(e, v); }
+uint64_t rd_efer(Engine& e, uint32_t) {
+  return e.s.efer;
+}
+void wr_efer(Engine& e, uint32_t, uint64_t v) {
+  write_efer(e, v);
+}
 
 // Intel: IA32_FMASK bits 63:32 are reserved.
 void wr_sfmask(Engine& e, uint32_t, uint64_t v) {
@@ -108,23 +112,31 @@ unsigned fixed_slot(uint32_t i) {
   if (i == msr::kMtrrFix16kA0) return 2;
   return 3 + (i - msr::kMtrrFix4kC0);
 }
-uint64_t rd_mtrr_fixed(Engine& e, uint32_t i) { return mtrrs(e).fixed[fixed_slot(i)]; }
+uint64_t rd_mtrr_fixed(Engine& e, uint32_t i) {
+  return e.s.mtrr_fixed[fixed_slot(i)];
+}
 void wr_mtrr_fixed(Engine& e, uint32_t i, uint64_t v) {
   for (unsigned b = 0; b < 8; ++b)
     if (!mtrr_type_ok((v >> (8 * b)) & 0xff)) gp();
-  mtrrs(e).fixed[fixed_slot(i)] = v;
+  e.s.mtrr_fixed[fixed_slot(i)] = v;
 }
-uint64_t rd_mtrr_var(Engine& e, uint32_t i) { return mtrrs(e).var[i - msr::kMtrrPhysBase0]; }
+uint64_t rd_mtrr_var(Engine& e, uint32_t i) {
+  return e.s.mtrr_var[i - msr::kMtrrPhysBase0];
+}
 void wr_mtrr_var(Engine& e, uint32_t i, uint64_t v) {
   const bool is_mask = (i - msr::kMtrrPhysBase0) & 1;
   const uint64_t ok = (phys_mask(e) & ~0xfffull) | (is_mask ? (1u << 11) : 0xff);
   if (v & ~ok) gp();
   if (!is_mask && !mtrr_type_ok(v & 0xff)) gp();
-  mtrrs(e).var[i - msr::kMtrrPhysBase0] = v;
+  e.s.mtrr_var[i - msr::kMtrrPhysBase0] = v;
 }
 
-uint64_t rd_sysenter_cs(Engine& e, uint32_t) { return e.s.sysenter_cs; }
-void wr_sysenter_cs(Engine& e, uint32_t, uint64_t v) { e.s.sysenter_cs = v & 0xffffffff; }
+uint64_t rd_sysenter_cs(Engine& e, uint32_t) {
+  return e.s.sysenter_cs;
+}
+void wr_sysenter_cs(Engine& e, uint32_t, uint64_t v) {
+  e.s.sysenter_cs = v & 0xffffffff;
+}
 
 std::vector<MsrDef> base_table() {
   std::vector<MsrDef> t = {
@@ -142,14 +154,11 @@ std::vector<MsrDef> base_table() {
       {msr::kMtrrFix16k80, "IA32_MTRR_FIX16K_80000", &rd_mtrr_fixed, &wr_mtrr_fixed},
       {msr::kMtrrFix16kA0, "IA32_MTRR_FIX16K_A0000", &rd_mtrr_fixed, &wr_mtrr_fixed},
       {msr::kPat, "IA32_PAT", &rd_field<&ArchState::pat>, &wr_pat},
-      {msr::kMtrrDefType, "IA32_MTRR_DEF_TYPE", &rd_field<&ArchState::mtrr_def_type>,
-       &wr_mtrr_def},
+      {msr::kMtrrDefType, "IA32_MTRR_DEF_TYPE", &rd_field<&ArchState::mtrr_def_type>, &wr_mtrr_def},
       {msr::kEfer, "IA32_EFER", &rd_efer, &wr_efer},
       {msr::kStar, "IA32_STAR", &rd_field<&ArchState::star>, &wr_any<&ArchState::star>},
-      {msr::kLstar, "IA32_LSTAR", &rd_field<&ArchState::lstar>,
-       &wr_canonical<&ArchState::lstar>},
-      {msr::kCstar, "IA32_CSTAR", &rd_field<&ArchState::cstar>,
-       &wr_canonical<&ArchState::cstar>},
+      {msr::kLstar, "IA32_LSTAR", &rd_field<&ArchState::lstar>, &wr_canonical<&ArchState::lstar>},
+      {msr::kCstar, "IA32_CSTAR", &rd_field<&ArchState::cstar>, &wr_canonical<&ArchState::cstar>},
       {msr::kSfmask, "IA32_FMASK", &rd_field<&ArchState::sfmask>, &wr_sfmask},
       {msr::kFsBase, "IA32_FS_BASE", &rd_seg_base, &wr_seg_base},
       {msr::kGsBase, "IA32_GS_BASE", &rd_seg_base, &wr_seg_base},

@@ -28,12 +28,30 @@ void write_msr(Engine& e, uint32_t index, uint64_t v);
 
 namespace msr {
 enum : uint32_t {
-  kTsc = 0x10, kApicBase = 0x1b, kMtrrCap = 0xfe, kSysenterCs = 0x174, kSysenterEsp = 0x175,
-  kSysenterEip = 0x176, kMiscEnable = 0x1a0, kMtrrPhysBase0 = 0x200, kMtrrFix64k = 0x250,
-  kMtrrFix16k80 = 0x258, kMtrrFix16kA0 = 0x259, kMtrrFix4kC0 = 0x268, kMtrrFix4kF8 = 0x26f,
-  kPat = 0x277, kMtrrDefType = 0x2ff, kEfer = 0xc0000080, kStar = 0xc0000081,
-  kLstar = 0xc0000082, kCstar = 0xc0000083, kSfmask = 0xc0000084, kFsBase = 0xc0000100,
-  kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103,
+  kTsc = 0x10,
+  kApicBase = 0x1b,
+  kMtrrCap = 0xfe,
+  kSysenterCs = 0x174,
+  kSysenterEsp = 0x175,
+  kSysenterEip = 0x176,
+  kMiscEnable = 0x1a0,
+  kMtrrPhysBase0 = 0x200,
+  kMtrrFix64k = 0x250,
+  kMtrrFix16k80 = 0x258,
+  kMtrrFix16kA0 = 0x259,
+  kMtrrFix4kC0 = 0x268,
+  kMtrrFix4kF8 = 0x26f,
+  kPat = 0x277,
+  kMtrrDefType = 0x2ff,
+  kEfer = 0xc0000080,
+  kStar = 0xc0000081,
+  kLstar = 0xc0000082,
+  kCstar = 0xc0000083,
+  kSfmask = 0xc0000084,
+  kFsBase = 0xc0000100,
+  kGsBase = 0xc0000101,
+  kKernelGsBase = 0xc0000102,
+  kTscAux = 0xc0000103,
 };
 constexpr unsigned kVariableMtrrs = 8;
 }  // namespace msr

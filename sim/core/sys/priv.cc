@@ -8,11 +8,13 @@ namespace hvsim::core::sys {
 
 namespace {
 
-unsigned iopl(const Engine& e) { return (e.s.rflags & IOPL) >> 12; }
+unsigned iopl(const Engine& e) {
+  return (e.s.rflags & IOPL) >> 12;
+}
 
 void cpuid(Engine& e, const DecodedInsn&) {
-  const CpuidResult r = e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]),
-                                        static_cast<uint32_t>(e.s.gpr[RCX]));
+  const CpuidResult r =
+      e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]), static_cast<uint32_t>(e.s.gpr[RCX]));
   e.s.gpr[RAX] = r.eax;
   e.s.gpr[RBX] = r.ebx;
   e.s.gpr[RCX] = r.ecx;

@@ -47,9 +47,15 @@ void mov_from_sreg(Engine& e, const DecodedInsn& d) {
 void push_sreg(Engine& e, const DecodedInsn& d) {
   const uint16_t v = e.s.seg[d.op[0].reg].selector;
   switch (d.opsize) {
-    case 8: e.push<uint64_t>(v); break;
-    case 4: e.push<uint32_t>(v); break;
-    default: e.push<uint16_t>(v); break;
+    case 8:
+      e.push<uint64_t>(v);
+      break;
+    case 4:
+      e.push<uint32_t>(v);
+      break;
+    default:
+      e.push<uint16_t>(v);
+      break;
   }
 }
 
@@ -104,7 +110,9 @@ bool visible(const Engine& e, const Descriptor& d, uint16_t sel) {
   return d.dpl() >= e.s.cpl && d.dpl() >= sel_rpl(sel);
 }
 
-void set_zf(Engine& e, bool z) { e.s.rflags = z ? (e.s.rflags | ZF) : (e.s.rflags & ~ZF); }
+void set_zf(Engine& e, bool z) {
+  e.s.rflags = z ? (e.s.rflags | ZF) : (e.s.rflags & ~ZF);
+}
 
 void require_protected(const Engine& e) {
   if (!protected_mode(e)) raise(kUD);
@@ -118,14 +126,15 @@ void lar(Engine& e, const DecodedInsn& d) {
   bool ok = probe_descriptor(e, sel, &desc);
   if (ok && !desc.s()) {
     const unsigned t = desc.type();
-    ok = ia32e(e) ? (t == kLdt || t == kTss32Avail || t == kTss32Busy || t == kCallGate32)
-                  : (t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xb ||
-                     t == 0xc);
+    ok = ia32e(e)
+             ? (t == kLdt || t == kTss32Avail || t == kTss32Busy || t == kCallGate32)
+             : (t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xb || t == 0xc);
   }
   if (ok) ok = visible(e, desc, sel);
   set_zf(e, ok);
   if (!ok) return;
-  const uint32_t ar = static_cast<uint32_t>(desc.lo >> 32) & 0x00f0ff00;
+  // Bits 19:16 (limit) are undefined by the SDM ("00FxFF00H"); hardware returns them.
+  const uint32_t ar = static_cast<uint32_t>(desc.lo >> 32) & 0x00ffff00;
   if (d.opsize == 2)
     e.set_gpr<uint16_t>(d.op[0].reg, static_cast<uint16_t>(ar));
   else

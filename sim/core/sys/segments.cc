@@ -66,8 +66,7 @@ void invalidate_data_segments(Engine& e, unsigned cpl) {
 }
 
 void set_interrupt_shadow(Engine& e) {
-  // TODO: needs an interrupt-shadow member (see the report); until then the
-  // block ends so that the run loop sees the boundary.
+  e.s.interrupt_shadow = 1;
   e.break_block();
 }
 

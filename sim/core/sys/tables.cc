@@ -139,7 +139,8 @@ void invlpg(Engine& e, const DecodedInsn& d) {
 void invpcid(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kGP, 0);
   require_cpl0(e);
-  const uint64_t type = e.long64() ? e.s.gpr[d.op[0].reg] : static_cast<uint32_t>(e.s.gpr[d.op[0].reg]);
+  const uint64_t type =
+      e.long64() ? e.s.gpr[d.op[0].reg] : static_cast<uint32_t>(e.s.gpr[d.op[0].reg]);
   const uint64_t ea = e.ea(d);
   const uint64_t lo = e.read<uint64_t>(e.linear(d.mem.seg, ea, 8, false));
   const uint64_t hi =
@@ -152,10 +153,14 @@ void invpcid(Engine& e, const DecodedInsn& d) {
   e.break_block();
 }
 
-void cache_control(Engine& e, const DecodedInsn&) { require_cpl0(e); }
+void cache_control(Engine& e, const DecodedInsn&) {
+  require_cpl0(e);
+}
 
 // CLFLUSH: the line must be readable (faults like a byte load); otherwise a no-op.
-void clflush(Engine& e, const DecodedInsn& d) { (void)e.read<uint8_t>(e.mem_linear(d, 1, false)); }
+void clflush(Engine& e, const DecodedInsn& d) {
+  (void)e.read<uint8_t>(e.mem_linear(d, 1, false));
+}
 
 }  // namespace
 

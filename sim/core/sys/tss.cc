@@ -3,7 +3,9 @@
 namespace hvsim::core::sys {
 
 namespace {
-[[noreturn]] void bad_tss(const Engine& e, uint32_t ext) { raise(kTS, sel_err(e.s.tr.selector) | ext); }
+[[noreturn]] void bad_tss(const Engine& e, uint32_t ext) {
+  raise(kTS, sel_err(e.s.tr.selector) | ext);
+}
 }  // namespace
 
 InnerStack tss_inner_stack(Engine& e, unsigned cpl, uint32_t ext) {

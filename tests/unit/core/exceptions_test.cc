@@ -6,8 +6,9 @@
 namespace hvsim::core::testing {
 namespace {
 
-#define RUN_TO_HLT(m) \
-  ASSERT_EQ((m).run(), RunExit::kHaltedForever) << (m).e->last_error() << "\n" << (m).e->dump_registers()
+#define RUN_TO_HLT(m)                                                          \
+  ASSERT_EQ((m).run(), RunExit::kHaltedForever) << (m).e->last_error() << "\n" \
+                                                << (m).e->dump_registers()
 
 TEST(Exceptions, PageFaultIn64BitModeSetsCr2AndPushesFrame) {
   Machine m;

@@ -49,18 +49,22 @@ class RamBus : public Bus {
 };
 
 // Segment attributes (Segment::attr layout).
-constexpr uint32_t kCode64 = 0xb | 0x10 | 0x80 | (1u << 13) | (1u << 15);   // L=1, G=1
-constexpr uint32_t kCode32 = 0xb | 0x10 | 0x80 | (1u << 14) | (1u << 15);   // D=1, G=1
-constexpr uint32_t kData32 = 0x3 | 0x10 | 0x80 | (1u << 14) | (1u << 15);   // B=1, G=1
+constexpr uint32_t kCode64 = 0xb | 0x10 | 0x80 | (1u << 13) | (1u << 15);  // L=1, G=1
+constexpr uint32_t kCode32 = 0xb | 0x10 | 0x80 | (1u << 14) | (1u << 15);  // D=1, G=1
+constexpr uint32_t kData32 = 0x3 | 0x10 | 0x80 | (1u << 14) | (1u << 15);  // B=1, G=1
 constexpr uint32_t kCode16 = 0xb | 0x10 | 0x80;
 constexpr uint32_t kData16 = 0x3 | 0x10 | 0x80;
-constexpr uint32_t dpl(unsigned d) { return d << 5; }
+constexpr uint32_t dpl(unsigned d) {
+  return d << 5;
+}
 
 // An 8-byte code/data descriptor from base, limit (raw, in G units) and attr.
 inline uint64_t seg_desc(uint32_t base, uint32_t limit, uint32_t attr) {
   return (limit & 0xffffull) | (static_cast<uint64_t>(base & 0xffffff) << 16) |
-         (static_cast<uint64_t>(attr & 0xff) << 40) | (static_cast<uint64_t>((limit >> 16) & 0xf) << 48) |
-         (static_cast<uint64_t>((attr >> 12) & 0xf) << 52) | (static_cast<uint64_t>(base >> 24) << 56);
+         (static_cast<uint64_t>(attr & 0xff) << 40) |
+         (static_cast<uint64_t>((limit >> 16) & 0xf) << 48) |
+         (static_cast<uint64_t>((attr >> 12) & 0xf) << 52) |
+         (static_cast<uint64_t>(base >> 24) << 56);
 }
 
 // Fixed layout of the test machine (physical = linear, identity paging).

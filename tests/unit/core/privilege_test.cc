@@ -6,8 +6,9 @@
 namespace hvsim::core::testing {
 namespace {
 
-#define RUN_TO_HLT(m) \
-  ASSERT_EQ((m).run(), RunExit::kHaltedForever) << (m).e->last_error() << "\n" << (m).e->dump_registers()
+#define RUN_TO_HLT(m)                                                          \
+  ASSERT_EQ((m).run(), RunExit::kHaltedForever) << (m).e->last_error() << "\n" \
+                                                << (m).e->dump_registers()
 
 // SYSRET to ring 3 at kUserCode running `user`.
 void to_ring3(Machine& m, const std::vector<uint8_t>& user) {
@@ -22,8 +23,8 @@ TEST(Privilege, SysretToRing3AndSyscallBack) {
   to_ring3(m, k_user_syscall);
   RUN_TO_HLT(m);
   const ArchState& s = m.s();
-  EXPECT_EQ(s.gpr[R12], 7u);                 // ran at ring 3
-  EXPECT_EQ(s.gpr[R13], kUserCode + 9);      // RCX = RIP after SYSCALL
+  EXPECT_EQ(s.gpr[R12], 7u);             // ran at ring 3
+  EXPECT_EQ(s.gpr[R13], kUserCode + 9);  // RCX = RIP after SYSCALL
   EXPECT_EQ(s.cpl, 0u);
   EXPECT_EQ(s.seg[CS].selector, kSelCode64);
   EXPECT_EQ(s.seg[SS].selector, kSelData0);
@@ -58,8 +59,7 @@ TEST_P(UserFault, FaultsToRing0ThroughRsp0) {
 INSTANTIATE_TEST_SUITE_P(
     Cpl3, UserFault,
     ::testing::Values(UserCase{"hlt", &k_user_hlt, 13, 0}, UserCase{"movcr", &k_user_movcr, 13, 0},
-                      UserCase{"wrmsr", &k_user_wrmsr, 13, 0},
-                      UserCase{"in", &k_user_in, 13, 0},
+                      UserCase{"wrmsr", &k_user_wrmsr, 13, 0}, UserCase{"in", &k_user_in, 13, 0},
                       UserCase{"cli", &k_user_cli, 13, 0},
                       UserCase{"int_dpl0", &k_user_int80, 13, 0x80 * 8 + 2}),
     [](const ::testing::TestParamInfo<UserCase>& i) { return std::string(i.param.name); });

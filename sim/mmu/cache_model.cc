@@ -1,0 +1,175 @@
+// The tags-only cache hierarchy (see cache_model.h).
+#include "sim/mmu/cache_model.h"
+
+#include <string>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+
+namespace hvsim::mmu {
+namespace {
+
+const char* const kLevelName[3] = {"l1d", "l2", "llc"};
+const char* const kSourceName[2] = {"data", "walk"};
+
+bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+void CacheParams::declare_params(hvsim::base::ParamRegistry& reg) {
+  const CacheParams d;
+  reg.add_uint("cache.line_bytes", d.line_bytes, "bytes",
+               "cache line size of every level (a power of two)", 16, 4096);
+  const CacheLevelParams* lv[3] = {&d.l1d, &d.l2, &d.llc};
+  const char* const what[3] = {
+      "L1 data cache (default as a recent Intel/AMD core: 32 KiB, 8-way, 4 cycles)",
+      "private L2 cache (default 1 MiB, 16-way, 14 cycles)",
+      "last-level cache (default 8 MiB, 16-way, 40 cycles)"};
+  for (unsigned i = 0; i < 3; ++i) {
+    const std::string k = std::string("cache.") + kLevelName[i];
+    reg.add_uint(k + ".size_bytes", lv[i]->size_bytes, "bytes",
+                 std::string("capacity of the ") + what[i] + "; 0 disables the level", 0,
+                 1ull << 34);
+    reg.add_uint(k + ".ways", lv[i]->ways, "ways",
+                 std::string("associativity of the ") + kLevelName[i] +
+                     " (size/line_bytes for fully associative)",
+                 1, 1u << 20);
+    reg.add_uint(k + ".hit_cycles", lv[i]->hit_cycles, "cycles",
+                 std::string("load-to-use latency of an access that hits in the ") +
+                     kLevelName[i] + " (a total, not an increment)",
+                 0, 1000000);
+  }
+  reg.add_uint("cache.memory_cycles", d.memory_cycles, "cycles",
+               "load-to-use latency of an access that misses every cache level (DRAM)", 0,
+               1000000);
+}
+
+CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
+  CacheParams p;
+  p.line_bytes = static_cast<uint32_t>(cfg.get_uint("cache.line_bytes"));
+  if (!is_pow2(p.line_bytes))
+    throw hvsim::base::ConfigError("cache.line_bytes: must be a power of two");
+  CacheLevelParams* lv[3] = {&p.l1d, &p.l2, &p.llc};
+  for (unsigned i = 0; i < 3; ++i) {
+    const std::string k = std::string("cache.") + kLevelName[i];
+    lv[i]->size_bytes = cfg.get_uint(k + ".size_bytes");
+    lv[i]->ways = static_cast<uint32_t>(cfg.get_uint(k + ".ways"));
+    lv[i]->hit_cycles = static_cast<uint32_t>(cfg.get_uint(k + ".hit_cycles"));
+    if (lv[i]->size_bytes % (uint64_t{lv[i]->ways} * p.line_bytes) != 0)
+      throw hvsim::base::ConfigError(k + ".size_bytes: must be a multiple of ways * line_bytes");
+  }
+  p.memory_cycles = static_cast<uint32_t>(cfg.get_uint("cache.memory_cycles"));
+  return p;
+}
+
+CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes)
+    : hit_cycles_(p.hit_cycles) {
+  const uint64_t lines = line_bytes ? p.size_bytes / line_bytes : 0;
+  if (lines == 0 || p.ways == 0 || lines < p.ways) return;  // disabled
+  assoc_ = p.ways;
+  sets_ = lines / p.ways;
+  pow2_ = is_pow2(sets_);
+  ways_.assign(sets_ * assoc_, Way{});
+}
+
+bool CacheLevel::probe(uint64_t line, bool write) {
+  Way* s = set_of(line);
+  for (uint32_t w = 0; w < assoc_; ++w) {
+    if (s[w].line == line) {
+      s[w].lru = ++clock_;
+      s[w].dirty |= write;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool CacheLevel::contains(uint64_t line) const {
+  if (!enabled()) return false;
+  const Way* s = &ways_[set_index(line) * assoc_];
+  for (uint32_t w = 0; w < assoc_; ++w)
+    if (s[w].line == line) return true;
+  return false;
+}
+
+void CacheLevel::fill(uint64_t line, bool dirty) {
+  Way* s = set_of(line);
+  Way* victim = &s[0];
+  for (uint32_t w = 0; w < assoc_; ++w) {
+    if (s[w].line == ~0ull) {
+      victim = &s[w];
+      break;
+    }
+    if (s[w].lru < victim->lru) victim = &s[w];
+  }
+  if (victim->line != ~0ull && victim->dirty) ++writebacks;
+  *victim = Way{line, ++clock_, dirty};
+}
+
+void CacheLevel::invalidate_all() {
+  for (Way& w : ways_) w = Way{};
+}
+
+CacheModel::CacheModel(const CacheParams& p)
+    : levels_{CacheLevel(p.l1d, p.line_bytes), CacheLevel(p.l2, p.line_bytes),
+              CacheLevel(p.llc, p.line_bytes)},
+      line_bytes_(p.line_bytes),
+      line_shift_(static_cast<unsigned>(__builtin_ctz(p.line_bytes ? p.line_bytes : 64))),
+      memory_cycles_(p.memory_cycles) {}
+
+uint32_t CacheModel::access(uint64_t pa, bool is_write, CacheSource source) {
+  const uint64_t line = pa >> line_shift_;
+  const unsigned src = static_cast<unsigned>(source);
+  unsigned missed = 0;  // levels [0, missed) missed and need the line
+  uint32_t latency = memory_cycles_;
+  bool hit = false;
+  for (unsigned i = 0; i < 3; ++i) {
+    CacheLevel& c = levels_[i];
+    if (!c.enabled()) continue;
+    // Only the innermost enabled level holds the line dirty (write-back).
+    if (c.probe(line, is_write && missed == 0)) {
+      ++c.hits[src];
+      latency = c.hit_cycles();
+      hit = true;
+      break;
+    }
+    ++c.misses[src];
+    missed = i + 1;
+  }
+  if (!hit) ++memory_accesses[src];
+  // Write-allocate: fill every enabled level that missed; the innermost
+  // enabled level takes the dirty copy of a write.
+  bool first = true;
+  for (unsigned i = 0; i < missed; ++i) {
+    CacheLevel& c = levels_[i];
+    if (!c.enabled()) continue;
+    c.fill(line, is_write && first);
+    first = false;
+  }
+  return latency;
+}
+
+void CacheModel::invalidate_all() {
+  for (CacheLevel& c : levels_) c.invalidate_all();
+}
+
+void CacheModel::register_stats(hvsim::base::StatRegistry& reg) {
+  for (unsigned i = 0; i < 3; ++i) {
+    const std::string k = std::string("cache.") + kLevelName[i];
+    for (unsigned s = 0; s < 2; ++s) {
+      const std::string who = s == 0 ? "instruction data accesses" : "page-walk references";
+      reg.add_counter(k + "." + kSourceName[s] + "_hits", &levels_[i].hits[s], "count",
+                      std::string(kLevelName[i]) + " hits by " + who);
+      reg.add_counter(k + "." + kSourceName[s] + "_misses", &levels_[i].misses[s], "count",
+                      std::string(kLevelName[i]) + " misses by " + who);
+    }
+    reg.add_counter(k + ".writebacks", &levels_[i].writebacks, "count",
+                    std::string("dirty lines evicted from the ") + kLevelName[i]);
+  }
+  reg.add_counter("cache.memory.data_accesses", &memory_accesses[0], "count",
+                  "instruction data accesses that missed every cache level");
+  reg.add_counter("cache.memory.walk_accesses", &memory_accesses[1], "count",
+                  "page-walk references that missed every cache level");
+}
+
+}  // namespace hvsim::mmu

@@ -1,0 +1,110 @@
+// A tags-only, set-associative cache hierarchy (L1D, L2, LLC) for timing:
+// no data is held, only which lines are present. LRU replacement,
+// write-allocate, write-back (a dirty victim counts as a writeback; the
+// writeback itself costs nothing). Levels are non-inclusive: a miss fills
+// every enabled level it missed in, and an eviction from an outer level
+// leaves inner copies alone. Deterministic: no randomness anywhere.
+//
+// Latencies are load-to-use totals, not increments: an access that hits in
+// L2 costs l2.hit_cycles, one that misses everywhere costs memory_cycles.
+// A level with size 0 is disabled (skipped). An access is one line; callers
+// split accesses that cross a line.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace hvsim::base {
+class Config;
+class ParamRegistry;
+class StatRegistry;
+}  // namespace hvsim::base
+
+namespace hvsim::mmu {
+
+// Who made an access: an instruction's data access, or a page walk.
+enum class CacheSource : uint8_t { kData = 0, kWalk = 1 };
+
+struct CacheLevelParams {
+  uint64_t size_bytes = 0;  // 0 disables the level
+  uint32_t ways = 1;
+  uint32_t hit_cycles = 0;
+};
+
+struct CacheParams {
+  uint32_t line_bytes = 64;
+  CacheLevelParams l1d{32 * 1024, 8, 4};
+  CacheLevelParams l2{1024 * 1024, 16, 14};
+  CacheLevelParams llc{8 * 1024 * 1024, 16, 40};
+  uint32_t memory_cycles = 200;
+
+  static void declare_params(hvsim::base::ParamRegistry& reg);  // cache.*
+  // Throws base::ConfigError when a level's geometry does not divide.
+  static CacheParams from_config(const hvsim::base::Config& cfg);
+};
+
+// One level: sets x ways of line tags.
+class CacheLevel {
+ public:
+  CacheLevel(const CacheLevelParams& p, uint32_t line_bytes);
+
+  bool enabled() const { return sets_ != 0; }
+  // Looks `line` (pa / line_bytes) up, refreshing LRU; marks it dirty on a
+  // write hit.
+  bool probe(uint64_t line, bool write);
+  // Inserts `line` (known absent), evicting the LRU way of its set.
+  void fill(uint64_t line, bool dirty);
+  bool contains(uint64_t line) const;
+  void invalidate_all();
+  uint32_t hit_cycles() const { return hit_cycles_; }
+
+  uint64_t hits[2] = {};    // by CacheSource
+  uint64_t misses[2] = {};  // by CacheSource
+  uint64_t writebacks = 0;  // dirty lines evicted
+
+ private:
+  struct Way {
+    uint64_t line = ~0ull;  // ~0 = invalid
+    uint64_t lru = 0;
+    bool dirty = false;
+  };
+  Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
+  uint64_t set_index(uint64_t line) const {
+    return pow2_ ? (line & (sets_ - 1)) : (line % sets_);
+  }
+
+  std::vector<Way> ways_;
+  uint64_t sets_ = 0;
+  uint32_t assoc_ = 0;
+  uint32_t hit_cycles_ = 0;
+  bool pow2_ = true;
+  uint64_t clock_ = 0;
+};
+
+class CacheModel {
+ public:
+  explicit CacheModel(const CacheParams& p = {});
+
+  // Charges one access to the line holding `pa`; returns its latency.
+  uint32_t access(uint64_t pa, bool is_write, CacheSource source);
+  // WBINVD/INVD: every level emptied (writebacks are not counted).
+  void invalidate_all();
+
+  CacheLevel& l1d() { return levels_[0]; }
+  CacheLevel& l2() { return levels_[1]; }
+  CacheLevel& llc() { return levels_[2]; }
+  uint32_t line_bytes() const { return line_bytes_; }
+  uint32_t memory_cycles() const { return memory_cycles_; }
+
+  void register_stats(hvsim::base::StatRegistry& reg);  // cache.*
+
+  uint64_t memory_accesses[2] = {};  // by CacheSource: accesses that missed every level
+
+ private:
+  CacheLevel levels_[3];
+  uint32_t line_bytes_;
+  unsigned line_shift_;
+  uint32_t memory_cycles_;
+};
+
+}  // namespace hvsim::mmu
