@@ -76,6 +76,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
     case 7:
       if (subleaf == 0) {
         if (fsgsbase_) r.ebx |= 1u << 0;
+        r.ebx |= 1u << 3 | 1u << 8 | 1u << 19;  // BMI1, BMI2, ADX (isa/bits.cc)
         if (smep_) r.ebx |= 1u << 7;
         if (invpcid_) r.ebx |= 1u << 10;
         if (smap_) r.ebx |= 1u << 20;

@@ -12,7 +12,9 @@ namespace {
 const char* const kLevelName[3] = {"l1d", "l2", "llc"};
 const char* const kSourceName[2] = {"data", "walk"};
 
-bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_pow2(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 }  // namespace
 
@@ -35,13 +37,12 @@ void CacheParams::declare_params(hvsim::base::ParamRegistry& reg) {
                      " (size/line_bytes for fully associative)",
                  1, 1u << 20);
     reg.add_uint(k + ".hit_cycles", lv[i]->hit_cycles, "cycles",
-                 std::string("load-to-use latency of an access that hits in the ") +
-                     kLevelName[i] + " (a total, not an increment)",
+                 std::string("load-to-use latency of an access that hits in the ") + kLevelName[i] +
+                     " (a total, not an increment)",
                  0, 1000000);
   }
   reg.add_uint("cache.memory_cycles", d.memory_cycles, "cycles",
-               "load-to-use latency of an access that misses every cache level (DRAM)", 0,
-               1000000);
+               "load-to-use latency of an access that misses every cache level (DRAM)", 0, 1000000);
 }
 
 CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
@@ -62,8 +63,7 @@ CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
   return p;
 }
 
-CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes)
-    : hit_cycles_(p.hit_cycles) {
+CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes) : hit_cycles_(p.hit_cycles) {
   const uint64_t lines = line_bytes ? p.size_bytes / line_bytes : 0;
   if (lines == 0 || p.ways == 0 || lines < p.ways) return;  // disabled
   assoc_ = p.ways;

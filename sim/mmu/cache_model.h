@@ -69,9 +69,7 @@ class CacheLevel {
     bool dirty = false;
   };
   Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
-  uint64_t set_index(uint64_t line) const {
-    return pow2_ ? (line & (sets_ - 1)) : (line % sets_);
-  }
+  uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
   std::vector<Way> ways_;
   uint64_t sets_ = 0;

@@ -25,18 +25,18 @@ namespace hvsim::mmu {
 enum PageSizeMask : uint8_t { kPage4K = 1, kPage2M = 2, kPage1G = 4 };
 
 struct TlbEntry {
-  uint64_t vpn = 0;      // linear address >> shift
-  uint64_t pa_page = 0;  // (host-)physical base of the cached page
-  uint64_t gpa_page = 0; // guest-physical base (equals pa_page natively)
+  uint64_t vpn = 0;       // linear address >> shift
+  uint64_t pa_page = 0;   // (host-)physical base of the cached page
+  uint64_t gpa_page = 0;  // guest-physical base (equals pa_page natively)
   uint64_t ctx = 0;
   uint64_t lru = 0;
   uint32_t tag = 0;
   uint16_t pcid = 0;
-  uint8_t shift = 12;    // 12, 21 or 30
+  uint8_t shift = 12;  // 12, 21 or 30
   bool valid = false;
   bool global = false;
   bool writable = false, user = false, nx = false;
-  bool dirty = false;    // D=1 in the mapping entry is known (4.8)
+  bool dirty = false;  // D=1 in the mapping entry is known (4.8)
 
   uint64_t size() const { return 1ull << shift; }
   uint64_t la_page() const { return vpn << shift; }
@@ -85,11 +85,13 @@ class Tlb {
   }
 
   uint64_t fills = 0;
-  uint64_t evictions = 0;     // valid entries replaced by fills
-  uint64_t invalidations = 0; // entries removed by flush()
+  uint64_t evictions = 0;      // valid entries replaced by fills
+  uint64_t invalidations = 0;  // entries removed by flush()
 
  private:
-  TlbEntry* set_of(uint64_t vpn) { return &e_[(pow2_ ? (vpn & (sets_ - 1)) : (vpn % sets_)) * ways_]; }
+  TlbEntry* set_of(uint64_t vpn) {
+    return &e_[(pow2_ ? (vpn & (sets_ - 1)) : (vpn % sets_)) * ways_];
+  }
   static bool tags_match(const TlbEntry& e, const TlbTags& t) {
     return e.tag == t.tag && e.ctx == t.ctx && (e.global || e.pcid == t.pcid);
   }

@@ -68,10 +68,14 @@ struct TlbFlush {
     if (by_tag && e_tag != tag) return false;
     if (by_ctx && e_ctx != ctx) return false;
     switch (scope) {
-      case PcidScope::kAll: return true;
-      case PcidScope::kNonGlobal: return !e_global;
-      case PcidScope::kPcidOrGlobal: return e_global || e_pcid == pcid;
-      case PcidScope::kPcidNonGlobal: return !e_global && e_pcid == pcid;
+      case PcidScope::kAll:
+        return true;
+      case PcidScope::kNonGlobal:
+        return !e_global;
+      case PcidScope::kPcidOrGlobal:
+        return e_global || e_pcid == pcid;
+      case PcidScope::kPcidNonGlobal:
+        return !e_global && e_pcid == pcid;
     }
     return false;
   }

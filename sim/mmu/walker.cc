@@ -63,13 +63,13 @@ constexpr uint64_t bits(unsigned hi, unsigned lo) {
 
 // One paging-structure entry used by the walk.
 struct Used {
-  uint64_t gpa;    // where the entry lives (guest-physical)
-  uint64_t hpa;    // after stage 2
+  uint64_t gpa;  // where the entry lives (guest-physical)
+  uint64_t hpa;  // after stage 2
   uint64_t value;
-  uint8_t size;    // 4 or 8
-  bool has_a;      // false for PAE PDPTEs, which have no accessed bit (4.4.1)
-  uint8_t level;   // 1 (PTE) .. 5 (PML5E)
-  bool w, u, xd;   // rights combined from the top down to this entry
+  uint8_t size;   // 4 or 8
+  bool has_a;     // false for PAE PDPTEs, which have no accessed bit (4.4.1)
+  uint8_t level;  // 1 (PTE) .. 5 (PML5E)
+  bool w, u, xd;  // rights combined from the top down to this entry
 };
 
 constexpr unsigned kMaxLevels = 5;
@@ -78,10 +78,10 @@ constexpr unsigned kMaxLevels = 5;
 struct Walk {
   Used used[kMaxLevels];
   unsigned n = 0;
-  bool w_all = true;   // R/W=1 in every entry that has one (4.6)
-  bool u_all = true;   // U/S=1 in every entry that has one
-  bool xd_any = false; // XD=1 in some entry (only with EFER.NXE)
-  uint64_t gpa = 0;    // final guest-physical address
+  bool w_all = true;    // R/W=1 in every entry that has one (4.6)
+  bool u_all = true;    // U/S=1 in every entry that has one
+  bool xd_any = false;  // XD=1 in some entry (only with EFER.NXE)
+  uint64_t gpa = 0;     // final guest-physical address
   uint64_t page_size = 4096;
   bool global = false;
   bool psc_hit = false;  // the walk started below the top level
@@ -97,7 +97,7 @@ struct WalkRefs {
   PhysMem& mem;
   CacheModel* cache;
   uint32_t ref_cycles;
-  unsigned n = 0;          // entries read
+  unsigned n = 0;  // entries read
   uint64_t per_level[5] = {};
   uint64_t cycles = 0;
 
@@ -125,8 +125,8 @@ bool access_allowed(const AccessCtx& ctx, const PagingRegs& regs, bool writable,
 }
 
 // Reads one paging-structure entry of `level` through stage 2, and charges it.
-static inline bool read_entry(Refs& r, unsigned level, uint64_t gpa, unsigned size,
-                              uint64_t* hpa, uint64_t* value) {
+static inline bool read_entry(Refs& r, unsigned level, uint64_t gpa, unsigned size, uint64_t* hpa,
+                              uint64_t* value) {
   uint64_t h = gpa;
   if (r.s2 && !r.s2->translate(gpa, Access::kRead, /*is_walk=*/true, &h)) return false;
   *hpa = h;
@@ -214,15 +214,14 @@ static Step walk64(uint64_t la, const PagingRegs& r, unsigned maxpa, unsigned to
     }
     uint64_t rsvd = rsvd_hi;
     const bool leaf = level == 1 || ((level == 2 || level == 3) && (e & kPtePs));
-    if (level >= 4) rsvd |= kPtePs;               // PS reserved in PML4E/PML5E (4.5.4)
-    if (leaf && level == 2) rsvd |= bits(20, 13); // 2 MiB page (Tables 4-10, 4-18)
-    if (leaf && level == 3) rsvd |= bits(29, 13); // 1 GiB page (Table 4-16)
+    if (level >= 4) rsvd |= kPtePs;                // PS reserved in PML4E/PML5E (4.5.4)
+    if (leaf && level == 2) rsvd |= bits(20, 13);  // 2 MiB page (Tables 4-10, 4-18)
+    if (leaf && level == 3) rsvd |= bits(29, 13);  // 1 GiB page (Table 4-16)
     if (e & rsvd) return Step::kRsvd;
     w.w_all &= (e & kPteRw) != 0;
     w.u_all &= (e & kPteUs) != 0;
     w.xd_any |= nxe && (e & kPteXd);
-    w.used[w.n++] = {gpa, hpa, e, 8, true, static_cast<uint8_t>(level), w.w_all, w.u_all,
-                     w.xd_any};
+    w.used[w.n++] = {gpa, hpa, e, 8, true, static_cast<uint8_t>(level), w.w_all, w.u_all, w.xd_any};
     if (leaf) {
       const uint64_t size = 1ull << shift;
       w.gpa = (e & addr & ~(size - 1)) | (la_w & (size - 1));
@@ -235,8 +234,8 @@ static Step walk64(uint64_t la, const PagingRegs& r, unsigned maxpa, unsigned to
 }
 
 // Caches the non-leaf entries this walk read (PAE PDPTEs excepted).
-static void fill_psc(PagingStructureCache& psc, uint64_t la, const PagingRegs& r,
-                     unsigned maxpa, bool pae, const Walk& w) {
+static void fill_psc(PagingStructureCache& psc, uint64_t la, const PagingRegs& r, unsigned maxpa,
+                     bool pae, const Walk& w) {
   const TlbTags tags = TlbTags::of(r);
   const uint64_t addr = bits(maxpa - 1, 12);
   const uint64_t la_w = pae ? (la & 0xFFFFFFFFull) : la;
@@ -261,8 +260,8 @@ WalkStatus Walker::walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& reg
   return st;
 }
 
-WalkStatus Walker::do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& regs,
-                           Refs& refs, Translation* out, uint32_t* pf_error) {
+WalkStatus Walker::do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& regs, Refs& refs,
+                           Translation* out, uint32_t* pf_error) {
   Walk w;
   const bool pg = (regs.cr0 & kCr0Pg) != 0;
   const bool pae = (regs.cr4 & kCr4Pae) != 0;
@@ -305,8 +304,8 @@ WalkStatus Walker::do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& 
       // would translate the address, for the current PCID (4.10.4.1).
       if (psc) {
         const TlbTags t = TlbTags::of(regs);
-        psc->flush(TlbFlush::with(PcidScope::kPcidNonGlobal, t.pcid).at(la).in_tag(t.tag).in_ctx(
-            t.ctx));
+        psc->flush(
+            TlbFlush::with(PcidScope::kPcidNonGlobal, t.pcid).at(la).in_tag(t.tag).in_ctx(t.ctx));
       }
       if (pf_error) *pf_error = err;
       return WalkStatus::kPageFault;
@@ -355,8 +354,8 @@ void Walker::register_stats(hvsim::base::StatRegistry& reg) {
   static const char* const kLevel[5] = {"pte", "pde", "pdpte", "pml4e", "pml5e"};
   for (unsigned i = 0; i < 5; ++i)
     reg.add_counter(std::string("mmu.walk.refs_") + kLevel[i], &refs_level[i], "count",
-                    std::string("paging-structure entries read at level ") +
-                        std::to_string(i + 1) + " (" + kLevel[i] + "; 32-bit PD counts as pde)");
+                    std::string("paging-structure entries read at level ") + std::to_string(i + 1) +
+                        " (" + kLevel[i] + "; 32-bit PD counts as pde)");
   reg.add_counter("mmu.walk.ad_writes", &ad_writes, "count",
                   "accessed/dirty-flag updates written by page walks (SDM 4.8)");
   for (unsigned i = 0; i < kRefHistBuckets; ++i) {

@@ -63,7 +63,7 @@ inline constexpr uint64_t kPteG = 1ull << 8;
 inline constexpr uint64_t kPteXd = 1ull << 63;
 
 struct Translation {
-  uint64_t pa = 0;            // after stage 2 (host-physical under EPT/NPT)
+  uint64_t pa = 0;  // after stage 2 (host-physical under EPT/NPT)
   // The guest page size; with a stage-2 hook set it is clamped to 4 KiB,
   // since stage 2 may map the guest page with smaller pages.
   uint64_t page_size = 4096;  // 4 KiB, 2 MiB, 4 MiB or 1 GiB
@@ -133,13 +133,13 @@ class Walker {
   static constexpr unsigned kRefHistBuckets = 7;  // 0..5 references, and 6 or more
 
   // Statistics (counters owned here, registered by register_stats).
-  uint64_t walks = 0;        // calls to walk(), CR0.PG=0 included
-  uint64_t walk_refs = 0;    // paging-structure entries read (PAE PDPTEs too)
-  uint64_t page_faults = 0;  // walks ending in kPageFault
-  uint64_t refs_level[5] = {};  // entries read per level: [0] PTE .. [4] PML5E
-  uint64_t ad_writes = 0;       // accessed/dirty updates written back
+  uint64_t walks = 0;                        // calls to walk(), CR0.PG=0 included
+  uint64_t walk_refs = 0;                    // paging-structure entries read (PAE PDPTEs too)
+  uint64_t page_faults = 0;                  // walks ending in kPageFault
+  uint64_t refs_level[5] = {};               // entries read per level: [0] PTE .. [4] PML5E
+  uint64_t ad_writes = 0;                    // accessed/dirty updates written back
   uint64_t refs_hist[kRefHistBuckets] = {};  // walks by entries read
-  uint64_t walk_cycles = 0;     // sum of last_walk_cycles() over all walks
+  uint64_t walk_cycles = 0;                  // sum of last_walk_cycles() over all walks
 
  private:
   WalkStatus do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& regs, WalkRefs& refs,

@@ -343,7 +343,6 @@ struct Form {
   bool agen = false;          // LEA: the memory operand is only an address
   uint8_t align = 1;          // alignment of the memory operand
   ZydisOperandSizeHint hint = ZYDIS_OPERAND_SIZE_HINT_NONE;
-  bool skip_native = false;   // sim-only form (none at present)
 };
 
 struct Chosen {
@@ -937,7 +936,7 @@ ZydisEncoderOperand pick_mem(Case& c, unsigned size, uint16_t reserve) {
 
 // Generates the inputs of one case and encodes it; false if the encoder
 // rejects the combination (e.g. AH with a REX prefix): the caller retries.
-bool generate(Case& c, Native& nat, uint8_t* bytes, size_t* len) {
+bool generate(Case& c, uint8_t* bytes, size_t* len) {
   const Form& f = *c.f;
   for (unsigned i = 0; i < 16; ++i) c.in.gpr[i] = interesting(*c.rng);
   c.in.gpr[hc::RSP] = kStackTop - 8 * (c.r() % 64) - (c.r() % 8 == 0 ? 2 : 0);
@@ -979,7 +978,6 @@ bool generate(Case& c, Native& nat, uint8_t* bytes, size_t* len) {
           std::memcpy(p + k, &v, 8);
         }
       }
-  (void)nat;
   if (f.fix) f.fix(c);
   for (unsigned i = 0; i < f.nops; ++i) {
     const Chosen& o = c.op[i];
@@ -1090,7 +1088,7 @@ TEST(IsaDiff, RandomFormsMatchHost) {
       c.rng = &rng;
       uint8_t bytes[16];
       size_t len = 0;
-      if (!generate(c, rn.nat, bytes, &len)) {
+      if (!generate(c, bytes, &len)) {
         if (++encode_fail > 1000 + 10 * k) {
           unencodable.push_back(f->name);
           break;
@@ -1192,7 +1190,7 @@ TEST(IsaDiff, DivideErrorLeavesStateUnchanged) {
       Form nofix = f;
       nofix.fix = nullptr;
       c.f = &nofix;
-      if (!generate(c, rn.nat, bytes, &len)) {
+      if (!generate(c, bytes, &len)) {
         --k;
         continue;
       }
@@ -1295,4 +1293,57 @@ TEST(IsaDiff, UndefinedEncodingsRaiseUd) {
     EXPECT_EQ(std::memcmp(e.s.gpr, in, sizeof in), 0);
     EXPECT_EQ(e.s.rflags, 0x2u);
   }
+}
+
+// The BCD adjustments cannot run natively in 64-bit mode; check them in
+// compatibility mode (32-bit code segment) against the SDM's worked examples.
+TEST(IsaDiff, BcdAdjustInCompatibilityMode) {
+  Sim sim;
+  hc::Engine& e = *sim.e;
+  e.s.seg[hc::CS].attr = (e.s.seg[hc::CS].attr & ~(1u << 13)) | (1u << 14);  // L=0, D=1
+  e.update_mode();
+  ASSERT_EQ(e.s.mode, hc::Mode::kCompat32);
+  struct Vec {
+    std::vector<uint8_t> bytes;
+    uint16_t ax_in;
+    uint64_t fl_in;
+    uint16_t ax_out;
+    uint64_t fl_set, fl_clear;  // flags that must be set / clear afterwards
+    const char* what;
+  };
+  const Vec vecs[] = {
+      {{0x27}, 0x00ae, 0, 0x0014, CF, 0, "daa after 79h+35h"},
+      {{0x27}, 0x0011, AF, 0x0017, AF, CF, "daa after 08h+09h"},
+      {{0x2f}, 0x00ee, CF | AF, 0x0088, CF | AF, 0, "das after 35h-47h"},
+      {{0x37}, 0x0011, AF, 0x0107, CF | AF, 0, "aaa after 08h+09h"},
+      {{0x37}, 0x0005, 0, 0x0005, 0, CF | AF, "aaa, no adjustment"},
+      {{0x3f}, 0x01fd, AF, 0x0007, CF | AF, 0, "aas after 12-5"},
+      {{0xd4, 0x0a}, 0x003f, 0, 0x0603, 0, ZF, "aam 63"},
+      {{0xd5, 0x0a}, 0x0603, 0, 0x003f, 0, ZF, "aad 0603h"},
+      {{0xd4, 0x10}, 0x00ff, 0, 0x0f0f, PF, ZF, "aam 16"},
+  };
+  for (const Vec& v : vecs) {
+    std::vector<uint8_t> buf(v.bytes);
+    buf.resize(15, 0x90);
+    hc::DecodedInsn d;
+    ASSERT_EQ(sim.dec->decode(buf.data(), buf.size(), hc::kDecCompat32, d), hc::DecodeStatus::kOk);
+    e.s.gpr[hc::RAX] = 0x12340000u | v.ax_in;
+    e.s.rflags = 0x2 | v.fl_in;
+    d.exec(e, d);
+    EXPECT_EQ(e.s.gpr[hc::RAX], 0x12340000u | v.ax_out) << v.what;
+    EXPECT_EQ(e.s.rflags & v.fl_set, v.fl_set) << v.what;
+    EXPECT_EQ(e.s.rflags & v.fl_clear, 0u) << v.what;
+  }
+  // AAM 0: #DE.
+  const uint8_t aam0[15] = {0xd4, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+                            0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+  hc::DecodedInsn d;
+  ASSERT_EQ(sim.dec->decode(aam0, sizeof aam0, hc::kDecCompat32, d), hc::DecodeStatus::kOk);
+  int vector = -1;
+  try {
+    d.exec(e, d);
+  } catch (const hc::Fault& f) {
+    vector = f.vector;
+  }
+  EXPECT_EQ(vector, hc::kDE);
 }

@@ -172,7 +172,6 @@ bool lock_ok(DecodedInsn& d, bool lockable) {
 
 }  // namespace
 
-void register_bcd(BinderTable& t);  // bcd.cc
 
 void register_arith(BinderTable& t) {
   register_bcd(t);

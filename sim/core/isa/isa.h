@@ -43,6 +43,7 @@ class BinderTable {
 
 // Family registration, called once in this order by the decoder.
 void register_arith(BinderTable& t);    // isa/arith.cc: add..cmp, inc/dec/neg/not, test
+void register_bcd(BinderTable& t);      // isa/bcd.cc: AAA AAS DAA DAS AAM AAD (called by arith)
 void register_shift(BinderTable& t);    // isa/shift.cc
 void register_muldiv(BinderTable& t);   // isa/muldiv.cc
 void register_bits(BinderTable& t);     // isa/bits.cc: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap

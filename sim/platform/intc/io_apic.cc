@@ -74,9 +74,9 @@ void IoApic::send(unsigned pin) {
   m.mode = DeliveryMode((e >> 8) & 7);
   m.logical = e & (1u << 11);
   m.level = e & kTrigger;
+  // 82093AA 3.2.4: bits 63:56 (physical: the APIC ID; the 82093AA decodes
+  // bits 59:56, xAPIC-era parts and QEMU all 8 bits, 0xff broadcast).
   m.dest = uint32_t(e >> 56);
-  if (!m.logical) m.dest &= 0xf;  // physical: a 4-bit APIC ID (3.2.4 bits 59:56)
-  if (!m.logical && m.dest == 0xf) m.dest = 0xff;  // broadcast
   ++delivered[pin];
   if (bus_.deliver(m) && m.level && m.mode != DeliveryMode::kExtInt) redir_[pin] |= kRemoteIrr;
 }

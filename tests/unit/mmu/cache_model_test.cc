@@ -1,0 +1,143 @@
+// Unit tests of the tags-only cache model: hits, misses, LRU eviction,
+// disabled levels, writebacks, and the data-versus-walk split of the stats.
+#include "sim/mmu/cache_model.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+
+namespace hvsim::mmu {
+namespace {
+
+constexpr auto kData = CacheSource::kData;
+constexpr auto kWalk = CacheSource::kWalk;
+
+// L1: 2 sets x 2 ways of 64-byte lines; L2: 4 sets x 2 ways; LLC: 8 x 2.
+CacheParams tiny() {
+  CacheParams p;
+  p.line_bytes = 64;
+  p.l1d = {256, 2, 4};
+  p.l2 = {512, 2, 14};
+  p.llc = {1024, 2, 40};
+  p.memory_cycles = 200;
+  return p;
+}
+
+TEST(CacheModel, MissThenHitAtEachLevel) {
+  CacheModel c(tiny());
+  EXPECT_EQ(c.access(0x1000, false, kData), 200u);
+  EXPECT_EQ(c.access(0x1008, false, kData), 4u);  // same line
+  EXPECT_EQ(c.l1d().misses[0], 1u);
+  EXPECT_EQ(c.l2().misses[0], 1u);
+  EXPECT_EQ(c.llc().misses[0], 1u);
+  EXPECT_EQ(c.memory_accesses[0], 1u);
+  EXPECT_EQ(c.l1d().hits[0], 1u);
+}
+
+// Lines 0x000, 0x080, 0x100 map to L1 set 0 (2 sets): the third evicts the
+// least recently used, which is then found in L2.
+TEST(CacheModel, LruEvictionFallsBackToL2) {
+  CacheModel c(tiny());
+  c.access(0x000, false, kData);
+  c.access(0x080, false, kData);
+  c.access(0x000, false, kData);  // 0x080 is now LRU in L1 set 0
+  c.access(0x100, false, kData);  // evicts 0x080 from L1
+  EXPECT_EQ(c.access(0x000, false, kData), 4u);
+  EXPECT_EQ(c.access(0x080, false, kData), 14u);
+  EXPECT_EQ(c.access(0x080, false, kData), 4u);  // refilled into L1
+}
+
+TEST(CacheModel, LlcHitAfterL1AndL2Evictions) {
+  CacheModel c(tiny());
+  // L2 set 0 (4 sets of 64 B lines): 0x000, 0x100, 0x200 conflict; the LLC
+  // (8 sets) keeps 0x000 and 0x200 apart from 0x100's set mates.
+  c.access(0x000, false, kData);
+  c.access(0x100, false, kData);
+  c.access(0x200, false, kData);
+  EXPECT_FALSE(c.l1d().contains(0x000 >> 6));
+  EXPECT_FALSE(c.l2().contains(0x000 >> 6));
+  EXPECT_EQ(c.access(0x000, false, kData), 40u);
+}
+
+TEST(CacheModel, DisabledLevelsAreSkipped) {
+  CacheParams p = tiny();
+  p.l2.size_bytes = 0;
+  CacheModel c(p);
+  EXPECT_FALSE(c.l2().enabled());
+  c.access(0x000, false, kData);
+  c.access(0x080, false, kData);
+  c.access(0x100, false, kData);  // evicts 0x000 from L1; no L2
+  EXPECT_EQ(c.access(0x000, false, kData), 40u);
+  EXPECT_EQ(c.l2().misses[0] + c.l2().hits[0], 0u);
+  p.l1d.size_bytes = p.llc.size_bytes = 0;
+  CacheModel none(p);
+  EXPECT_EQ(none.access(0x40, false, kData), 200u);
+  EXPECT_EQ(none.access(0x40, false, kData), 200u);
+}
+
+TEST(CacheModel, DirtyVictimCountsAWriteback) {
+  CacheModel c(tiny());
+  c.access(0x000, true, kData);  // write-allocate, dirty in L1
+  EXPECT_TRUE(c.l1d().contains(0));
+  c.access(0x080, false, kData);
+  c.access(0x100, false, kData);  // evicts the dirty 0x000
+  EXPECT_EQ(c.l1d().writebacks, 1u);
+  c.access(0x180, false, kData);  // evicts clean 0x080
+  EXPECT_EQ(c.l1d().writebacks, 1u);
+}
+
+TEST(CacheModel, WalkAndDataAccessesCountedApart) {
+  CacheModel c(tiny());
+  c.access(0x1000, false, kWalk);
+  c.access(0x1000, false, kData);
+  c.access(0x2000, false, kData);
+  c.access(0x1000, true, kWalk);
+  EXPECT_EQ(c.l1d().misses[1], 1u);
+  EXPECT_EQ(c.l1d().hits[1], 1u);
+  EXPECT_EQ(c.l1d().misses[0], 1u);
+  EXPECT_EQ(c.l1d().hits[0], 1u);
+  EXPECT_EQ(c.memory_accesses[1], 1u);
+  EXPECT_EQ(c.memory_accesses[0], 1u);
+  base::StatRegistry st;
+  c.register_stats(st);
+  EXPECT_EQ(st.value("cache.l1d.walk_hits"), 1u);
+  EXPECT_EQ(st.value("cache.l1d.data_misses"), 1u);
+  EXPECT_EQ(st.value("cache.memory.walk_accesses"), 1u);
+}
+
+TEST(CacheModel, DeterministicAcrossInstances) {
+  CacheModel a(tiny()), b(tiny());
+  uint64_t x = 12345, sa = 0, sb = 0;
+  for (int i = 0; i < 5000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const uint64_t pa = (x >> 20) & 0xFFFF;
+    sa += a.access(pa, (x >> 3) & 1, kData);
+    sb += b.access(pa, (x >> 3) & 1, kData);
+  }
+  EXPECT_EQ(sa, sb);
+  EXPECT_EQ(a.l2().hits[0], b.l2().hits[0]);
+}
+
+TEST(CacheModel, ParamsDefaultsAndChecks) {
+  base::ParamRegistry reg;
+  CacheParams::declare_params(reg);
+  base::Config cfg(reg);
+  CacheParams p = CacheParams::from_config(cfg);
+  EXPECT_EQ(p.l1d.size_bytes, 32u * 1024);
+  EXPECT_EQ(p.l1d.ways, 8u);
+  EXPECT_EQ(p.l1d.hit_cycles, 4u);
+  EXPECT_EQ(p.l2.size_bytes, 1024u * 1024);
+  EXPECT_EQ(p.llc.hit_cycles, 40u);
+  EXPECT_EQ(p.memory_cycles, 200u);
+  cfg.set_override("cache.l1d.size_bytes=0");
+  EXPECT_FALSE(CacheModel(CacheParams::from_config(cfg)).l1d().enabled());
+  cfg.set_override("cache.l2.size_bytes=1000");
+  EXPECT_THROW(CacheParams::from_config(cfg), base::ConfigError);
+  cfg.set_override("cache.l2.size_bytes=0");
+  cfg.set_override("cache.line_bytes=48");
+  EXPECT_THROW(CacheParams::from_config(cfg), base::ConfigError);
+}
+
+}  // namespace
+}  // namespace hvsim::mmu
