@@ -117,6 +117,8 @@ struct ArchState {
   // STI / MOV SS / POP SS block interrupts until after the next instruction
   // (SDM Vol. 3 6.8.3); the run loop clears it and the interrupt logic honours it.
   uint8_t interrupt_shadow = 0;
+  // NMIs are blocked from the delivery of an NMI until the next IRET (SDM Vol. 3 6.7.1).
+  uint8_t nmi_blocked = 0;
   uint8_t cpl = 0;
   Mode mode = Mode::kReal;
 };

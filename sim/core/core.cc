@@ -21,11 +21,10 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
                  "code pages invalidated because they were written");
   st.add_counter("cpu.host_tlb_fills", &e.stat_tlb_fills, "count",
                  "fills of the simulator's host-pointer TLB (not an architectural TLB)");
-  st.add_counter("mmu.walks", &e.walker().walks, "count", "page walks");
-  st.add_counter("mmu.walk_refs", &e.walker().walk_refs, "count",
-                 "paging-structure references made by page walks");
-  st.add_counter("mmu.page_faults", &e.walker().page_faults, "count",
-                 "walks that ended in a page fault");
+  st.add_counter("cpu.interrupts", &e.stat_interrupts, "count",
+                 "maskable external interrupts accepted");
+  st.add_counter("cpu.nmis", &e.stat_nmis, "count", "NMIs accepted");
+  e.mmu().register_stats(st);
 }
 
 ArchState& Core::state() { return engine_->s; }
@@ -51,7 +50,7 @@ void Core::enter_multiboot(uint32_t entry, uint32_t mbi_addr) {
   s.idtr = TableReg{0, 0xffff};
   engine_->set_cpl(0);
   engine_->update_mode();
-  engine_->flush_tlb();
+  engine_->flush_all_translations();
 }
 
 void Core::reset() {
@@ -68,13 +67,18 @@ void Core::reset() {
   s.idtr = TableReg{0, 0xffff};
   engine_->set_cpl(0);
   engine_->update_mode();
-  engine_->flush_tlb();
+  engine_->flush_all_translations();
 }
 
 RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
 uint64_t Core::cycles() const { return engine_->cycles(); }
 uint64_t Core::instructions() const { return engine_->instructions(); }
 void Core::add_cycles(uint64_t c) { engine_->add_cycles(c); }
+void Core::attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {
+  engine_->attach_interrupt_controller(src, regs);
+}
+void Core::notify_interrupt() { engine_->notify_interrupt(); }
+bool Core::halted() const { return engine_->halted(); }
 void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }

@@ -12,6 +12,7 @@
 #include "sim/base/stats.h"
 #include "sim/core/arch_state.h"
 #include "sim/core/bus.h"
+#include "sim/core/interrupt_source.h"
 #include "sim/core/run_exit.h"
 
 namespace hvsim::core {
@@ -63,6 +64,17 @@ class Core {
   std::string last_error() const;  // why the last kTripleFault / kHaltedForever happened
 
   void set_magic_handler(std::function<void(uint16_t op, uint64_t arg)> h);
+
+  // Interrupts: the core polls `src` at instruction boundaries when told
+  // something may have changed (notify_interrupt), and routes CR8 and the
+  // APIC MSRs to `regs`. Either may be null (no interrupt controller).
+  void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs);
+  // A device raised or lowered a request: look again at the next boundary.
+  // Safe to call from any SystemC process while the core is not running.
+  void notify_interrupt();
+  // True after HLT until an interrupt (or NMI) wakes the core; run() returns
+  // kHalted at once while it is true and nothing is deliverable.
+  bool halted() const;
 
   Engine& engine() { return *engine_; }
 

@@ -34,13 +34,29 @@ bool canonical(uint64_t la, unsigned bits) {
 void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
   timing::Latencies::declare_params(reg);
   CpuidModel::declare_params(reg);
+  mmu::MmuParams::declare_params(reg);
 }
 
 Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
-    : bus_(bus), lat_(timing::Latencies::from_config(cfg)) {
+    : bus_(bus), lat_(timing::Latencies::from_config(cfg)), mmu_(mmu::MmuParams::from_config(cfg)) {
   cpuid_.configure(cfg);
   decoder_ = std::make_unique<Decoder>(lat_);
+  cache_on_ = true;
+  line_mask_ = cfg.get_uint("cache.line_bytes") - 1;
+  tlb_hits_ = &mmu_.tlbs().hits[0][0];
+  // The host-pointer TLB may only hold what the L1 TLBs hold, so that a hit
+  // in it is an L1 TLB hit: an L1 eviction removes the host entries too.
+  mmu_.tlbs().dtlb().set_evict_listener(&Engine::on_tlb_evict, this);
+  mmu_.tlbs().itlb().set_evict_listener(&Engine::on_tlb_evict, this);
   update_mode();
+}
+
+void Engine::on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size) {
+  Engine* e = static_cast<Engine*>(ctx);
+  if (size == 4096)
+    e->flush_tlb_page(la_page);
+  else
+    e->flush_tlb();
 }
 
 Engine::~Engine() = default;
@@ -73,6 +89,7 @@ void Engine::update_mode() {
 void Engine::flush_tlb() {
   for (auto* t : {rtlb_, wtlb_, xtlb_})
     for (unsigned i = 0; i <= kTlbMask; ++i) t[i] = HostTlbEntry{};
+  host_has_large_ = false;
 }
 
 void Engine::flush_tlb_page(uint64_t la) {
@@ -121,14 +138,17 @@ uint8_t* Engine::host_ptr(uint64_t pa) {
 
 uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
   if (!(s.cr0 & CR0_PG)) return la;
-  mmu::PagingRegs regs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr()};
+  const mmu::PagingRegs regs = paging_regs();
   mmu::AccessCtx ctx{acc, user, (s.rflags & AC) != 0};
   mmu::Translation t;
   uint32_t err = 0;
-  uint64_t refs = walker_.walk_refs;
-  mmu::WalkStatus st = walker_.walk(la, ctx, regs, *this, &t, &err);
-  cycles_ += (walker_.walk_refs - refs) * lat_.walk_ref;
-  if (st != mmu::WalkStatus::kOk) raise_pf(la, err);
+  mmu::WalkStatus st = mmu_.translate(la, ctx, regs, *this, &t, &err);
+  cycles_ += mmu_.last_cycles();
+  if (st != mmu::WalkStatus::kOk) {
+    flush_tlb_page(la);  // the MMU dropped this page's entries (SDM Vol. 3 4.10.4.1)
+    raise_pf(la, err);
+  }
+  if (t.page_size > 4096) host_has_large_ = true;
   // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
   // a supervisor access to a user page while SMAP is on.
   last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
@@ -147,7 +167,10 @@ void Engine::fill_tlb(HostTlbEntry* tlb, uint64_t la, uint64_t pa, bool user) {
 
 uint64_t Engine::fetch_translate(uint64_t la) {
   const HostTlbEntry& e = xtlb_[(la >> 12) & kTlbMask];
-  if (e.tag == ((la & kPageMask) | user_)) return e.pa | (la & 0xfff);
+  if (e.tag == ((la & kPageMask) | user_)) {
+    ++tlb_hits_[kHitFetch];  // counted once per block, not per instruction
+    return e.pa | (la & 0xfff);
+  }
   last_fill_ok_ = true;
   uint64_t pa = translate(la, mmu::Access::kExec, user_);
   fill_tlb(xtlb_, la, pa, user_);
@@ -189,6 +212,7 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
       } else {
         std::memcpy(p, h, len);
       }
+      if (cache_on_) charge_data(pa, len, is_write);
       last_fill_ok_ = fill;
       fill_tlb(tlb, lpage, pa, user);
     } else if (is_write) {
@@ -360,6 +384,31 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
   }
 }
 
+// Accepts a pending NMI or maskable interrupt at this instruction boundary
+// (SDM Vol. 3 6.8.1, 6.9: NMI before INTR; INTR needs IF = 1 and no
+// STI/MOV SS shadow). Returns true when one was delivered.
+bool Engine::try_interrupt() {
+  if (!intc_ || s.interrupt_shadow) return false;
+  if (intc_->nmi_pending() && !s.nmi_blocked) {
+    intc_->take_nmi();
+    s.nmi_blocked = 1;  // until the next IRET (SDM Vol. 3 6.7.1)
+    halted_ = false;
+    ++stat_nmis;
+    deliver_event(kNMI, false, 0, false);
+    return true;
+  }
+  if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
+  if (intc_->pending_vector() < 0) {
+    intr_check_ = false;
+    return false;
+  }
+  const int v = intc_->acknowledge();
+  halted_ = false;
+  ++stat_interrupts;
+  deliver_event(static_cast<uint8_t>(v), false, 0, false);
+  return true;
+}
+
 bool Engine::handle_events(RunExit* out) {
   if (events_ & kEvShutdown) {
     events_ &= ~kEvShutdown;
@@ -373,24 +422,37 @@ bool Engine::handle_events(RunExit* out) {
   }
   if (events_ & kEvHalt) {
     events_ &= ~kEvHalt;
-    if (!(s.rflags & IF)) {
+    // HLT with IF = 0 is the conventional "stop here" of a kernel: only an
+    // NMI could wake it, so unless one is already pending the run is over.
+    if (!(s.rflags & IF) && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked)) {
       char msg[96];
       std::snprintf(msg, sizeof msg, "HLT with interrupts disabled at RIP=%#" PRIx64, insn_rip_);
       last_error_ = msg;
       *out = RunExit::kHaltedForever;
-    } else {
-      *out = RunExit::kHalted;
+      return true;
     }
-    return true;
+    halted_ = true;
   }
   events_ = 0;
+  if (intr_check_) try_interrupt();
+  if (halted_) {
+    *out = RunExit::kHalted;
+    return true;
+  }
   return false;
 }
 
 RunExit Engine::run(uint64_t cycle_limit) {
   RunExit exit;
+  if (halted_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
   for (;;) {
-    if (HVSIM_UNLIKELY(events_) && handle_events(&exit)) return exit;
+    if (HVSIM_UNLIKELY(events_ != 0 || intr_check_)) {
+      try {
+        if (handle_events(&exit)) return exit;
+      } catch (const Fault& f) {  // cannot happen: delivery handles its own faults
+        deliver_fault(f);
+      }
+    }
     if (cycles_ >= cycle_limit) return RunExit::kBudget;
     if (insn_limit_ && icount_ >= insn_limit_) return RunExit::kInsnLimit;
     try {

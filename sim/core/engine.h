@@ -20,7 +20,9 @@
 #include "sim/core/cpuid.h"
 #include "sim/core/decoded_insn.h"
 #include "sim/core/fault.h"
+#include "sim/core/interrupt_source.h"
 #include "sim/core/run_exit.h"
+#include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
 #include "sim/timing/latencies.h"
 
@@ -92,6 +94,13 @@ class Engine : public mmu::PhysMem {
   // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
   void flush_tlb();
   void flush_tlb_page(uint64_t la);
+  // INVLPG: one page, or everything when a large page may back the entry.
+  void flush_tlb_page_any(uint64_t la) {
+    if (host_has_large_)
+      flush_tlb();
+    else
+      flush_tlb_page(la);
+  }
 
   // ---- registers -----------------------------------------------------------
   template <typename T>
@@ -159,6 +168,8 @@ class Engine : public mmu::PhysMem {
     if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
       T v;
       std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
+      ++tlb_hits_[kHitRead];  // the host TLB holds only what the L1 DTLB holds
+      if (cache_on_) charge_data(e.pa | (la & 0xfff), sizeof(T), false);
       return v;
     }
     T v;
@@ -170,6 +181,8 @@ class Engine : public mmu::PhysMem {
     const HostTlbEntry& e = wtlb_[(la >> 12) & kTlbMask];
     if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
       std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
+      ++tlb_hits_[kHitWrite];
+      if (cache_on_) charge_data(e.pa | (la & 0xfff), sizeof(T), true);
       return;
     }
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
@@ -189,6 +202,12 @@ class Engine : public mmu::PhysMem {
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
   }
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
+  // Charges a data access to the cache model, one call per line touched.
+  void charge_data(uint64_t pa, unsigned n, bool is_write) {
+    cycles_ += mmu_.data_access(pa, is_write);
+    if (HVSIM_UNLIKELY(((pa & line_mask_) + n) > line_mask_ + 1))
+      cycles_ += mmu_.data_access((pa | line_mask_) + 1, is_write);
+  }
 
   // ---- operands ------------------------------------------------------------
   template <typename T>
@@ -245,13 +264,42 @@ class Engine : public mmu::PhysMem {
   // ---- the rest of the machine the ISA files reach -----------------------
   const timing::Latencies& lat() const { return lat_; }
   const CpuidModel& cpuid() const { return cpuid_; }
-  mmu::Walker& walker() { return walker_; }
+  mmu::Walker& walker() { return mmu_.walker(); }
+  mmu::Mmu& mmu() { return mmu_; }
+  // The paging registers as the MMU sees them now.
+  mmu::PagingRegs paging_regs() const {
+    return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr()};
+  }
+  // Host TLB and every architectural translation cache (reset, INIT).
+  void flush_all_translations() {
+    flush_tlb();
+    mmu_.flush_all();
+  }
   bool cpl3() const { return s.cpl == 3; }
   // Loads CS:RIP-style mode changes: sets CPL from the new CS and updates mode.
   void set_cpl(unsigned cpl) {
     s.cpl = static_cast<uint8_t>(cpl);
     user_ = cpl == 3 ? 1 : 0;
   }
+
+  // ---- interrupts (SDM Vol. 3 6.8-6.9) --------------------------------------
+  void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {
+    intc_ = src;
+    apic_ = regs;
+    intr_check_ = src != nullptr;
+  }
+  void notify_interrupt() { intr_check_ = intc_ != nullptr; }
+  bool halted() const { return halted_; }
+  ApicRegisters* apic() { return apic_; }
+  // CR8 is the APIC's TPR[7:4] when an APIC is attached (SDM Vol. 3 11.8.6.1).
+  uint64_t cr8() const { return apic_ ? apic_->cr8() : s.cr8; }
+  void set_cr8(uint64_t v) {
+    s.cr8 = v;
+    if (apic_) apic_->set_cr8(static_cast<uint8_t>(v));
+    notify_interrupt();
+    break_block();
+  }
+  uint64_t stat_interrupts = 0, stat_nmis = 0;
 
   // Exceptions and interrupts (sim/core/exceptions.cc).
   void deliver_fault(const Fault& f);
@@ -282,11 +330,23 @@ class Engine : public mmu::PhysMem {
   void invalidate_code_page(uint64_t page);
   void mark_code_page(uint64_t page, uint64_t key);
   bool handle_events(RunExit* out);
+  bool try_interrupt();
+  static void on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size);
 
   Bus& bus_;
   timing::Latencies lat_;
   CpuidModel cpuid_;
-  mmu::Walker walker_;
+  mmu::Mmu mmu_;
+  bool cache_on_ = false;
+  uint64_t line_mask_ = 63;
+  // &TlbHierarchy::hits[0][0]: hits[kind][level] flattened, L1 of each kind.
+  static constexpr unsigned kHitRead = 0, kHitWrite = 2, kHitFetch = 4;
+  uint64_t* tlb_hits_ = nullptr;
+  bool host_has_large_ = false;   // some host TLB entry comes from a page > 4 KiB
+  InterruptSource* intc_ = nullptr;
+  ApicRegisters* apic_ = nullptr;
+  bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
+  bool halted_ = false;
   std::unique_ptr<Decoder> decoder_;
 
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0;

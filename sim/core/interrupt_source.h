@@ -19,4 +19,18 @@ class InterruptSource {
   virtual void take_nmi() = 0;
 };
 
+// The local APIC registers the core reaches without the memory bus (SDM Vol. 3
+// 11.8.6 CR8 as TPR; 11.12 x2APIC MSRs; IA32_APIC_BASE; IA32_TSC_DEADLINE).
+class ApicRegisters {
+ public:
+  virtual ~ApicRegisters() = default;
+  virtual bool handles_msr(uint32_t msr) const = 0;
+  // false: the access raises #GP(0).
+  virtual bool read_msr(uint32_t msr, uint64_t& value) = 0;
+  virtual bool write_msr(uint32_t msr, uint64_t value) = 0;
+  // CR8[3:0] is TPR[7:4].
+  virtual uint8_t cr8() const = 0;
+  virtual void set_cr8(uint8_t v) = 0;
+};
+
 }  // namespace hvsim::core

@@ -28,6 +28,26 @@ Cpu::~Cpu() = default;
 // count is the whole story.
 uint64_t Cpu::total_cycles() const { return core_->cycles(); }
 
+uint64_t Cpu::now_cycles() const {
+  // Rounded up: a wake-up between two cycle edges is seen at the next one.
+  const uint64_t step = cycle_.value();
+  const uint64_t kernel = (sc_core::sc_time_stamp().value() + step - 1) / step;
+  return std::max(core_->cycles(), kernel);
+}
+
+void Cpu::attach_interrupts(core::InterruptSource* src, core::ApicRegisters* regs,
+                            std::function<uint64_t()> next_deadline) {
+  core_->attach_interrupt_controller(src, regs);
+  next_deadline_ = std::move(next_deadline);
+  has_wake_sources_ = src != nullptr;
+}
+
+void Cpu::wake() {
+  core_->notify_interrupt();
+  wake_pending_ = true;
+  wake_.notify();  // immediate: a thread waiting in HLT runs in this evaluation phase
+}
+
 void Cpu::register_stats(base::StatRegistry& s) {
   core_->register_stats(s);
   s.add_counter("platform.cpu.stall_cycles", &stall_cycles, "cycles",
@@ -43,6 +63,10 @@ void Cpu::register_stats(base::StatRegistry& s) {
   s.add_counter("platform.cpu.mem_unmapped", &mem_unmapped, "count",
                 "memory accesses no target answered");
   s.add_counter("platform.cpu.dmi_grants", &dmi_grants, "count", "DMI ranges granted by the bus");
+  s.add_counter("platform.cpu.halts", &halts, "count",
+                "times the CPU waited in HLT for an interrupt");
+  s.add_counter("platform.cpu.halted_cycles", &halted_cycles, "cycles",
+                "cycles the CPU spent halted, waiting for an interrupt");
 }
 
 void Cpu::end_run(int exit_status, const std::string& reason, bool with_register_dump) {
@@ -69,7 +93,15 @@ void Cpu::run_loop() {
   for (;;) {
     uint64_t limit = core_->cycles() + p_.quantum_cycles;
     if (p_.max_cycles) limit = std::min(limit, p_.max_cycles);
+    // A timer interrupt is due: end the quantum there, so the kernel reaches
+    // that time, the timer fires and the core sees its interrupt on time.
+    if (next_deadline_) limit = std::min(limit, next_deadline_());
+    wake_pending_ = false;
     const RunExit e = core_->run(limit);
+    if (e == RunExit::kHalted && has_wake_sources_) {
+      if (wait_in_halt()) return;
+      continue;
+    }
     if (handle_exit(e)) return;
     sync_time();
   }
@@ -80,6 +112,37 @@ void Cpu::sync_time() {
   qk_.inc(cycle_ * double(now - synced_cycles_));
   synced_cycles_ = now;
   qk_.sync();
+}
+
+bool Cpu::wait_in_halt() {
+  ++halts;
+  sync_time();  // a device may wake the core while the kernel catches up
+  const uint64_t halted_at = core_->cycles();
+  halt_waiting_ = true;
+  while (!wake_pending_) {
+    // Nothing scheduled and no limit: sc_start returns and run_simulation
+    // reports "halted with nothing to wake it" (waiting_in_halt()).
+    if (!p_.max_cycles) {
+      sc_core::wait(wake_);
+      continue;
+    }
+    const uint64_t now = now_cycles();
+    if (now >= p_.max_cycles) break;
+    sc_core::wait(cycle_ * double(p_.max_cycles - now), wake_);
+  }
+  halt_waiting_ = false;
+  // The core slept until now: its clock (and so RDTSC) moves to the kernel's time.
+  const uint64_t now = now_cycles();
+  if (now > core_->cycles()) core_->add_cycles(now - core_->cycles());
+  halted_cycles += core_->cycles() - halted_at;
+  synced_cycles_ = total_cycles();
+  qk_.reset();
+  if (!wake_pending_ && p_.max_cycles && core_->cycles() >= p_.max_cycles) {
+    end_run(base::kExitCycleLimit,
+            "cycle limit of " + std::to_string(p_.max_cycles) + " reached (CPU halted)", false);
+    return true;
+  }
+  return false;
 }
 
 bool Cpu::handle_exit(RunExit e) {
@@ -95,13 +158,9 @@ bool Cpu::handle_exit(RunExit e) {
       if (!end_.ended) end_run(base::kExitInternal, "core stopped without a reason", true);
       return true;
     case RunExit::kHalted:
-      if (!has_wake_sources_) {
-        end_run(base::kExitHalted, "CPU halted (HLT) and no device can raise an interrupt", false);
-        return true;
-      }
-      sync_time();
-      sc_core::wait(wake_);
-      return false;
+      // With interrupt sources the run loop waits (wait_in_halt) instead.
+      end_run(base::kExitHalted, "CPU halted (HLT) and no device can raise an interrupt", false);
+      return true;
     case RunExit::kHaltedForever:
       end_run(base::kExitHalted, "CPU halted forever: " + core_->last_error(), true);
       return true;

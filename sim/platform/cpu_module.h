@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "sim/base/stats.h"
 #include "sim/core/bus.h"
 #include "sim/core/core.h"
+#include "sim/core/interrupt_source.h"
 #include "sim/platform/run_end.h"
 
 namespace hvsim::platform {
@@ -44,6 +46,23 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   core::Core& core() { return *core_; }
   sc_core::sc_time cycle_time() const { return cycle_; }
   uint64_t total_cycles() const;  // core cycles, device stall cycles included
+  // The cycle clock the timer devices read: the core's local count while it
+  // runs (ahead of the SystemC kernel inside a quantum), the kernel's time
+  // while a halted core waits (then the core has fallen behind it).
+  uint64_t now_cycles() const;
+
+  // Interrupts (System wires them before sc_start): the controller the core
+  // polls and its MSR/CR8 registers (both go to the core), and the earliest
+  // pending timer deadline in core cycles (UINT64_MAX: none), which ends a
+  // quantum early so the core syncs there and takes the interrupt on time.
+  void attach_interrupts(core::InterruptSource* src, core::ApicRegisters* regs,
+                         std::function<uint64_t()> next_deadline);
+  // A device may have made an interrupt deliverable: the core looks again at
+  // its next instruction boundary, and a halted core wakes up.
+  void wake();
+  // The CPU thread is waiting in HLT for an interrupt. When sc_start returns
+  // in this state no event was left that could wake it.
+  bool waiting_in_halt() const { return halt_waiting_; }
 
   // Ends the run: records why, stops the core at its next instruction
   // boundary and the SystemC kernel at the end of this delta cycle.
@@ -66,6 +85,9 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   void sync_time();
   // True when the exit ends the run (after recording why).
   bool handle_exit(core::RunExit e);
+  // HLT: sync, wait until a device wakes the core (or the cycle limit), then
+  // move the core's clock to the kernel's time. True when the run ends.
+  bool wait_in_halt();
   // One b_transport with the local time offset; charges what the target adds.
   tlm::tlm_response_status transport(tlm_utils::simple_initiator_socket<Cpu>& socket,
                                      tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
@@ -80,14 +102,19 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   std::vector<core::DmiRegion> dmi_;     // granted RAM ranges
   std::vector<core::DmiRegion> no_dmi_;  // ranges the bus said are not RAM
   RunEnd end_;
-  sc_core::sc_event wake_;  // an interrupt for a halted CPU (no sources yet)
-  bool has_wake_sources_ = false;
+  sc_core::sc_event wake_;              // an interrupt for a halted CPU
+  bool has_wake_sources_ = false;       // attach_interrupts was called
+  bool wake_pending_ = false;           // wake() since the last Core::run began
+  bool halt_waiting_ = false;           // the thread waits in wait_in_halt()
+  std::function<uint64_t()> next_deadline_;
 
  public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay
   uint64_t io_reads = 0, io_writes = 0, io_unmapped = 0;
   uint64_t mmio_reads = 0, mmio_writes = 0, mem_unmapped = 0;
   uint64_t dmi_grants = 0;
+  uint64_t halts = 0;          // HLT waits for an interrupt
+  uint64_t halted_cycles = 0;  // cycles spent halted (the clock moved to the wake-up)
 };
 
 }  // namespace hvsim::platform

@@ -27,15 +27,27 @@ void declare_params(base::ParamRegistry& reg) {
                "CPU cycles run between synchronizations with the SystemC kernel", 1, 1ull << 40);
   // An ISA I/O cycle to port 0x80 takes about 1 us (Linux io_delay.c): 3000 cycles at 3 GHz.
   reg.add_uint("platform.port80_cycles", 3000, "cycles", "cost of one access to POST port 0x80");
+  reg.add_uint("platform.apic_timer_hz", 1'000'000'000, "Hz",
+               "the local APIC timer's input clock (before its divider); QEMU's pc presents 1 GHz",
+               1, 1ull << 40);
+  reg.add_bool("platform.lint0_extint", true,
+               "after reset the BSP's LVT LINT0 is ExtINT and unmasked (virtual wire mode, as "
+               "QEMU's pc and a BIOS leave it), so 8259 interrupts reach a kernel that never "
+               "programs the local APIC; false: masked, the SDM reset value");
   reg.add_string("platform.serial_out", "stdout",
                  "where COM1 output goes: stdout, stderr, a file path, or empty to discard");
 }
 
 namespace {
 
-// Ends not reported by the Cpu: the kernel ran out of events.
-RunEnd effective_end(const RunEnd& end) {
-  if (end.ended) return end;
+// Ends not reported by the Cpu: the kernel ran out of events. With the CPU
+// waiting in HLT that means no timer is armed and no device can interrupt it.
+RunEnd effective_end(Cpu& cpu) {
+  if (cpu.end().ended) return cpu.end();
+  if (cpu.waiting_in_halt())
+    return {true, base::kExitHalted,
+            "CPU halted (HLT) with nothing to wake it: no timer armed, no interrupt pending",
+            ""};
   return {true, base::kExitNoGuestExit, "simulation ran out of events", ""};
 }
 
@@ -57,7 +69,7 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   sc_core::sc_start();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const RunEnd end = effective_end(system.cpu().end());
+  const RunEnd end = effective_end(system.cpu());
   RunResult r;
   r.exit_status = end.exit_status;
   r.end_reason = end.reason;

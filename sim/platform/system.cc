@@ -15,6 +15,18 @@ sc_core::sc_time cycles_time(const base::Config& cfg, const std::string& key) {
       double(cfg.get_uint(key)) * 1e3 / double(cfg.get_uint("platform.cpu_mhz")), sc_core::SC_NS);
 }
 
+uint64_t cpu_hz(const base::Config& cfg) { return cfg.get_uint("platform.cpu_mhz") * 1'000'000; }
+
+intc::LocalApicParams lapic_params(const base::Config& cfg) {
+  intc::LocalApicParams p;
+  p.apic_id = 0;
+  p.bsp = true;
+  p.core_hz = cpu_hz(cfg);
+  p.timer_hz = cfg.get_uint("platform.apic_timer_hz");
+  p.bsp_lint0_extint = cfg.get_bool("platform.lint0_extint");
+  return p;
+}
+
 CpuParams cpu_params(const base::Config& cfg, const RunSpec& spec) {
   return {cfg.get_uint("platform.quantum_cycles"), cfg.get_uint("platform.cpu_mhz"),
           spec.max_cycles, spec.max_insns};
@@ -38,6 +50,13 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       fw_cfg_(ram->size(), 1),
       port80_(cfg.get_uint("platform.port80_cycles")),
       cpu_("cpu", cfg, cpu_params(cfg, spec)),
+      timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
+      lapic_(lapic_params(cfg), timers_),
+      lapic_regs_(lapic_),
+      ioapic_(lapic_),
+      irq_(pic_master_, pic_slave_, ioapic_, &lapic_),
+      pit_(timers_, cpu_hz(cfg)),
+      port61_(pit_),
       mem_bus_("mem_bus"),
       io_bus_("io_bus"),
       ram_("ram", std::move(ram), cycles_time(cfg, "memory.read_latency_cycles"),
@@ -47,11 +66,16 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       fw_cfg_t_("fw_cfg", fw_cfg_, cpu_.cycle_time()),
       pic_master_t_("pic_master", pic_master_, cpu_.cycle_time()),
       pic_slave_t_("pic_slave", pic_slave_, cpu_.cycle_time()),
-      port80_t_("port80", port80_, cpu_.cycle_time()) {
+      port80_t_("port80", port80_, cpu_.cycle_time()),
+      lapic_t_("lapic", lapic_, cpu_.cycle_time()),
+      ioapic_t_("ioapic", ioapic_, cpu_.cycle_time()),
+      pit_t_("pit", pit_, cpu_.cycle_time()),
+      port61_t_("port61", port61_, cpu_.cycle_time()) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
   cpu_.io_socket.bind(io_bus_.target_socket);
   wire_memory_bus(layout_);
   wire_io_bus();
+  wire_interrupts();
   cpu_.core().enter_multiboot(boot.entry, boot.mbi_addr);
   cpu_.core().set_magic_handler([this](uint16_t op, uint64_t arg) { on_magic(op, arg); });
   register_stats();
@@ -62,11 +86,17 @@ void System::wire_memory_bus(const PcMemory& mem) {
   const unsigned ram = mem_bus_.bind_target(ram_.socket);
   mem_bus_.map(0, mem.below_4g, ram, 0, "ram");
   if (mem.above_4g) mem_bus_.map(kAbove4gStart, mem.above_4g, ram, mem.below_4g, "ram_above_4g");
+  // QEMU pc: the I/O APIC and the local APIC's xAPIC page (at its reset
+  // IA32_APIC_BASE; a relocated base is not followed). Registers, no DMI.
+  add_mmio_device(ioapic_t_, intc::IoApic::kDefaultBase, intc::IoApic::kSize);
+  add_mmio_device(lapic_t_, intc::LocalApic::kDefaultBase, intc::LocalApic::kSize);
 }
 
 // QEMU pc port addresses (hw/i386/pc.c, hw/char/serial-isa.c, fw_cfg.rst).
 void System::wire_io_bus() {
   add_device(pic_master_t_, Pic8259::kMasterBase, Pic8259::kSize);
+  add_device(pit_t_, intc::Pit8254::kBase, intc::Pit8254::kSize);
+  add_device(port61_t_, intc::Port61::kPort, intc::Port61::kSize);
   add_device(port80_t_, Port80::kBase, Port80::kSize);
   add_device(pic_slave_t_, Pic8259::kSlaveBase, Pic8259::kSize);
   add_device(debug_exit_t_, DebugExit::kBase, DebugExit::kSize);
@@ -74,8 +104,26 @@ void System::wire_io_bus() {
   add_device(fw_cfg_t_, FwCfg::kBase, FwCfg::kSize);
 }
 
+// IRQ 0 from the PIT (PcIrqRouter: 8259 IR0 and I/O APIC pin 2), the EOI
+// broadcast to the I/O APIC, TSC-deadline against the core's TSC, and the
+// local APIC as the core's interrupt controller: anything that may have
+// become deliverable wakes the CPU.
+void System::wire_interrupts() {
+  pit_.set_irq_output([this](bool level) { irq_.set_irq(0, level); });
+  lapic_.set_eoi_broadcast([this](uint8_t v) { ioapic_.eoi(v); });
+  // IA32_TSC = core cycles + ArchState::tsc_offset, and timers_.now() is the
+  // core's cycle clock: the offset between the two is the architectural one.
+  lapic_.set_tsc_offset([this] { return int64_t(cpu_.core().state().tsc_offset); });
+  lapic_.set_wakeup([this] { cpu_.wake(); });
+  cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] { return timers_.next_deadline(); });
+}
+
 void System::add_device(DeviceTarget& t, uint64_t base, uint64_t size) {
   io_bus_.map(base, size, io_bus_.bind_target(t.socket), 0, t.basename());
+}
+
+void System::add_mmio_device(DeviceTarget& t, uint64_t base, uint64_t size) {
+  mem_bus_.map(base, size, mem_bus_.bind_target(t.socket), 0, t.basename());
 }
 
 void System::register_stats() {
@@ -86,6 +134,7 @@ void System::register_stats() {
                      "writes to the POST diagnostic port 0x80");
   stats_.add_counter("platform.fw_cfg.reads", &fw_cfg_t_.reads, "count",
                      "reads of the fw_cfg ports");
+  register_intc_stats();
   auto insns = [this] { return double(cpu_.core().instructions() - base_insns_); };
   auto cycles = [this] { return double(cpu_.core().cycles() - base_cycles_); };
   auto wall = [this] {
@@ -103,6 +152,64 @@ void System::register_stats() {
   stats_.add_formula(
       "sim.mips", [=] { return wall() > 0 ? insns() / wall() / 1e6 : 0; }, "MIPS",
       "simulation speed: instructions per host second / 1e6");
+}
+
+void System::register_intc_stats() {
+  auto& s = stats_;
+  const auto& a = lapic_;
+  const std::pair<const char*, std::pair<const uint64_t*, const char*>> lapic[] = {
+      {"irqs_accepted", {&a.irqs_accepted, "fixed/lowest-priority interrupts set in IRR"}},
+      {"irqs_delivered", {&a.irqs_delivered, "IRR vectors the core acknowledged"}},
+      {"extint_delivered", {&a.extint_delivered, "8259 vectors the core took through LINT0 ExtINT"}},
+      {"spurious", {&a.spurious, "acknowledges with nothing left to deliver (spurious vector)"}},
+      {"nmis", {&a.nmis, "NMIs made pending"}},
+      {"eois", {&a.eois, "EOIs that retired an in-service vector"}},
+      {"eoi_broadcasts", {&a.eoi_broadcasts, "EOIs of level-triggered vectors sent to the I/O APIC"}},
+      {"timer_fires", {&a.timer_fires, "APIC timer expiries (masked ones included)"}},
+      {"timer_masked_fires", {&a.timer_masked_fires, "APIC timer expiries while its LVT was masked"}},
+      {"ipis_sent", {&a.ipis_sent, "ICR writes that sent an interrupt message"}},
+      {"ipis_to_nobody", {&a.ipis_to_nobody, "IPIs whose destination matched no APIC"}},
+      {"self_ipis", {&a.self_ipis, "IPIs accepted by this APIC (self IPI, shorthands)"}},
+      {"inits", {&a.inits, "INIT IPIs received (recorded, no effect with one CPU)"}},
+      {"init_deasserts", {&a.init_deasserts, "INIT level de-assert messages"}},
+      {"sipis", {&a.sipis, "start-up IPIs received (recorded, no effect with one CPU)"}},
+      {"smis", {&a.smis, "SMI messages received (ignored)"}},
+      {"lvt_masked", {&a.lvt_masked, "local interrupts dropped by a masked LVT entry"}},
+      {"errors", {&a.errors, "error status (ESR) bits raised"}},
+      {"bad_mmio", {&a.bad_mmio, "misaligned or partial xAPIC MMIO writes, MMIO in x2APIC mode"}},
+  };
+  for (const auto& [name, v] : lapic)
+    s.add_counter(std::string("platform.lapic.") + name, v.first, "count", v.second);
+  auto sum = [](const auto& arr) {
+    double t = 0;
+    for (uint64_t x : arr) t += double(x);
+    return t;
+  };
+  s.add_formula(
+      "platform.ioapic.delivered", [this, sum] { return sum(ioapic_.delivered); }, "count",
+      "interrupt messages the I/O APIC sent (all pins)");
+  s.add_formula(
+      "platform.ioapic.asserts", [this, sum] { return sum(ioapic_.asserts); }, "count",
+      "assertion edges on the I/O APIC's input pins (all pins)");
+  s.add_counter("platform.ioapic.masked_edges", &ioapic_.masked_edges, "count",
+                "I/O APIC input edges lost to a masked redirection entry");
+  s.add_counter("platform.ioapic.eois", &ioapic_.eois, "count",
+                "EOI broadcasts that cleared a Remote IRR");
+  s.add_counter("platform.pit.irq_pulses", &pit_.irq_pulses, "count",
+                "8254 counter 0 OUT rising edges signalled on IRQ 0");
+  s.add_counter("platform.pit.counts_loaded", &pit_.counts_loaded, "count",
+                "counts written to the 8254 (all counters)");
+  for (auto [pic, name] : {std::pair{&pic_master_, "master"}, std::pair{&pic_slave_, "slave"}}) {
+    const std::string p = std::string("platform.pic.") + name + ".";
+    s.add_counter(p + "requests", &pic->requests, "count",
+                  std::string("IRR bits the 8259 ") + name + " latched");
+    s.add_counter(p + "acks", &pic->acks, "count",
+                  std::string("INTA cycles the 8259 ") + name + " answered with a request");
+    s.add_counter(p + "spurious", &pic->spurious, "count",
+                  std::string("INTA cycles the 8259 ") + name + " answered with nothing requesting");
+  }
+  s.add_counter("platform.timers.fired", &timers_.fired, "count",
+                "device timer deadlines reached (APIC timer, 8254)");
 }
 
 void System::start_of_simulation() {

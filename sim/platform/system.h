@@ -21,6 +21,12 @@
 #include "sim/platform/devices/port80.h"
 #include "sim/platform/devices/serial_sink.h"
 #include "sim/platform/devices/uart16550.h"
+#include "sim/platform/intc/apic_registers.h"
+#include "sim/platform/intc/io_apic.h"
+#include "sim/platform/intc/local_apic.h"
+#include "sim/platform/intc/pc_irq.h"
+#include "sim/platform/intc/pit8254.h"
+#include "sim/platform/intc/sc_timer_host.h"
 #include "sim/platform/loader/loader.h"
 #include "sim/platform/tlm/device_target.h"
 #include "sim/platform/tlm/ram.h"
@@ -35,6 +41,11 @@ class System : public sc_core::sc_module {
          std::unique_ptr<HostMemory> ram, const BootInfo& boot, base::StatRegistry& stats);
 
   Cpu& cpu() { return cpu_; }
+  intc::LocalApic& lapic() { return lapic_; }
+  intc::IoApic& ioapic() { return ioapic_; }
+  intc::Pit8254& pit() { return pit_; }
+  intc::PcIrqRouter& irq() { return irq_; }
+  intc::ScTimerHost& timers() { return timers_; }
   // Flushes the serial output and writes OUT/stats.txt and OUT/stats.json.
   void finish();
   void write_stats();
@@ -43,8 +54,11 @@ class System : public sc_core::sc_module {
   void start_of_simulation() override;
   void wire_memory_bus(const PcMemory& mem);
   void wire_io_bus();
+  void wire_interrupts();
   void add_device(DeviceTarget& t, uint64_t base, uint64_t size);
+  void add_mmio_device(DeviceTarget& t, uint64_t base, uint64_t size);
   void register_stats();
+  void register_intc_stats();
   void on_magic(uint16_t op, uint64_t arg);
   void begin_region();  // ROI begin and stats reset: counting starts again now
 
@@ -61,9 +75,21 @@ class System : public sc_core::sc_module {
   Port80 port80_;
 
   Cpu cpu_;
+  // Interrupts and timers (intc/): deadlines in core cycles on the SystemC
+  // kernel, the local APIC (the core's InterruptSource), the I/O APIC, the
+  // ISA IRQ wiring to the 8259 pair and the I/O APIC, the 8254 and port 0x61.
+  intc::ScTimerHost timers_;
+  intc::LocalApic lapic_;
+  intc::LocalApicRegisters lapic_regs_;
+  intc::IoApic ioapic_;
+  intc::PcIrqRouter irq_;
+  intc::Pit8254 pit_;
+  intc::Port61 port61_;
+
   Router mem_bus_, io_bus_;
   Ram ram_;
   DeviceTarget uart_t_, debug_exit_t_, fw_cfg_t_, pic_master_t_, pic_slave_t_, port80_t_;
+  DeviceTarget lapic_t_, ioapic_t_, pit_t_, port61_t_;
 
   // Region of interest: where counting (re)started, and the frozen report.
   uint64_t base_insns_ = 0, base_cycles_ = 0;

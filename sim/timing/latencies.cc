@@ -7,15 +7,14 @@ void Latencies::declare_params(hvsim::base::ParamRegistry& reg) {
   reg.add_uint("timing." #name "_cycles", def, "cycles", desc, 0, 1000000);
   HVSIM_INSN_CLASSES(HVSIM_X)
 #undef HVSIM_X
-  reg.add_uint("timing.mem_operand_cycles", 3, "cycles",
-               "extra latency of an instruction with an explicit memory operand (L1 hit)", 0,
-               1000000);
+  reg.add_uint("timing.mem_operand_cycles", 0, "cycles",
+               "extra latency of an instruction with a memory operand, on top of what the "
+               "cache model (cache.*) charges for the access",
+               0, 1000000);
   reg.add_uint("timing.exception_cycles", 100, "cycles",
                "delivering an exception or interrupt through the IDT", 0, 1000000);
   reg.add_uint("timing.taken_branch_cycles", 1, "cycles", "extra latency of a taken branch", 0,
                1000000);
-  reg.add_uint("timing.walk_ref_cycles", 4, "cycles",
-               "one paging-structure reference of a page walk", 0, 1000000);
 }
 
 Latencies Latencies::from_config(const hvsim::base::Config& cfg) {
@@ -28,7 +27,6 @@ Latencies Latencies::from_config(const hvsim::base::Config& cfg) {
   l.mem_operand = static_cast<uint32_t>(cfg.get_uint("timing.mem_operand_cycles"));
   l.exception = static_cast<uint32_t>(cfg.get_uint("timing.exception_cycles"));
   l.taken_branch = static_cast<uint32_t>(cfg.get_uint("timing.taken_branch_cycles"));
-  l.walk_ref = static_cast<uint32_t>(cfg.get_uint("timing.walk_ref_cycles"));
   return l;
 }
 

@@ -43,10 +43,9 @@ enum InsnClass : uint8_t {
 
 struct Latencies {
   uint32_t cls[kNumInsnClasses] = {};
-  uint32_t mem_operand = 0;     // extra cycles for an explicit memory operand
+  uint32_t mem_operand = 0;     // extra cycles for a memory operand, beyond the cache model
   uint32_t exception = 0;       // delivering an exception or interrupt through the IDT
   uint32_t taken_branch = 0;    // extra cycles when a branch is taken
-  uint32_t walk_ref = 0;        // one paging-structure reference during a page walk
 
   static void declare_params(hvsim::base::ParamRegistry& reg);
   static Latencies from_config(const hvsim::base::Config& cfg);

@@ -57,14 +57,17 @@ void write_cr0(Engine& e, uint64_t v) {
   if (pg_on && (s.efer & EFER_LME)) s.efer |= EFER_LMA;
   if (pg_off) s.efer &= ~EFER_LMA;
   if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) e.flush_tlb();
+  e.mmu().mov_to_cr0(old, e.paging_regs());
   if ((old ^ v) & (CR0_PE | CR0_PG)) e.update_mode();
   e.break_block();
 }
 
-// SDM Vol. 2A MOV CR3; Vol. 3 4.10.4.1 (bit 63 with CR4.PCIDE: no flush;
-// we flush anyway, which is always allowed).
+// SDM Vol. 2A MOV CR3; Vol. 3 4.10.4.1: without PCIDE the non-global
+// translations go; with PCIDE those of the new PCID, unless bit 63 is set.
+// The simulator's host-pointer TLB is untagged and always flushed.
 void write_cr3(Engine& e, uint64_t v) {
   ArchState& s = e.s;
+  const uint64_t written = v;
   if (ia32e(e)) {
     if (s.cr4 & CR4_PCIDE) v &= ~(1ull << 63);
     if (v >> e.cpuid().maxphyaddr()) raise(kGP, 0);
@@ -73,6 +76,7 @@ void write_cr3(Engine& e, uint64_t v) {
   }
   s.cr3 = v;
   e.flush_tlb();
+  e.mmu().mov_to_cr3(written, e.paging_regs());
   e.break_block();
 }
 
@@ -90,14 +94,14 @@ void write_cr4(Engine& e, uint64_t v) {
   if ((old ^ v) &
       (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_PKE | CR4_LA57))
     e.flush_tlb();
+  e.mmu().mov_to_cr4(old, e.paging_regs());
   e.break_block();
 }
 
 // SDM Vol. 3 10.8.6.1: CR8 is TPR[7:4]; bits 63:4 are reserved.
 void write_cr8(Engine& e, uint64_t v) {
   if (v & ~0xfull) raise(kGP, 0);
-  e.s.cr8 = v;
-  e.break_block();  // a lower TPR may unmask a pending interrupt
+  e.set_cr8(v);  // the APIC's TPR; a lower TPR may unmask a pending interrupt
 }
 
 // SDM Vol. 4 IA32_EFER; Vol. 3 9.8.5: LME cannot change while paging is on;
@@ -108,7 +112,10 @@ void write_efer(Engine& e, uint64_t v) {
   const uint64_t old = s.efer;
   if ((s.cr0 & CR0_PG) && ((old ^ v) & EFER_LME)) raise(kGP, 0);
   s.efer = (v & ~EFER_LMA) | (old & EFER_LMA);
-  if ((old ^ s.efer) & EFER_NXE) e.flush_tlb();
+  if ((old ^ s.efer) & EFER_NXE) {  // NX is cached as it was at walk time
+    e.flush_tlb();
+    e.mmu().flush_tag(0);
+  }
   e.update_mode();
 }
 

@@ -62,7 +62,7 @@ void mov_from_cr(Engine& e, const DecodedInsn& d) {
       v = e.s.cr4;
       break;
     case 8:
-      v = e.s.cr8;
+      v = e.cr8();
       break;
     default:
       raise(kUD);

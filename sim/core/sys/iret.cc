@@ -87,6 +87,8 @@ void iret(Engine& e, const DecodedInsn& d) {
     iret_real(e, d);
   else
     iret_protected(e, d);
+  e.s.nmi_blocked = 0;  // IRET ends NMI blocking (SDM Vol. 3 6.7.1)
+  e.notify_interrupt();
 }
 
 // INT n (SDM Vol. 2A): in virtual-8086 mode IOPL must be 3.

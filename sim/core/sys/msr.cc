@@ -203,12 +203,24 @@ void add_msrs(std::span<const MsrDef> defs) {
 }
 
 uint64_t read_msr(Engine& e, uint32_t index) {
+  if (ApicRegisters* a = e.apic(); a && a->handles_msr(index)) {
+    uint64_t v = 0;
+    if (!a->read_msr(index, v)) raise(kGP, 0);
+    return v;
+  }
   const MsrDef* m = find_msr(index);
   if (!m || !m->read) raise(kGP, 0);
   return m->read(e, index);
 }
 
 void write_msr(Engine& e, uint32_t index, uint64_t v) {
+  if (ApicRegisters* a = e.apic(); a && a->handles_msr(index)) {
+    // IA32_APIC_BASE, TSC_DEADLINE and the x2APIC registers (SDM Vol. 3 11.12).
+    if (!a->write_msr(index, v)) raise(kGP, 0);
+    if (index == msr::kApicBase) e.s.apic_base = v;
+    e.notify_interrupt();
+    return;
+  }
   const MsrDef* m = find_msr(index);
   if (!m || !m->write) raise(kGP, 0);
   m->write(e, index, v);

@@ -131,11 +131,13 @@ void invlpg(Engine& e, const DecodedInsn& d) {
     la = static_cast<uint32_t>(sg.base + la);
   else if (d.mem.seg >= FS)
     la += sg.base;
-  e.flush_tlb_page(la);
+  e.mmu().invlpg(la, e.paging_regs());
+  // A large-page translation covers many host-TLB entries.
+  e.flush_tlb_page_any(la);
   e.break_block();
 }
 
-// INVPCID (SDM Vol. 2A): types 0-3; every type flushes the whole TLB here.
+// INVPCID (SDM Vol. 2A, Vol. 3 4.10.4.1): types 0-3.
 void invpcid(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kGP, 0);
   require_cpl0(e);
@@ -149,6 +151,8 @@ void invpcid(Engine& e, const DecodedInsn& d) {
   if (type <= 1 && (lo >> 12)) raise(kGP, 0);  // PCID in bits 11:0, bits 63:12 reserved
   if (type == 0 && !canonical(e, hi)) raise(kGP, 0);
   if ((type == 0 || type == 1) && !(e.s.cr4 & CR4_PCIDE) && (lo & 0xfff)) raise(kGP, 0);
+  e.mmu().invpcid(static_cast<unsigned>(type), static_cast<uint16_t>(lo & 0xfff), hi,
+                  e.paging_regs());
   e.flush_tlb();
   e.break_block();
 }
