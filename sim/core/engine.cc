@@ -446,7 +446,9 @@ RunExit Engine::run(uint64_t cycle_limit) {
   RunExit exit;
   if (halted_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
   for (;;) {
-    if (HVSIM_UNLIKELY(events_ != 0 || intr_check_)) {
+    // A maskable interrupt held back by IF = 0 is looked at again as soon as
+    // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).
+    if (HVSIM_UNLIKELY(events_ != 0 || (intr_check_ && (s.rflags & IF)))) {
       try {
         if (handle_events(&exit)) return exit;
       } catch (const Fault& f) {  // cannot happen: delivery handles its own faults

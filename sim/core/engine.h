@@ -286,9 +286,16 @@ class Engine : public mmu::PhysMem {
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {
     intc_ = src;
     apic_ = regs;
-    intr_check_ = src != nullptr;
+    intr_check_ = false;
+    notify_interrupt();
   }
-  void notify_interrupt() { intr_check_ = intc_ != nullptr; }
+  // Something changed at the interrupt controller: look at the next boundary
+  // (an NMI is taken whatever IF says; a maskable interrupt once IF = 1).
+  void notify_interrupt() {
+    if (!intc_) return;
+    intr_check_ = true;
+    events_ |= kEvBreak;
+  }
   bool halted() const { return halted_; }
   ApicRegisters* apic() { return apic_; }
   // CR8 is the APIC's TPR[7:4] when an APIC is attached (SDM Vol. 3 11.8.6.1).

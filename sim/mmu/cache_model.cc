@@ -117,8 +117,7 @@ CacheModel::CacheModel(const CacheParams& p)
       line_shift_(static_cast<unsigned>(__builtin_ctz(p.line_bytes ? p.line_bytes : 64))),
       memory_cycles_(p.memory_cycles) {}
 
-uint32_t CacheModel::access(uint64_t pa, bool is_write, CacheSource source) {
-  const uint64_t line = pa >> line_shift_;
+uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource source) {
   const unsigned src = static_cast<unsigned>(source);
   unsigned missed = 0;  // levels [0, missed) missed and need the line
   uint32_t latency = memory_cycles_;
@@ -146,11 +145,19 @@ uint32_t CacheModel::access(uint64_t pa, bool is_write, CacheSource source) {
     c.fill(line, is_write && first);
     first = false;
   }
+  // The line is now the most recently used of its L1 set.
+  if (levels_[0].enabled()) {
+    if (mru_line_ != line) mru_dirty_ = false;
+    mru_line_ = line;
+    mru_dirty_ = mru_dirty_ || is_write;
+  }
   return latency;
 }
 
 void CacheModel::invalidate_all() {
   for (CacheLevel& c : levels_) c.invalidate_all();
+  mru_line_ = ~0ull;
+  mru_dirty_ = false;
 }
 
 void CacheModel::register_stats(hvsim::base::StatRegistry& reg) {

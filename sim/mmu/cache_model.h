@@ -84,7 +84,18 @@ class CacheModel {
   explicit CacheModel(const CacheParams& p = {});
 
   // Charges one access to the line holding `pa`; returns its latency.
-  uint32_t access(uint64_t pa, bool is_write, CacheSource source);
+  // Fast path: the line of the previous access is still in L1 and already
+  // the most recently used of its set, so a data access to it is an L1 hit
+  // with nothing to update (a first write to it still takes the full path
+  // to mark the line dirty).
+  uint32_t access(uint64_t pa, bool is_write, CacheSource source) {
+    const uint64_t line = pa >> line_shift_;
+    if (line == mru_line_ && source == CacheSource::kData && (mru_dirty_ || !is_write)) {
+      ++levels_[0].hits[0];
+      return levels_[0].hit_cycles();
+    }
+    return access_full(line, is_write, source);
+  }
   // WBINVD/INVD: every level emptied (writebacks are not counted).
   void invalidate_all();
 
@@ -99,7 +110,11 @@ class CacheModel {
   uint64_t memory_accesses[2] = {};  // by CacheSource: accesses that missed every level
 
  private:
+  uint32_t access_full(uint64_t line, bool is_write, CacheSource source);
+
   CacheLevel levels_[3];
+  uint64_t mru_line_ = ~0ull;  // line of the last access, when L1 is enabled
+  bool mru_dirty_ = false;
   uint32_t line_bytes_;
   unsigned line_shift_;
   uint32_t memory_cycles_;
