@@ -53,22 +53,8 @@ void Core::enter_multiboot(uint32_t entry, uint32_t mbi_addr) {
   engine_->flush_all_translations();
 }
 
-void Core::reset() {
-  // SDM Vol. 3 9.1.1 Table 9-1: processor state after power-up or reset.
-  ArchState& s = engine_->s;
-  s = ArchState{};
-  s.rip = 0xfff0;
-  s.gpr[RDX] = 0x600;
-  for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = Segment{0, 0, 0xffff, 0x93};
-  s.seg[CS] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
-  s.tr = Segment{0, 0, 0xffff, 0x8b};
-  s.ldtr = Segment{0, 0, 0xffff, 0x82};
-  s.gdtr = TableReg{0, 0xffff};
-  s.idtr = TableReg{0, 0xffff};
-  engine_->set_cpl(0);
-  engine_->update_mode();
-  engine_->flush_all_translations();
-}
+void Core::reset() { engine_->reset_state(); }
+void Core::start_at_sipi(uint8_t vector) { engine_->start_at_sipi(vector); }
 
 RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
 uint64_t Core::cycles() const { return engine_->cycles(); }

@@ -48,6 +48,9 @@ class Core {
   void enter_multiboot(uint32_t entry, uint32_t mbi_addr);
   // The architected power-on reset state (real mode at F000:FFF0).
   void reset();
+  // INIT then STARTUP IPI with `vector`: the reset state, but executing in
+  // real mode at physical vector << 12 (CS = vector << 8, IP = 0).
+  void start_at_sipi(uint8_t vector);
 
   // Executes until cycles() >= cycle_limit or another RunExit happens.
   RunExit run(uint64_t cycle_limit);

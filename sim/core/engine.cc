@@ -98,6 +98,34 @@ void Engine::flush_tlb_page(uint64_t la) {
     if ((t[i].tag & kPageMask) == (la & kPageMask)) t[i] = HostTlbEntry{};
 }
 
+// ---------------------------------------------------------------- reset
+
+void Engine::reset_state() {
+  // SDM Vol. 3 9.1.1 Table 9-1: processor state after power-up or reset.
+  s = ArchState{};
+  s.rip = 0xfff0;
+  const CpuidResult id = cpuid_.query(1, 0);
+  s.gpr[RDX] = id.eax;  // family, model and stepping
+  for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = Segment{0, 0, 0xffff, 0x93};
+  s.seg[CS] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
+  s.tr = Segment{0, 0, 0xffff, 0x8b};
+  s.ldtr = Segment{0, 0, 0xffff, 0x82};
+  s.gdtr = TableReg{0, 0xffff};
+  s.idtr = TableReg{0, 0xffff};
+  halted_ = false;
+  set_cpl(0);
+  update_mode();
+  flush_all_translations();
+}
+
+void Engine::start_at_sipi(uint8_t vector) {
+  reset_state();
+  s.seg[CS] = Segment{static_cast<uint16_t>(vector << 8), static_cast<uint64_t>(vector) << 12,
+                      0xffff, 0x9b};
+  s.rip = 0;
+  update_mode();
+}
+
 // ---------------------------------------------------------------- segmentation
 
 uint64_t Engine::linear_legacy(unsigned seg, uint64_t off, unsigned size, bool write) {

@@ -85,6 +85,10 @@ class Engine : public mmu::PhysMem {
     if (magic_) magic_(op, arg);
   }
 
+  // ---- reset (SDM Vol. 3 9.1.1 Table 9-1; 11.6.1 STARTUP IPI) --------------
+  void reset_state();
+  void start_at_sipi(uint8_t vector);
+
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
   // changes, and ends the block (decoding depends on the mode).
