@@ -64,6 +64,7 @@ void Core::attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs
   engine_->attach_interrupt_controller(src, regs);
 }
 void Core::notify_interrupt() { engine_->notify_interrupt(); }
+void Core::set_exit_tracker(virt::ExitTracker* t) { engine_->set_exit_tracker(t); }
 bool Core::halted() const { return engine_->halted(); }
 void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }

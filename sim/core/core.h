@@ -15,6 +15,10 @@
 #include "sim/core/interrupt_source.h"
 #include "sim/core/run_exit.h"
 
+namespace hvsim::virt {
+class ExitTracker;
+}
+
 namespace hvsim::core {
 
 class Engine;  // the implementation (sim/core/engine.h)
@@ -78,6 +82,9 @@ class Core {
   // True after HLT until an interrupt (or NMI) wakes the core; run() returns
   // kHalted at once while it is true and nothing is deliverable.
   bool halted() const;
+
+  // Where VMX/SVM world switches are reported (trace, summary, stats).
+  void set_exit_tracker(virt::ExitTracker* t);
 
   Engine& engine() { return *engine_; }
 

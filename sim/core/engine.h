@@ -29,6 +29,10 @@
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+namespace hvsim::virt {
+class ExitTracker;
+}
+
 namespace hvsim::core {
 
 class Decoder;
@@ -312,6 +316,10 @@ class Engine : public mmu::PhysMem {
   }
   uint64_t stat_interrupts = 0, stat_nmis = 0;
 
+  // ---- virtualization: where VMX and SVM report world switches ------------
+  void set_exit_tracker(virt::ExitTracker* t) { exit_tracker_ = t; }
+  virt::ExitTracker* exit_tracker() { return exit_tracker_; }
+
   // Exceptions and interrupts (sim/core/exceptions.cc).
   void deliver_fault(const Fault& f);
   // Delivers an event through the IDT; `soft` for INT n / INT3 / INTO
@@ -354,6 +362,7 @@ class Engine : public mmu::PhysMem {
   static constexpr unsigned kHitRead = 0, kHitWrite = 2, kHitFetch = 4;
   uint64_t* tlb_hits_ = nullptr;
   bool host_has_large_ = false;   // some host TLB entry comes from a page > 4 KiB
+  virt::ExitTracker* exit_tracker_ = nullptr;
   InterruptSource* intc_ = nullptr;
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
