@@ -120,6 +120,9 @@ struct ArchState {
   // NMIs are blocked from the delivery of an NMI until the next IRET (SDM Vol. 3 6.7.1).
   uint8_t nmi_blocked = 0;
   uint8_t cpl = 0;
+  // In VMX operation (root or non-root, SDM Vol. 3 24.3): CR4.VMXE and the
+  // CR0 bits fixed by IA32_VMX_CR0_FIXED0 cannot be cleared.
+  uint8_t in_vmx = 0;
   Mode mode = Mode::kReal;
 };
 

@@ -22,6 +22,8 @@ void CpuidModel::declare_params(hvsim::base::ParamRegistry& reg) {
   reg.add_bool("cpu.rdtscp", true, "RDTSCP and IA32_TSC_AUX (leaf 0x80000001 EDX[27])");
   reg.add_bool("cpu.fsgsbase", true, "RD/WR FS/GS BASE instructions (leaf 7 EBX[0])");
   reg.add_bool("cpu.invpcid", true, "INVPCID (leaf 7 EBX[10])");
+  reg.add_bool("cpu.vmx", true,
+               "VMX (leaf 1 ECX[5]); the capabilities are the vmx.* parameters (Intel vendor only)");
 }
 
 void CpuidModel::configure(const hvsim::base::Config& cfg) {
@@ -40,6 +42,7 @@ void CpuidModel::configure(const hvsim::base::Config& cfg) {
   rdtscp_ = cfg.get_bool("cpu.rdtscp");
   fsgsbase_ = cfg.get_bool("cpu.fsgsbase");
   invpcid_ = cfg.get_bool("cpu.invpcid");
+  vmx_ = cfg.get_bool("cpu.vmx");
 }
 
 namespace {
@@ -67,6 +70,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       r.eax = stepping_ | (model_ & 0xf) << 4 | fam << 8 | (model_ >> 4) << 16 | ext_fam << 20;
       r.ebx = 8u << 8 | 1u << 16;  // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
       r.ecx = 1u << 13;           // CMPXCHG16B
+      if (has_vmx()) r.ecx |= 1u << 5;
       if (pcid_) r.ecx |= 1u << 17;
       r.ecx |= 1u << 23;  // POPCNT
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |

@@ -24,6 +24,7 @@ class CpuidModel {
   uint32_t linear_bits() const { return lin_bits_; }
   bool has_1g_pages() const { return pdpe1gb_; }
   bool is_amd() const { return vendor_ == "AuthenticAMD"; }
+  bool has_vmx() const { return vmx_ && !is_amd(); }
 
  private:
   std::string vendor_ = "GenuineIntel";
@@ -32,6 +33,7 @@ class CpuidModel {
   uint32_t phys_bits_ = 46, lin_bits_ = 48;
   bool pdpe1gb_ = true, nx_ = true, pcid_ = true, smep_ = true, smap_ = true;
   bool rdtscp_ = true, fsgsbase_ = true, invpcid_ = true, x2apic_ = true;
+  bool vmx_ = true;
 };
 
 }  // namespace hvsim::core

@@ -25,6 +25,8 @@ class Decoder {
  public:
   explicit Decoder(const timing::Latencies& lat);
   void add_extension(const hvsim::ext::Extension* e) { exts_.push_back(e); }
+  // Registers another family's binders (VMX/SVM instructions, at start-up).
+  void extend(void (*reg)(isa::BinderTable&)) { reg(table_); }
 
   // Decodes the instruction at `bytes` (`avail` valid bytes). Invalid or
   // unimplemented encodings decode to an instruction that raises #UD.

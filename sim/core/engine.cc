@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "sim/core/decoder.h"
+#include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
 
@@ -35,6 +36,10 @@ void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
   timing::Latencies::declare_params(reg);
   CpuidModel::declare_params(reg);
   mmu::MmuParams::declare_params(reg);
+  reg.add_bool("cache.stores_block",
+               false,
+               "a store waits for its cache miss; false: stores retire into a store buffer and "
+               "cost at most an L1 hit (the line is still allocated)");
 }
 
 Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
@@ -43,6 +48,8 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
   decoder_ = std::make_unique<Decoder>(lat_);
   cache_on_ = true;
   line_mask_ = cfg.get_uint("cache.line_bytes") - 1;
+  if (!cfg.get_bool("cache.stores_block"))
+    store_cap_ = static_cast<uint32_t>(cfg.get_uint("cache.l1d.hit_cycles"));
   tlb_hits_ = &mmu_.tlbs().hits[0][0];
   // The host-pointer TLB may only hold what the L1 TLBs hold, so that a hit
   // in it is an L1 TLB hit: an L1 eviction removes the host entries too.
@@ -60,6 +67,43 @@ void Engine::on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size) {
 }
 
 Engine::~Engine() = default;
+
+void Engine::set_virt_unit(std::unique_ptr<virt::VirtUnit> u) { virt_unit_ = std::move(u); }
+
+void Engine::set_guest(virt::GuestHooks* g) {
+  guest_ = g;
+  if (!g) {
+    guest_poll_ = guest_step_ = false;
+    tlb_tag_ = 0;
+    tlb_ctx_ = 0;
+    set_stage2(nullptr);
+  }
+  flush_tlb();  // the host-pointer TLB is untagged
+  events_ |= kEvBreak;
+}
+
+void Engine::extend_isa(void (*reg)(isa::BinderTable&)) {
+  decoder_->extend(reg);
+  for (auto& kv : blocks_) graveyard_.push_back(std::move(kv.second));
+  blocks_.clear();
+  code_pages_.clear();
+  for (Block*& slot : jump_cache_) slot = nullptr;
+}
+
+void Engine::take_guest_exit(const virt::GuestExit& x) {
+  if (!x.trap) s.rip = insn_rip_;
+  halted_ = false;
+  if (guest_) guest_->perform_exit(x);
+  events_ |= kEvBreak;
+}
+
+void Engine::fault_at_boundary(const Fault& f) {
+  try {
+    deliver_fault(f);
+  } catch (const virt::GuestExit& x) {
+    take_guest_exit(x);
+  }
+}
 
 // ---------------------------------------------------------------- mode
 
@@ -165,13 +209,24 @@ uint8_t* Engine::host_ptr(uint64_t pa) {
 }
 
 uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
-  if (!(s.cr0 & CR0_PG)) return la;
+  if (!(s.cr0 & CR0_PG)) {
+    if (HVSIM_LIKELY(!stage2_)) return la;
+    // A guest without paging (unrestricted guest): only stage 2 translates.
+    uint64_t hpa = la;
+    if (!stage2_->translate(la, acc, false, &hpa)) guest_->stage2_fault(la, true);
+    last_fill_ok_ = true;
+    return hpa;
+  }
   const mmu::PagingRegs regs = paging_regs();
   mmu::AccessCtx ctx{acc, user, (s.rflags & AC) != 0};
   mmu::Translation t;
   uint32_t err = 0;
   mmu::WalkStatus st = mmu_.translate(la, ctx, regs, *this, &t, &err);
   cycles_ += mmu_.last_cycles();
+  if (HVSIM_UNLIKELY(st == mmu::WalkStatus::kStage2Fault)) {
+    flush_tlb_page(la);
+    guest_->stage2_fault(la, true);
+  }
   if (st != mmu::WalkStatus::kOk) {
     flush_tlb_page(la);  // the MMU dropped this page's entries (SDM Vol. 3 4.10.4.1)
     raise_pf(la, err);
@@ -418,6 +473,7 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
 bool Engine::try_interrupt() {
   if (!intc_ || s.interrupt_shadow) return false;
   if (intc_->nmi_pending() && !s.nmi_blocked) {
+    if (guest_ && !guest_->nmi()) return false;  // may exit instead (NMI exiting)
     intc_->take_nmi();
     s.nmi_blocked = 1;  // until the next IRET (SDM Vol. 3 6.7.1)
     halted_ = false;
@@ -425,6 +481,7 @@ bool Engine::try_interrupt() {
     deliver_event(kNMI, false, 0, false);
     return true;
   }
+  if (guest_ && intc_->pending_vector() >= 0 && !guest_->external_interrupt()) return false;
   if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
   if (intc_->pending_vector() < 0) {
     intr_check_ = false;
@@ -452,7 +509,7 @@ bool Engine::handle_events(RunExit* out) {
     events_ &= ~kEvHalt;
     // HLT with IF = 0 is the conventional "stop here" of a kernel: only an
     // NMI could wake it, so unless one is already pending the run is over.
-    if (!(s.rflags & IF) && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked)) {
+    if (!(s.rflags & IF) && !guest_ && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked)) {
       char msg[96];
       std::snprintf(msg, sizeof msg, "HLT with interrupts disabled at RIP=%#" PRIx64, insn_rip_);
       last_error_ = msg;
@@ -462,6 +519,7 @@ bool Engine::handle_events(RunExit* out) {
     halted_ = true;
   }
   events_ = 0;
+  if (guest_poll_) guest_->boundary();
   if (intr_check_) try_interrupt();
   if (halted_) {
     *out = RunExit::kHalted;
@@ -476,27 +534,35 @@ RunExit Engine::run(uint64_t cycle_limit) {
   for (;;) {
     // A maskable interrupt held back by IF = 0 is looked at again as soon as
     // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).
-    if (HVSIM_UNLIKELY(events_ != 0 || (intr_check_ && (s.rflags & IF)))) {
+    if (HVSIM_UNLIKELY(events_ != 0 || guest_poll_ || (intr_check_ && (s.rflags & IF)))) {
       try {
         if (handle_events(&exit)) return exit;
       } catch (const Fault& f) {  // cannot happen: delivery handles its own faults
-        deliver_fault(f);
+        fault_at_boundary(f);
+      } catch (const virt::GuestExit& x) {  // an event made the guest exit
+        virt::GuestExit at_boundary = x;
+        at_boundary.trap = true;  // no instruction to roll back: RIP is the boundary's
+        take_guest_exit(at_boundary);
+        continue;
       }
     }
     if (cycles_ >= cycle_limit) return RunExit::kBudget;
     if (insn_limit_ && icount_ >= insn_limit_) return RunExit::kInsnLimit;
     try {
       insn_rip_ = s.rip;
-      if (HVSIM_UNLIKELY(s.interrupt_shadow)) {
+      if (HVSIM_UNLIKELY(s.interrupt_shadow || guest_step_)) {
         // The instruction after STI / MOV SS runs alone; the shadow ends with it.
+        const bool shadow = s.interrupt_shadow;
         exec_block(*lookup_block(), 1);
-        s.interrupt_shadow = 0;
+        if (shadow) s.interrupt_shadow = 0;
       } else {
         exec_block(*lookup_block(), kMaxBlockInsns);
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;
-      deliver_fault(f);
+      fault_at_boundary(f);
+    } catch (const virt::GuestExit& x) {
+      take_guest_exit(x);
     }
     graveyard_.clear();
   }

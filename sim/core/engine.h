@@ -25,17 +25,24 @@
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
 #include "sim/timing/latencies.h"
+#include "sim/virt/guest_hooks.h"
 
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 namespace hvsim::virt {
 class ExitTracker;
+class GuestHooks;
+class VirtUnit;
+struct GuestExit;
 }
 
 namespace hvsim::core {
 
 class Decoder;
+namespace isa {
+class BinderTable;
+}
 
 struct Block {
   uint64_t key = 0;  // (pa << 3) | decode mode
@@ -212,9 +219,13 @@ class Engine : public mmu::PhysMem {
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
   // Charges a data access to the cache model, one call per line touched.
   void charge_data(uint64_t pa, unsigned n, bool is_write) {
-    cycles_ += mmu_.data_access(pa, is_write);
+    uint32_t c = mmu_.data_access(pa, is_write);
     if (HVSIM_UNLIKELY(((pa & line_mask_) + n) > line_mask_ + 1))
-      cycles_ += mmu_.data_access((pa | line_mask_) + 1, is_write);
+      c += mmu_.data_access((pa | line_mask_) + 1, is_write);
+    // A store retires into the store buffer: its miss is not on the critical
+    // path of an in-order core unless cache.stores_block says so.
+    if (is_write && c > store_cap_) c = store_cap_;
+    cycles_ += c;
   }
 
   // ---- operands ------------------------------------------------------------
@@ -276,7 +287,7 @@ class Engine : public mmu::PhysMem {
   mmu::Mmu& mmu() { return mmu_; }
   // The paging registers as the MMU sees them now.
   mmu::PagingRegs paging_regs() const {
-    return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr()};
+    return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr(), tlb_tag_, tlb_ctx_};
   }
   // Host TLB and every architectural translation cache (reset, INIT).
   void flush_all_translations() {
@@ -319,6 +330,37 @@ class Engine : public mmu::PhysMem {
   // ---- virtualization: where VMX and SVM report world switches ------------
   void set_exit_tracker(virt::ExitTracker* t) { exit_tracker_ = t; }
   virt::ExitTracker* exit_tracker() { return exit_tracker_; }
+  // The VMX/SVM unit of this core (owned; survives guest mode).
+  void set_virt_unit(std::unique_ptr<virt::VirtUnit> u);
+  virt::VirtUnit* virt_unit() { return virt_unit_.get(); }
+  // Guest mode: non-null while a guest runs; the intercept points call it.
+  // Entering or leaving flushes the (untagged) host-pointer TLB.
+  void set_guest(virt::GuestHooks* g);
+  virt::GuestHooks* guest() const { return guest_; }
+  // Boundary polling for window exits, MTF and the preemption timer; with
+  // `single_step` the loop runs one instruction per block.
+  void set_guest_poll(bool on, bool single_step = false) {
+    guest_poll_ = on;
+    guest_step_ = on && single_step;
+    events_ |= kEvBreak;
+  }
+  // VPID/ASID and EPTP/nCR3 tags of the translations made from now on.
+  void set_tlb_tags(uint32_t tag, uint64_t ctx) {
+    tlb_tag_ = tag;
+    tlb_ctx_ = ctx;
+  }
+  // Stage-2 translation (EPT/NPT) for guest-physical addresses; null: none.
+  void set_stage2(mmu::Stage2* s2) {
+    stage2_ = s2;
+    mmu_.walker().set_stage2(s2);
+  }
+  void set_halted(bool h) { halted_ = h; }
+  InterruptSource* intc() { return intc_; }
+  // Adds instruction binders (VMX/SVM instructions) to this core's decoder;
+  // call before running (drops every decoded block).
+  void extend_isa(void (*reg)(isa::BinderTable&));
+  // Performs a GuestExit caught at an instruction boundary.
+  void take_guest_exit(const virt::GuestExit& x);
 
   // Exceptions and interrupts (sim/core/exceptions.cc).
   void deliver_fault(const Fault& f);
@@ -349,6 +391,7 @@ class Engine : public mmu::PhysMem {
   void invalidate_code_page(uint64_t page);
   void mark_code_page(uint64_t page, uint64_t key);
   bool handle_events(RunExit* out);
+  void fault_at_boundary(const Fault& f);
   bool try_interrupt();
   static void on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size);
 
@@ -358,11 +401,18 @@ class Engine : public mmu::PhysMem {
   mmu::Mmu mmu_;
   bool cache_on_ = false;
   uint64_t line_mask_ = 63;
+  uint32_t store_cap_ = ~0u;  // most a store is charged (L1 hit latency unless stores block)
   // &TlbHierarchy::hits[0][0]: hits[kind][level] flattened, L1 of each kind.
   static constexpr unsigned kHitRead = 0, kHitWrite = 2, kHitFetch = 4;
   uint64_t* tlb_hits_ = nullptr;
   bool host_has_large_ = false;   // some host TLB entry comes from a page > 4 KiB
   virt::ExitTracker* exit_tracker_ = nullptr;
+  std::unique_ptr<virt::VirtUnit> virt_unit_;
+  virt::GuestHooks* guest_ = nullptr;
+  bool guest_poll_ = false, guest_step_ = false;
+  uint32_t tlb_tag_ = 0;
+  uint64_t tlb_ctx_ = 0;
+  mmu::Stage2* stage2_ = nullptr;
   InterruptSource* intc_ = nullptr;
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary

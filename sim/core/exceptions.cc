@@ -5,6 +5,7 @@
 
 #include "sim/core/engine.h"
 #include "sim/core/sys/interrupts.h"
+#include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
 
@@ -15,6 +16,9 @@ namespace {
 // Returns false on a triple fault (the message is in *why).
 bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, unsigned* depth, std::string* why) {
   for (;;) {
+    // In guest mode the exception may exit instead (VMX exception bitmap,
+    // SVM exception intercepts); CR2 is then left alone.
+    if (virt::GuestHooks* g = e.guest()) g->exception(cur.vector, cur.has_error, cur.error, cur.cr2, false);
     if (cur.vector == kPF) e.s.cr2 = cur.cr2;  // CR2 is loaded before delivery (SDM 4.7)
     try {
       sys::deliver_through_idt(e, cur.vector, cur.has_error, cur.error, src);
@@ -46,6 +50,7 @@ void Engine::deliver_fault(const Fault& f) {
   fault_depth_ = 0;
   std::string why;
   if (!deliver_chain(*this, f, sys::EventSource::kHardware, &fault_depth_, &why)) {
+    if (guest_) guest_->triple_fault();  // a guest's shutdown is an exit (SDM Vol. 3 26.2)
     set_last_error(why);
     shutdown();
   }
@@ -66,6 +71,7 @@ void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool 
   std::string why;
   if (!deliver_chain(*this, Fault{vector, has_error, error}, sys::EventSource::kHardware,
                      &fault_depth_, &why)) {
+    if (guest_) guest_->triple_fault();
     set_last_error(why);
     shutdown();
   }

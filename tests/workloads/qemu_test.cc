@@ -36,4 +36,28 @@ TEST(QemuWorkload, CommandLineStartsWithKernelPath) {
   EXPECT_NE(r.out.find("info: cmdline \"" + path + " x y\""), std::string::npos) << describe(r);
 }
 
+TEST(QemuWorkload, MinikernelDefault) {
+  REQUIRE_QEMU();
+  auto r = run_qemu(workload_path("minikernel", true), "");
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, (0 << 1) | 1) << describe(r);
+  expect_minikernel_output(r.out, "minikernel");
+}
+
+TEST(QemuWorkload, MinikernelSmall) {
+  REQUIRE_QEMU();
+  auto r = run_qemu(workload_path("minikernel", true), kMinikernelSmallArgs);
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, (0 << 1) | 1) << describe(r);
+  expect_minikernel_output(r.out, "minikernel-small");
+}
+
+TEST(QemuWorkload, MinikernelRejectsBadArgument) {
+  REQUIRE_QEMU();
+  auto r = run_qemu(workload_path("minikernel", true), "ws=0");
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, (2 << 1) | 1) << describe(r);
+  EXPECT_NE(r.out.find("minikernel: bad argument \"ws=0\"\n"), std::string::npos) << r.out;
+}
+
 }  // namespace

@@ -37,4 +37,32 @@ inline void expect_selftest_output(const std::string& serial) {
   for (const auto& l : lines(serial)) EXPECT_NE(l.rfind("FAIL", 0), 0u) << l;
 }
 
+// minikernel: the default command line (every benchmark at its default
+// size) and a small one that exercises the same paths quickly.
+inline constexpr const char* kMinikernelSmallArgs = "bench=all iters=200 ws=96 stride=520 passes=3 faults=40";
+inline constexpr int kMinikernelTimingLines = 11;
+
+// Every deterministic line as in golden/NAME.txt, one well-formed timing
+// line per benchmark, no self-check failure.
+inline void expect_minikernel_output(const std::string& serial, const std::string& golden) {
+  EXPECT_EQ(comparable(serial), read_golden(golden));
+  int timing = 0;
+  const std::regex timing_line("timing: [a-z0-9.]+ \\d+\\.\\d cycles/iter");
+  for (const auto& l : lines(serial)) {
+    if (l.rfind("timing: ", 0) != 0) continue;
+    timing++;
+    EXPECT_TRUE(std::regex_match(l, timing_line)) << l;
+  }
+  EXPECT_EQ(timing, kMinikernelTimingLines) << serial;
+  EXPECT_NE(serial.find("minikernel: 0 failures\n"), std::string::npos) << serial;
+  for (const auto& l : lines(serial)) EXPECT_EQ(l.find("FAIL"), std::string::npos) << l;
+}
+
+// A number printed by the minikernel: the first capture of re in serial.
+inline long long minikernel_number(const std::string& serial, const std::string& re) {
+  std::smatch m;
+  if (!std::regex_search(serial, m, std::regex(re))) return -1;
+  return std::stoll(m[1]);
+}
+
 }  // namespace hvsim_test

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <cctype>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,15 +49,36 @@ ProcResult run_qemu(const std::string& elf32, const std::string& cmdline) {
                      std::chrono::seconds(120));
 }
 
-ProcResult run_hvsim(const std::string& hvsim, const std::string& elf, const std::string& cmdline) {
+ProcResult run_hvsim(const std::string& hvsim, const std::string& elf, const std::string& cmdline,
+                     std::string* stats_json) {
   auto tmpl = (std::filesystem::temp_directory_path() / "hvsim-wl-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   std::string out_dir = mkdtemp(buf.data()) ? buf.data() : "hvsim-wl-out";
   auto r = run_process({hvsim, "run", elf, "--cmdline", cmdline, "--out", out_dir}, std::chrono::seconds(900));
+  if (stats_json) {
+    std::ifstream f(out_dir + "/stats.json");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    *stats_json = ss.str();
+  }
   std::error_code ec;
   std::filesystem::remove_all(out_dir, ec);
   return r;
+}
+
+long long stats_counter(const std::string& stats_json, const std::string& name) {
+  // The first occurrence of the key is the value in "stats"; "units" and
+  // "descriptions" repeat the key later with strings.
+  auto key = "\"" + name + "\":";
+  auto at = stats_json.find(key);
+  if (at == std::string::npos) return -1;
+  at += key.size();
+  while (at < stats_json.size() && stats_json[at] == ' ') at++;
+  size_t end = at;
+  while (end < stats_json.size() && std::isdigit(static_cast<unsigned char>(stats_json[end]))) end++;
+  if (end == at) return -1;
+  return std::stoll(stats_json.substr(at, end - at));
 }
 
 std::string describe(const ProcResult& r) {

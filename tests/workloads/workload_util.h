@@ -25,7 +25,13 @@ std::string qemu_path();
 ProcResult run_qemu(const std::string& elf32, const std::string& cmdline);
 
 // hvsim run ELF --cmdline ... --out TMPDIR; exit status is the code.
-ProcResult run_hvsim(const std::string& hvsim, const std::string& elf, const std::string& cmdline);
+// When stats_json is given it receives OUT/stats.json ("" if missing).
+ProcResult run_hvsim(const std::string& hvsim, const std::string& elf, const std::string& cmdline,
+                     std::string* stats_json = nullptr);
+
+// A top-level counter of hvsim's stats.json ("stats": {"mmu.page_faults": N, ...}),
+// or -1 when absent.
+long long stats_counter(const std::string& stats_json, const std::string& name);
 
 // A short description of a run for failure messages.
 std::string describe(const ProcResult& r);

@@ -10,6 +10,10 @@ namespace {
 
 void nop(Engine&, const DecodedInsn&) {}
 
+void pause(Engine& e, const DecodedInsn&) {
+  if (virt::GuestHooks* g = e.guest()) g->pause();  // PAUSE exiting
+}
+
 // workloads/lib/hvsim_magic.h: `nopw 0x4856XXXX(%rax,%rax,1)`, argument in RDI.
 void magic(Engine& e, const DecodedInsn& d) {
   e.magic(static_cast<uint16_t>(d.imm), e.s.gpr[RDI]);
@@ -19,7 +23,8 @@ void magic(Engine& e, const DecodedInsn& d) {
 constexpr int64_t kMagicTag = 0x4856;
 
 void bind_nop(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-  if (d.nops == 1 && d.op[0].kind == OpKind::kMem && d.opsize == 2 && d.mem.base == RAX &&
+  // Zydis lists the multi-byte NOP's ModRM operands (memory, then AX).
+  if (d.nops >= 1 && d.op[0].kind == OpKind::kMem && d.opsize == 2 && d.mem.base == RAX &&
       d.mem.index == RAX && d.mem.scale == 0 && (d.mem.disp >> 16) == kMagicTag) {
     d.imm = static_cast<uint64_t>(d.mem.disp & 0xffff);
     d.exec = &magic;
@@ -32,7 +37,7 @@ void bind_nop(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, Decode
 
 void register_misc(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_NOP, &bind_nop, timing::k_nop);
-  t.add(ZYDIS_MNEMONIC_PAUSE, HVSIM_PLAIN(nop), timing::k_pause);
+  t.add(ZYDIS_MNEMONIC_PAUSE, HVSIM_PLAIN(pause), timing::k_pause);
   t.add(ZYDIS_MNEMONIC_ENDBR64, HVSIM_PLAIN(nop), timing::k_nop);
   t.add(ZYDIS_MNEMONIC_ENDBR32, HVSIM_PLAIN(nop), timing::k_nop);
   t.add(ZYDIS_MNEMONIC_LFENCE, HVSIM_PLAIN(nop), timing::k_nop);

@@ -134,6 +134,7 @@ void ins(Engine& e, const DecodedInsn& d) {
   Idx ix{e, d.addrsize};
   const int64_t dl = delta<T>(e);
   const uint16_t port = static_cast<uint16_t>(e.s.gpr[RDX]);
+  if (virt::GuestHooks* g = e.guest()) g->io(port, sizeof(T), true, true, d.flags & kRep, false);
   repeat<false>(e, d, [&] {
     uint64_t la = e.linear(ES, ix.get(RDI), sizeof(T), true);
     e.probe_write(la, sizeof(T));  // the port read must not happen before a #PF
@@ -148,6 +149,7 @@ void outs(Engine& e, const DecodedInsn& d) {
   Idx ix{e, d.addrsize};
   const int64_t dl = delta<T>(e);
   const uint16_t port = static_cast<uint16_t>(e.s.gpr[RDX]);
+  if (virt::GuestHooks* g = e.guest()) g->io(port, sizeof(T), false, true, d.flags & kRep, false);
   repeat<false>(e, d, [&] {
     T v = e.read<T>(e.linear(d.mem.seg, ix.get(RSI), sizeof(T), false));
     e.io_out(port, v, sizeof(T));

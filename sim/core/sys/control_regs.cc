@@ -39,6 +39,9 @@ void write_cr0(Engine& e, uint64_t v) {
   ArchState& s = e.s;
   if (v >> 32) raise(kGP, 0);
   v = (v & kCr0Defined) | CR0_ET;  // reserved bits of CR0[31:0] are ignored; ET is fixed
+  // VMX root operation: PE, NE and PG are fixed to 1 (SDM Vol. 3 24.8, A.7);
+  // a guest's fixed bits are checked by its hooks.
+  if (s.in_vmx && !e.guest() && (~v & (CR0_PE | CR0_NE | CR0_PG))) raise(kGP, 0);
   if ((v & CR0_PG) && !(v & CR0_PE)) raise(kGP, 0);
   if ((v & CR0_NW) && !(v & CR0_CD)) raise(kGP, 0);
   const uint64_t old = s.cr0;
@@ -84,6 +87,7 @@ void write_cr3(Engine& e, uint64_t v) {
 void write_cr4(Engine& e, uint64_t v) {
   ArchState& s = e.s;
   if (v & ~cr4_allowed(e)) raise(kGP, 0);
+  if (s.in_vmx && !e.guest() && !(v & CR4_VMXE)) raise(kGP, 0);  // SDM Vol. 3 24.8
   const uint64_t old = s.cr4;
   if (ia32e(e)) {
     if (!(v & CR4_PAE)) raise(kGP, 0);

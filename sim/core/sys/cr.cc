@@ -23,7 +23,12 @@ void set_gpr_operand(Engine& e, unsigned r, uint64_t v) {
 
 void mov_to_cr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
-  const uint64_t v = gpr_operand(e, d.op[1].reg);
+  uint64_t v = gpr_operand(e, d.op[1].reg);
+  const unsigned cr = d.op[0].reg;
+  if (cr != 0 && cr != 2 && cr != 3 && cr != 4 && cr != 8) raise(kUD);
+  // In a guest: may exit (CR masks, CR3-target list, CR8 exiting) or load
+  // a value with the host-owned bits kept.
+  if (virt::GuestHooks* g = e.guest(); g && cr != 2) v = g->cr_write(cr, d.op[1].reg, v);
   switch (d.op[0].reg) {
     case 0:
       write_cr0(e, v);
@@ -67,6 +72,8 @@ void mov_from_cr(Engine& e, const DecodedInsn& d) {
     default:
       raise(kUD);
   }
+  if (virt::GuestHooks* g = e.guest(); g && d.op[1].reg != 2)
+    v = g->cr_read(d.op[1].reg, d.op[0].reg, v);
   set_gpr_operand(e, d.op[0].reg, v);
 }
 
@@ -84,6 +91,7 @@ unsigned debug_reg(const Engine& e, unsigned r) {
 void mov_to_dr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   const unsigned r = debug_reg(e, d.op[0].reg);
+  if (virt::GuestHooks* g = e.guest()) g->dr_access(d.op[0].reg, d.op[1].reg, true);
   uint64_t v = gpr_operand(e, d.op[1].reg);
   if (r >= 6 && (v >> 32)) raise(kGP, 0);
   if (r == 6)
@@ -96,19 +104,31 @@ void mov_to_dr(Engine& e, const DecodedInsn& d) {
 void mov_from_dr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   const unsigned r = debug_reg(e, d.op[1].reg);
+  if (virt::GuestHooks* g = e.guest()) g->dr_access(d.op[1].reg, d.op[0].reg, false);
   set_gpr_operand(e, d.op[0].reg, e.s.dr[r]);
 }
 
 void clts(Engine& e, const DecodedInsn&) {
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest()) {
+    g->clts();  // exits when the host owns CR0.TS and its shadow has TS set
+    return;     // otherwise CLTS clears only guest-owned TS (handled by the hook)
+  }
   e.s.cr0 &= ~CR0_TS;
 }
 
 // LMSW (SDM Vol. 2A): loads CR0[3:0]; PE can be set but not cleared.
 void lmsw(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
-  const uint16_t v = d.op[0].kind == OpKind::kReg ? static_cast<uint16_t>(e.s.gpr[d.op[0].reg])
-                                                  : e.read<uint16_t>(e.mem_linear(d, 2, false));
+  uint16_t v;
+  if (d.op[0].kind == OpKind::kReg) {
+    v = static_cast<uint16_t>(e.s.gpr[d.op[0].reg]);
+    if (virt::GuestHooks* g = e.guest()) v = g->lmsw(v, false, 0);
+  } else {
+    const uint64_t la = e.mem_linear(d, 2, false);
+    v = e.read<uint16_t>(la);
+    if (virt::GuestHooks* g = e.guest()) v = g->lmsw(v, true, la);
+  }
   const uint64_t cr0 = (e.s.cr0 & ~0xeull) | (v & 0xe) | ((v | e.s.cr0) & CR0_PE);
   write_cr0(e, cr0);
 }

@@ -98,12 +98,15 @@ void int_n(Engine& e, const DecodedInsn& d) {
 }
 
 void int3(Engine& e, const DecodedInsn&) {
+  if (virt::GuestHooks* g = e.guest()) g->exception(kBP, false, 0, 0, true);
   e.deliver_event(kBP, false, 0, true);
 }
 
 void into(Engine& e, const DecodedInsn&) {
   if (e.long64()) raise(kUD);
-  if (e.s.rflags & OF) e.deliver_event(kOF, false, 0, true);
+  if (!(e.s.rflags & OF)) return;
+  if (virt::GuestHooks* g = e.guest()) g->exception(kOF, false, 0, 0, true);
+  e.deliver_event(kOF, false, 0, true);
 }
 
 // INT1 / ICEBP: a #DB delivered like a hardware event, without the DPL check.

@@ -231,6 +231,7 @@ namespace {
 // RDMSR / WRMSR (SDM Vol. 2B): CPL 0; ECX selects, EDX:EAX holds the value.
 void rdmsr(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->rdmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
   const uint64_t v = read_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]));
   e.s.gpr[RAX] = static_cast<uint32_t>(v);
   e.s.gpr[RDX] = v >> 32;
@@ -238,6 +239,7 @@ void rdmsr(Engine& e, const DecodedInsn&) {
 
 void wrmsr(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->wrmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
   const uint64_t v = (e.s.gpr[RDX] << 32) | static_cast<uint32_t>(e.s.gpr[RAX]);
   write_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]), v);
   e.break_block();  // WRMSR is serializing; EFER and friends change execution

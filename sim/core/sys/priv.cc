@@ -13,6 +13,7 @@ unsigned iopl(const Engine& e) {
 }
 
 void cpuid(Engine& e, const DecodedInsn&) {
+  if (virt::GuestHooks* g = e.guest()) g->cpuid();
   const CpuidResult r =
       e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]), static_cast<uint32_t>(e.s.gpr[RCX]));
   e.s.gpr[RAX] = r.eax;
@@ -27,15 +28,22 @@ uint64_t tsc(Engine& e) {
   return e.cycles() + e.s.tsc_offset;
 }
 
-void rdtsc(Engine& e, const DecodedInsn&) {
+// In a guest: may exit (RDTSC/RDTSCP exiting) or add the guest's TSC offset.
+uint64_t guest_tsc(Engine& e, bool rdtscp) {
   const uint64_t t = tsc(e);
+  if (virt::GuestHooks* g = e.guest()) return t + g->rdtsc(rdtscp);
+  return t;
+}
+
+void rdtsc(Engine& e, const DecodedInsn&) {
+  const uint64_t t = guest_tsc(e, false);
   e.s.gpr[RAX] = static_cast<uint32_t>(t);
   e.s.gpr[RDX] = t >> 32;
 }
 
 void rdtscp(Engine& e, const DecodedInsn&) {
   if (!(e.cpuid().query(0x80000001, 0).edx & (1u << 27))) raise(kUD);
-  const uint64_t t = tsc(e);
+  const uint64_t t = guest_tsc(e, true);
   e.s.gpr[RAX] = static_cast<uint32_t>(t);
   e.s.gpr[RDX] = t >> 32;
   e.s.gpr[RCX] = static_cast<uint32_t>(e.s.tsc_aux);
@@ -53,6 +61,7 @@ void rdpmc(Engine& e, const DecodedInsn&) {
   if (!(e.s.cr4 & CR4_PCE) && e.s.cpl > 0 && e.s.mode != Mode::kReal) raise(kGP, 0);
   const uint32_t ecx = static_cast<uint32_t>(e.s.gpr[RCX]);
   const uint32_t idx = ecx & 0x3fffffff;
+  if (virt::GuestHooks* g = e.guest()) g->rdpmc();
   if ((ecx & ~0x4000ffffu) || ((ecx & 0x40000000) ? idx >= 3 : idx >= 4)) raise(kGP, 0);
   e.s.gpr[RAX] = 0;
   e.s.gpr[RDX] = 0;
@@ -60,6 +69,7 @@ void rdpmc(Engine& e, const DecodedInsn&) {
 
 void hlt(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->hlt();
   e.halt();
 }
 
@@ -107,6 +117,7 @@ void in(Engine& e, const DecodedInsn& d) {
   const uint16_t port = d.op[1].kind == OpKind::kImm ? static_cast<uint16_t>(d.imm & 0xff)
                                                      : static_cast<uint16_t>(e.s.gpr[RDX]);
   check_io(e, port, len);
+  if (virt::GuestHooks* g = e.guest()) g->io(port, len, true, false, false, d.op[1].kind == OpKind::kImm);
   const uint32_t v = e.io_in(port, len);
   if (len == 1)
     e.set_gpr<uint8_t>(RAX, static_cast<uint8_t>(v));
@@ -122,6 +133,7 @@ void out(Engine& e, const DecodedInsn& d) {
   const uint16_t port = d.op[0].kind == OpKind::kImm ? static_cast<uint16_t>(d.imm & 0xff)
                                                      : static_cast<uint16_t>(e.s.gpr[RDX]);
   check_io(e, port, len);
+  if (virt::GuestHooks* g = e.guest()) g->io(port, len, false, false, false, d.op[0].kind == OpKind::kImm);
   const uint32_t mask = len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
   e.io_out(port, static_cast<uint32_t>(e.s.gpr[RAX]) & mask, len);
 }

@@ -131,6 +131,7 @@ void invlpg(Engine& e, const DecodedInsn& d) {
     la = static_cast<uint32_t>(sg.base + la);
   else if (d.mem.seg >= FS)
     la += sg.base;
+  if (virt::GuestHooks* g = e.guest()) g->invlpg(la);
   e.mmu().invlpg(la, e.paging_regs());
   // A large-page translation covers many host-TLB entries.
   e.flush_tlb_page_any(la);
@@ -141,6 +142,7 @@ void invlpg(Engine& e, const DecodedInsn& d) {
 void invpcid(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kGP, 0);
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest()) g->invpcid(d.op[0].reg);
   const uint64_t type =
       e.long64() ? e.s.gpr[d.op[0].reg] : static_cast<uint32_t>(e.s.gpr[d.op[0].reg]);
   const uint64_t ea = e.ea(d);
@@ -157,8 +159,14 @@ void invpcid(Engine& e, const DecodedInsn& d) {
   e.break_block();
 }
 
-void cache_control(Engine& e, const DecodedInsn&) {
+void cache_control(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest()) {
+    if (d.mnemonic == ZYDIS_MNEMONIC_INVD)
+      g->invd();
+    else
+      g->wbinvd();
+  }
 }
 
 // CLFLUSH: the line must be readable (faults like a byte load); otherwise a no-op.

@@ -1,0 +1,152 @@
+/* The kernel-mode nanobenchmarks of Adams & Agesen (ASPLOS 2006): in,
+ * cr8wr, call/ret, divzero, pgfault and ptemod, each a tight loop timed
+ * with RDTSC and bracketed by hvsim ROI operations.  (syscall is the
+ * user-mode u_syscall, run by main.c.) */
+#include "mk.h"
+
+extern uint64_t nano_pf_frame, nano_pf_count;
+extern uint64_t *nano_pt;
+static uint64_t div_count;
+
+static void on_divide_error(struct wl_frame *f) {
+  if (f->rip == (uint64_t)nano_div_insn && !(f->cs & 3)) {
+    f->rip = (uint64_t)nano_div_next; /* skip the faulting DIV */
+    div_count++;
+    return;
+  }
+  printf("FATAL: #DE at rip 0x%lx cs 0x%lx\n", f->rip, f->cs);
+  exit(WL_EXIT_FATAL);
+}
+
+static __attribute__((noinline)) uint64_t callee(uint64_t x) {
+  __asm__ volatile("");
+  return x + 3;
+}
+
+static inline void write_cr8(uint64_t v) { __asm__ volatile("mov %0, %%cr8" ::"r"(v) : "memory"); }
+static inline uint64_t read_cr8(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr8, %0" : "=r"(v));
+  return v;
+}
+
+void print_rate(const char *name, uint64_t cycles, uint64_t iters) {
+  uint64_t x10 = iters ? (cycles * 10 + iters / 2) / iters : 0;
+  printf("timing: %s %lu.%lu cycles/iter\n", name, x10 / 10, x10 % 10);
+}
+
+static int check(const char *name, int ok) {
+  if (!ok) printf("minikernel: FAIL %s\n", name);
+  return !ok;
+}
+
+int run_nano(uint64_t n) {
+  int fails = 0;
+  uint64_t t0, t1, sum;
+
+  /* in: a read of I/O port 0x80 (the value is not compared). */
+  t0 = rdtsc();
+  hvsim_roi_begin(10);
+  for (uint64_t i = 0; i < n; i++) (void)inb(0x80);
+  hvsim_roi_end(10);
+  t1 = rdtsc();
+  print_rate("nano.in", t1 - t0, n);
+  printf("nano.in: %lu iterations\n", n);
+
+  /* cr8wr: a write of the task-priority register. */
+  t0 = rdtsc();
+  hvsim_roi_begin(11);
+  for (uint64_t i = 0; i < n; i++) write_cr8(i & 15);
+  hvsim_roi_end(11);
+  t1 = rdtsc();
+  uint64_t cr8 = read_cr8();
+  write_cr8(0);
+  print_rate("nano.cr8wr", t1 - t0, n);
+  printf("nano.cr8wr: %lu iterations, cr8 %lu\n", n, cr8);
+  fails += check("nano.cr8wr readback", cr8 == ((n - 1) & 15));
+
+  /* call/ret */
+  sum = 0;
+  t0 = rdtsc();
+  hvsim_roi_begin(12);
+  for (uint64_t i = 0; i < n; i++) sum = callee(sum);
+  hvsim_roi_end(12);
+  t1 = rdtsc();
+  print_rate("nano.callret", t1 - t0, n);
+  printf("nano.callret: %lu iterations, checksum %lu\n", n, sum);
+  fails += check("nano.callret sum", sum == 3 * n);
+
+  /* divzero: #DE delivered to the kernel's handler, which skips the DIV. */
+  set_handler(0, on_divide_error);
+  div_count = 0;
+  t0 = rdtsc();
+  hvsim_roi_begin(13);
+  nano_divzero_loop(n);
+  hvsim_roi_end(13);
+  t1 = rdtsc();
+  print_rate("nano.divzero", t1 - t0, n);
+  printf("nano.divzero: %lu iterations, faults %lu\n", n, div_count);
+  fails += check("nano.divzero count", div_count == n);
+
+  /* A kernel-only window of 512 pages with its own page table. */
+  uint64_t free0 = pages_free();
+  uint64_t *pdpt = page_alloc(), *pd = page_alloc(), *pt = page_alloc(), *frame = page_alloc();
+  if (!pdpt || !pd || !pt || !frame) {
+    printf("minikernel: FAIL nano: out of memory\n");
+    return fails + 1;
+  }
+  frame[0] = 0x1234;
+  boot_pml4[NANO_VA >> 39 & 511] = (uint64_t)pdpt | PTE_P | PTE_W;
+  pdpt[NANO_VA >> 30 & 511] = (uint64_t)pd | PTE_P | PTE_W;
+  pd[NANO_VA >> 21 & 511] = (uint64_t)pt | PTE_P | PTE_W;
+  nano_pf_frame = (uint64_t)frame;
+  nano_pt = pt;
+  write_cr3(read_cr3());
+
+  /* pgfault: each access hits a not-present page; the handler maps it.
+   * Every 512 accesses the window is emptied again (and the TLB flushed). */
+  nano_pf_count = 0;
+  sum = 0;
+  t0 = rdtsc();
+  hvsim_roi_begin(14);
+  for (uint64_t i = 0; i < n; i++) {
+    if ((i & 511) == 0) {
+      for (int k = 0; k < 512; k++) pt[k] = 0;
+      write_cr3(read_cr3());
+    }
+    sum += *(volatile uint64_t *)(NANO_VA + (i & 511) * PAGE_4K);
+  }
+  hvsim_roi_end(14);
+  t1 = rdtsc();
+  print_rate("nano.pgfault", t1 - t0, n);
+  printf("nano.pgfault: %lu iterations, faults %lu, checksum %lu\n", n, nano_pf_count, sum);
+  fails += check("nano.pgfault count", nano_pf_count == n && sum == 0x1234 * n);
+
+  /* ptemod: rewrite a PTE with its own value, INVLPG, then use it. */
+  volatile uint64_t *pte = &pt[0];
+  *pte = (uint64_t)frame | PTE_P | PTE_W;
+  invlpg(NANO_VA);
+  sum = 0;
+  t0 = rdtsc();
+  hvsim_roi_begin(15);
+  for (uint64_t i = 0; i < n; i++) {
+    *pte = *pte;
+    invlpg(NANO_VA);
+    sum += *(volatile uint64_t *)NANO_VA;
+  }
+  hvsim_roi_end(15);
+  t1 = rdtsc();
+  print_rate("nano.ptemod", t1 - t0, n);
+  printf("nano.ptemod: %lu iterations, checksum %lu\n", n, sum);
+  fails += check("nano.ptemod sum", sum == 0x1234 * n);
+
+  nano_pt = 0;
+  boot_pml4[NANO_VA >> 39 & 511] = 0;
+  write_cr3(read_cr3());
+  page_free(frame);
+  page_free(pt);
+  page_free(pd);
+  page_free(pdpt);
+  fails += check("nano pages freed", pages_free() == free0);
+  return fails;
+}
