@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/base/param_value.h"
+#include "sim/virt/trace_format.h"
 
 namespace hvsim::app {
 
@@ -34,6 +35,25 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
   run.add_option("--max-insns", max_insns, "stop after N instructions (0 = no limit)");
   run.add_option("--max-cycles", max_cycles, "stop after N cycles (0 = no limit)");
   run.add_option("--log", a.log_spec, "log levels: component=level,...,*=level");
+  run.add_option("--trace-exits", a.trace_exits,
+                 "write every VM exit to FILE: .csv, .jsonl, or .json (Chrome trace events)");
+  run.add_option("--trace-filter", a.trace_filter,
+                 "only these exit reasons reach the trace: NAME[,NAME...] (case-insensitive)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+}
+
+void check_trace_options(const RunArgs& a) {
+  if (!a.trace_exits.empty() && !virt::trace_format_for_path(a.trace_exits)) {
+    throw UsageError("--trace-exits " + a.trace_exits + ": unknown trace format (expected " +
+                     virt::kTraceFormatsHint + ")");
+  }
+  if (!a.trace_filter.empty() && a.trace_exits.empty())
+    throw UsageError("--trace-filter needs --trace-exits FILE");
+  for (const auto& name : a.trace_filter) {
+    if (name.empty() || name.find_first_of(" \t") != std::string::npos)
+      throw UsageError("--trace-filter: bad reason name '" + name + "'");
+  }
 }
 
 std::string one_line(std::string s) {
@@ -81,6 +101,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.command = Command::kRun;
     cl.run.max_insns = parse_count("--max-insns", max_insns);
     cl.run.max_cycles = parse_count("--max-cycles", max_cycles);
+    check_trace_options(cl.run);
   } else if (config->parsed()) {
     if (!list && !show) throw UsageError("config: expected --list or --show");
     if (list && (!cl.config.file.empty() || !cl.config.sets.empty())) {

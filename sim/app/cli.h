@@ -2,6 +2,7 @@
 //   hvsim run KERNEL [--module FILE[:args]]... [--cmdline STR] [--config FILE]
 //             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
 //             [--log component=level,...]
+//             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
 //   hvsim config --list | --show [FILE] [--set key=value]...
 //   hvsim --version
 #pragma once
@@ -29,6 +30,8 @@ struct RunArgs {
   uint64_t max_insns = 0;
   uint64_t max_cycles = 0;
   std::string log_spec;
+  std::string trace_exits;                // format checked by the extension at parse time
+  std::vector<std::string> trace_filter;  // reason names, split at commas; needs trace_exits
 };
 
 struct ConfigArgs {

@@ -76,6 +76,8 @@ platform::RunSpec make_run_spec(const RunArgs& args) {
   spec.max_insns = args.max_insns;
   spec.max_cycles = args.max_cycles;
   spec.out_dir = args.out_dir;
+  spec.trace_exits = args.trace_exits;  // the format was checked when parsing
+  spec.trace_filter = args.trace_filter;
   return spec;
 }
 

@@ -76,8 +76,9 @@ class Core {
   // something may have changed (notify_interrupt), and routes CR8 and the
   // APIC MSRs to `regs`. Either may be null (no interrupt controller).
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs);
-  // A device raised or lowered a request: look again at the next boundary.
-  // Safe to call from any SystemC process while the core is not running.
+  // A device raised or lowered a request: look again at the next instruction
+  // boundary. May be called from inside run() (an EOI or TPR write reaching
+  // the APIC) or from another SystemC process between quanta.
   void notify_interrupt();
   // True after HLT until an interrupt (or NMI) wakes the core; run() returns
   // kHalted at once while it is true and nothing is deliverable.

@@ -463,7 +463,8 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
     i->exec(*this, *i);
     cycles_ += i->cycles;
     ++icount_;
-    if (HVSIM_UNLIKELY(events_)) break;
+    // The budget ends exactly where a timer is due (the platform sets it).
+    if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) break;
   }
 }
 
@@ -530,6 +531,7 @@ bool Engine::handle_events(RunExit* out) {
 
 RunExit Engine::run(uint64_t cycle_limit) {
   RunExit exit;
+  cycle_limit_ = cycle_limit;
   if (halted_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
   for (;;) {
     // A maskable interrupt held back by IF = 0 is looked at again as soon as

@@ -419,7 +419,7 @@ class Engine : public mmu::PhysMem {
   bool halted_ = false;
   std::unique_ptr<Decoder> decoder_;
 
-  uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0;
+  uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
   uint64_t insn_rip_ = 0;
   uint32_t events_ = 0;
   bool long64_ = false;

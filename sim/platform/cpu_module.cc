@@ -42,6 +42,12 @@ void Cpu::attach_interrupts(core::InterruptSource* src, core::ApicRegisters* reg
   has_wake_sources_ = src != nullptr;
 }
 
+void Cpu::deadline_moved(uint64_t deadline_cycle) {
+  if (!in_run_ || deadline_cycle >= run_limit_ || requantum_) return;
+  requantum_ = true;
+  core_->request_stop();
+}
+
 void Cpu::wake() {
   core_->notify_interrupt();
   wake_pending_ = true;
@@ -96,8 +102,18 @@ void Cpu::run_loop() {
     // A timer interrupt is due: end the quantum there, so the kernel reaches
     // that time, the timer fires and the core sees its interrupt on time.
     if (next_deadline_) limit = std::min(limit, next_deadline_());
-    wake_pending_ = false;
+    run_limit_ = limit;
+    in_run_ = true;
     const RunExit e = core_->run(limit);
+    in_run_ = false;
+    // Wakes during the run were seen by the core itself (notify_interrupt);
+    // from here on they matter to a halted core.
+    wake_pending_ = false;
+    if (e == RunExit::kStopRequested && requantum_ && !end_.ended) {
+      requantum_ = false;
+      continue;  // a quantum ending at the new deadline
+    }
+    requantum_ = false;
     if (e == RunExit::kHalted && has_wake_sources_) {
       if (wait_in_halt()) return;
       continue;
@@ -120,15 +136,19 @@ bool Cpu::wait_in_halt() {
   const uint64_t halted_at = core_->cycles();
   halt_waiting_ = true;
   while (!wake_pending_) {
-    // Nothing scheduled and no limit: sc_start returns and run_simulation
-    // reports "halted with nothing to wake it" (waiting_in_halt()).
-    if (!p_.max_cycles) {
+    const uint64_t now = now_cycles();
+    if (p_.max_cycles && now >= p_.max_cycles) break;
+    // Nothing scheduled anywhere: only this thread could make something
+    // happen, and it is halted. Waiting on wake_ alone lets sc_start return;
+    // run_simulation then reports "halted with nothing to wake it"
+    // (waiting_in_halt()), with or without a cycle limit.
+    if (!p_.max_cycles || !sc_core::sc_pending_activity()) {
       sc_core::wait(wake_);
       continue;
     }
-    const uint64_t now = now_cycles();
-    if (now >= p_.max_cycles) break;
-    sc_core::wait(cycle_ * double(p_.max_cycles - now), wake_);
+    // Otherwise wake at the next activity (it may be the last) or the limit.
+    const sc_core::sc_time limit = cycle_ * double(p_.max_cycles - now);
+    sc_core::wait(std::min(limit, sc_core::sc_time_to_pending_activity()), wake_);
   }
   halt_waiting_ = false;
   // The core slept until now: its clock (and so RDTSC) moves to the kernel's time.

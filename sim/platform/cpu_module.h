@@ -60,6 +60,10 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // A device may have made an interrupt deliverable: the core looks again at
   // its next instruction boundary, and a halted core wakes up.
   void wake();
+  // A timer deadline was set earlier than the current quantum's end (the
+  // guest programmed a timer): the core stops at its next instruction
+  // boundary and the run loop starts a quantum that ends at the deadline.
+  void deadline_moved(uint64_t deadline_cycle);
   // The CPU thread is waiting in HLT for an interrupt. When sc_start returns
   // in this state no event was left that could wake it.
   bool waiting_in_halt() const { return halt_waiting_; }
@@ -106,6 +110,9 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   bool has_wake_sources_ = false;       // attach_interrupts was called
   bool wake_pending_ = false;           // wake() since the last Core::run began
   bool halt_waiting_ = false;           // the thread waits in wait_in_halt()
+  bool in_run_ = false;                 // inside Core::run
+  bool requantum_ = false;              // request_stop() for a nearer deadline
+  uint64_t run_limit_ = 0;              // the cycle limit of the current Core::run
   std::function<uint64_t()> next_deadline_;
 
  public:                      // counters, registered as statistics

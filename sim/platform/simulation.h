@@ -30,6 +30,8 @@ struct RunSpec {
   uint64_t max_insns = 0;  // 0 = no limit
   uint64_t max_cycles = 0;
   std::string out_dir;     // stats.txt and stats.json are written here at the end
+  std::string trace_exits;                // --trace-exits FILE (.csv/.jsonl/.json); empty = none
+  std::vector<std::string> trace_filter;  // --trace-filter reason names; empty = every exit
 };
 
 struct RunResult {

@@ -116,6 +116,7 @@ void System::wire_interrupts() {
   lapic_.set_tsc_offset([this] { return int64_t(cpu_.core().state().tsc_offset); });
   lapic_.set_wakeup([this] { cpu_.wake(); });
   cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] { return timers_.next_deadline(); });
+  timers_.set_deadline_listener([this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }
 
 void System::add_device(DeviceTarget& t, uint64_t base, uint64_t size) {

@@ -9,7 +9,8 @@ namespace hvsim::virt {
 enum class Arch : uint8_t { kVmx, kSvm };
 
 struct ExitRecord {
-  uint64_t cycle = 0;           // core cycle count when the exit was taken
+  uint64_t cycle = 0;           // core cycle count when the exit was taken, BEFORE exit_cost
+                                // is charged (see exit_tracker.h, "Cycle accounting")
   uint32_t vcpu = 0;
   Arch arch = Arch::kVmx;
   uint32_t reason = 0;          // VMX basic exit reason (SDM Vol. 3 App. C) or SVM EXITCODE (APM Vol. 2 App. C)
@@ -23,6 +24,9 @@ struct ExitRecord {
   uint64_t guest_physical = 0;
   uint64_t exit_cost = 0;       // cycles charged for the world switch out of the guest
   uint64_t host_cycles = 0;     // cycles from this exit to the next entry (set at that entry)
+  // Added for the trace (callers leave it 0): the next entry's entry_cost,
+  // set by ExitTracker at that entry; 0 when the run ended before one.
+  uint64_t entry_cost = 0;
 };
 
 }  // namespace hvsim::virt

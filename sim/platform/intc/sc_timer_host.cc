@@ -14,9 +14,11 @@ ScTimerHost::ScTimerHost(sc_core::sc_module_name name, sc_core::sc_time cycle,
 
 TimerHost::Handle ScTimerHost::schedule(uint64_t deadline_cycle, Callback cb) {
   const Handle h = next_handle_++;
+  const bool earliest = deadline_cycle < next_deadline();
   queue_.emplace(std::make_pair(deadline_cycle, h), std::move(cb));
   deadline_of_.emplace(h, deadline_cycle);
   renotify();
+  if (earliest && listener_) listener_(deadline_cycle);
   return h;
 }
 

@@ -30,6 +30,9 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
 
   // The earliest pending deadline (core cycle), or UINT64_MAX.
   uint64_t next_deadline() const;
+  // Called with the new earliest deadline whenever schedule() makes it
+  // earlier: a core inside its quantum must stop there (Cpu::deadline_moved).
+  void set_deadline_listener(std::function<void(uint64_t)> f) { listener_ = std::move(f); }
   uint64_t fired = 0;  // callbacks run
 
  private:
@@ -38,6 +41,7 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
 
   sc_core::sc_time cycle_;
   std::function<uint64_t()> now_;
+  std::function<void(uint64_t)> listener_;
   // (deadline, handle) -> callback: ordered by deadline, then by scheduling order.
   std::map<std::pair<uint64_t, Handle>, Callback> queue_;
   std::map<Handle, uint64_t> deadline_of_;
