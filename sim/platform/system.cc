@@ -78,7 +78,18 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
   wire_interrupts();
   cpu_.core().enter_multiboot(boot.entry, boot.mbi_addr);
   cpu_.core().set_magic_handler([this](uint16_t op, uint64_t arg) { on_magic(op, arg); });
+  wire_virtualization(cfg);
   register_stats();
+}
+
+// The CPU model decides which virtualization unit the core has; its world
+// switches are reported to the exit tracker (trace file, summary, stats).
+void System::wire_virtualization(const base::Config& cfg) {
+  if (!spec_.trace_exits.empty())
+    exits_.open_trace(spec_.trace_exits, static_cast<unsigned>(cfg.get_uint("platform.cpu_mhz")));
+  exits_.set_filter(spec_.trace_filter);
+  cpu_.core().set_exit_tracker(&exits_);
+  vmx_ = vmx::attach(cpu_.core().engine(), cfg);
 }
 
 // RAM below 4 GiB from 0, the rest from 4 GiB (pc_memory.h).
@@ -136,11 +147,13 @@ void System::register_stats() {
   stats_.add_counter("platform.fw_cfg.reads", &fw_cfg_t_.reads, "count",
                      "reads of the fw_cfg ports");
   register_intc_stats();
-  auto insns = [this] { return double(cpu_.core().instructions() - base_insns_); };
-  auto cycles = [this] { return double(cpu_.core().cycles() - base_cycles_); };
-  auto wall = [this] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
-  };
+  exits_.register_stats(stats_);
+  if (vmx_) vmx_->register_stats(stats_);
+  // Formulas read the (region-adjusted) counters through the registry.
+  auto insns = [this] { return double(stats_.value("cpu.instructions")); };
+  auto cycles = [this] { return double(stats_.value("cpu.cycles")); };
+  // Host time of the counted part: the regions so far, or the whole run.
+  auto wall = [this] { return roi_seen_ && !in_roi_ ? acc_wall_ : region_wall_seconds(); };
   const double hz =
       double(cpu_.cycle_time().to_seconds()) > 0 ? 1 / cpu_.cycle_time().to_seconds() : 0;
   stats_.add_formula(
@@ -217,23 +230,54 @@ void System::start_of_simulation() {
   wall_start_ = std::chrono::steady_clock::now();
 }
 
-void System::begin_region() {
-  stats_.set_base(stats_.snapshot());
-  base_insns_ = cpu_.core().instructions();
-  base_cycles_ = cpu_.core().cycles();
+// The base the registry subtracts is "now minus what was already counted",
+// so reported values are the sum over regions (ChampSim-style snapshots).
+void System::roi_begin() {
+  if (in_roi_) return;  // nested begin: the outer region continues
+  base::StatSnapshot base = stats_.snapshot();
+  for (auto& [name, v] : base) {
+    auto it = acc_.find(name);
+    if (it != acc_.end()) v -= it->second;
+  }
+  stats_.set_base(base);
+  in_roi_ = roi_seen_ = true;
   wall_start_ = std::chrono::steady_clock::now();
   frozen_.reset();
+}
+
+void System::roi_end() {
+  if (!in_roi_) return;
+  for (const auto& [name, v] : stats_.snapshot()) acc_[name] = stats_.value(name);
+  acc_wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+  in_roi_ = false;
+  frozen_.emplace(stats_.to_text(), stats_.to_json());  // later dumps report the regions only
+}
+
+void System::reset_stats() {
+  acc_.clear();
+  acc_wall_ = 0;
+  roi_seen_ = in_roi_;
+  stats_.set_base(stats_.snapshot());
+  wall_start_ = std::chrono::steady_clock::now();
+  frozen_.reset();
+}
+
+double System::region_wall_seconds() const {
+  return acc_wall_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
 }
 
 // Magic operations (core.h MagicOp; workloads/lib/hvsim_magic.h).
 void System::on_magic(uint16_t op, uint64_t /*arg*/) {
   switch (op) {
     case core::kMagicRoiBegin:
-    case core::kMagicResetStats:
-      begin_region();
+      roi_begin();
       break;
-    case core::kMagicRoiEnd:  // later dumps report the region only
-      frozen_.emplace(stats_.to_text(), stats_.to_json());
+    case core::kMagicRoiEnd:
+      roi_end();
+      break;
+    case core::kMagicResetStats:
+      reset_stats();
       break;
     case core::kMagicDumpStats:
       write_stats();
@@ -258,6 +302,13 @@ void System::write_stats() {
 
 void System::finish() {
   serial_->flush();
+  exits_.finish(cpu_.core().cycles());
+  const std::string summary = exits_.summary_text();
+  if (exits_.exits() > 0) std::fprintf(stderr, "%s", summary.c_str());
+  if (!spec_.out_dir.empty()) {
+    std::filesystem::create_directories(spec_.out_dir);
+    std::ofstream(std::filesystem::path(spec_.out_dir) / "exits.txt") << summary;
+  }
   write_stats();
 }
 

@@ -31,6 +31,8 @@
 #include "sim/platform/tlm/device_target.h"
 #include "sim/platform/tlm/ram.h"
 #include "sim/platform/tlm/router.h"
+#include "sim/virt/exit_tracker.h"
+#include "sim/vmx/vmx.h"
 
 namespace hvsim::platform {
 
@@ -58,9 +60,15 @@ class System : public sc_core::sc_module {
   void add_device(DeviceTarget& t, uint64_t base, uint64_t size);
   void add_mmio_device(DeviceTarget& t, uint64_t base, uint64_t size);
   void register_stats();
+  void wire_virtualization(const base::Config& cfg);
   void register_intc_stats();
   void on_magic(uint16_t op, uint64_t arg);
-  void begin_region();  // ROI begin and stats reset: counting starts again now
+  // Regions of interest accumulate: counters count only between ROI begin
+  // and ROI end, summed over every region; reset-stats starts over.
+  void roi_begin();
+  void roi_end();
+  void reset_stats();
+  double region_wall_seconds() const;
 
   const RunSpec& spec_;
   base::StatRegistry& stats_;
@@ -92,8 +100,13 @@ class System : public sc_core::sc_module {
   DeviceTarget lapic_t_, ioapic_t_, pit_t_, port61_t_;
 
   // Region of interest: where counting (re)started, and the frozen report.
-  uint64_t base_insns_ = 0, base_cycles_ = 0;
+  base::StatSnapshot acc_;  // counters summed over closed regions (or since reset)
+  bool in_roi_ = false, roi_seen_ = false;
+  // VM exits and entries of the CPU's VMX/SVM unit: trace, summary, stats.
+  virt::ExitTracker exits_;
+  vmx::Vmx* vmx_ = nullptr;  // owned by the core's engine; null without VMX
   std::chrono::steady_clock::time_point wall_start_;
+  double acc_wall_ = 0;      // host seconds of closed regions
   std::optional<std::pair<std::string, std::string>> frozen_;  // text, json at ROI end
   bool warned_checkpoint_ = false;
 };

@@ -1,0 +1,95 @@
+// What the core asks of a virtualization unit (VMX now, SVM later) while it
+// runs a guest. The Engine holds a GuestHooks pointer that is null outside
+// guest mode, so root/host execution pays one pointer test per intercept
+// point and nothing per plain instruction. Hooks are named by architectural
+// event, not by VMX or SVM field: each returns normally to let the event
+// proceed as on bare metal, or throws GuestExit to leave the guest.
+//
+// A world switch is two-phase (ARCHITECTURE.md "One run" step 5): the hook
+// throws GuestExit with the reason and qualification; the run loop catches
+// it at the instruction boundary, sets RIP (the exiting instruction's, or
+// the next one's for trap-like exits) and calls perform_exit().
+#pragma once
+
+#include <cstdint>
+
+namespace hvsim::virt {
+
+// Details an exit may carry beyond reason and qualification; the meaning of
+// each follows the architecture that threw it (VMX: SDM Vol. 3 28.2).
+struct GuestExit {
+  uint32_t reason = 0;
+  uint64_t qualification = 0;
+  bool trap = false;  // trap-like: RIP already points after the instruction
+  bool has_linear = false;
+  uint64_t guest_linear = 0;
+  bool has_physical = false;
+  uint64_t guest_physical = 0;
+  uint32_t insn_info = 0;    // VMX VM-exit instruction information
+  uint32_t intr_info = 0;    // VM-exit interruption information
+  uint32_t intr_error = 0;   // VM-exit interruption error code
+  uint32_t vectoring_info = 0;   // IDT-vectoring information (event being delivered)
+  uint32_t vectoring_error = 0;  // IDT-vectoring error code
+  uint32_t insn_len = 0;     // VM-exit instruction length (0: not defined)
+};
+
+// An event being delivered through the IDT when an exit interrupted it.
+enum class EventType : uint8_t { kExternal = 0, kNmi = 2, kHwException = 3, kSoftInt = 4,
+                                 kPrivSoftException = 5, kSoftException = 6 };
+
+// Owned by the Engine for its lifetime (Engine::set_virt_unit): VMX or SVM
+// state that must survive outside guest mode (VMXON, current VMCS, ...).
+class VirtUnit {
+ public:
+  virtual ~VirtUnit() = default;
+};
+
+class GuestHooks {
+ public:
+  virtual ~GuestHooks() = default;
+
+  // Performs the exit `x` requested: save guest, load host, report it.
+  virtual void perform_exit(const GuestExit& x) = 0;
+  // Called at instruction boundaries while Engine::set_guest_poll(true):
+  // window exits, monitor trap flag, preemption timer. May throw GuestExit.
+  virtual void boundary() = 0;
+
+  // ---- instructions (called after the checks that have priority over exits:
+  // #UD, CPL-based #GP, I/O-permission #GP; SDM Vol. 3 25.1.1) ----------
+  virtual void cpuid() = 0;
+  virtual void hlt() = 0;
+  virtual void invd() = 0;
+  virtual void wbinvd() = 0;
+  virtual void invlpg(uint64_t la) = 0;
+  virtual void invpcid(unsigned type_reg) = 0;
+  virtual void rdpmc() = 0;
+  virtual void pause() = 0;
+  // Returns the offset the guest's TSC has over the host's (0 when none).
+  virtual uint64_t rdtsc(bool rdtscp) = 0;
+  // MOV from CR0/3/4/8: `value` is the register; returns what the guest reads.
+  virtual uint64_t cr_read(unsigned cr, unsigned gpr, uint64_t value) = 0;
+  // MOV to CR0/3/4/8: returns the value to load (guest/host masks applied).
+  virtual uint64_t cr_write(unsigned cr, unsigned gpr, uint64_t value) = 0;
+  virtual void clts() = 0;
+  // LMSW: returns the 16-bit source to apply; `mem_la` valid when `is_mem`.
+  virtual uint16_t lmsw(uint16_t src, bool is_mem, uint64_t mem_la) = 0;
+  virtual void dr_access(unsigned dr, unsigned gpr, bool write) = 0;
+  virtual void io(uint16_t port, unsigned size, bool in, bool string, bool rep, bool imm) = 0;
+  virtual void rdmsr(uint32_t index) = 0;
+  virtual void wrmsr(uint32_t index) = 0;
+
+  // ---- events ---------------------------------------------------------
+  // An exception about to be delivered (soft: INT3/INTO, RIP after them).
+  virtual void exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2,
+                         bool soft) = 0;
+  // Before a maskable interrupt is taken (or regardless of IF when the
+  // guest asks to exit on it): returns true when the core may deliver it.
+  virtual bool external_interrupt() = 0;
+  virtual bool nmi() = 0;
+  virtual void triple_fault() = 0;
+  // A stage-2 (EPT/NPT) translation failed during the last translation of
+  // `la` (la_valid false when no linear address applies). Throws GuestExit.
+  [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;
+};
+
+}  // namespace hvsim::virt

@@ -1,0 +1,53 @@
+// Extended page tables (SDM Vol. 3 29.3): 4-level EPT with 4 KiB, 2 MiB and
+// 1 GiB pages, R/W/X permissions, accessed/dirty flags (EPTP bit 6),
+// violations and misconfigurations. Plugged into the page walker as its
+// stage-2 hook, so each guest paging-structure reference is translated
+// (and charged) through EPT: a 4-level guest walk over 4-level EPT makes up
+// to 24 references.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/core/engine.h"
+#include "sim/mmu/walker.h"
+
+namespace hvsim::vmx {
+
+struct VmxCaps;
+
+// Why the last translate() failed.
+struct EptFault {
+  bool misconfig = false;
+  uint64_t gpa = 0;
+  uint64_t qualification = 0;  // Table 28-7 bits 0-5 and 8 (bit 7 is the caller's)
+  bool is_walk = false;        // a guest paging-structure access
+};
+
+// EPTP fields (24.6.11).
+inline uint64_t eptp_pml4(uint64_t eptp) { return eptp & 0x000ffffffffff000ull; }
+inline bool eptp_ad(uint64_t eptp) { return eptp & (1u << 6); }
+// An EPTP value valid on this model (checked at VM entry and by VMFUNC).
+bool eptp_valid(uint64_t eptp, const VmxCaps& caps);
+
+class Ept : public mmu::Stage2 {
+ public:
+  explicit Ept(core::Engine& e) : e_(e) {}
+  void set_eptp(uint64_t eptp, const VmxCaps& caps);
+  uint64_t eptp() const { return eptp_; }
+
+  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) override;
+  const EptFault& last_fault() const { return fault_; }
+
+  uint64_t refs = 0;        // EPT entries read
+  uint64_t walks = 0;       // stage-2 translations
+  uint64_t violations = 0, misconfigs = 0;
+
+ private:
+  core::Engine& e_;
+  uint64_t eptp_ = 0;
+  bool ad_ = false, big1g_ = true, big2m_ = true;
+  uint32_t maxpa_ = 46;
+  EptFault fault_;
+};
+
+}  // namespace hvsim::vmx

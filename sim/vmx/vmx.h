@@ -1,0 +1,167 @@
+// Intel VMX for one core (SDM Vol. 3 ch. 23-29): VMX operation, the current
+// VMCS, VM entry and VM exit, and the guest hooks the core calls in VMX
+// non-root operation. attach() installs it in an Engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "sim/base/params.h"
+#include "sim/base/stats.h"
+#include "sim/core/engine.h"
+#include "sim/virt/exit_record.h"
+#include "sim/virt/guest_hooks.h"
+#include "sim/vmx/caps.h"
+#include "sim/vmx/controls.h"
+#include "sim/vmx/ept.h"
+#include "sim/vmx/vmcs.h"
+
+namespace hvsim::vmx {
+
+// Declares every vmx.* parameter (capabilities and cycle costs).
+void declare_params(base::ParamRegistry& reg);
+
+class Vmx;
+// Installs VMX in `e` when the CPU model advertises it (cpu.vmx and an Intel
+// vendor): capability MSRs and IA32_FEATURE_CONTROL, the VMX instructions,
+// and the Vmx unit the Engine owns. Returns it (null when not advertised).
+Vmx* attach(core::Engine& e, const base::Config& cfg);
+// Registers the VMX MSRs in the core's MSR table (once per process;
+// attach() calls it).
+void register_msrs();
+
+// VM-instruction error numbers (SDM Vol. 3 31.4, Table 31-1).
+enum VmInsnError : uint32_t {
+  kErrVmcallInRoot = 1,
+  kErrVmclearInvalidAddr = 2,
+  kErrVmclearVmxonPtr = 3,
+  kErrVmlaunchNonClear = 4,
+  kErrVmresumeNonLaunched = 5,
+  kErrVmresumeAfterVmxoff = 6,
+  kErrEntryInvalidControl = 7,
+  kErrEntryInvalidHost = 8,
+  kErrVmptrldInvalidAddr = 9,
+  kErrVmptrldVmxonPtr = 10,
+  kErrVmptrldBadRevision = 11,
+  kErrUnsupportedField = 12,
+  kErrVmwriteReadOnly = 13,
+  kErrVmxonInRoot = 15,
+  kErrEntryMovSsBlocking = 26,
+  kErrInvalidInvOperand = 28,
+};
+
+// How a VM entry attempt ended.
+enum class EntryResult : uint8_t { kEntered, kFailValid, kFailInvalid, kFailGuestState, kFailMsrLoad };
+
+struct VmxStats {
+  uint64_t vmreads = 0, vmwrites = 0, vmptrlds = 0, vmclears = 0, entries = 0, exits = 0;
+  uint64_t entry_failures = 0, invepts = 0, invvpids = 0, vmfuncs = 0, tlb_flushes = 0;
+};
+
+class Vmx : public virt::VirtUnit, public virt::GuestHooks {
+ public:
+  Vmx(core::Engine& e, const VmxCaps& caps, const VmxCosts& costs);
+  ~Vmx() override;
+
+  core::Engine& engine() { return e_; }
+  const VmxCaps& caps() const { return caps_; }
+  const VmxCosts& costs() const { return costs_; }
+  VmxStats& stats() { return stats_; }
+  void register_stats(base::StatRegistry& reg);
+
+  // ---- VMX operation state (SDM 24.1, 24.11.1) ----------------------------
+  bool in_vmx() const { return vmxon_; }
+  bool non_root() const { return non_root_; }
+  uint64_t vmxon_ptr() const { return vmxon_ptr_; }
+  uint64_t current_vmcs() const { return current_; }
+  bool has_current() const { return current_ != kNoVmcs; }
+  VmcsRef vmcs() { return VmcsRef(e_, current_); }
+  uint64_t feature_control = 0;  // IA32_FEATURE_CONTROL (MSR 0x3A)
+  static constexpr uint64_t kNoVmcs = ~0ull;
+
+  // ---- instruction outcomes (SDM 31.2 conventions) -------------------------
+  void vm_succeed();
+  void vm_fail_invalid();
+  void vm_fail_valid(uint32_t error);
+  void vm_fail(uint32_t error);  // valid or invalid depending on the current VMCS
+
+  // ---- the operations behind the instructions (insts.cc) --------------------
+  void do_vmxon(uint64_t pa);
+  void do_vmxoff();
+  void do_vmclear(uint64_t pa);
+  void do_vmptrld(uint64_t pa);
+  // VMREAD/VMWRITE by encoding: false + error when the access fails.
+  bool vmread(uint64_t encoding, uint64_t* value, uint32_t* error);
+  bool vmwrite(uint64_t encoding, uint64_t value, uint32_t* error);
+
+  // ---- VM entry (entry.cc) ------------------------------------------------
+  // VMLAUNCH (launch = true) or VMRESUME from root operation, after the
+  // instruction's #UD/#GP checks.
+  EntryResult vm_entry(bool launch);
+  uint32_t last_entry_qualification() const { return entry_qual_; }
+
+  // ---- VM exit (exit.cc) --------------------------------------------------
+  void perform_exit(const virt::GuestExit& x) override;
+  // A VM-entry failure after the guest-state checks or MSR loading: loads
+  // host state, exit reason with bit 31 (SDM 26.8).
+  void entry_failure_exit(uint32_t reason, uint64_t qualification);
+
+  // ---- the guest hooks (intercepts.cc) --------------------------------------
+  void boundary() override;
+  void cpuid() override;
+  void hlt() override;
+  void invd() override;
+  void wbinvd() override;
+  void invlpg(uint64_t la) override;
+  void invpcid(unsigned type_reg) override;
+  void rdpmc() override;
+  void pause() override;
+  uint64_t rdtsc(bool rdtscp) override;
+  uint64_t cr_read(unsigned cr, unsigned gpr, uint64_t value) override;
+  uint64_t cr_write(unsigned cr, unsigned gpr, uint64_t value) override;
+  void clts() override;
+  uint16_t lmsw(uint16_t src, bool is_mem, uint64_t mem_la) override;
+  void dr_access(unsigned dr, unsigned gpr, bool write) override;
+  void io(uint16_t port, unsigned size, bool in, bool string, bool rep, bool imm) override;
+  void rdmsr(uint32_t index) override;
+  void wrmsr(uint32_t index) override;
+  void exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2, bool soft) override;
+  bool external_interrupt() override;
+  bool nmi() override;
+  void triple_fault() override;
+  [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
+
+  // An instruction exit of `reason` (RIP of the instruction, its length).
+  [[noreturn]] void exit_insn(uint32_t reason, uint64_t qual = 0, uint32_t insn_info = 0);
+
+  const Controls& controls() const { return c_; }
+  // Event injection is under way: its own delivery is not intercepted.
+  void set_injecting(bool on) { injecting_ = on; }
+  Ept& ept() { return ept_; }
+  // TLB tags and stage 2 of the guest about to run (after entry, VMFUNC).
+  void apply_translation_context();
+  // VMFUNC 0: loads a new EPTP (and EPTP index) without an exit.
+  void switch_eptp(uint64_t eptp, uint16_t index);
+
+ private:
+  void arm_boundary_checks();
+  void load_host_state(VmcsRef v);
+  void save_guest_state(VmcsRef v);
+  void world_switch_tlb();
+
+  core::Engine& e_;
+  VmxCaps caps_;
+  VmxCosts costs_;
+  VmxStats stats_;
+  Ept ept_;
+  Controls c_;
+  bool vmxon_ = false, non_root_ = false;
+  uint64_t vmxon_ptr_ = 0, current_ = kNoVmcs;
+  uint32_t entry_qual_ = 0;
+  uint64_t timer_deadline_ = 0;  // preemption timer: cycle at which it reaches 0
+  bool mtf_pending_ = false;
+  bool injecting_ = false;
+  uint64_t entry_cycle_ = 0;
+};
+
+}  // namespace hvsim::vmx

@@ -1,0 +1,55 @@
+// The perf-kvm-stat-style table on its own: order, percentages, widths.
+#include "sim/virt/exit_summary.h"
+
+#include <gtest/gtest.h>
+
+namespace hvsim::virt {
+namespace {
+
+ReasonSummary row(const char* name, uint32_t reason, uint64_t samples, uint64_t total,
+                  uint64_t min, uint64_t max) {
+  ReasonSummary r;
+  r.name = name;
+  r.reason = reason;
+  r.samples = samples;
+  r.timed = samples;
+  r.total_time = total;
+  r.min_time = min;
+  r.max_time = max;
+  return r;
+}
+
+TEST(ExitSummary, SortedBySamplesThenTime) {
+  const std::string s = format_exit_summary({row("HLT", 12, 1, 10, 10, 10),
+                                             row("MSR_WRITE", 32, 5, 500, 50, 150),
+                                             row("IO_INSTRUCTION", 30, 1, 90, 90, 90),
+                                             row("CPUID", 10, 2, 400, 100, 300)});
+  EXPECT_EQ(s,
+            "Analyze events for all VMs, all VCPUs:\n"
+            "\n"
+            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time\n"
+            "\n"
+            "           MSR_WRITE          5    55.56%    50.00%          50         150      100.00\n"
+            "               CPUID          2    22.22%    40.00%         100         300      200.00\n"
+            "      IO_INSTRUCTION          1    11.11%     9.00%          90          90       90.00\n"
+            "                 HLT          1    11.11%     1.00%          10          10       10.00\n"
+            "\n"
+            "Total Samples:9, Total events handled time:1000cycles.\n");
+}
+
+TEST(ExitSummary, LongNamesWidenTheFirstColumn) {
+  const std::string s =
+      format_exit_summary({row("A_VERY_LONG_EXTENSION_EXIT_NAME", 70, 1, 3, 3, 3)});
+  EXPECT_NE(s.find("\n                        VM-EXIT    Samples"), std::string::npos) << s;
+  EXPECT_NE(s.find("\nA_VERY_LONG_EXTENSION_EXIT_NAME          1   100.00%   100.00%"),
+            std::string::npos)
+      << s;
+}
+
+TEST(ExitSummary, ZeroTimeGivesZeroPercent) {
+  const std::string s = format_exit_summary({row("CPUID", 10, 2, 0, 0, 0)});
+  EXPECT_NE(s.find("   100.00%     0.00%"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace hvsim::virt
