@@ -289,13 +289,19 @@ TEST(VmExit, MovCr3LoadExitQualification) {
   EXPECT_EQ(m.get(F::EXIT_QUALIFICATION), 3u);  // CR3, MOV to CR, RAX
 }
 
+// SDM Vol. 3 25.3: MOV from CR0 returns the read shadow for bits set in the
+// guest/host mask and the real CR0 for the others; no exit. GPRs survive the
+// CPUID exit, so RBX holds what the guest read.
 TEST(VmExit, Cr0ReadShadow) {
   VmxMachine m;
+  const uint64_t guest_cr0 = m.get(F::GUEST_CR0);
+  ASSERT_EQ(guest_cr0 & CR0_TS, 0u);
   m.set(F::CR0_GUEST_HOST_MASK, CR0_TS);
   m.set(F::CR0_READ_SHADOW, CR0_TS);
   m.run_guest({0x0f, 0x20, 0xc3, 0x0f, 0xa2});  // mov rbx, cr0; cpuid
   EXPECT_EQ(m.exit_reason(), kExitCpuid);
-  EXPECT_TRUE(m.s().gpr[RBX] == 0 || true);  // RBX is the guest's: check via saved RIP
+  EXPECT_EQ(m.s().gpr[RBX], guest_cr0 | CR0_TS);
+  EXPECT_EQ(m.get(F::GUEST_CR0) & CR0_TS, 0u) << "the real CR0.TS is untouched";
 }
 
 TEST(VmExit, ExceptionBitmapUd) {
