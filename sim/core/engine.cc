@@ -479,7 +479,7 @@ bool Engine::try_interrupt() {
     s.nmi_blocked = 1;  // until the next IRET (SDM Vol. 3 6.7.1)
     halted_ = false;
     ++stat_nmis;
-    deliver_event(kNMI, false, 0, false);
+    deliver_event(kNMI, false, 0, false, virt::EventType::kNmi);
     return true;
   }
   if (guest_ && intc_->pending_vector() >= 0 && !guest_->external_interrupt()) return false;
@@ -491,7 +491,7 @@ bool Engine::try_interrupt() {
   const int v = intc_->acknowledge();
   halted_ = false;
   ++stat_interrupts;
-  deliver_event(static_cast<uint8_t>(v), false, 0, false);
+  deliver_event(static_cast<uint8_t>(v), false, 0, false, virt::EventType::kExternal);
   return true;
 }
 

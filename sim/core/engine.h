@@ -366,7 +366,10 @@ class Engine : public mmu::PhysMem {
   void deliver_fault(const Fault& f);
   // Delivers an event through the IDT; `soft` for INT n / INT3 / INTO
   // (privilege check against the gate DPL, RIP after the instruction).
-  void deliver_event(uint8_t vector, bool has_error, uint32_t error, bool soft);
+  // `type` says what the event is for IDT-vectoring information (external
+  // interrupt, NMI, hardware exception); soft events ignore it.
+  void deliver_event(uint8_t vector, bool has_error, uint32_t error, bool soft,
+                     virt::EventType type = virt::EventType::kHwException);
 
   // Statistics.
   uint64_t stat_blocks_decoded = 0, stat_smc_invalidations = 0, stat_exceptions = 0;

@@ -14,31 +14,45 @@ namespace {
 // Delivers `first`; a fault raised during delivery is either handled
 // serially or turns into #DF; a fault while delivering #DF shuts down.
 // Returns false on a triple fault (the message is in *why).
-bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, unsigned* depth, std::string* why) {
+bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, virt::EventType type,
+                   unsigned* depth, std::string* why) {
+  virt::GuestHooks* g = e.guest();
+  // In guest mode the exception may exit instead (VMX exception bitmap,
+  // SVM exception intercepts); CR2 is then left alone.
+  if (g && type == virt::EventType::kHwException)
+    g->exception(cur.vector, cur.has_error, cur.error, cur.cr2, false);
   for (;;) {
-    // In guest mode the exception may exit instead (VMX exception bitmap,
-    // SVM exception intercepts); CR2 is then left alone.
-    if (virt::GuestHooks* g = e.guest()) g->exception(cur.vector, cur.has_error, cur.error, cur.cr2, false);
     if (cur.vector == kPF) e.s.cr2 = cur.cr2;  // CR2 is loaded before delivery (SDM 4.7)
+    if (g) g->begin_delivery(cur.vector, type, cur.has_error, cur.error);
     try {
       sys::deliver_through_idt(e, cur.vector, cur.has_error, cur.error, src);
+      if (g) g->end_delivery();
       ++e.stat_exceptions;
       e.add_cycles(e.lat().exception);
       return true;
-    } catch (const Fault& g) {
+    } catch (const Fault& nested) {
       e.add_cycles(e.lat().exception);
       if (cur.vector == kDF || ++*depth > 8) {
+        if (g) g->end_delivery();
         char msg[128];
         std::snprintf(msg, sizeof msg,
                       "triple fault: vector %u (error %#x) while delivering vector %u at RIP=%#llx",
-                      g.vector, g.error, cur.vector, static_cast<unsigned long long>(e.insn_rip()));
+                      nested.vector, nested.error, cur.vector,
+                      static_cast<unsigned long long>(e.insn_rip()));
         *why = msg;
         return false;
       }
-      if (sys::is_double_fault(cur.vector, g.vector))
+      // The nested exception meets the exception bitmap / intercepts before
+      // the double-fault rules; its exit names `cur` as the interrupted event.
+      if (g) g->exception(nested.vector, nested.has_error, nested.error, nested.cr2, false);
+      if (g) g->end_delivery();
+      if (sys::is_double_fault(cur.vector, nested.vector)) {
         cur = Fault{kDF, true, 0};
-      else
-        cur = g;  // handled serially (SDM Table 6-5)
+        if (g) g->exception(kDF, true, 0, 0, false);
+      } else {
+        cur = nested;  // handled serially (SDM Table 6-5)
+      }
+      type = virt::EventType::kHwException;
       src = sys::EventSource::kHardware;
     }
   }
@@ -49,7 +63,8 @@ bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, unsigned* depth, 
 void Engine::deliver_fault(const Fault& f) {
   fault_depth_ = 0;
   std::string why;
-  if (!deliver_chain(*this, f, sys::EventSource::kHardware, &fault_depth_, &why)) {
+  if (!deliver_chain(*this, f, sys::EventSource::kHardware, virt::EventType::kHwException,
+                     &fault_depth_, &why)) {
     if (guest_) guest_->triple_fault();  // a guest's shutdown is an exit (SDM Vol. 3 26.2)
     set_last_error(why);
     shutdown();
@@ -57,7 +72,8 @@ void Engine::deliver_fault(const Fault& f) {
   fault_depth_ = 0;
 }
 
-void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool soft) {
+void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool soft,
+                           virt::EventType type) {
   if (soft) {
     // INT n / INT3 / INTO: a fault here is the instruction's own fault and
     // propagates to the run loop (RIP rolls back to the instruction).
@@ -69,7 +85,7 @@ void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool 
   // External interrupts and NMI (benign): faults during delivery are handled here.
   fault_depth_ = 0;
   std::string why;
-  if (!deliver_chain(*this, Fault{vector, has_error, error}, sys::EventSource::kHardware,
+  if (!deliver_chain(*this, Fault{vector, has_error, error}, sys::EventSource::kHardware, type,
                      &fault_depth_, &why)) {
     if (guest_) guest_->triple_fault();
     set_last_error(why);

@@ -87,6 +87,12 @@ class GuestHooks {
   virtual bool external_interrupt() = 0;
   virtual bool nmi() = 0;
   virtual void triple_fault() = 0;
+  // The core is delivering this event through the guest's IDT: an exit raised
+  // before end_delivery() (a nested exception, an EPT/NPT fault on the IDT,
+  // GDT, TSS or stack) reports it as the interrupted event (SDM Vol. 3
+  // 27.2.4 IDT-vectoring information; APM Vol. 2 15.7.2 EXITINTINFO).
+  virtual void begin_delivery(uint8_t vector, EventType type, bool has_error, uint32_t error) = 0;
+  virtual void end_delivery() = 0;
   // A stage-2 (EPT/NPT) translation failed during the last translation of
   // `la` (la_valid false when no linear address applies). Throws GuestExit.
   [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;

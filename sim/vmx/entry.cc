@@ -123,8 +123,13 @@ static void inject_event(Vmx& vmx, core::Engine& e, uint32_t info, uint32_t erro
   }
   if (type == intr::kNmi) e.s.nmi_blocked = 1;
   const uint64_t cr2 = e.s.cr2;  // an injected #PF leaves CR2 as the VMM set it
-  vmx.set_injecting(true);
-  e.deliver_event(vec, has_error, error, false);
+  const virt::EventType et = type == intr::kNmi       ? virt::EventType::kNmi
+                             : type == intr::kExternal ? virt::EventType::kExternal
+                                                       : virt::EventType::kHwException;
+  // The injected exception itself is never checked against the exception
+  // bitmap (26.6.1); exceptions its delivery raises are.
+  vmx.set_injecting(et == virt::EventType::kHwException);
+  e.deliver_event(vec, has_error, error, false, et);
   vmx.set_injecting(false);
   e.s.cr2 = cr2;
 }

@@ -147,8 +147,12 @@ void Vmx::perform_exit(const virt::GuestExit& x) {
   if (x.has_physical) v.set(F::GUEST_PHYSICAL_ADDRESS, x.guest_physical);
   v.set(F::VM_EXIT_INTR_INFO, x.intr_info);
   v.set(F::VM_EXIT_INTR_ERROR_CODE, x.intr_error);
-  v.set(F::IDT_VECTORING_INFO_FIELD, x.vectoring_info);
-  v.set(F::IDT_VECTORING_ERROR_CODE, x.vectoring_error);
+  // IDT-vectoring information: the event being delivered when this exit
+  // interrupted it (27.2.4), if the core was delivering one.
+  const uint32_t vectoring = x.vectoring_info ? x.vectoring_info : vectoring_info_;
+  v.set(F::IDT_VECTORING_INFO_FIELD, vectoring);
+  v.set(F::IDT_VECTORING_ERROR_CODE, x.vectoring_info ? x.vectoring_error : vectoring_error_);
+  vectoring_info_ = 0;
   v.set(F::VM_EXIT_INSTRUCTION_LEN, x.insn_len);
   v.set(F::VMX_INSTRUCTION_INFO, x.insn_info);
   const uint32_t entry_info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));

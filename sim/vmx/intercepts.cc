@@ -203,9 +203,22 @@ void Vmx::exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2
   if (soft) {
     x.insn_len = static_cast<uint32_t>(e_.s.rip - e_.insn_rip());
     x.trap = false;
+  } else {
+    // A hardware exception is delivered where it happened: RIP already is
+    // the faulting instruction, the interrupted boundary, or (during VM-entry
+    // injection) the guest's RIP from the VMCS — never rolled back further.
+    x.trap = true;
   }
   throw x;
 }
+
+// 27.2.4: the event whose delivery an exit interrupts.
+void Vmx::begin_delivery(uint8_t vector, virt::EventType type, bool has_error, uint32_t error) {
+  vectoring_info_ = intr::make(vector, static_cast<intr::Type>(type), has_error);
+  vectoring_error_ = has_error ? error : 0;
+}
+
+void Vmx::end_delivery() { vectoring_info_ = 0; }
 
 bool Vmx::external_interrupt() {
   if (!(c_.pin & pin::kExtIntExiting)) return true;

@@ -129,6 +129,9 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   bool external_interrupt() override;
   bool nmi() override;
   void triple_fault() override;
+  void begin_delivery(uint8_t vector, virt::EventType type, bool has_error,
+                      uint32_t error) override;
+  void end_delivery() override;
   [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
 
   // An instruction exit of `reason` (RIP of the instruction, its length).
@@ -161,6 +164,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   uint64_t timer_deadline_ = 0;  // preemption timer: cycle at which it reaches 0
   bool mtf_pending_ = false;
   bool injecting_ = false;
+  uint32_t vectoring_info_ = 0, vectoring_error_ = 0;  // event being delivered (27.2.4)
   uint64_t entry_cycle_ = 0;
 };
 
