@@ -14,15 +14,20 @@ namespace {
 // Delivers `first`; a fault raised during delivery is either handled
 // serially or turns into #DF; a fault while delivering #DF shuts down.
 // Returns false on a triple fault (the message is in *why).
-bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, virt::EventType type,
-                   unsigned* depth, std::string* why) {
+// `detected` says the processor raised `cur` itself, so a #PF loads CR2
+// with its linear address. An event given from outside (an external
+// interrupt or NMI, whatever its vector; a VM-entry injected exception,
+// for which the VMM has set CR2 itself, SDM Vol. 3C 26.6.1) leaves CR2
+// alone; faults raised while delivering it are detected ones.
+bool deliver_chain(Engine& e, Fault cur, bool detected, sys::EventSource src,
+                   virt::EventType type, unsigned* depth, std::string* why) {
   virt::GuestHooks* g = e.guest();
   // In guest mode the exception may exit instead (VMX exception bitmap,
   // SVM exception intercepts); CR2 is then left alone.
   if (g && type == virt::EventType::kHwException)
     g->exception(cur.vector, cur.has_error, cur.error, cur.cr2, false);
   for (;;) {
-    if (cur.vector == kPF) e.s.cr2 = cur.cr2;  // CR2 is loaded before delivery (SDM 4.7)
+    if (detected && cur.vector == kPF) e.s.cr2 = cur.cr2;  // loaded before delivery (SDM 4.7)
     if (g) g->begin_delivery(cur.vector, type, cur.has_error, cur.error);
     try {
       sys::deliver_through_idt(e, cur.vector, cur.has_error, cur.error, src);
@@ -52,6 +57,7 @@ bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, virt::EventType t
       } else {
         cur = nested;  // handled serially (SDM Table 6-5)
       }
+      detected = true;
       type = virt::EventType::kHwException;
       src = sys::EventSource::kHardware;
     }
@@ -63,7 +69,7 @@ bool deliver_chain(Engine& e, Fault cur, sys::EventSource src, virt::EventType t
 void Engine::deliver_fault(const Fault& f) {
   fault_depth_ = 0;
   std::string why;
-  if (!deliver_chain(*this, f, sys::EventSource::kHardware, virt::EventType::kHwException,
+  if (!deliver_chain(*this, f, true, sys::EventSource::kHardware, virt::EventType::kHwException,
                      &fault_depth_, &why)) {
     if (guest_) guest_->triple_fault();  // a guest's shutdown is an exit (SDM Vol. 3 26.2)
     set_last_error(why);
@@ -85,8 +91,8 @@ void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool 
   // External interrupts and NMI (benign): faults during delivery are handled here.
   fault_depth_ = 0;
   std::string why;
-  if (!deliver_chain(*this, Fault{vector, has_error, error}, sys::EventSource::kHardware, type,
-                     &fault_depth_, &why)) {
+  if (!deliver_chain(*this, Fault{vector, has_error, error}, false, sys::EventSource::kHardware,
+                     type, &fault_depth_, &why)) {
     if (guest_) guest_->triple_fault();
     set_last_error(why);
     shutdown();

@@ -13,6 +13,10 @@
 
 #include <cstdint>
 
+namespace hvsim::core {
+struct DecodedInsn;
+}
+
 namespace hvsim::virt {
 
 // Details an exit may carry beyond reason and qualification; the meaning of
@@ -61,7 +65,9 @@ class GuestHooks {
   virtual void invd() = 0;
   virtual void wbinvd() = 0;
   virtual void invlpg(uint64_t la) = 0;
-  virtual void invpcid(unsigned type_reg) = 0;
+  // INVPCID: the whole instruction, as VMX reports its displacement and
+  // operand layout (SDM Vol. 3 28.2.1, Table 28-13).
+  virtual void invpcid(const core::DecodedInsn& d) = 0;
   virtual void rdpmc() = 0;
   virtual void pause() = 0;
   // Returns the offset the guest's TSC has over the host's (0 when none).

@@ -115,23 +115,29 @@ static void inject_event(Vmx& vmx, core::Engine& e, uint32_t info, uint32_t erro
   if (type == intr::kSoftInt || type == intr::kSoftException || type == intr::kPrivSoftException) {
     e.s.rip += len;  // the return address follows the instruction (26.6.1.3)
     try {
-      e.deliver_event(vec, has_error, error, type != intr::kPrivSoftException);
+      // A privileged software exception (INT1) has no DPL check and, like
+      // every injected event, is not checked against the exception bitmap
+      // (26.6.1): it is delivered as its own event type, never kHwException.
+      if (type == intr::kPrivSoftException)
+        e.deliver_event(vec, has_error, error, false, virt::EventType::kPrivSoftException);
+      else
+        e.deliver_event(vec, has_error, error, true);
     } catch (const core::Fault& f) {
       e.deliver_fault(f);
     }
     return;
   }
   if (type == intr::kNmi) e.s.nmi_blocked = 1;
-  const uint64_t cr2 = e.s.cr2;  // an injected #PF leaves CR2 as the VMM set it
   const virt::EventType et = type == intr::kNmi       ? virt::EventType::kNmi
                              : type == intr::kExternal ? virt::EventType::kExternal
                                                        : virt::EventType::kHwException;
   // The injected exception itself is never checked against the exception
-  // bitmap (26.6.1); exceptions its delivery raises are.
+  // bitmap (26.6.1); exceptions its delivery raises are. An injected #PF
+  // leaves CR2 as the VMM set it, also when its delivery exits (the core
+  // loads CR2 only for page faults the processor detects).
   vmx.set_injecting(et == virt::EventType::kHwException);
   e.deliver_event(vec, has_error, error, false, et);
   vmx.set_injecting(false);
-  e.s.cr2 = cr2;
 }
 
 EntryResult Vmx::vm_entry(bool launch) {

@@ -139,9 +139,10 @@ void Vmx::perform_exit(const virt::GuestExit& x) {
   VmcsRef v = vmcs();
   const uint64_t guest_rip = e_.s.rip;
   // 27.2 Recording VM-exit information.
-  uint32_t reason = x.reason;
-  if (mtf_pending_ && reason != kExitMtf) reason |= 1u << 28;
-  v.set(F::VM_EXIT_REASON, reason);
+  // Bit 28 ("pending MTF VM exit") is set only by SMM VM exits (28.2.1), which
+  // this model does not have: an instruction that exits under MTF reports
+  // its own reason.
+  v.set(F::VM_EXIT_REASON, x.reason);
   v.set(F::EXIT_QUALIFICATION, x.qualification);
   if (x.has_linear) v.set(F::GUEST_LINEAR_ADDRESS, x.guest_linear);
   if (x.has_physical) v.set(F::GUEST_PHYSICAL_ADDRESS, x.guest_physical);

@@ -1,6 +1,8 @@
 // One predicate per exit cause (SDM Vol. 3 25.1-25.5, 27.2), read from the
 // control words cached at VM entry.
+#include "sim/core/decoded_insn.h"
 #include "sim/vmx/exit_reasons.h"
+#include "sim/vmx/insts.h"
 #include "sim/vmx/vmx.h"
 
 namespace hvsim::vmx {
@@ -40,9 +42,13 @@ void Vmx::wbinvd() {
 void Vmx::invlpg(uint64_t la) {
   if (c_.proc & proc::kInvlpg) exit_insn(kExitInvlpg, la);
 }
-void Vmx::invpcid(unsigned type_reg) {
+void Vmx::invpcid(const core::DecodedInsn& d) {
   if (!c_.has2(proc2::kInvpcid)) core::raise(core::kUD);  // 25.3: "enable INVPCID" = 0
-  if (c_.proc & proc::kInvlpg) exit_insn(kExitInvpcid, 0, (type_reg & 0xf) << 28);
+  // 28.2.1: the qualification is the displacement (sign-extended); the
+  // instruction information is Table 28-13 with the type register as Reg2.
+  if (c_.proc & proc::kInvlpg)
+    exit_insn(kExitInvpcid, static_cast<uint64_t>(d.mem.disp),
+              vmx_insn_info(e_, d, 0, d.op[0].reg, false));
 }
 void Vmx::rdpmc() {
   if (c_.proc & proc::kRdpmc) exit_insn(kExitRdpmc);
@@ -58,6 +64,7 @@ uint64_t Vmx::rdtsc(bool rdtscp) {
 
 // ---- control registers (25.1.3; qualification Table 28-3) ------------------------
 namespace {
+constexpr uint64_t kVtpr = 0x80;  // VTPR in the virtual-APIC page (29.1.1)
 uint64_t cr_qual(unsigned cr, unsigned type, unsigned gpr) {
   return cr | (type << 4) | (static_cast<uint64_t>(gpr) << 8);
 }
@@ -72,6 +79,8 @@ uint64_t Vmx::cr_read(unsigned cr, unsigned gpr, uint64_t value) {
       return value;
     case 8:
       if (c_.proc & proc::kCr8Store) exit_insn(kExitCrAccess, cr_qual(8, 1, gpr));
+      // 29.3 with "use TPR shadow": CR8 reads VTPR[7:4] of the virtual-APIC page.
+      if (c_.proc & proc::kTprShadow) return (e_.read_phys(c_.vapic + kVtpr, 4) >> 4) & 0xf;
       return value;
     default: return value;
   }
@@ -101,6 +110,15 @@ uint64_t Vmx::cr_write(unsigned cr, unsigned gpr, uint64_t value) {
     }
     case 8:
       if (c_.proc & proc::kCr8Load) exit_insn(kExitCrAccess, cr_qual(8, 0, gpr));
+      if (c_.proc & proc::kTprShadow) {
+        // 29.3: MOV to CR8 writes VTPR (bits 3:0 to 7:4, the rest cleared),
+        // not the TPR; then TPR virtualization (29.1.2): a VTPR[7:4] below
+        // TPR threshold[3:0] is a trap-like TPR-below-threshold exit.
+        e_.write_phys(c_.vapic + kVtpr, (value & 0xf) << 4, 4);
+        if ((value & 0xf) < (c_.tpr_threshold & 0xf))
+          throw virt::GuestExit{kExitTprBelowThreshold, 0, true};
+        return e_.cr8();  // the real CR8 keeps its value
+      }
       return value;
     default: return value;
   }

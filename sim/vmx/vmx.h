@@ -113,7 +113,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void invd() override;
   void wbinvd() override;
   void invlpg(uint64_t la) override;
-  void invpcid(unsigned type_reg) override;
+  void invpcid(const core::DecodedInsn& d) override;
   void rdpmc() override;
   void pause() override;
   uint64_t rdtsc(bool rdtscp) override;

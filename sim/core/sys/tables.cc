@@ -142,7 +142,7 @@ void invlpg(Engine& e, const DecodedInsn& d) {
 void invpcid(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kGP, 0);
   require_cpl0(e);
-  if (virt::GuestHooks* g = e.guest()) g->invpcid(d.op[0].reg);
+  if (virt::GuestHooks* g = e.guest()) g->invpcid(d);
   const uint64_t type =
       e.long64() ? e.s.gpr[d.op[0].reg] : static_cast<uint32_t>(e.s.gpr[d.op[0].reg]);
   const uint64_t ea = e.ea(d);
