@@ -8,8 +8,7 @@
 // boot), and the hypervisor's exit-count report must be well formed.
 //
 // The same runs under hvsim (`hvsim run hv_vmx.elf --module GUEST:ARGS
-// --cmdline mmu=...`) follow; the ones still prefixed DISABLED_ are known
-// failures (run them with --gtest_also_run_disabled_tests).
+// --cmdline mmu=...`) follow.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -227,10 +226,9 @@ ProcResult run_hvsim_hv(const std::string& guest, const std::string& guest_args,
   return r;
 }
 
-// On hvsim's own VMX. The shadow-paging runs of selftest and minikernel are
-// disabled until the #PF error-code discrepancy with Bochs is fixed.
+// On hvsim's own VMX: every guest under EPT and under shadow paging.
 TEST(HvsimVmxHv, SelftestEpt) { check_selftest(run_hvsim_hv("selftest", kSelftestArgs, "mmu=ept"), "ept"); }
-TEST(HvsimVmxHv, DISABLED_SelftestShadow) {
+TEST(HvsimVmxHv, SelftestShadow) {
   check_selftest(run_hvsim_hv("selftest", kSelftestArgs, "mmu=shadow"), "shadow");
 }
 TEST(HvsimVmxHv, DemoEpt) { check_demo(run_hvsim_hv("demo", "", "mmu=ept"), "ept"); }
@@ -238,13 +236,13 @@ TEST(HvsimVmxHv, DemoShadow) { check_demo(run_hvsim_hv("demo", "", "mmu=shadow")
 TEST(HvsimVmxHv, MinikernelSmallEpt) {
   check_minikernel(run_hvsim_hv("minikernel", kMinikernelSmallArgs, "mmu=ept"), "ept", "minikernel-small");
 }
-TEST(HvsimVmxHv, DISABLED_MinikernelSmallShadow) {
+TEST(HvsimVmxHv, MinikernelSmallShadow) {
   check_minikernel(run_hvsim_hv("minikernel", kMinikernelSmallArgs, "mmu=shadow"), "shadow", "minikernel-small");
 }
 TEST(HvsimVmxHv, MinikernelDefaultEpt) {
   check_minikernel(run_hvsim_hv("minikernel", "", "mmu=ept"), "ept", "minikernel");
 }
-TEST(HvsimVmxHv, DISABLED_MinikernelDefaultShadow) {
+TEST(HvsimVmxHv, MinikernelDefaultShadow) {
   check_minikernel(run_hvsim_hv("minikernel", "", "mmu=shadow"), "shadow", "minikernel");
 }
 TEST(HvsimVmxHv, GuestExitStatusForwarded) {
