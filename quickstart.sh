@@ -10,7 +10,8 @@ PACKAGES=(cmake g++ make pkg-config binutils
   libsystemc-dev libspdlog-dev libboost-serialization-dev libgtest-dev
   libzydis-dev libtomlplusplus-dev libcli11-dev
   qemu-system-x86                                    # reference for native and SVM guests
-  bochs bochsbios vgabios grub-pc-bin xorriso mtools)  # reference for VMX guests
+  bochs bochsbios vgabios grub-pc-bin xorriso mtools   # reference for VMX guests
+  gnuplot-nox)                                       # plots of `hvsim sweep`
 BUILD=${HVSIM_BUILD_DIR:-build}
 JOBS=${HVSIM_JOBS:-$(nproc)}
 

@@ -8,6 +8,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/cmd_config.h"
 #include "sim/app/cmd_run.h"
+#include "sim/app/cmd_sweep.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/exit_status.h"
 #include "sim/base/params.h"
@@ -37,6 +38,8 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       return config_show_command(cl.config);
     case Command::kRun:
       return run_command(cl.run, argc, argv);
+    case Command::kSweep:
+      return sweep_command(cl.sweep);
   }
   return base::kExitInternal;
 }

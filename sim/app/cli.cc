@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/app/cli_sweep.h"
 #include "sim/base/param_value.h"
 #include "sim/virt/trace_format.h"
 
@@ -87,6 +88,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   config->add_option("--set", cl.config.sets, "override one parameter: key=value (with --show)")
       ->allow_extra_args(false);
 
+  SweepCountText sweep_counts;
+  CLI::App* sweep = add_sweep_command(app, cl.sweep, sweep_counts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -108,10 +112,13 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       throw UsageError("config --list takes no FILE or --set");
     }
     cl.command = list ? Command::kConfigList : Command::kConfigShow;
+  } else if (sweep->parsed()) {
+    cl.command = Command::kSweep;
+    finish_sweep_args(cl.sweep, sweep_counts);
   } else if (version) {
     cl.command = Command::kVersion;
   } else {
-    throw UsageError("expected a command: run, config (see hvsim --help)");
+    throw UsageError("expected a command: run, config, sweep (see hvsim --help)");
   }
   return cl;
 }

@@ -4,6 +4,7 @@
 //             [--log component=level,...]
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
 //   hvsim config --list | --show [FILE] [--set key=value]...
+//   hvsim sweep KERNEL ... --vary key=SPEC... (see sweep_args.h)
 //   hvsim --version
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/sweep_args.h"
 #include "sim/base/params.h"
 
 namespace hvsim::app {
@@ -39,12 +41,13 @@ struct ConfigArgs {
   std::vector<std::string> sets;
 };
 
-enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow };
+enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep };
 
 struct CommandLine {
   Command command = Command::kHelp;
   RunArgs run;
   ConfigArgs config;
+  SweepArgs sweep;
   std::string help_text;  // for kHelp
 };
 

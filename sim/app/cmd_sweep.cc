@@ -1,0 +1,240 @@
+#include "sim/app/cmd_sweep.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "sim/app/cmd_run.h"
+#include "sim/app/param_registry_all.h"
+#include "sim/app/resolve_config.h"
+#include "sim/app/sweep_csv.h"
+#include "sim/app/sweep_grid.h"
+#include "sim/app/sweep_plot.h"
+#include "sim/app/sweep_results.h"
+#include "sim/app/sweep_runner.h"
+#include "sim/base/exit_status.h"
+
+namespace hvsim::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+using base::ConfigError;
+
+struct Point {
+  SweepPoint grid;
+  std::string name;
+  PointJob job;
+  std::string resolved_toml;
+  bool skipped = false;
+};
+
+std::string key_of(const std::string& key_eq_value) {
+  return key_eq_value.substr(0, key_eq_value.find('='));
+}
+
+// The command of one point, after the executable.
+std::vector<std::string> point_args(const SweepArgs& a, const SweepPoint& p,
+                                    const std::string& dir) {
+  std::vector<std::string> args{"run", a.kernel};
+  for (const auto& m : a.modules) args.insert(args.end(), {"--module", m});
+  if (!a.cmdline.empty()) args.insert(args.end(), {"--cmdline", a.cmdline});
+  if (!a.config_file.empty()) args.insert(args.end(), {"--config", a.config_file});
+  for (const auto& s : a.sets) args.insert(args.end(), {"--set", s});
+  for (const auto& s : p.sets) args.insert(args.end(), {"--set", s});
+  args.insert(args.end(), {"--out", dir});
+  if (a.max_insns) args.insert(args.end(), {"--max-insns", std::to_string(a.max_insns)});
+  if (a.max_cycles) args.insert(args.end(), {"--max-cycles", std::to_string(a.max_cycles)});
+  return args;
+}
+
+std::string describe(const std::vector<SweepAxis>& axes, const SweepPoint& p) {
+  std::string d;
+  for (size_t k = 0; k < axes.size(); ++k) d += (k ? " " : "") + axes[k].key + "=" + p.values[k];
+  return d;
+}
+
+std::string in_dir(const std::string& dir, const char* name) {
+  return (fs::path(dir) / name).string();
+}
+
+// Reads a finished point back into a CSV row.
+SweepRow collect(const Point& p, const PointOutcome& o) {
+  SweepRow row;
+  row.point = p.name;
+  row.values = p.grid.values;
+  row.exit_status = o.exit_status;
+  row.reason = o.reason;
+  row.ok = o.exit_status == 0;
+  const auto stats = read_stats_json(in_dir(p.job.dir, "stats.json"));
+  if (stats) row.metrics = *stats;
+  if (row.ok && !stats) {
+    row.ok = false;
+    row.reason = "no complete stats.json in " + p.job.dir;
+  }
+  for (const auto& [name, value] :
+       parse_guest_timings(read_text_file(in_dir(p.job.dir, kPointStdout))))
+    row.metrics[name] = value;
+  return row;
+}
+
+std::vector<std::string> choose_metrics(const SweepArgs& a, const std::vector<Point>& points) {
+  if (!a.metrics.empty()) return a.metrics;
+  std::vector<std::string> metrics = default_sweep_metrics();
+  std::set<std::string> seen(metrics.begin(), metrics.end());
+  for (const Point& p : points) {
+    for (const auto& [name, value] :
+         parse_guest_timings(read_text_file(in_dir(p.job.dir, kPointStdout)))) {
+      if (seen.insert(name).second) metrics.push_back(name);
+    }
+  }
+  return metrics;
+}
+
+void plot_all(const std::string& out_dir, const std::vector<SweepAxis>& axes,
+              const std::vector<std::string>& metrics, const std::vector<SweepRow>& rows) {
+  const std::string gnuplot = find_on_path("gnuplot");
+  if (gnuplot.empty()) {
+    std::fprintf(stderr,
+                 "hvsim: sweep: gnuplot not found on PATH: no plots (install gnuplot-nox)\n");
+    return;
+  }
+  const std::string log = in_dir(out_dir, "plot.log");
+  std::error_code ec;
+  fs::remove(log, ec);
+  size_t plots = 0;
+  for (const auto& m : metrics) {
+    bool any = false;
+    for (const auto& r : rows) any = any || (r.ok && r.metrics.count(m));
+    if (!any) continue;
+    const std::string png = in_dir(out_dir, plot_file_name(m).c_str());
+    const std::string script = png.substr(0, png.size() - 4) + ".gp";
+    write_file_atomically(script, gnuplot_script(m, png, axes, rows));
+    const int rc = run_gnuplot(gnuplot, script, log);
+    if (rc != 0) {
+      std::fprintf(stderr, "hvsim: sweep: gnuplot failed (status %d) on %s, see %s\n", rc,
+                   script.c_str(), log.c_str());
+    } else {
+      ++plots;
+    }
+  }
+  if (plots)
+    std::fprintf(stderr, "hvsim: sweep: %zu plots in %s/plot-*.png\n", plots, out_dir.c_str());
+}
+
+}  // namespace
+
+const std::vector<std::string>& default_sweep_metrics() {
+  static const std::vector<std::string> m{"cpu.cycles", "cpu.instructions", "virt.exits",
+                                          "virt.world_switch_cycles"};
+  return m;
+}
+
+int sweep_command(const SweepArgs& args) {
+  return sweep_command_with(args, self_executable());
+}
+
+int sweep_command_with(const SweepArgs& a, const std::string& exe) {
+  // 1. Everything checked before anything runs or is written.
+  base::ParamRegistry reg;
+  declare_all_params(reg);
+  {
+    base::Config cfg(reg);
+    resolve_config(cfg, a.config_file, a.sets);
+  }
+  std::vector<SweepAxis> axes;
+  for (const auto& v : a.varies) axes.push_back(parse_vary(v));
+  check_axes(axes, reg);
+  for (const auto& s : a.sets) {
+    for (const auto& axis : axes) {
+      if (key_of(s) == axis.key)
+        throw ConfigError("--set " + s + ": '" + axis.key + "' is also varied (--vary)");
+    }
+  }
+  RunArgs probe;
+  probe.kernel = a.kernel;
+  probe.modules = a.modules;
+  make_run_spec(probe);  // the kernel and modules exist and are readable
+
+  const std::vector<SweepPoint> grid = expand_grid(axes);
+  std::error_code ec;
+  fs::create_directories(a.out_dir, ec);
+  if (ec) throw ConfigError("--out " + a.out_dir + ": " + ec.message());
+
+  // 2. The points: skip those whose results are complete, clear the others.
+  std::vector<Point> points;
+  for (const SweepPoint& g : grid) {
+    Point p;
+    p.grid = g;
+    p.name = point_name(g.index, grid.size());
+    p.job.dir = (fs::path(a.out_dir) / p.name).string();
+    p.job.args = point_args(a, g, p.job.dir);
+    base::Config cfg(reg);
+    std::vector<std::string> sets = a.sets;
+    sets.insert(sets.end(), g.sets.begin(), g.sets.end());
+    resolve_config(cfg, a.config_file, sets);
+    p.resolved_toml = cfg.to_toml();
+    p.skipped = !a.force && point_is_complete(p.job.dir, p.job.args, p.resolved_toml);
+    points.push_back(std::move(p));
+  }
+  std::vector<PointJob> jobs;
+  std::vector<size_t> job_point;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (points[i].skipped) continue;
+    fs::remove_all(points[i].job.dir, ec);
+    fs::create_directories(points[i].job.dir, ec);
+    if (ec) throw ConfigError(points[i].job.dir + ": " + ec.message());
+    jobs.push_back(points[i].job);
+    job_point.push_back(i);
+  }
+  const size_t skipped = points.size() - jobs.size();
+  std::fprintf(
+      stderr,
+      "hvsim: sweep: %zu points (%zu to run, %zu already done), up to %llu at once, in %s\n",
+      points.size(), jobs.size(), skipped, static_cast<unsigned long long>(a.jobs),
+      a.out_dir.c_str());
+
+  // 3. Run; each finished point leaves its marker and one progress line.
+  size_t finished = 0;
+  const std::vector<PointOutcome> outcomes =
+      run_points(exe, jobs, a.jobs, [&](size_t j, const PointOutcome& o) {
+        const Point& p = points[job_point[j]];
+        try {
+          write_file_atomically(in_dir(p.job.dir, kPointMarker),
+                                point_marker(o.exit_status, p.job.args));
+        } catch (const ConfigError& e) {
+          std::fprintf(stderr, "hvsim: sweep: %s\n", e.what());
+        }
+        ++finished;
+        std::fprintf(stderr, "hvsim: sweep: [%zu/%zu] %s %s: %s (%.2f s)\n", finished, jobs.size(),
+                     p.name.c_str(), describe(axes, p.grid).c_str(),
+                     o.exit_status == 0 ? "ok" : ("FAILED, " + o.reason).c_str(), o.seconds);
+      });
+
+  // 4. Collect in grid order, write the CSV, then the plots.
+  std::vector<PointOutcome> by_point(points.size(), PointOutcome{0, "", 0});
+  for (size_t j = 0; j < jobs.size(); ++j) by_point[job_point[j]] = outcomes[j];
+  std::vector<SweepRow> rows;
+  size_t failed = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    rows.push_back(collect(points[i], by_point[i]));
+    if (!rows.back().ok) ++failed;
+  }
+  const std::vector<std::string> metrics = choose_metrics(a, points);
+  for (const auto& m : metrics) {
+    bool any = false;
+    for (const auto& r : rows) any = any || r.metrics.count(m);
+    if (!any)
+      std::fprintf(stderr, "hvsim: sweep: metric '%s' is in no point's results\n", m.c_str());
+  }
+  std::vector<std::string> keys;
+  for (const auto& axis : axes) keys.push_back(axis.key);
+  const std::string csv = in_dir(a.out_dir, "sweep.csv");
+  write_file_atomically(csv, sweep_csv(keys, metrics, rows));
+  plot_all(a.out_dir, axes, metrics, rows);
+  std::fprintf(stderr, "hvsim: sweep: %zu ok, %zu failed (%zu skipped as done); wrote %s\n",
+               points.size() - failed, failed, skipped, csv.c_str());
+  return failed ? kExitSomePointsFailed : base::kExitOk;
+}
+
+}  // namespace hvsim::app
