@@ -123,6 +123,9 @@ struct ArchState {
   // In VMX operation (root or non-root, SDM Vol. 3 24.3): CR4.VMXE and the
   // CR0 bits fixed by IA32_VMX_CR0_FIXED0 cannot be cleared.
   uint8_t in_vmx = 0;
+  // AMD SVM global interrupt flag (APM Vol. 2 15.17): 0 holds back every
+  // interrupt and NMI; CLGI clears it, STGI and VMRUN set it, #VMEXIT clears it.
+  uint8_t gif = 1;
   Mode mode = Mode::kReal;
 };
 

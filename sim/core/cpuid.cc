@@ -22,8 +22,17 @@ void CpuidModel::declare_params(hvsim::base::ParamRegistry& reg) {
   reg.add_bool("cpu.rdtscp", true, "RDTSCP and IA32_TSC_AUX (leaf 0x80000001 EDX[27])");
   reg.add_bool("cpu.fsgsbase", true, "RD/WR FS/GS BASE instructions (leaf 7 EBX[0])");
   reg.add_bool("cpu.invpcid", true, "INVPCID (leaf 7 EBX[10])");
+  reg.add_bool("cpu.monitor", true,
+               "MONITOR/MWAIT (leaf 1 ECX[3], leaf 5); MWAIT returns at once (sys/priv.cc)");
+  reg.add_bool("cpu.rdrand", true, "RDRAND (leaf 1 ECX[30]); values from cpu.rdrand_seed");
+  reg.add_bool("cpu.rdseed", true, "RDSEED (leaf 7 EBX[18]); values from cpu.rdrand_seed");
+  reg.add_uint("cpu.rdrand_seed", 0x68767369, "",
+               "seed of the deterministic generator behind RDRAND/RDSEED (same seed, same values)");
   reg.add_bool("cpu.vmx", true,
                "VMX (leaf 1 ECX[5]); the capabilities are the vmx.* parameters (Intel vendor only)");
+  reg.add_bool("cpu.svm", true,
+               "SVM (leaf 0x80000001 ECX[2]); the capabilities are the svm.* parameters "
+               "(AuthenticAMD vendor only)");
 }
 
 void CpuidModel::configure(const hvsim::base::Config& cfg) {
@@ -42,7 +51,12 @@ void CpuidModel::configure(const hvsim::base::Config& cfg) {
   rdtscp_ = cfg.get_bool("cpu.rdtscp");
   fsgsbase_ = cfg.get_bool("cpu.fsgsbase");
   invpcid_ = cfg.get_bool("cpu.invpcid");
+  monitor_ = cfg.get_bool("cpu.monitor");
+  rdrand_ = cfg.get_bool("cpu.rdrand");
+  rdseed_ = cfg.get_bool("cpu.rdseed");
+  rdrand_seed_ = cfg.get_uint("cpu.rdrand_seed");
   vmx_ = cfg.get_bool("cpu.vmx");
+  svm_ = cfg.get_bool("cpu.svm");
 }
 
 namespace {
@@ -70,24 +84,34 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       r.eax = stepping_ | (model_ & 0xf) << 4 | fam << 8 | (model_ >> 4) << 16 | ext_fam << 20;
       r.ebx = 8u << 8 | 1u << 16;  // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
       r.ecx = 1u << 13;           // CMPXCHG16B
+      if (monitor_) r.ecx |= 1u << 3;
       if (has_vmx()) r.ecx |= 1u << 5;
       if (pcid_) r.ecx |= 1u << 17;
       r.ecx |= 1u << 23;  // POPCNT
+      if (rdrand_) r.ecx |= 1u << 30;
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
               1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36
       break;
     }
+    case 5:  // MONITOR/MWAIT: 64-byte monitor line, EMX and interrupt break-event
+      if (monitor_) {  // (ECX[1:0]); no MWAIT C-state sub-states (EDX = 0)
+        r.eax = 64;
+        r.ebx = 64;
+        r.ecx = 3;
+      }
+      break;
     case 7:
       if (subleaf == 0) {
         if (fsgsbase_) r.ebx |= 1u << 0;
         r.ebx |= 1u << 3 | 1u << 8 | 1u << 19;  // BMI1, BMI2, ADX (isa/bits.cc)
         if (smep_) r.ebx |= 1u << 7;
         if (invpcid_) r.ebx |= 1u << 10;
+        if (rdseed_) r.ebx |= 1u << 18;
         if (smap_) r.ebx |= 1u << 20;
       }
       break;
     case 0x80000000:
-      r.eax = 0x80000008;
+      r.eax = has_svm() ? 0x8000000a : 0x80000008;
       if (is_amd()) {
         r.ebx = str4(vendor_, 0);
         r.edx = str4(vendor_, 4);
@@ -97,6 +121,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
     case 0x80000001:
       r.ecx = 1u << 0 | 1u << 5;  // LAHF/SAHF in 64-bit mode, LZCNT
       r.edx = 1u << 11 | 1u << 29;  // SYSCALL/SYSRET, long mode
+      if (has_svm()) r.ecx |= 1u << 2;  // SVM (APM Vol. 3 E.4.2)
       if (nx_) r.edx |= 1u << 20;
       if (pdpe1gb_) r.edx |= 1u << 26;
       if (rdtscp_) r.edx |= 1u << 27;
@@ -113,6 +138,9 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
     }
     case 0x80000008:
       r.eax = phys_bits_ | lin_bits_ << 8;
+      break;
+    case 0x8000000a:  // SVM revision, ASIDs, features (APM Vol. 3 E.4.9)
+      if (has_svm()) r = svm_leaf_;
       break;
     default:
       break;  // unknown leaves read as zero (Intel returns the highest basic leaf's data)

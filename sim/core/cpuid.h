@@ -24,7 +24,15 @@ class CpuidModel {
   uint32_t linear_bits() const { return lin_bits_; }
   bool has_1g_pages() const { return pdpe1gb_; }
   bool is_amd() const { return vendor_ == "AuthenticAMD"; }
+  bool has_monitor() const { return monitor_; }  // MONITOR/MWAIT (leaf 1 ECX[3])
+  bool has_rdrand() const { return rdrand_; }    // leaf 1 ECX[30]
+  bool has_rdseed() const { return rdseed_; }    // leaf 7 EBX[18]
+  uint64_t rdrand_seed() const { return rdrand_seed_; }
   bool has_vmx() const { return vmx_ && !is_amd(); }
+  // AMD SVM (CPUID 8000_0001h ECX[2]); its leaf 8000_000Ah comes from the
+  // svm.* parameters, which svm::attach() hands over with set_svm_leaf().
+  bool has_svm() const { return svm_ && is_amd(); }
+  void set_svm_leaf(const CpuidResult& r) { svm_leaf_ = r; }
 
  private:
   std::string vendor_ = "GenuineIntel";
@@ -34,6 +42,10 @@ class CpuidModel {
   bool pdpe1gb_ = true, nx_ = true, pcid_ = true, smep_ = true, smap_ = true;
   bool rdtscp_ = true, fsgsbase_ = true, invpcid_ = true, x2apic_ = true;
   bool vmx_ = true;
+  bool monitor_ = true, rdrand_ = true, rdseed_ = true;
+  uint64_t rdrand_seed_ = 0;
+  bool svm_ = true;
+  CpuidResult svm_leaf_;
 };
 
 }  // namespace hvsim::core

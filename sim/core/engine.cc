@@ -45,6 +45,8 @@ void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
 Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
     : bus_(bus), lat_(timing::Latencies::from_config(cfg)), mmu_(mmu::MmuParams::from_config(cfg)) {
   cpuid_.configure(cfg);
+  rdrand_rng.reseed(cpuid_.rdrand_seed());
+  rdseed_rng.reseed(~cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);
   cache_on_ = true;
   line_mask_ = cfg.get_uint("cache.line_bytes") - 1;
@@ -321,6 +323,15 @@ void Engine::probe_write(uint64_t la, unsigned size) {
   if ((la & 0xfff) + size > 4096) translate(la + size - 1, mmu::Access::kWrite, user_);
 }
 
+uint64_t Engine::probe_read(uint64_t la) {
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la, cpuid_.linear_bits())) raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  return translate(la, mmu::Access::kRead, user_);
+}
+
 // ---------------------------------------------------------------- physical memory
 
 void Engine::phys_read(uint64_t pa, void* buf, unsigned n) {
@@ -472,7 +483,7 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
 // (SDM Vol. 3 6.8.1, 6.9: NMI before INTR; INTR needs IF = 1 and no
 // STI/MOV SS shadow). Returns true when one was delivered.
 bool Engine::try_interrupt() {
-  if (!intc_ || s.interrupt_shadow) return false;
+  if (!intc_ || s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
   if (intc_->nmi_pending() && !s.nmi_blocked) {
     if (guest_ && !guest_->nmi()) return false;  // may exit instead (NMI exiting)
     intc_->take_nmi();

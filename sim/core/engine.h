@@ -21,6 +21,7 @@
 #include "sim/core/decoded_insn.h"
 #include "sim/core/fault.h"
 #include "sim/core/interrupt_source.h"
+#include "sim/core/rng.h"
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
@@ -205,6 +206,9 @@ class Engine : public mmu::PhysMem {
   // Checks that a write of `size` bytes at `la` would succeed, without
   // writing (for instructions that must fault before any side effect).
   void probe_write(uint64_t la, unsigned size);
+  // Checks that a read of one byte at `la` would succeed (canonical form,
+  // paging), without reading; returns the physical address (MONITOR).
+  uint64_t probe_read(uint64_t la);
   // Implicit supervisor accesses (descriptor tables, TSS, IDT): SDM 4.6.
   template <typename T>
   T read_sys(uint64_t la) {
@@ -283,6 +287,7 @@ class Engine : public mmu::PhysMem {
   // ---- the rest of the machine the ISA files reach -----------------------
   const timing::Latencies& lat() const { return lat_; }
   const CpuidModel& cpuid() const { return cpuid_; }
+  CpuidModel& cpuid_model() { return cpuid_; }  // for svm::attach (leaf 8000_000Ah)
   mmu::Walker& walker() { return mmu_.walker(); }
   mmu::Mmu& mmu() { return mmu_; }
   // The paging registers as the MMU sees them now.
@@ -326,6 +331,19 @@ class Engine : public mmu::PhysMem {
     break_block();
   }
   uint64_t stat_interrupts = 0, stat_nmis = 0;
+
+  // ---- MONITOR/MWAIT and RDRAND/RDSEED (sys/priv.cc, isa/random.cc) -------
+  // The address-range monitor MONITOR arms (SDM Vol. 2B MONITOR): armed
+  // until an MWAIT returns. Stores to the range are not watched (MWAIT does
+  // not wait, so nothing could observe them).
+  struct AddressMonitor {
+    bool armed = false;
+    uint64_t pa = 0;  // physical address of the monitored byte
+  };
+  AddressMonitor monitor;
+  // Seeded from cpu.rdrand_seed (RDRAND) and a derived seed (RDSEED), so each
+  // instruction's sequence is reproducible and independent of the other's.
+  DeterministicRng rdrand_rng, rdseed_rng;
 
   // ---- virtualization: where VMX and SVM report world switches ------------
   void set_exit_tracker(virt::ExitTracker* t) { exit_tracker_ = t; }

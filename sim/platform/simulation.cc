@@ -11,6 +11,7 @@
 #include "sim/base/exit_status.h"
 #include "sim/platform/loader/loader.h"
 #include "sim/platform/system.h"
+#include "sim/svm/svm.h"
 #include "sim/vmx/vmx.h"
 
 namespace hvsim::platform {
@@ -23,6 +24,7 @@ void declare_params(base::ParamRegistry& reg) {
   reg.add_uint("memory.write_latency_cycles", 0, "cycles",
                "latency RAM adds to a b_transport write and reports in its DMI grant");
   vmx::declare_params(reg);
+  svm::declare_params(reg);
   reg.add_uint("platform.cpu_mhz", 3000, "MHz", "CPU clock: converts cycles to simulated time", 1,
                1000000);
   reg.add_uint("platform.quantum_cycles", 10000, "cycles",

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "sim/platform/loader/load_error.h"
+#include "sim/svm/svm.h"
 
 namespace hvsim::platform {
 
@@ -90,6 +91,7 @@ void System::wire_virtualization(const base::Config& cfg) {
   exits_.set_filter(spec_.trace_filter);
   cpu_.core().set_exit_tracker(&exits_);
   vmx_ = vmx::attach(cpu_.core().engine(), cfg);
+  svm::attach(cpu_.core().engine(), cfg);  // AMD CPU models (cpu.vendor, cpu.svm)
 }
 
 // RAM below 4 GiB from 0, the rest from 4 GiB (pc_memory.h).

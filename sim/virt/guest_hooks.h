@@ -41,6 +41,9 @@ struct GuestExit {
 enum class EventType : uint8_t { kExternal = 0, kNmi = 2, kHwException = 3, kSoftInt = 4,
                                  kPrivSoftException = 5, kSoftException = 6 };
 
+// The descriptor-table registers (SVM intercepts their reads and writes).
+enum class DescTable : uint8_t { kIdtr, kGdtr, kLdtr, kTr };
+
 // Owned by the Engine for its lifetime (Engine::set_virt_unit): VMX or SVM
 // state that must survive outside guest mode (VMXON, current VMCS, ...).
 class VirtUnit {
@@ -102,6 +105,27 @@ class GuestHooks {
   // A stage-2 (EPT/NPT) translation failed during the last translation of
   // `la` (la_valid false when no linear address applies). Throws GuestExit.
   [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;
+
+  // ---- MONITOR/MWAIT, RDRAND/RDSEED (VMX: SDM Vol. 3 25.1.3; SVM: APM
+  // Vol. 2 15.9). No-ops by default. Called after the #UD checks (CPUID
+  // feature, CPL) and before the checks VM exits have priority over (the
+  // MONITOR address, MWAIT's reserved ECX bits).
+  // MONITOR: `la` is the linear address in RAX/EAX/AX (segment applied).
+  virtual void monitor(uint64_t /*la*/) {}
+  // MWAIT: `armed` when the address-range monitor is armed.
+  virtual void mwait(bool /*armed*/) {}
+  // RDRAND (seed = false) or RDSEED into GPR `reg` of `size` bytes (2/4/8).
+  virtual void rdrand(bool /*seed*/, unsigned /*reg*/, unsigned /*size*/) {}
+
+  // ---- intercepts VMX does not have (SVM, APM Vol. 2 15.9-15.13). No-ops
+  // by default; each is called after the instruction's own #UD/#GP checks.
+  virtual void pushf() {}
+  virtual void popf() {}
+  virtual void iret() {}
+  virtual void intn(uint8_t /*vector*/) {}
+  // SIDT/SGDT/SLDT/STR (write = false) and LIDT/LGDT/LLDT/LTR (write = true).
+  virtual void desc_table(DescTable /*t*/, bool /*write*/) {}
+  virtual void icebp() {}
 };
 
 }  // namespace hvsim::virt

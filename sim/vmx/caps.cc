@@ -104,8 +104,9 @@ uint64_t VmxCaps::procbased(bool true_ctls) const {
 
 // A.3.3
 uint64_t VmxCaps::procbased2() const {
-  uint32_t a1 = proc2::kRdtscp | proc2::kWbinvd | proc2::kInvpcid | proc2::kRdrand |
-                proc2::kRdseed;
+  uint32_t a1 = proc2::kRdtscp | proc2::kWbinvd | proc2::kInvpcid;
+  if (rdrand) a1 |= proc2::kRdrand;
+  if (rdseed) a1 |= proc2::kRdseed;
   if (ept) a1 |= proc2::kEpt;
   if (vpid) a1 |= proc2::kVpid;
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;

@@ -15,6 +15,9 @@ struct VmxCaps {
   unsigned preemption_timer_rate = 5;  // the timer counts when TSC bit X changes (A.6)
   uint32_t maxphyaddr = 46;
   uint64_t cr4_fixed1 = 0;  // CR4 bits the core allows (cr4_allowed)
+  // RDRAND/RDSEED exiting may be 1 only when the CPU model has the
+  // instruction (CPUID; set from the core like cr4_fixed1).
+  bool rdrand = true, rdseed = true;
 
   static VmxCaps from_config(const base::Config& cfg);
 

@@ -62,6 +62,24 @@ uint64_t Vmx::rdtsc(bool rdtscp) {
   return (c_.proc & proc::kTscOffsetting) ? c_.tsc_offset : 0;
 }
 
+// MONITOR/MWAIT exiting (25.1.3). MWAIT's qualification bit 0: the
+// address-range monitor is armed (28.2.1); MONITOR has none.
+void Vmx::monitor(uint64_t) {
+  if (c_.proc & proc::kMonitor) exit_insn(kExitMonitor);
+}
+void Vmx::mwait(bool armed) {
+  if (c_.proc & proc::kMwait) exit_insn(kExitMwait, armed ? 1 : 0);
+}
+
+// RDRAND/RDSEED exiting (25.1.3). Instruction information (28.2.5, the
+// table for RDRAND, RDSEED, TPAUSE and UMWAIT): destination register in
+// bits 6:3, operand size in 12:11 (0: 16-bit, 1: 32-bit, 2: 64-bit).
+void Vmx::rdrand(bool seed, unsigned reg, unsigned size) {
+  if (!c_.has2(seed ? proc2::kRdseed : proc2::kRdrand)) return;
+  const uint32_t osz = size == 2 ? 0 : size == 4 ? 1 : 2;
+  exit_insn(seed ? kExitRdseed : kExitRdrand, 0, ((reg & 0xf) << 3) | (osz << 11));
+}
+
 // ---- control registers (25.1.3; qualification Table 28-3) ------------------------
 namespace {
 constexpr uint64_t kVtpr = 0x80;  // VTPR in the virtual-APIC page (29.1.1)

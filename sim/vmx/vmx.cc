@@ -20,6 +20,8 @@ void declare_params(base::ParamRegistry& reg) {
 Vmx::Vmx(Engine& e, const VmxCaps& caps, const VmxCosts& costs)
     : e_(e), caps_(caps), costs_(costs), ept_(e) {
   caps_.cr4_fixed1 = core::sys::cr4_allowed(e);
+  caps_.rdrand = e.cpuid().has_rdrand();
+  caps_.rdseed = e.cpuid().has_rdseed();
 }
 
 Vmx::~Vmx() = default;

@@ -133,6 +133,9 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
                       uint32_t error) override;
   void end_delivery() override;
   [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
+  void monitor(uint64_t la) override;
+  void mwait(bool armed) override;
+  void rdrand(bool seed, unsigned reg, unsigned size) override;
 
   // An instruction exit of `reason` (RIP of the instruction, its length).
   [[noreturn]] void exit_insn(uint32_t reason, uint64_t qual = 0, uint32_t insn_info = 0);

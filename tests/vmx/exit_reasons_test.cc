@@ -883,5 +883,128 @@ INSTANTIATE_TEST_SUITE_P(
                       InjectCase{"SoftwareException", kBP, 6, false, 1, kGuestCode + 1}),
     [](const ::testing::TestParamInfo<InjectCase>& i) { return std::string(i.param.name); });
 
+// ---- MONITOR / MWAIT / RDRAND / RDSEED (25.1.3; 28.2.1 MWAIT qualification;
+// 28.2.5 instruction information for RDRAND/RDSEED: register 6:3, operand
+// size 12:11 = 0/1/2 for 16/32/64 bits) ------------------------------------
+
+constexpr uint8_t kMovEax5000[] = {0xb8, 0x00, 0x50, 0x00, 0x00};  // mov eax, 0x5000
+
+std::vector<uint8_t> guest_code(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+const std::vector<uint8_t> kG_MovEax(std::begin(kMovEax5000), std::end(kMovEax5000));
+const std::vector<uint8_t> kG_XorEcx = {0x31, 0xc9}, kG_Monitor = {0x0f, 0x01, 0xc8},
+                           kG_Mwait = {0x0f, 0x01, 0xc9};
+
+TEST(ExitInsn, MonitorExiting) {
+  VmxMachine m;
+  set_proc(m, proc::kMonitor);
+  m.run_guest(guest_code({kG_MovEax, kG_XorEcx, kG_Monitor}));
+  expect_insn_exit(m, kExitMonitor, 0, 3, kGuestCode + 7);
+  EXPECT_FALSE(m.e->monitor.armed) << "the exit happens before the monitor is armed";
+}
+
+TEST(ExitInsn, MwaitExitingMonitorArmed) {
+  VmxMachine m;
+  set_proc(m, proc::kMwait);
+  m.run_guest(guest_code({kG_MovEax, kG_XorEcx, kG_Monitor, kG_Mwait}));
+  expect_insn_exit(m, kExitMwait, 1, 3, kGuestCode + 10);
+}
+
+TEST(ExitInsn, MwaitExitingMonitorNotArmed) {
+  VmxMachine m;
+  set_proc(m, proc::kMwait);
+  m.run_guest(guest_code({{0x90}, kG_XorEcx, kG_Mwait}));
+  expect_insn_exit(m, kExitMwait, 0, 3, kGuestCode + 3);
+}
+
+// The exit has priority over MWAIT's #GP for reserved ECX bits (25.1.1).
+TEST(ExitInsn, MwaitExitBeforeReservedEcxGp) {
+  VmxMachine m;
+  set_proc(m, proc::kMwait);
+  m.run_guest(guest_code({{0xb9, 0x02, 0x00, 0x00, 0x00}, kG_Mwait}));  // mov ecx, 2; mwait
+  expect_insn_exit(m, kExitMwait, 0, 3, kGuestCode + 5);
+}
+
+TEST(ExitInsn, RdrandExiting64) {
+  VmxMachine m;
+  set_proc(m, 0, proc2::kRdrand);
+  m.run_guest({0x90, 0x48, 0x0f, 0xc7, 0xf3});  // nop; rdrand rbx
+  expect_insn_exit(m, kExitRdrand, 0, 4, kGuestCode + 1);
+  EXPECT_EQ(m.get(F::VMX_INSTRUCTION_INFO), (3u << 3) | (2u << 11));
+}
+
+TEST(ExitInsn, RdrandExiting16HighRegister) {
+  VmxMachine m;
+  set_proc(m, 0, proc2::kRdrand);
+  m.run_guest({0x66, 0x41, 0x0f, 0xc7, 0xf1});  // rdrand r9w
+  expect_insn_exit(m, kExitRdrand, 0, 5, kGuestCode);
+  EXPECT_EQ(m.get(F::VMX_INSTRUCTION_INFO), (9u << 3) | (0u << 11));
+}
+
+TEST(ExitInsn, RdseedExiting32) {
+  VmxMachine m;
+  set_proc(m, 0, proc2::kRdseed);
+  m.run_guest({0x0f, 0xc7, 0xfa});  // rdseed edx
+  expect_insn_exit(m, kExitRdseed, 0, 3, kGuestCode);
+  EXPECT_EQ(m.get(F::VMX_INSTRUCTION_INFO), (2u << 3) | (1u << 11));
+}
+
+// RDRAND exiting does not catch RDSEED, nor the other way round.
+TEST(ExitInsn, RdrandAndRdseedExitingAreSeparate) {
+  VmxMachine m;
+  set_proc(m, proc::kHlt, proc2::kRdseed);
+  m.run_guest({0x48, 0x0f, 0xc7, 0xf0, 0x0f, 0xc7, 0xf9, 0xf4});  // rdrand rax; rdseed ecx; hlt
+  expect_insn_exit(m, kExitRdseed, 0, 3, kGuestCode + 4);
+  EXPECT_EQ(m.get(F::VMX_INSTRUCTION_INFO), (1u << 3) | (1u << 11));
+}
+
+// With every control clear the four run in the guest; HLT exiting shows where it got.
+TEST(ExitInsn, MonitorMwaitRdrandRdseedNoExitWhenControlsClear) {
+  VmxMachine m;
+  set_proc(m, proc::kHlt, 0);
+  m.run_guest(guest_code({kG_MovEax, kG_XorEcx, kG_Monitor, kG_Mwait,
+                          {0x48, 0x0f, 0xc7, 0xf0, 0x48, 0x0f, 0xc7, 0xfb, 0xf4}}));
+  expect_insn_exit(m, kExitHlt, 0, 1, kGuestCode + 21);
+  EXPECT_EQ(m.get(F::GUEST_RFLAGS) & (CF | ZF), CF) << "RDSEED succeeded";
+  EXPECT_FALSE(m.e->monitor.armed);
+}
+
+// MONITOR/MWAIT at CPL 3 are #UD, which has priority over the exit (25.1.1).
+TEST(ExitInsn, MonitorAtCpl3IsUdNotExit) {
+  VmxMachine m;
+  set_proc(m, proc::kMonitor | proc::kMwait);
+  m.set(F::EXCEPTION_BITMAP, 1u << kUD);
+  m.set(F::GUEST_CS_SELECTOR, kSelUCode64 | 3);
+  m.set(F::GUEST_CS_AR_BYTES, kCode64 | dpl(3) | 1);
+  m.set(F::GUEST_SS_SELECTOR, kSelUData | 3);
+  m.set(F::GUEST_SS_AR_BYTES, kData32 | dpl(3) | 1);
+  m.run_guest(guest_code({kG_XorEcx, kG_Mwait}));
+  EXPECT_EQ(m.exit_reason(), kExitExceptionNmi) << "entry error " << m.get(F::VM_INSTRUCTION_ERROR);
+  EXPECT_EQ(m.get(F::VM_EXIT_INTR_INFO), info(kUD, 3, false));
+  EXPECT_EQ(m.get(F::GUEST_RIP), kGuestCode + 2);
+}
+
+// IA32_VMX_PROCBASED_CTLS2 allows RDRAND/RDSEED exiting only when the CPU
+// model has the instruction (A.3.3).
+TEST(ExitCaps, RdrandRdseedExitingFollowCpuid) {
+  for (const char* off : {"", "cpu.rdrand=false", "cpu.rdseed=false"}) {
+    base::ParamRegistry reg;
+    Engine::declare_params(reg);
+    declare_params(reg);
+    base::Config cfg(reg);
+    if (*off) cfg.set_override(off);
+    RamBus bus(16 << 20);
+    Engine e(bus, cfg);
+    Vmx* v = attach(e, cfg);
+    ASSERT_NE(v, nullptr);
+    const uint64_t allowed1 = v->caps().procbased2() >> 32;
+    EXPECT_EQ((allowed1 & proc2::kRdrand) != 0, e.cpuid().has_rdrand()) << off;
+    EXPECT_EQ((allowed1 & proc2::kRdseed) != 0, e.cpuid().has_rdseed()) << off;
+  }
+}
+
 }  // namespace
 }  // namespace hvsim::vmx

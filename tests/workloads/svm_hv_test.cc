@@ -3,7 +3,7 @@
 // emulates SVM with nested paging), in both MMU modes.  The guest's
 // functional output must equal its output when QEMU boots it natively;
 // the hypervisor's exit-count report must be well formed.  The same runs
-// under hvsim are written below and disabled until hvsim implements SVM.
+// under hvsim (cpu.vendor = AuthenticAMD) are below.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -274,16 +274,16 @@ ProcResult run_hvsim_svm(const std::string& guest, const std::string& args,
   std::string out_dir = mkdtemp(buf.data()) ? buf.data() : "hvsim-svmhv-out";
   auto r = run_process({HVSIM_BIN, "run", workload_path("hv_svm", false), "--module",
                         workload_path(guest, false) + ":" + args, "--cmdline", "mmu=" + mmu,
-                        "--set", "memory.size_mib=256", "--out", out_dir},
+                        "--set", "memory.size_mib=256", "--set", "cpu.vendor=AuthenticAMD",
+                        "--out", out_dir},
                        std::chrono::seconds(1800));
   std::error_code ec;
   std::filesystem::remove_all(out_dir, ec);
   return r;
 }
 
-// Disabled until hvsim implements SVM (VMRUN, #VMEXIT, nested paging):
-// enable these with that issue.
-TEST(HvsimSvmHv, DISABLED_GuestsMatchNativeQemu) {
+// hvsim's AMD CPU model (cpu.vendor = AuthenticAMD) offers SVM.
+TEST(HvsimSvmHv, GuestsMatchNativeQemu) {
   for (const auto& g : kGuests) {
     for (const char* mmu : {"npt", "shadow"}) {
       SCOPED_TRACE(std::string(g.name) + " mmu=" + mmu);
@@ -298,7 +298,7 @@ TEST(HvsimSvmHv, DISABLED_GuestsMatchNativeQemu) {
   }
 }
 
-TEST(HvsimSvmHv, DISABLED_SameExitCountsAsQemu) {
+TEST(HvsimSvmHv, SameExitCountsAsQemu) {
   // Exit counts of a deterministic guest do not depend on timing, so hvsim
   // and QEMU must agree on them exactly.
   REQUIRE_QEMU();

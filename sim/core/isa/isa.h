@@ -54,6 +54,7 @@ void register_string(BinderTable& t);   // isa/string.cc: movs, stos, lods, cmps
 void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, std, lahf, sahf
 void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
+void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed (called by misc)
 
 // MOV is one Zydis mnemonic for GPR, segment, control and debug register
 // forms. isa/move.cc owns MOV and hands the special-register forms (any

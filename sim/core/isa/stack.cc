@@ -42,6 +42,7 @@ bool vm86_needs_iopl3(const Engine& e) {
 template <typename T>
 void pushf(Engine& e, const DecodedInsn&) {
   if (vm86_needs_iopl3(e)) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->pushf();  // SVM PUSHF intercept
   e.push<T>(static_cast<T>(e.s.rflags & ~(VM | RF)));
 }
 
@@ -50,6 +51,7 @@ void pushf(Engine& e, const DecodedInsn&) {
 template <typename T>
 void popf(Engine& e, const DecodedInsn&) {
   if (vm86_needs_iopl3(e)) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->popf();  // SVM POPF intercept
   uint64_t v = e.pop<T>();
   uint64_t mask = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
   if (sizeof(T) > 2) mask |= AC | ID;

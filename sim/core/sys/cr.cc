@@ -28,7 +28,7 @@ void mov_to_cr(Engine& e, const DecodedInsn& d) {
   if (cr != 0 && cr != 2 && cr != 3 && cr != 4 && cr != 8) raise(kUD);
   // In a guest: may exit (CR masks, CR3-target list, CR8 exiting) or load
   // a value with the host-owned bits kept.
-  if (virt::GuestHooks* g = e.guest(); g && cr != 2) v = g->cr_write(cr, d.op[1].reg, v);
+  if (virt::GuestHooks* g = e.guest()) v = g->cr_write(cr, d.op[1].reg, v);  // CR2: SVM only
   switch (d.op[0].reg) {
     case 0:
       write_cr0(e, v);
@@ -72,7 +72,7 @@ void mov_from_cr(Engine& e, const DecodedInsn& d) {
     default:
       raise(kUD);
   }
-  if (virt::GuestHooks* g = e.guest(); g && d.op[1].reg != 2)
+  if (virt::GuestHooks* g = e.guest())  // CR2 reads exit under SVM only
     v = g->cr_read(d.op[1].reg, d.op[0].reg, v);
   set_gpr_operand(e, d.op[0].reg, v);
 }

@@ -83,6 +83,7 @@ void iret_protected(Engine& e, const DecodedInsn& d) {
 }
 
 void iret(Engine& e, const DecodedInsn& d) {
+  if (virt::GuestHooks* g = e.guest()) g->iret();  // SVM IRET intercept
   if (e.s.mode == Mode::kReal)
     iret_real(e, d);
   else
@@ -94,6 +95,7 @@ void iret(Engine& e, const DecodedInsn& d) {
 // INT n (SDM Vol. 2A): in virtual-8086 mode IOPL must be 3.
 void int_n(Engine& e, const DecodedInsn& d) {
   if (e.s.mode == Mode::kVm86 && (e.s.rflags & IOPL) != IOPL) raise(kGP, 0);
+  if (virt::GuestHooks* g = e.guest()) g->intn(static_cast<uint8_t>(d.imm));  // SVM INTn
   e.deliver_event(static_cast<uint8_t>(d.imm), false, 0, true);
 }
 
@@ -111,6 +113,7 @@ void into(Engine& e, const DecodedInsn&) {
 
 // INT1 / ICEBP: a #DB delivered like a hardware event, without the DPL check.
 void int1(Engine& e, const DecodedInsn&) {
+  if (virt::GuestHooks* g = e.guest()) g->icebp();  // SVM ICEBP intercept
   deliver_through_idt(e, kDB, false, 0, EventSource::kIcebp);
   ++e.stat_exceptions;
   e.add_cycles(e.lat().exception);

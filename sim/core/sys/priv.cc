@@ -1,4 +1,4 @@
-// CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, CLI, STI, IN, OUT
+// CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, MONITOR, MWAIT, CLI, STI, IN, OUT
 // (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/register.h"
@@ -71,6 +71,67 @@ void hlt(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
   if (virt::GuestHooks* g = e.guest()) g->hlt();
   e.halt();
+}
+
+// MONITOR / MWAIT (SDM Vol. 2B; 0F 01 C8 / 0F 01 C9 only). Both are #UD
+// when CPUID.1:ECX.MONITOR is clear or at CPL > 0 (the model has no
+// user-level enable). The VM exit (SDM Vol. 3 25.1.1, 25.1.3) comes after
+// those #UD checks and before every other fault.
+void monitor_mwait_checks(Engine& e) {
+  if (!e.cpuid().has_monitor() || e.s.cpl != 0) raise(kUD);
+}
+
+// RCX in 64-bit mode, ECX elsewhere: its reserved bits are #GP(0).
+uint64_t monitor_ecx(const Engine& e) {
+  return e.long64() ? e.s.gpr[RCX] : static_cast<uint32_t>(e.s.gpr[RCX]);
+}
+
+// MONITOR: RAX/EAX/AX (address size) in DS or the override segment, checked
+// like a one-byte read (segment limit, canonical form, paging), then arms
+// the monitor on that byte. ECX (extensions) must be 0; EDX (hints) is
+// ignored. d.mem.seg holds the segment (bind_monitor).
+void monitor(Engine& e, const DecodedInsn& d) {
+  monitor_mwait_checks(e);
+  const uint64_t off = Engine::mask_addr(e.s.gpr[RAX], d.addrsize);
+  if (virt::GuestHooks* g = e.guest()) {
+    const bool based = !e.long64() || d.mem.seg >= FS;  // 64-bit mode: only FS/GS have bases
+    const uint64_t la = (based ? e.s.seg[d.mem.seg].base : 0) + off;
+    g->monitor(e.long64() ? la : static_cast<uint32_t>(la));
+  }
+  const uint64_t la = e.linear(d.mem.seg, off, 1, false);
+  if (monitor_ecx(e) != 0) raise(kGP, 0);
+  e.monitor.pa = e.probe_read(la);
+  e.monitor.armed = true;
+}
+
+// MWAIT: EAX hints (target C-state) and ECX extensions; ECX[0] (interrupts
+// break the wait even when masked) is the only extension (CPUID.5:ECX[1]).
+// Architecturally MWAIT may return at any time, so it returns at once and
+// leaves the monitor disarmed. A refinement could wait like HLT until a store
+// to the monitored line or an interrupt (with ECX[0], even when masked).
+void mwait(Engine& e, const DecodedInsn&) {
+  monitor_mwait_checks(e);
+  if (virt::GuestHooks* g = e.guest()) g->mwait(e.monitor.armed);
+  if (monitor_ecx(e) & ~uint64_t{1}) raise(kGP, 0);
+  e.monitor.armed = false;
+}
+
+// MONITOR has no memory operand for Zydis: the segment comes from the last
+// segment-override prefix (DS when none).
+void bind_monitor(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, DecodedInsn& d) {
+  d.mem.seg = DS;
+  for (unsigned i = 0; i < zi.raw.prefix_count; ++i) {
+    switch (zi.raw.prefixes[i].value) {
+      case 0x26: d.mem.seg = ES; break;
+      case 0x2e: d.mem.seg = CS; break;
+      case 0x36: d.mem.seg = SS; break;
+      case 0x3e: d.mem.seg = DS; break;
+      case 0x64: d.mem.seg = FS; break;
+      case 0x65: d.mem.seg = GS; break;
+      default: break;
+    }
+  }
+  d.exec = &monitor;
 }
 
 // CLI / STI (SDM Vol. 2A/2B): IF changes when CPL <= IOPL (virtual-8086
@@ -148,6 +209,8 @@ void register_priv(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_RDPID, &bind_plain<&rdpid>, k_rdtsc);
   t.add(ZYDIS_MNEMONIC_RDPMC, &bind_plain<&rdpmc>, k_rdtsc);
   t.add(ZYDIS_MNEMONIC_HLT, &bind_plain<&hlt>, k_system, true);
+  t.add(ZYDIS_MNEMONIC_MONITOR, &bind_monitor, k_system);
+  t.add(ZYDIS_MNEMONIC_MWAIT, &bind_plain<&mwait>, k_system);
   t.add(ZYDIS_MNEMONIC_CLI, &bind_plain<&cli>, k_flags, true);
   t.add(ZYDIS_MNEMONIC_STI, &bind_plain<&sti>, k_flags, true);
   t.add(ZYDIS_MNEMONIC_IN, &bind_plain<&in>, k_io, true);

@@ -20,6 +20,8 @@ template <bool kIdt>
 void load_table(Engine& e, const DecodedInsn& d) {
   if (d.op[0].kind != OpKind::kMem) raise(kUD);
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest())
+    g->desc_table(kIdt ? virt::DescTable::kIdtr : virt::DescTable::kGdtr, true);
   const uint64_t ea = e.ea(d);
   const uint16_t limit = e.read<uint16_t>(e.linear(d.mem.seg, ea, 2, false));
   const uint64_t bea = Engine::mask_addr(ea + 2, d.addrsize);
@@ -41,6 +43,8 @@ template <bool kIdt>
 void store_table(Engine& e, const DecodedInsn& d) {
   if (d.op[0].kind != OpKind::kMem) raise(kUD);
   require_umip_ok(e);
+  if (virt::GuestHooks* g = e.guest())
+    g->desc_table(kIdt ? virt::DescTable::kIdtr : virt::DescTable::kGdtr, false);
   const TableReg& t = kIdt ? e.s.idtr : e.s.gdtr;
   const uint64_t ea = e.ea(d);
   const unsigned n = e.long64() ? 10 : 6;
@@ -73,6 +77,7 @@ void store_selector(Engine& e, const DecodedInsn& d, uint16_t sel) {
 void lldt(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kUD);
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest()) g->desc_table(virt::DescTable::kLdtr, true);
   const uint16_t sel = selector_operand(e, d);
   if (sel_null(sel)) {
     e.s.ldtr = null_segment(sel);
@@ -95,6 +100,7 @@ void lldt(Engine& e, const DecodedInsn& d) {
 void ltr(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kUD);
   require_cpl0(e);
+  if (virt::GuestHooks* g = e.guest()) g->desc_table(virt::DescTable::kTr, true);
   const uint16_t sel = selector_operand(e, d);
   if (sel_null(sel)) raise(kGP, 0);
   if (sel & 4) raise(kGP, sel_err(sel));
@@ -113,12 +119,14 @@ void ltr(Engine& e, const DecodedInsn& d) {
 void sldt(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kUD);
   require_umip_ok(e);
+  if (virt::GuestHooks* g = e.guest()) g->desc_table(virt::DescTable::kLdtr, false);
   store_selector(e, d, e.s.ldtr.selector);
 }
 
 void str(Engine& e, const DecodedInsn& d) {
   if (!protected_mode(e)) raise(kUD);
   require_umip_ok(e);
+  if (virt::GuestHooks* g = e.guest()) g->desc_table(virt::DescTable::kTr, false);
   store_selector(e, d, e.s.tr.selector);
 }
 

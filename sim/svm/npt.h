@@ -1,0 +1,38 @@
+// Nested paging (AMD APM Vol. 2 15.25): guest-physical to system-physical
+// through the host's long-mode (4-level) page-table format rooted at N_CR3,
+// 4 KiB / 2 MiB / 1 GiB pages, P/RW/US/NX, with every nested access a user
+// access (15.25.5). Plugged into the walker as its stage-2 hook, so each
+// guest page-table reference goes through it too (up to 24 references).
+#pragma once
+
+#include <cstdint>
+
+#include "sim/core/engine.h"
+#include "sim/mmu/walker.h"
+
+namespace hvsim::svm {
+
+struct NptFault {
+  uint64_t gpa = 0;
+  uint64_t info1 = 0;  // the #PF-style error code with bits 32/33 (15.25.6)
+};
+
+class Npt : public mmu::Stage2 {
+ public:
+  explicit Npt(core::Engine& e) : e_(e) {}
+  // N_CR3 and the host paging state at VMRUN (NX enabled by host EFER.NXE).
+  void set_root(uint64_t ncr3, bool nxe, uint32_t maxpa, bool big1g);
+  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) override;
+  const NptFault& last_fault() const { return fault_; }
+
+  uint64_t refs = 0, walks = 0, faults = 0;
+
+ private:
+  core::Engine& e_;
+  uint64_t root_ = 0;
+  bool nxe_ = true, big1g_ = true;
+  uint32_t maxpa_ = 48;
+  NptFault fault_;
+};
+
+}  // namespace hvsim::svm
