@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "sim/base/json.h"
 #include "sim/base/stats.h"
 
 namespace hvsim::base {
@@ -34,22 +35,6 @@ std::string json_number(const StatRegistry& reg, const StatSpec& s) {
   return std::string(buf, r.ptr);
 }
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 template <typename F>
 void json_object(std::ostringstream& os, const char* name, const std::vector<StatSpec>& specs,

@@ -10,12 +10,15 @@
 #include <set>
 #include <string_view>
 
+#include "sim/base/json.h"
 #include "sim/base/log.h"
 #include "sim/base/params.h"
 
 namespace hvsim::virt {
 
 namespace {
+
+using base::json_string;
 
 const char* arch_name(Arch a) { return a == Arch::kSvm ? "svm" : "vmx"; }
 const char* name_of(const ExitRecord& r) { return r.reason_name ? r.reason_name : ""; }
@@ -28,22 +31,6 @@ std::string hex(uint64_t v) {
 
 std::string dec(uint64_t v) { return std::to_string(v); }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
