@@ -91,7 +91,8 @@ void System::wire_virtualization(const base::Config& cfg) {
   exits_.set_filter(spec_.trace_filter);
   cpu_.core().set_exit_tracker(&exits_);
   vmx_ = vmx::attach(cpu_.core().engine(), cfg);
-  svm::attach(cpu_.core().engine(), cfg);  // AMD CPU models (cpu.vendor, cpu.svm)
+  // AMD CPU models (cpu.vendor, cpu.svm); its svm.* counters go with it.
+  if (svm::Svm* svm = svm::attach(cpu_.core().engine(), cfg)) svm->register_stats(stats_);
 }
 
 // RAM below 4 GiB from 0, the rest from 4 GiB (pc_memory.h).

@@ -406,11 +406,14 @@ void Svm::perform_exit(const virt::GuestExit& x) {
   g.rax = s.gpr[core::RAX];
   g.cpl = s.cpl;
   if (c_.np_control & 1) g.g_pat = s.pat;
-  // Write back what #VMEXIT writes: the control fields from 060h to 0DFh
-  // and the state-save area's ES..TR, CPL, EFER, CR/DR, RFLAGS, RIP, RSP,
+  // Write back only what #VMEXIT writes: V_TPR/V_IRQ, the interrupt shadow,
+  // EXITCODE..EXITINTINFO, EVENTINJ, NRIP and the fetched bytes; the
+  // state-save area's ES..DS, GDTR, IDTR, CPL, EFER, CR/DR, RFLAGS, RIP, RSP,
   // RAX, CR2, G_PAT.
-  e_.phys_write(pa + 0x060, reinterpret_cast<const uint8_t*>(&v) + 0x060, 0x0e0 - 0x060);
+  const auto* raw = reinterpret_cast<const uint8_t*>(&v);
+  e_.phys_write(pa + 0x060, raw + 0x060, 0x090 - 0x060);  // 060h..08Fh
   put(e_, pa, offsetof(Vmcb, control.eventinj), v.control.eventinj);
+  e_.phys_write(pa + 0x0c8, raw + 0x0c8, 0x0e0 - 0x0c8);  // NRIP, guest instruction bytes
   put(e_, pa, offsetof(Vmcb, save.es), g.es);
   put(e_, pa, offsetof(Vmcb, save.cs), g.cs);
   put(e_, pa, offsetof(Vmcb, save.ss), g.ss);

@@ -334,8 +334,8 @@ TEST(SvmNpt, NpfWhileInjectingKeepsGuestRip) {
 // ---- 15.25 nested paging -------------------------------------------------------------------
 TEST(SvmNpt, NpfErrorCodeAndGpa) {  // 15.25.6
   SvmMachine m;
-  // NPT maps only the first 2 MiB... and not the guest's page tables at kPml4? They are
-  // in the first 2 MiB (identity). Guest code at 0x130000 is too; 0x600000 is not mapped.
+  // The nested table maps guest-physical 0-2 MiB (guest page tables and code);
+  // the guest's store to 0x600000 has no nested translation.
   m.poke<uint64_t>(kNpt, (kNpt + 0x1000) | 7);
   m.poke<uint64_t>(kNpt + 0x1000, (kNpt + 0x2000) | 7);
   m.poke<uint64_t>(kNpt + 0x2000, 0x87);  // 2 MiB at 0, user, writable
@@ -786,7 +786,7 @@ INSTANTIATE_TEST_SUITE_P(
         InsnIntercept{"Pause", misc1::kPause, 0, 0, 0, 0, {0xf3, 0x90}, kExitPause, 0, 2}),
     [](const ::testing::TestParamInfo<InsnIntercept>& i) { return std::string(i.param.name); });
 
-TEST(SvmIntercepts, ShutdownOnTripleFault) {  // 15.13.? SHUTDOWN
+TEST(SvmIntercepts, ShutdownOnTripleFault) {  // 15.9 (SHUTDOWN intercept)
   SvmMachine m;
   m.put<uint32_t>(0x0c, misc1::kShutdown);
   VmcbSeg idt{0, 0, 0, 0x2000};  // empty IDT: #UD -> #GP -> #DF -> shutdown
@@ -810,6 +810,38 @@ TEST(SvmIntercepts, RdtscAddsTscOffset) {  // 15.30.5 TSC_OFFSET
   m.run_guest({0x0f, 0x31, 0xf4});
   EXPECT_GE(m.vm().save.rax, 0u);
   EXPECT_GE(m.e->s.gpr[RDX], 1ull << 8);  // EDX holds bits 63:32 of the offset TSC
+}
+
+}  // namespace hvsim::svm::test
+
+namespace hvsim::svm::test {
+
+// 15.16: guest translations carry the ASID; a world switch keeps them and
+// TLB_CONTROL (or INVLPGA) removes them.
+TEST(SvmTlb, AsidTaggedEntriesSurviveWorldSwitchUntilFlushed) {
+  SvmMachine m;
+  m.poke<uint64_t>(0x300000, 0xaaaa);
+  m.poke<uint64_t>(0x700000, 0xbbbb);
+  m.put<uint32_t>(0x0c, misc1::kHlt);
+  auto again = [&](uint8_t tlb_control) {
+    m.put<uint64_t>(offsetof(Vmcb, save.rip), kGuestCode);
+    m.put<uint8_t>(0x05c, tlb_control);
+    m.load(kHostRip, {0x0f, 0x01, 0xd8, 0xf4});  // vmrun; hlt
+    m.e->s.rip = kHostRip;
+    m.e->s.gpr[RAX] = kVmcbPa;
+    m.run(10);
+    EXPECT_EQ(m.exitcode(), static_cast<uint64_t>(kExitHlt)) << exit_code_name(m.exitcode());
+    return m.vm().save.rax;
+  };
+  m.load(kGuestCode, {0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, 0xf4});  // mov rax,[0x300000]
+  EXPECT_EQ(again(kTlbNothing), 0xaaaau);
+  m.poke<uint64_t>(kPml4 + 0x2000 + 8, 0x600000 | 0x87);  // remap 2-4 MiB, no invalidation
+  EXPECT_EQ(again(kTlbNothing), 0xaaaau) << "the ASID-1 entry was lost at a world switch";
+  EXPECT_EQ(again(kTlbFlushAsid), 0xbbbbu);
+  m.poke<uint64_t>(kPml4 + 0x2000 + 8, 0x200000 | 0x87);
+  EXPECT_EQ(again(kTlbNothing), 0xbbbbu);
+  m.v->invlpga(0x300000, 1);  // 15.16.3
+  EXPECT_EQ(again(kTlbNothing), 0xaaaau);
 }
 
 }  // namespace hvsim::svm::test

@@ -298,6 +298,23 @@ TEST(HvsimSvmHv, GuestsMatchNativeQemu) {
   }
 }
 
+// The default (Intel) CPU model has no SVM: the hypervisor stops at set-up.
+TEST(HvsimSvmHv, NoSvmOnTheIntelModel) {
+  auto tmpl = (std::filesystem::temp_directory_path() / "hvsim-svmhv-XXXXXX").string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  std::string out_dir = mkdtemp(buf.data()) ? buf.data() : "hvsim-svmhv-out";
+  auto r = run_process({HVSIM_BIN, "run", workload_path("hv_svm", false), "--module",
+                        workload_path("demo", false) + ":", "--cmdline", "mmu=npt", "--out",
+                        out_dir},
+                       std::chrono::seconds(120));
+  std::error_code ec;
+  std::filesystem::remove_all(out_dir, ec);
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, kHvExitSetup) << describe(r);
+  EXPECT_NE(r.out.find("no SVM"), std::string::npos) << r.out;
+}
+
 TEST(HvsimSvmHv, SameExitCountsAsQemu) {
   // Exit counts of a deterministic guest do not depend on timing, so hvsim
   // and QEMU must agree on them exactly.
