@@ -17,6 +17,8 @@ benches=(
   "tlb-stress|native|minikernel.elf --cmdline bench=tlb"
   "demo|vmx-ept|hv_vmx.elf --module demo.elf --cmdline mmu=ept"
   "tlb-stress|vmx-ept|hv_vmx.elf --module minikernel.elf:bench=tlb --cmdline mmu=ept"
+  "demo|svm-npt|hv_svm.elf --module demo.elf --cmdline mmu=npt --set cpu.vendor=AuthenticAMD"
+  "tlb-stress|svm-npt|hv_svm.elf --module minikernel.elf:bench=tlb --cmdline mmu=npt --set cpu.vendor=AuthenticAMD"
 )
 
 printf '%-12s %-10s %14s %14s %10s %10s\n' workload mode instructions cycles wall_s MIPS
