@@ -37,7 +37,7 @@ case "${1:-}" in
   demo)
     install_missing
     build
-    "$BUILD/sim/app/hvsim" run "$BUILD/workloads/demo.elf" --out "$BUILD/demo-out"
+    "$BUILD/sim/app/hvsim" demo --workloads "$BUILD/workloads" --out "$BUILD/demo-out"
     ;;
   test)
     install_missing

@@ -7,6 +7,7 @@
 
 #include "sim/app/cli.h"
 #include "sim/app/cmd_config.h"
+#include "sim/app/cmd_demo.h"
 #include "sim/app/cmd_run.h"
 #include "sim/app/cmd_sweep.h"
 #include "sim/app/systemc_entry.h"
@@ -40,6 +41,8 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       return run_command(cl.run, argc, argv);
     case Command::kSweep:
       return sweep_command(cl.sweep);
+    case Command::kDemo:
+      return demo_command(cl.demo);
   }
   return base::kExitInternal;
 }

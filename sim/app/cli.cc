@@ -91,6 +91,23 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   SweepCountText sweep_counts;
   CLI::App* sweep = add_sweep_command(app, cl.sweep, sweep_counts);
 
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "the mini kernel's benchmarks natively and under VMX and SVM (shadow paging, "
+      "EPT, NPT): one table of cycles per iteration and the top exit reasons");
+  std::string demo_iters, demo_jobs;
+  demo->add_option("--workloads", cl.demo.workloads_dir,
+                   "folder with minikernel.elf, hv_vmx.elf, hv_svm.elf (default "
+                   "$HVSIM_WORKLOADS_DIR, else the build's workloads/)");
+  demo->add_option("--iters", demo_iters,
+                   "iterations per benchmark (default " + std::to_string(kDemoDefaultIters) + ")");
+  demo->add_option("-j,--jobs", demo_jobs, "run up to N setups at once (default: one per CPU)");
+  demo->add_option("--out", cl.demo.out_dir,
+                   "output folder, one subfolder per setup (default hvsim-demo)");
+  demo->add_option("--set", cl.demo.sets,
+                   "override one parameter in every setup: key=value (repeatable)")
+      ->allow_extra_args(false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -115,10 +132,17 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (sweep->parsed()) {
     cl.command = Command::kSweep;
     finish_sweep_args(cl.sweep, sweep_counts);
+  } else if (demo->parsed()) {
+    cl.command = Command::kDemo;
+    cl.demo.iters = parse_count("--iters", demo_iters);
+    cl.demo.jobs = parse_count("-j", demo_jobs);
+    if (!demo_iters.empty() && cl.demo.iters == 0)
+      throw UsageError("--iters 0: must be at least 1");
+    if (!demo_jobs.empty() && cl.demo.jobs == 0) throw UsageError("-j 0: must be at least 1");
   } else if (version) {
     cl.command = Command::kVersion;
   } else {
-    throw UsageError("expected a command: run, config, sweep (see hvsim --help)");
+    throw UsageError("expected a command: run, config, sweep, demo (see hvsim --help)");
   }
   return cl;
 }

@@ -5,6 +5,7 @@
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
 //   hvsim config --list | --show [FILE] [--set key=value]...
 //   hvsim sweep KERNEL ... --vary key=SPEC... (see sweep_args.h)
+//   hvsim demo [--workloads DIR] [--iters N] [-j N] [--out DIR] [--set key=value]...
 //   hvsim --version
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/cmd_demo.h"
 #include "sim/app/sweep_args.h"
 #include "sim/base/params.h"
 
@@ -41,13 +43,14 @@ struct ConfigArgs {
   std::vector<std::string> sets;
 };
 
-enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep };
+enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo };
 
 struct CommandLine {
   Command command = Command::kHelp;
   RunArgs run;
   ConfigArgs config;
   SweepArgs sweep;
+  DemoArgs demo;
   std::string help_text;  // for kHelp
 };
 

@@ -55,6 +55,7 @@ void Core::enter_multiboot(uint32_t entry, uint32_t mbi_addr) {
 
 void Core::reset() { engine_->reset_state(); }
 void Core::start_at_sipi(uint8_t vector) { engine_->start_at_sipi(vector); }
+bool Core::waiting_for_sipi() const { return engine_->waiting_for_sipi(); }
 
 RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
 uint64_t Core::cycles() const { return engine_->cycles(); }

@@ -55,6 +55,8 @@ class Core {
   // INIT then STARTUP IPI with `vector`: the reset state, but executing in
   // real mode at physical vector << 12 (CS = vector << 8, IP = 0).
   void start_at_sipi(uint8_t vector);
+  // INIT was performed and no STARTUP IPI has started the core since.
+  bool waiting_for_sipi() const;
 
   // Executes until cycles() >= cycle_limit or another RunExit happens.
   RunExit run(uint64_t cycle_limit);

@@ -1,5 +1,6 @@
 #include "sim/core/engine.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -165,11 +166,48 @@ void Engine::reset_state() {
 }
 
 void Engine::start_at_sipi(uint8_t vector) {
-  reset_state();
+  // From wait-for-SIPI the state is INIT's (SDM Vol. 3 10.4.4.x: the AP
+  // starts at vector << 12); otherwise start from the reset state.
+  if (!wait_sipi_) reset_state();
+  wait_sipi_ = false;
+  halted_ = false;
   s.seg[CS] = Segment{static_cast<uint16_t>(vector << 8), static_cast<uint64_t>(vector) << 12,
                       0xffff, 0x9b};
   s.rip = 0;
   update_mode();
+}
+
+// SDM Vol. 3 10.1 (9.1 in older editions): "during an INIT, the internal
+// caches, MSRs, MTRRs, and x87 FPU state are left unchanged (although, the
+// TLBs and BTB are invalidated as with a hardware reset)"; Table 10-1 "INIT"
+// column: CR0 = 60000010H with CD and NW unchanged, the rest as after RESET.
+// Kept here: every MSR in ArchState except IA32_EFER (paging is off, so
+// LME/LMA cannot stand; cleared), CR0.CD/NW, the TSC (cycles + offset). The
+// x87/SSE register state is not modelled. XCR0 returns to 1 (Table 10-1).
+// The core then waits for a STARTUP IPI.
+void Engine::perform_init() {
+  const ArchState old = s;
+  reset_state();
+  s.cr0 = (s.cr0 & ~(CR0_CD | CR0_NW)) | (old.cr0 & (CR0_CD | CR0_NW));
+  s.star = old.star;
+  s.lstar = old.lstar;
+  s.cstar = old.cstar;
+  s.sfmask = old.sfmask;
+  s.kernel_gs_base = old.kernel_gs_base;
+  s.sysenter_cs = old.sysenter_cs;
+  s.sysenter_esp = old.sysenter_esp;
+  s.sysenter_eip = old.sysenter_eip;
+  s.apic_base = old.apic_base;
+  s.pat = old.pat;
+  s.tsc_aux = old.tsc_aux;
+  s.tsc_offset = old.tsc_offset;
+  s.misc_enable = old.misc_enable;
+  s.mtrr_def_type = old.mtrr_def_type;
+  std::copy(std::begin(old.mtrr_fixed), std::end(old.mtrr_fixed), std::begin(s.mtrr_fixed));
+  std::copy(std::begin(old.mtrr_var), std::end(old.mtrr_var), std::begin(s.mtrr_var));
+  monitor = AddressMonitor{};
+  wait_sipi_ = true;
+  events_ |= kEvBreak;
 }
 
 // ---------------------------------------------------------------- segmentation
@@ -479,11 +517,32 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
   }
 }
 
+// INIT at an instruction boundary: above NMI and INTR (SDM Vol. 3 6.9
+// Table 6-2 "Priority Among Simultaneous Exceptions and Interrupts",
+// 7.9 Table 7-2 in newer editions: INIT is with the "hardware
+// interventions", priority 3; NMI 5; maskable interrupts 6). GIF = 0 holds
+// it (APM Vol. 2 15.17); in guest mode the hooks decide (VMX: always a VM
+// exit; SVM: the INIT intercept); VMX root operation blocks it (SDM Vol. 3
+// 25.2). A halted core wakes for it. Returns true when INIT was performed.
+bool Engine::try_init() {
+  if (!intc_->init_pending() || !s.gif) return false;
+  if (guest_) {
+    guest_->init_signal();  // may throw GuestExit
+    return false;           // not taken inside guest mode: stays pending
+  }
+  if (virt_unit_ && virt_unit_->blocks_init()) return false;
+  intc_->take_init();
+  perform_init();
+  return true;
+}
+
 // Accepts a pending NMI or maskable interrupt at this instruction boundary
 // (SDM Vol. 3 6.8.1, 6.9: NMI before INTR; INTR needs IF = 1 and no
 // STI/MOV SS shadow). Returns true when one was delivered.
 bool Engine::try_interrupt() {
-  if (!intc_ || s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
+  if (!intc_ || wait_sipi_) return false;
+  if (try_init()) return true;
+  if (s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
   if (intc_->nmi_pending() && !s.nmi_blocked) {
     if (guest_ && !guest_->nmi()) return false;  // may exit instead (NMI exiting)
     intc_->take_nmi();
@@ -496,7 +555,7 @@ bool Engine::try_interrupt() {
   if (guest_ && intc_->pending_vector() >= 0 && !guest_->external_interrupt()) return false;
   if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
   if (intc_->pending_vector() < 0) {
-    intr_check_ = false;
+    if (!intc_->init_pending()) intr_check_ = false;  // a blocked INIT: look again
     return false;
   }
   const int v = intc_->acknowledge();
@@ -521,7 +580,8 @@ bool Engine::handle_events(RunExit* out) {
     events_ &= ~kEvHalt;
     // HLT with IF = 0 is the conventional "stop here" of a kernel: only an
     // NMI could wake it, so unless one is already pending the run is over.
-    if (!(s.rflags & IF) && !guest_ && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked)) {
+    if (!(s.rflags & IF) && !guest_ && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked) &&
+        !(intc_ && intc_->init_pending())) {
       char msg[96];
       std::snprintf(msg, sizeof msg, "HLT with interrupts disabled at RIP=%#" PRIx64, insn_rip_);
       last_error_ = msg;
@@ -533,6 +593,11 @@ bool Engine::handle_events(RunExit* out) {
   events_ = 0;
   if (guest_poll_) guest_->boundary();
   if (intr_check_) try_interrupt();
+  if (wait_sipi_) {
+    last_error_ = "CPU waiting for SIPI after INIT";
+    *out = RunExit::kWaitForSipi;
+    return true;
+  }
   if (halted_) {
     *out = RunExit::kHalted;
     return true;
@@ -543,7 +608,7 @@ bool Engine::handle_events(RunExit* out) {
 RunExit Engine::run(uint64_t cycle_limit) {
   RunExit exit;
   cycle_limit_ = cycle_limit;
-  if (halted_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
+  if (halted_ || wait_sipi_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
   for (;;) {
     // A maskable interrupt held back by IF = 0 is looked at again as soon as
     // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).

@@ -99,7 +99,13 @@ class Engine : public mmu::PhysMem {
 
   // ---- reset (SDM Vol. 3 9.1.1 Table 9-1; 11.6.1 STARTUP IPI) --------------
   void reset_state();
+  // Starts the core in real mode at vector << 12: from the wait-for-SIPI
+  // state INIT left (keeping what INIT kept), or else from the reset state.
   void start_at_sipi(uint8_t vector);
+  // INIT (SDM Vol. 3 10.1 Table 10-1 "INIT" column): the reset state except
+  // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
+  void perform_init();
+  bool waiting_for_sipi() const { return wait_sipi_; }
 
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
@@ -414,6 +420,7 @@ class Engine : public mmu::PhysMem {
   bool handle_events(RunExit* out);
   void fault_at_boundary(const Fault& f);
   bool try_interrupt();
+  bool try_init();
   static void on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size);
 
   Bus& bus_;
@@ -438,6 +445,7 @@ class Engine : public mmu::PhysMem {
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
+  bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
   std::unique_ptr<Decoder> decoder_;
 
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;

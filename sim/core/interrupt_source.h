@@ -17,6 +17,10 @@ class InterruptSource {
   // An NMI is pending (edge-triggered; cleared by take_nmi).
   virtual bool nmi_pending() const = 0;
   virtual void take_nmi() = 0;
+  // An INIT is pending (SDM Vol. 3 10.1 / 11.6.1 INIT delivery mode; cleared by
+  // take_init, which also applies the controller's own INIT response).
+  virtual bool init_pending() const { return false; }
+  virtual void take_init() {}
 };
 
 // The local APIC registers the core reaches without the memory bus (SDM Vol. 3

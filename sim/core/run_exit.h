@@ -12,6 +12,7 @@ enum class RunExit : uint8_t {
   kHaltedForever, // HLT with IF=0 and no NMI source: the CPU can never wake
   kTripleFault,   // shutdown outside guest mode
   kInsnLimit,     // the instruction limit set with set_insn_limit() is reached
+  kWaitForSipi,   // INIT was taken: the core waits for a STARTUP IPI (start_at_sipi)
 };
 
 }  // namespace hvsim::core

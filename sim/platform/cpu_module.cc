@@ -187,6 +187,9 @@ bool Cpu::handle_exit(RunExit e) {
     case RunExit::kTripleFault:
       end_run(base::kExitTripleFault, "triple fault: " + core_->last_error(), true);
       return true;
+    case RunExit::kWaitForSipi:  // one CPU: nothing can send the SIPI now
+      end_run(base::kExitHalted, "CPU waiting for SIPI after INIT", false);
+      return true;
     case RunExit::kInsnLimit:
       end_run(base::kExitInsnLimit,
               "instruction limit of " + std::to_string(p_.max_insns) + " reached", false);

@@ -129,6 +129,12 @@ void System::wire_interrupts() {
   // core's cycle clock: the offset between the two is the architectural one.
   lapic_.set_tsc_offset([this] { return int64_t(cpu_.core().state().tsc_offset); });
   lapic_.set_wakeup([this] { cpu_.wake(); });
+  lapic_.set_sipi_handler([this](uint8_t v) {
+    if (!cpu_.core().waiting_for_sipi()) return false;
+    cpu_.core().start_at_sipi(v);
+    cpu_.wake();
+    return true;
+  });
   cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] { return timers_.next_deadline(); });
   timers_.set_deadline_listener([this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }

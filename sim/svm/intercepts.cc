@@ -210,6 +210,16 @@ void Svm::mwait(bool armed) {
 void Svm::icebp() {
   if (intercepted2(misc2::kIcebp)) exit_insn(kExitIcebp);
 }
+// Task switch intercept (15.14.2): EXITINFO1 is the new TSS selector;
+// EXITINFO2 bit 36 says IRET, bit 38 JMP, bit 44 an error code in 31:0.
+void Svm::task_switch(uint16_t selector, unsigned source, bool has_error, uint32_t error) {
+  if (!intercepted(misc1::kTaskSwitch)) return;
+  uint64_t info2 = 0;
+  if (source == virt::kTaskSwitchIret) info2 |= 1ull << 36;
+  if (source == virt::kTaskSwitchJmp) info2 |= 1ull << 38;
+  if (has_error) info2 |= 1ull << 44 | error;
+  exit_insn(kExitTaskSwitch, selector, info2);
+}
 
 // ---- events (15.12, 15.13, 15.18) ---------------------------------------------------------
 void Svm::exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2, bool soft) {
@@ -259,6 +269,13 @@ bool Svm::external_interrupt() {
 bool Svm::nmi() {
   if (intercepted(misc1::kNmi)) throw virt::GuestExit{kExitNmi, 0, true};
   return true;
+}
+
+// APM Vol. 2 15.13 (INIT intercept): #VMEXIT(INIT) with the INIT left
+// pending for the host, which runs with GIF = 0 after the exit (held). Not
+// intercepted, it stays pending here (no INIT from inside guest mode).
+void Svm::init_signal() {
+  if (intercepted(misc1::kInit)) throw virt::GuestExit{kExitInit, 0, true};
 }
 
 void Svm::triple_fault() {

@@ -119,6 +119,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   bool external_interrupt() override;
   bool nmi() override;
   void triple_fault() override;
+  void init_signal() override;
   void begin_delivery(uint8_t vector, virt::EventType type, bool has_error,
                       uint32_t error) override;
   void end_delivery() override;
@@ -129,6 +130,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   void intn(uint8_t vector) override;
   void desc_table(virt::DescTable t, bool write) override;
   void icebp() override;
+  void task_switch(uint16_t selector, unsigned source, bool has_error, uint32_t error) override;
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;
 

@@ -44,11 +44,19 @@ enum class EventType : uint8_t { kExternal = 0, kNmi = 2, kHwException = 3, kSof
 // The descriptor-table registers (SVM intercepts their reads and writes).
 enum class DescTable : uint8_t { kIdtr, kGdtr, kLdtr, kTr };
 
+// The source of a hardware task switch, in VMX's exit-qualification encoding
+// (SDM Vol. 3 Table 28-2, bits 31:30).
+enum : unsigned { kTaskSwitchCall = 0, kTaskSwitchIret = 1, kTaskSwitchJmp = 2,
+                  kTaskSwitchIdt = 3 };
+
 // Owned by the Engine for its lifetime (Engine::set_virt_unit): VMX or SVM
 // state that must survive outside guest mode (VMXON, current VMCS, ...).
 class VirtUnit {
  public:
   virtual ~VirtUnit() = default;
+  // Outside guest mode: INIT is blocked and stays pending (VMX root
+  // operation, SDM Vol. 3 25.2 / 24.8).
+  virtual bool blocks_init() const { return false; }
 };
 
 class GuestHooks {
@@ -96,6 +104,11 @@ class GuestHooks {
   virtual bool external_interrupt() = 0;
   virtual bool nmi() = 0;
   virtual void triple_fault() = 0;
+  // An INIT signal is pending at a boundary in guest mode (VMX: always a VM
+  // exit, SDM Vol. 3 25.2; SVM: #VMEXIT when intercepted, APM Vol. 2 15.13).
+  // Returning normally leaves the INIT pending (the core does not reset a
+  // processor from inside guest mode).
+  virtual void init_signal() {}
   // The core is delivering this event through the guest's IDT: an exit raised
   // before end_delivery() (a nested exception, an EPT/NPT fault on the IDT,
   // GDT, TSS or stack) reports it as the interrupted event (SDM Vol. 3
@@ -116,6 +129,13 @@ class GuestHooks {
   virtual void mwait(bool /*armed*/) {}
   // RDRAND (seed = false) or RDSEED into GPR `reg` of `size` bytes (2/4/8).
   virtual void rdrand(bool /*seed*/, unsigned /*reg*/, unsigned /*size*/) {}
+
+  // A hardware task switch to the TSS `selector` from `source`
+  // (kTaskSwitch*), before any state is saved (SDM Vol. 3 7.3 step 3; VMX:
+  // always a VM exit, 25.1.2; SVM: the task-switch intercept, APM Vol. 2
+  // 15.14.2). `error` is the exception's error code when `has_error`.
+  virtual void task_switch(uint16_t /*selector*/, unsigned /*source*/, bool /*has_error*/,
+                           uint32_t /*error*/) {}
 
   // ---- intercepts VMX does not have (SVM, APM Vol. 2 15.9-15.13). No-ops
   // by default; each is called after the instruction's own #UD/#GP checks.

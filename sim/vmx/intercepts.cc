@@ -279,6 +279,20 @@ bool Vmx::nmi() {
 
 void Vmx::triple_fault() { throw virt::GuestExit{kExitTripleFault}; }
 
+// Task switches always exit (SDM Vol. 3 25.1.2); the qualification holds the
+// selector (15:0) and the source (31:30), Table 28-2.
+void Vmx::task_switch(uint16_t selector, unsigned source, bool, uint32_t) {
+  exit_insn(kExitTaskSwitch, selector | static_cast<uint64_t>(source & 3) << 30);
+}
+
+// SDM Vol. 3 25.2: INIT in VMX non-root operation always causes a VM exit
+// (basic reason 3, qualification 0) and the exit consumes the INIT (the
+// VMM is told). One arriving in VMX root operation is blocked (blocks_init).
+void Vmx::init_signal() {
+  e_.intc()->take_init();
+  throw virt::GuestExit{kExitInit, 0, true};
+}
+
 void Vmx::stage2_fault(uint64_t la, bool la_valid) {
   const EptFault& f = ept_.last_fault();
   virt::GuestExit x;

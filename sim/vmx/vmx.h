@@ -129,6 +129,8 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   bool external_interrupt() override;
   bool nmi() override;
   void triple_fault() override;
+  void init_signal() override;
+  bool blocks_init() const override { return vmxon_ && !non_root_; }
   void begin_delivery(uint8_t vector, virt::EventType type, bool has_error,
                       uint32_t error) override;
   void end_delivery() override;
@@ -136,6 +138,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;
   void rdrand(bool seed, unsigned reg, unsigned size) override;
+  void task_switch(uint16_t selector, unsigned source, bool has_error, uint32_t error) override;
 
   // An instruction exit of `reason` (RIP of the instruction, its length).
   [[noreturn]] void exit_insn(uint32_t reason, uint64_t qual = 0, uint32_t insn_info = 0);

@@ -845,3 +845,122 @@ TEST(SvmTlb, AsidTaggedEntriesSurviveWorldSwitchUntilFlushed) {
 }
 
 }  // namespace hvsim::svm::test
+
+namespace hvsim::svm::test {
+
+// ---- INIT: the INIT intercept (15.13) and GIF = 0 holding INIT (15.17) ----------------------
+struct InitIntc : FakeIntc {
+  bool init = false;
+  int inits_taken = 0;
+  bool init_pending() const override { return init; }
+  void take_init() override {
+    init = false;
+    ++inits_taken;
+  }
+};
+
+struct InitMachine : SvmMachine {
+  InitIntc intc;
+  InitMachine() {
+    for (unsigned v = 0; v < 0x50; ++v) set_gate64(v, Machine::stub(v));
+    e->attach_interrupt_controller(&intc, nullptr);
+  }
+};
+
+TEST(SvmInit, InterceptedInitExitsAndStaysPending) {
+  InitMachine m;
+  m.put<uint32_t>(0x0c, misc1::kInit | misc1::kNmi | misc1::kHlt);
+  m.run_guest_gif0({0x90, 0x90, 0xf4}, [&] {
+    m.intc.init = true;
+    m.intc.nmi = true;
+  });
+  EXPECT_FALSE(m.v->in_guest());
+  EXPECT_EQ(m.exitcode(), static_cast<uint64_t>(kExitInit)) << "INIT before NMI";
+  EXPECT_EQ(m.exitcode(), 0x63u);
+  EXPECT_EQ(m.vm().save.rip, kGuestCode) << "taken before the first guest instruction";
+  EXPECT_TRUE(m.intc.init) << "held for the host (GIF = 0 after #VMEXIT)";
+  EXPECT_EQ(m.intc.inits_taken, 0);
+  EXPECT_EQ(m.e->s.gif, 0);
+  EXPECT_FALSE(m.e->waiting_for_sipi());
+}
+
+TEST(SvmInit, GifZeroHoldsInitUntilStgi) {
+  InitMachine m;
+  // clgi; mov r15d,1; stgi; hlt
+  m.load(kHostRip, {0x0f, 0x01, 0xdd, 0x41, 0xbf, 0x01, 0, 0, 0, 0x0f, 0x01, 0xdc, 0xf4});
+  m.e->s.rip = kHostRip;
+  m.run(1);  // CLGI
+  ASSERT_EQ(m.e->s.gif, 0);
+  m.intc.init = true;
+  m.e->notify_interrupt();
+  m.run(1);  // MOV: INIT held
+  EXPECT_TRUE(m.intc.init);
+  EXPECT_FALSE(m.e->waiting_for_sipi());
+  EXPECT_EQ(m.e->s.gpr[R15], 1u);
+  EXPECT_EQ(m.run(20), RunExit::kWaitForSipi);  // STGI: INIT taken
+  EXPECT_EQ(m.intc.inits_taken, 1);
+  EXPECT_EQ(m.e->s.mode, Mode::kReal);
+  EXPECT_EQ(m.e->s.gpr[R15], 0u);
+}
+
+// ---- 15.14.2 Task switch intercept ------------------------------------------------------
+// A 32-bit protected-mode guest (no paging) whose task is kSelTss, with an
+// available 32-bit TSS at 0x50 (base 0x5000) that runs `hlt` at 0x140000.
+void legacy_task_guest(SvmMachine& m, uint32_t misc1_intercepts) {
+  m.poke<uint64_t>(kGdt + 0x50, seg_desc(0x5000, 0x67, 0x89));
+  m.poke<uint32_t>(0x5000 + 0x20, 0x140000);  // EIP
+  m.poke<uint32_t>(0x5000 + 0x24, 2);         // EFLAGS
+  m.poke<uint32_t>(0x5000 + 0x38, 0x60000);   // ESP
+  for (unsigned i = 0; i < 6; ++i) m.poke<uint16_t>(0x5000 + 0x48 + 4 * i, kSelData0);
+  m.poke<uint16_t>(0x5000 + 0x4c, kSelCode32);
+  m.load(0x140000, {0xf4});
+  Vmcb b = m.vm();
+  b.save.efer = EFER_SVME;
+  b.save.cr0 = CR0_PE | CR0_ET | CR0_NE;
+  b.save.cr4 = 0;
+  b.save.cs = VmcbSeg{kSelCode32, attr_to_vmcb(kCode32 | 1), 0xffffffff, 0};
+  b.save.gdtr.limit = 0x5f;
+  b.save.idtr.limit = 0x7ff;
+  b.save.tr = VmcbSeg{kSelTss, attr_to_vmcb(0x8b), 0x67, kTss};
+  b.control.intercept_misc1 = misc1_intercepts;
+  m.poke(kVmcbPa, b);
+}
+
+TEST(SvmIntercepts, TaskSwitchInterceptOnFarJmp) {
+  SvmMachine m;
+  legacy_task_guest(m, misc1::kTaskSwitch);
+  m.run_guest({0x90, 0xea, 0, 0, 0, 0, 0x50, 0x00});  // nop; jmp far 0x50:0
+  Vmcb v = m.vm();
+  EXPECT_EQ(v.control.exitcode, static_cast<uint64_t>(kExitTaskSwitch));
+  EXPECT_EQ(v.control.exitinfo1, 0x50u);
+  EXPECT_EQ(v.control.exitinfo2, 1ull << 38);  // JMP
+  EXPECT_EQ(v.save.rip, kGuestCode + 1);
+  EXPECT_EQ(v.save.tr.selector, kSelTss);
+}
+
+TEST(SvmIntercepts, TaskSwitchInterceptFromIdtCarriesErrorCode) {
+  SvmMachine m;
+  legacy_task_guest(m, misc1::kTaskSwitch);
+  m.poke<uint64_t>(kIdt + 8 * kGP, 0x50ull << 16 | 0x85ull << 40);  // task gate
+  m.run_guest({0x66, 0xb8, 0x34, 0x12, 0x8e, 0xd8});  // mov ax, 0x1234; mov ds, ax
+  Vmcb v = m.vm();
+  EXPECT_EQ(v.control.exitcode, static_cast<uint64_t>(kExitTaskSwitch));
+  EXPECT_EQ(v.control.exitinfo1, 0x50u);
+  EXPECT_EQ(v.control.exitinfo2, 1ull << 44 | 0x1234);
+  EXPECT_EQ(v.save.rip, kGuestCode + 4);
+}
+
+TEST(SvmIntercepts, TaskSwitchWithoutInterceptRunsInGuest) {
+  SvmMachine m;
+  legacy_task_guest(m, misc1::kHlt);
+  m.run_guest({0xea, 0, 0, 0, 0, 0x50, 0x00});
+  Vmcb v = m.vm();
+  EXPECT_EQ(v.control.exitcode, static_cast<uint64_t>(kExitHlt));
+  // TR is not in the state #VMEXIT saves (VMSAVE's); the busy bits show the switch.
+  EXPECT_EQ(m.peek<uint8_t>(kGdt + 0x50 + 5), 0x8b);
+  EXPECT_EQ(m.peek<uint8_t>(kGdt + kSelTss + 5), 0x89);
+  EXPECT_EQ(v.save.rip, 0x140000u);
+  EXPECT_EQ(m.peek<uint32_t>(kTss + 0x20), kGuestCode + 7);  // old EIP saved
+}
+
+}  // namespace hvsim::svm::test

@@ -1006,5 +1006,87 @@ TEST(ExitCaps, RdrandRdseedExitingFollowCpuid) {
   }
 }
 
+// ---- INIT (25.2; 24.8: blocked in VMX root operation) -----------------------
+
+struct InitIntc : FakeIntc {
+  bool init = false;
+  int inits_taken = 0;
+  bool init_pending() const override { return init; }
+  void take_init() override {
+    init = false;
+    ++inits_taken;
+  }
+};
+
+// INIT in VMX non-root operation always exits (basic reason 3, qualification
+// 0), ahead of a simultaneous NMI; the guest's state is not reset.
+TEST(ExitEvent, InitSignalExitsFromNonRoot) {
+  VmxMachine m;
+  InitIntc intc;
+  intc.init = true;
+  intc.nmi = true;
+  m.e->attach_interrupt_controller(&intc, nullptr);
+  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kNmiExiting);
+  m.run_guest({0x90, 0x90, 0xf4});
+  EXPECT_FALSE(m.v->non_root());
+  EXPECT_EQ(m.exit_reason(), kExitInit);
+  EXPECT_EQ(m.exit_reason(), 3u);
+  EXPECT_EQ(m.get(F::EXIT_QUALIFICATION), 0u);
+  EXPECT_EQ(m.get(F::GUEST_RIP), kGuestCode) << "taken before the first guest instruction";
+  EXPECT_EQ(intc.inits_taken, 1);
+  // INIT had priority over the NMI (NMI exiting would have given reason 0);
+  // the NMI then goes to the host.
+  EXPECT_FALSE(m.e->waiting_for_sipi());
+}
+
+// INIT arriving in VMX root operation is blocked: it stays pending and the
+// host keeps running.
+TEST(ExitEvent, InitBlockedInVmxRoot) {
+  VmxMachine m;
+  InitIntc intc;
+  m.load(kCode, {0x90, 0x90, 0xeb, 0xfe});  // host: nop; nop; jmp $
+  m.e->s.rip = kCode;
+  m.e->attach_interrupt_controller(&intc, nullptr);
+  ASSERT_TRUE(m.v->in_vmx());
+  intc.init = true;
+  m.e->notify_interrupt();
+  EXPECT_EQ(m.run(50), RunExit::kInsnLimit);
+  EXPECT_TRUE(intc.init);
+  EXPECT_EQ(intc.inits_taken, 0);
+  EXPECT_FALSE(m.e->waiting_for_sipi());
+  EXPECT_EQ(m.e->s.mode, Mode::kLong64);
+}
+
+// ---- task switches always exit (25.1.2); qualification Table 28-2 -------------------
+// A 32-bit guest (legacy protected mode, 4 MiB pages) doing JMP/CALL to a TSS.
+void legacy_guest(VmxMachine& m) {
+  for (uint32_t i = 0; i < 4; ++i) m.poke<uint32_t>(0x20000 + 4 * i, (i << 22) | 0x87);
+  m.poke<uint64_t>(kGdt + 0x50, seg_desc(0x5000, 0x67, 0x89));
+  m.set(F::VM_ENTRY_CONTROLS, entryc::kTrueDefault1);
+  m.set(F::GUEST_CR4, CR4_VMXE | CR4_PSE);
+  m.set(F::GUEST_CR3, 0x20000);
+  m.set(F::GUEST_IA32_EFER, 0);
+  m.set(F::GUEST_CS_SELECTOR, kSelCode32);
+  m.set(F::GUEST_CS_AR_BYTES, kCode32 | 1);
+  m.set(F::GUEST_GDTR_LIMIT, 0x5f);
+}
+
+TEST(ExitTaskSwitch, JmpToTssExitsWithSelectorAndSource) {
+  VmxMachine m;
+  legacy_guest(m);
+  m.run_guest({0x90, 0xea, 0, 0, 0, 0, 0x50, 0x00});  // nop; jmp far 0x50:0
+  expect_insn_exit(m, kExitTaskSwitch, 0x50u | 2u << 30, 7, kGuestCode + 1);
+  EXPECT_EQ(m.exit_reason(), 9u);
+  EXPECT_EQ(m.get(F::GUEST_TR_SELECTOR), kSelTss);  // nothing switched
+  EXPECT_EQ(m.peek<uint8_t>(kGdt + 0x50 + 5), 0x89);
+}
+
+TEST(ExitTaskSwitch, CallToTssExitsWithCallSource) {
+  VmxMachine m;
+  legacy_guest(m);
+  m.run_guest({0x9a, 0, 0, 0, 0, 0x50, 0x00});  // call far 0x50:0
+  expect_insn_exit(m, kExitTaskSwitch, 0x50u | 0u << 30, 7, kGuestCode);
+}
+
 }  // namespace
 }  // namespace hvsim::vmx

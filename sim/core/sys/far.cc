@@ -5,6 +5,7 @@
 #include "sim/core/sys/register.h"
 #include "sim/core/sys/segments.h"
 #include "sim/core/sys/stack_frame.h"
+#include "sim/core/sys/task_switch.h"
 #include "sim/core/sys/tss.h"
 
 namespace hvsim::core::sys {
@@ -162,8 +163,10 @@ void far_transfer(Engine& e, const DecodedInsn& d, uint16_t sel, uint64_t off, b
   }
   if (!cd.s() && (cd.type() == kCallGate32 || (!ia32e(e) && cd.type() == kCallGate16)))
     return through_call_gate(e, sel, cd, call);
-  // TODO: task gates and TSS descriptors (task switch, SDM Vol. 3 7.3).
-  raise(kGP, sel_err(sel));
+  // Task gates and TSS descriptors: a task switch (SDM Vol. 3 7.3); none in IA-32e mode.
+  if (ia32e(e)) raise(kGP, sel_err(sel));
+  far_task_switch(e, sel, cd, call);
+  e.update_mode();
 }
 
 void far_jmp(Engine& e, const DecodedInsn& d) {

@@ -2,6 +2,7 @@
 
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/stack_frame.h"
+#include "sim/core/sys/task_switch.h"
 #include "sim/core/sys/tss.h"
 
 namespace hvsim::core::sys {
@@ -66,11 +67,15 @@ void deliver_protected(Engine& e, uint8_t vector, bool has_error, uint32_t error
   g.lo = e.read_sys<uint64_t>(s.idtr.base + vector * 8ull);
   const unsigned type = g.type();
   if (g.s()) raise(kGP, idt_err(vector, ext));
-  if (type == kTaskGate) raise(kGP, idt_err(vector, ext));  // TODO: task switch (SDM 7.3)
-  if (type != kIntGate16 && type != kTrapGate16 && type != kIntGate32 && type != kTrapGate32)
+  if (type != kTaskGate && type != kIntGate16 && type != kTrapGate16 && type != kIntGate32 &&
+      type != kTrapGate32)
     raise(kGP, idt_err(vector, ext));
   if (src == EventSource::kSoftware && g.dpl() < s.cpl) raise(kGP, idt_err(vector, 0));
   if (!g.present()) raise(kNP, idt_err(vector, ext));
+  if (type == kTaskGate) {  // a task switch (SDM Vol. 3 6.11, 7.3)
+    idt_task_switch(e, g, vector, has_error, error, ext);
+    return;
+  }
   if (s.rflags & VM) raise(kGP, ext);  // TODO: virtual-8086 mode (SDM 20.3)
 
   const uint16_t csel = g.gate_selector();

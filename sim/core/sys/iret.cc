@@ -4,6 +4,7 @@
 #include "sim/core/sys/register.h"
 #include "sim/core/sys/segments.h"
 #include "sim/core/sys/stack_frame.h"
+#include "sim/core/sys/task_switch.h"
 
 namespace hvsim::core::sys {
 
@@ -46,7 +47,11 @@ void iret_real(Engine& e, const DecodedInsn& d) {
 void iret_protected(Engine& e, const DecodedInsn& d) {
   ArchState& s = e.s;
   if (s.mode == Mode::kVm86) raise(kGP, 0);  // TODO: virtual-8086 mode (SDM 20.2.7)
-  if (s.rflags & NT) raise(kGP, 0);          // IA-32e: #GP(0); legacy TODO: task return (SDM 7.3)
+  if (s.rflags & NT) {  // IA-32e: #GP(0); legacy: task return (SDM Vol. 3 7.3)
+    if (ia32e(e)) raise(kGP, 0);
+    iret_task_return(e);
+    return;
+  }
   const unsigned n = d.opsize;
   StackFrame f(e, s.seg[SS], s.gpr[RSP], e.stack_size(), false);
   const uint64_t rip = f.pop_sized(n);

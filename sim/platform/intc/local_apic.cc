@@ -177,15 +177,19 @@ bool LocalApic::deliver(const ApicMessage& m) {
     case DeliveryMode::kNmi: nmi(); break;
     case DeliveryMode::kSmi: ++smis; break;
     case DeliveryMode::kInit:
-      // One CPU: INIT would reset this processor; it is recorded, not obeyed.
-      if (m.level && !m.assert)
+      // 11.6.1: INIT level de-assert only synchronises arbitration IDs.
+      if (m.level && !m.assert) {
         ++init_deasserts;
-      else
+      } else {
         ++inits;
+        init_pending_ = true;
+        notify();
+      }
       break;
-    case DeliveryMode::kStartup:  // no waiting-for-SIPI processor: nothing starts
+    case DeliveryMode::kStartup:  // starts a core waiting for SIPI, else ignored
       ++sipis;
       last_sipi_vector_ = m.vector;
+      if (sipi_) sipi_(m.vector);
       break;
     case DeliveryMode::kExtInt: notify(); break;  // INTA goes to the 8259
   }

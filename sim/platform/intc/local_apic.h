@@ -14,8 +14,11 @@
 // timer_hz / divide; cycles are at core_hz. Both are parameters
 // (platform.apic_timer_hz, platform.cpu_mhz).
 //
-// One CPU: INIT and SIPI (to self, or to "all including self") are recorded
-// and counted but start and reset nothing; "all excluding self" reaches nobody.
+// One CPU: INIT (to self, to "all including self" or to this APIC's ID) makes
+// INIT pending for the core (init_pending; the core performs it and waits for
+// SIPI); a SIPI then starts the core through the SIPI handler. "All excluding
+// self" reaches nobody. The APIC's own register reset on INIT (11.4.7.3) is
+// not modelled: take_init only clears the pending INIT.
 #pragma once
 
 #include <array>
@@ -110,6 +113,11 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   int acknowledge() override;
   bool nmi_pending() const override { return nmi_pending_; }
   void take_nmi() override { nmi_pending_ = false; }
+  bool init_pending() const override { return init_pending_; }
+  void take_init() override { init_pending_ = false; }
+  // Called with the vector of a STARTUP IPI this APIC accepts: the CPU
+  // module starts the core when it waits for SIPI (and returns true).
+  void set_sipi_handler(std::function<bool(uint8_t)> f) { sipi_ = std::move(f); }
   bool interrupt_wanted() const { return pending_vector() >= 0 || nmi_pending_; }
 
   // ---- inputs ----
@@ -190,7 +198,9 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   std::array<uint32_t, kLvtCount> lvt_{};
   bool lint_level_[2] = {false, false};
   bool nmi_pending_ = false;
+  bool init_pending_ = false;
   uint8_t last_sipi_vector_ = 0;
+  std::function<bool(uint8_t)> sipi_;
 
   uint32_t timer_initial_ = 0, timer_div_ = 0;
   uint64_t tsc_deadline_ = 0;       // IA32_TSC_DEADLINE as written (0: disarmed)

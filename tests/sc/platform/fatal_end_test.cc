@@ -64,6 +64,17 @@ TEST(FatalEnd, HltWithInterruptsOffPrintsDumpAndStatus81) {
   EXPECT_TRUE(has_register_dump(r.err)) << r.err;
 }
 
+// INIT to self (ICR 0x44500 at the xAPIC page): the core resets and waits
+// for a SIPI no other CPU can send; the run ends like a halted CPU.
+TEST(FatalEnd, SelfInitWaitsForSipiStatus81) {
+  // mov dword [0xfee00300], 0x44500 ; jmp $
+  const auto r = run_code("selfinit", {0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe, 0x00, 0x45, 0x04, 0x00,
+                                       0xeb, 0xfe},
+                          {"--max-insns", "100000"});
+  EXPECT_EQ(r.exit_code, 81) << r.err;
+  EXPECT_NE(r.err.find("CPU waiting for SIPI after INIT"), std::string::npos) << r.err;
+}
+
 TEST(FatalEnd, SpinningGuestEndsAtCycleLimitWithStatus83) {
   const auto r = run_code("spin", {0xeb, 0xfe}, {"--max-cycles", "2000000"});  // jmp $
   ASSERT_FALSE(r.timed_out);

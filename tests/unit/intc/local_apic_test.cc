@@ -398,7 +398,8 @@ TEST_F(Apic, IcrNmi) {
 }
 
 // The AP start-up sequence of the MP spec (B.4) on one CPU: INIT, INIT
-// de-assert, SIPI twice; and INIT/SIPI aimed at self. Nothing changes.
+// de-assert, SIPI twice; and INIT/SIPI aimed at self. The APIC's registers do
+// not change; the INIT to self is left pending for the core.
 TEST_F(Apic, InitAndSipiAreHarmless) {
   enable();
   apic.set_tpr(0x10);
@@ -426,6 +427,40 @@ TEST_F(Apic, InitAndSipiAreHarmless) {
   EXPECT_EQ(apic.pending_vector(), 0x70);
   host.advance_to(deadline);
   EXPECT_TRUE(apic.irr(0x20)) << "the timer still runs";
+}
+
+// INIT (level assert) to self, to all including self, or to this APIC's ID
+// makes INIT pending for the core; the de-assert and "all excluding self" do
+// not. A SIPI goes to the SIPI handler (the CPU module starts the core when
+// it waits for SIPI).
+TEST_F(Apic, InitPendingAndSipiStartsCore) {
+  enable();
+  std::vector<uint8_t> sipis;
+  apic.set_sipi_handler([&](uint8_t v) {
+    sipis.push_back(v);
+    return true;
+  });
+  wr(L::kIcrHi, 0);
+  wr(L::kIcrLo, 0x88500);  // INIT level de-assert, all including self
+  wr(L::kIcrLo, 0xc4500);  // INIT, all excluding self: nobody
+  EXPECT_FALSE(apic.init_pending());
+  const int before = wakeups;
+  wr(L::kIcrLo, 0x44500);  // INIT to self
+  EXPECT_TRUE(apic.init_pending());
+  EXPECT_GT(wakeups, before) << "a halted core wakes for INIT";
+  apic.take_init();
+  EXPECT_FALSE(apic.init_pending());
+  wr(L::kIcrLo, 0x84500);  // all including self
+  EXPECT_TRUE(apic.init_pending());
+  apic.take_init();
+  wr(L::kIcrLo, 0x04500);  // physical destination 0: this APIC
+  EXPECT_TRUE(apic.init_pending());
+  apic.take_init();
+  wr(L::kIcrLo, 0x04612);  // SIPI vector 0x12 to self
+  ASSERT_EQ(sipis.size(), 1u);
+  EXPECT_EQ(sipis[0], 0x12);
+  EXPECT_EQ(apic.last_sipi_vector(), 0x12);
+  EXPECT_FALSE(apic.init_pending());
 }
 
 TEST_F(Apic, Lint1AsNmi) {

@@ -47,9 +47,10 @@ main:
   sti
   hlt
   cli
-  # E: INIT and SIPI to ourselves (physical destination 0): recorded only
+  # E: INIT level de-assert and SIPI to ourselves (physical destination 0):
+  # recorded only (the de-assert resets nothing; no SIPI is awaited)
   movl $0, LAPIC+0x310
-  movl $0x4500, LAPIC+0x300       # INIT, level assert
+  movl $0x8500, LAPIC+0x300       # INIT, level de-assert
   movl $0x0608, LAPIC+0x300       # start-up, vector 0x08
   movl $0x600d, RES+0x44
   mov LAPIC+0x390, %eax           # current count (0: stopped)
