@@ -211,22 +211,34 @@ TEST(BochsVmxHv, NoGuestModule) {
 // ------------------------------------------------------------------ hvsim
 
 #ifdef HVSIM_BIN
-ProcResult run_hvsim_hv(const std::string& guest, const std::string& guest_args, const std::string& hv_cmdline) {
+ProcResult run_hvsim_hv(const std::string& guest, const std::string& guest_args, const std::string& hv_cmdline,
+                        const std::vector<std::string>& extra = {}) {
   auto tmpl = (std::filesystem::temp_directory_path() / "hvsim-vmx-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   std::string out_dir = mkdtemp(buf.data()) ? buf.data() : "hvsim-vmx-out";
   std::string module = workload_path(guest, false);
   if (!guest_args.empty()) module += ":" + guest_args;
-  auto r = run_process({HVSIM_BIN, "run", workload_path("hv_vmx", false), "--module", module, "--cmdline",
-                        hv_cmdline, "--out", out_dir},
-                       std::chrono::seconds(1200));
+  std::vector<std::string> argv = {HVSIM_BIN, "run", workload_path("hv_vmx", false), "--module", module,
+                                   "--cmdline", hv_cmdline, "--out", out_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run_process(argv, std::chrono::seconds(1200));
   std::error_code ec;
   std::filesystem::remove_all(out_dir, ec);
   return r;
 }
 
 // On hvsim's own VMX: every guest under EPT and under shadow paging.
+// mmu=auto follows the CPU model: EPT when IA32_VMX_PROCBASED_CTLS2 offers it
+// (with unrestricted guest), shadow paging when the preset withholds it.
+TEST(HvsimVmxHv, AutoPicksEptOnlyWhenOffered) {
+  const ProcResult with = run_hvsim_hv("demo", "", "mmu=auto");
+  EXPECT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_NE(with.out.find("hv: mmu=ept"), std::string::npos) << with.out;
+  const ProcResult without = run_hvsim_hv("demo", "", "mmu=auto", {"--set", "vmx.ept=false"});
+  EXPECT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_NE(without.out.find("hv: mmu=shadow"), std::string::npos) << without.out;
+}
 TEST(HvsimVmxHv, SelftestEpt) { check_selftest(run_hvsim_hv("selftest", kSelftestArgs, "mmu=ept"), "ept"); }
 TEST(HvsimVmxHv, SelftestShadow) {
   check_selftest(run_hvsim_hv("selftest", kSelftestArgs, "mmu=shadow"), "shadow");

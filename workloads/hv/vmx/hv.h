@@ -27,7 +27,7 @@ struct guest_regs {
 int vmx_run(struct guest_regs *regs, int launched);
 void vmx_exit_entry(void);
 
-enum mmu_mode { MMU_EPT, MMU_SHADOW };
+enum mmu_mode { MMU_EPT, MMU_SHADOW, MMU_AUTO };
 
 struct hv {
   enum mmu_mode mmu;

@@ -1,6 +1,7 @@
 /* hv_vmx: a small VMX hypervisor running one 64-bit multiboot guest.
  *
- * Command line: [mmu=ept|shadow] [mem=MIB]   (defaults: ept, 64)
+ * Command line: [mmu=ept|shadow|auto] [mem=MIB]   (defaults: ept, 64;
+ * auto: EPT when the processor offers it, shadow paging otherwise)
  * Module 0: the guest, an ELF64 multiboot v1 kernel; the module's string
  * ("path args") becomes the guest's command line.
  *
@@ -381,6 +382,16 @@ static void vmx_setup(uint64_t entry, uint32_t mbi) {
   uint32_t cpu_msr = msr_ctl(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, use_true);
   uint32_t exit_msr = msr_ctl(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS, use_true);
   uint32_t entry_msr = msr_ctl(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS, use_true);
+  if (hv.mmu == MMU_AUTO) {
+    /* mmu=auto: EPT when the processor offers what mmu=ept needs (secondary
+     * controls with EPT and unrestricted guest, 4-level EPT walks; SDM Vol. 3
+     * A.3.3, A.10), shadow paging otherwise. */
+    int ept_ok = (rdmsr(cpu_msr) >> 63) &&
+                 ((rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & (CPU2_EPT | CPU2_UNRESTRICTED)) ==
+                     (CPU2_EPT | CPU2_UNRESTRICTED) &&
+                 (rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_WALK4);
+    hv.mmu = ept_ok ? MMU_EPT : MMU_SHADOW;
+  }
   int shadow = hv.mmu == MMU_SHADOW;
 
   uint32_t pin = vmx_adjust_ctls(PIN_EXT_INT_EXITING, pin_msr);
@@ -827,6 +838,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
     while (*a == ' ') a++;
     if (str_starts(a, "mmu=shadow")) hv.mmu = MMU_SHADOW;
     else if (str_starts(a, "mmu=ept")) hv.mmu = MMU_EPT;
+    else if (str_starts(a, "mmu=auto")) hv.mmu = MMU_AUTO;
     else if (str_starts(a, "mem=")) hv.ram_size = parse_num(a + 4) << 20;
     while (*a && *a != ' ') a++;
   }
