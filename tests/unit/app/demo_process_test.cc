@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/app/hvsim_process.h"
+
 #include "sim/app/demo_table.h"
 #include "sim/app/sweep_results.h"
 
@@ -28,25 +30,9 @@ namespace fs = std::filesystem;
 constexpr int kIters = 50;
 const std::vector<std::string> kSetups{"native", "vmx-shadow", "vmx-ept", "svm-shadow", "svm-npt"};
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using hvsim_test::lines_of;
+using hvsim_test::Outcome;
+using hvsim_test::read_all;
 
 std::vector<std::string> split_cells(const std::string& row) {
   std::vector<std::string> cells;
@@ -101,15 +87,7 @@ class DemoProcess : public ::testing::Test {
 
   // Arguments are single-quoted for the shell; the tests use no quotes in them.
   Outcome run(const std::vector<std::string>& args, const std::string& tag = "") {
-    std::string cmd = "cd '" + dir.string() + "' && '" HVSIM_REAL_BIN "'";
-    for (const auto& a : args) cmd += " '" + a + "'";
-    cmd += " >stdout" + tag + ".txt 2>stderr" + tag + ".txt";
-    Outcome o;
-    const int rc = std::system(cmd.c_str());
-    o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    o.out = read_all(dir / ("stdout" + tag + ".txt"));
-    o.err = read_all(dir / ("stderr" + tag + ".txt"));
-    return o;
+    return hvsim_test::run_in(dir, HVSIM_REAL_BIN, args, tag);
   }
   std::vector<std::string> demo_args(const std::string& out, int iters,
                                      std::vector<std::string> extra = {},

@@ -12,31 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/app/hvsim_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 #if defined(HVSIM_REAL_BIN) && defined(HVSIM_WORKLOADS_DIR)
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using hvsim_test::lines_of;
+using hvsim_test::Outcome;
+using hvsim_test::read_all;
 
 class SweepProcess : public ::testing::Test {
  protected:
@@ -54,17 +40,8 @@ class SweepProcess : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir);
   }
 
-  // Arguments are single-quoted for the shell; the tests use no quotes in them.
   Outcome run(const std::vector<std::string>& args) {
-    std::string cmd = "cd '" + dir.string() + "' && '" HVSIM_REAL_BIN "'";
-    for (const auto& a : args) cmd += " '" + a + "'";
-    cmd += " >stdout.txt 2>stderr.txt";
-    Outcome o;
-    const int rc = std::system(cmd.c_str());
-    o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    o.out = read_all(dir / "stdout.txt");
-    o.err = read_all(dir / "stderr.txt");
-    return o;
+    return hvsim_test::run_in(dir, HVSIM_REAL_BIN, args);
   }
 
   std::vector<std::string> sweep_args(std::vector<std::string> extra) {
