@@ -49,7 +49,6 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
   rdrand_rng.reseed(cpuid_.rdrand_seed());
   rdseed_rng.reseed(~cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);
-  cache_on_ = true;
   line_mask_ = cfg.get_uint("cache.line_bytes") - 1;
   if (!cfg.get_bool("cache.stores_block"))
     store_cap_ = static_cast<uint32_t>(cfg.get_uint("cache.l1d.hit_cycles"));
@@ -335,7 +334,7 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
       } else {
         std::memcpy(p, h, len);
       }
-      if (cache_on_) charge_data(pa, len, is_write);
+      charge_data(pa, len, is_write);
       last_fill_ok_ = fill;
       fill_tlb(tlb, lpage, pa, user);
     } else if (is_write) {

@@ -191,7 +191,7 @@ class Engine : public mmu::PhysMem {
       T v;
       std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
       ++tlb_hits_[kHitRead];  // the host TLB holds only what the L1 DTLB holds
-      if (cache_on_) charge_data(e.pa | (la & 0xfff), sizeof(T), false);
+      charge_data(e.pa | (la & 0xfff), sizeof(T), false);
       return v;
     }
     T v;
@@ -204,7 +204,7 @@ class Engine : public mmu::PhysMem {
     if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
       std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
       ++tlb_hits_[kHitWrite];
-      if (cache_on_) charge_data(e.pa | (la & 0xfff), sizeof(T), true);
+      charge_data(e.pa | (la & 0xfff), sizeof(T), true);
       return;
     }
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
@@ -427,7 +427,6 @@ class Engine : public mmu::PhysMem {
   timing::Latencies lat_;
   CpuidModel cpuid_;
   mmu::Mmu mmu_;
-  bool cache_on_ = false;
   uint64_t line_mask_ = 63;
   uint32_t store_cap_ = ~0u;  // most a store is charged (L1 hit latency unless stores block)
   // &TlbHierarchy::hits[0][0]: hits[kind][level] flattened, L1 of each kind.
