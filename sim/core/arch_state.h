@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "sim/core/fpu_state.h"
+
 namespace hvsim::core {
 
 enum Gpr : uint8_t { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -105,7 +107,10 @@ struct ArchState {
   uint64_t cr0 = 0x60000010, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
   uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400};
   uint64_t efer = 0;
-  uint64_t xcr0 = 1;
+  uint64_t xcr0 = 1;  // XFEATURE_ENABLED_MASK (SDM Vol. 1 13.3); bit 0 (x87) is always set
+  uint64_t xss = 0;   // IA32_XSS (SDM Vol. 1 13.3)
+  X87State x87;
+  VecState vec;
   // MSRs the core implements directly (SDM Vol. 4).
   uint64_t star = 0, lstar = 0, cstar = 0, sfmask = 0, kernel_gs_base = 0;
   uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
