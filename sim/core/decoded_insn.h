@@ -60,6 +60,7 @@ struct DecodedInsn {
   MemOperand mem;
   uint64_t imm = 0;      // first immediate, already extended to the operand size
   uint64_t imm2 = 0;     // second immediate (ENTER level, far pointer selector)
+  const void* aux = nullptr;  // family data fixed at decode (e.g. a hostexec stub)
 };
 
 }  // namespace hvsim::core
