@@ -35,6 +35,9 @@ class ApicRegisters {
   // CR8[3:0] is TPR[7:4].
   virtual uint8_t cr8() const = 0;
   virtual void set_cr8(uint8_t v) = 0;
+  // A performance counter overflowed with its interrupt enabled: the LVT
+  // performance-counter entry fires (11.5.1); `mask_after` sets its mask bit.
+  virtual void performance_interrupt(bool /*mask_after*/) {}
 };
 
 }  // namespace hvsim::core

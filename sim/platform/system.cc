@@ -1,9 +1,11 @@
 #include "sim/platform/system.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "sim/core/sys/pmu.h"
 #include "sim/platform/loader/load_error.h"
 #include "sim/svm/svm.h"
 
@@ -25,6 +27,7 @@ intc::LocalApicParams lapic_params(const base::Config& cfg) {
   p.core_hz = cpu_hz(cfg);
   p.timer_hz = cfg.get_uint("platform.apic_timer_hz");
   p.bsp_lint0_extint = cfg.get_bool("platform.lint0_extint");
+  p.x2apic = cfg.get_bool("cpu.x2apic");
   return p;
 }
 
@@ -135,7 +138,11 @@ void System::wire_interrupts() {
     cpu_.wake();
     return true;
   });
-  cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] { return timers_.next_deadline(); });
+  // Each quantum starts with the performance counters brought up to date
+  // (an overflow raises its PMI) and ends by the next possible overflow.
+  cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] {
+    return std::min(timers_.next_deadline(), core::sys::pmu_next_deadline(cpu_.core().engine()));
+  });
   timers_.set_deadline_listener([this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }
 
@@ -190,6 +197,7 @@ void System::register_intc_stats() {
       {"eoi_broadcasts", {&a.eoi_broadcasts, "EOIs of level-triggered vectors sent to the I/O APIC"}},
       {"timer_fires", {&a.timer_fires, "APIC timer expiries (masked ones included)"}},
       {"timer_masked_fires", {&a.timer_masked_fires, "APIC timer expiries while its LVT was masked"}},
+      {"pmis", {&a.pmis, "performance-counter overflow interrupts signalled to the LVT PC entry"}},
       {"ipis_sent", {&a.ipis_sent, "ICR writes that sent an interrupt message"}},
       {"ipis_to_nobody", {&a.ipis_to_nobody, "IPIs whose destination matched no APIC"}},
       {"self_ipis", {&a.self_ipis, "IPIs accepted by this APIC (self IPI, shorthands)"}},

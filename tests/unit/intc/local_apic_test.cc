@@ -139,11 +139,11 @@ TEST_F(Apic, X2apicMsrs) {
   EXPECT_EQ(apic.write_msr(0x808, 1ull << 32), MsrStatus::kGp) << "reserved upper half";
   EXPECT_EQ(apic.read_msr(0x8ff, v), MsrStatus::kGp);
   // the MMIO page is gone
-  EXPECT_EQ(rd(L::kVer), 0u);
+  EXPECT_EQ(rd(L::kVer), 0xffffffffu) << "nothing answers: all ones";
   // back to xAPIC directly is invalid; through disabled is fine and resets
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kGp);
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000), MsrStatus::kOk);
-  EXPECT_EQ(rd(L::kVer), 0u) << "hardware-disabled";
+  EXPECT_EQ(rd(L::kVer), 0xffffffffu) << "hardware-disabled: all ones";
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kOk);
   EXPECT_EQ(rd(L::kSvr), 0xffu);
   EXPECT_EQ(rd(L::kTpr), 0u) << "disabling reset the registers";
