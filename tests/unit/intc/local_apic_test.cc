@@ -480,3 +480,51 @@ TEST_F(Apic, Lint1AsNmi) {
 
 }  // namespace
 }  // namespace hvsim::platform::intc
+
+namespace hvsim::platform::intc {
+namespace {
+
+// The LVT performance-counter entry (11.5.1): a counter overflow is a fixed
+// interrupt (or NMI) through it; masked, it is dropped; Intel's PMI sets the
+// mask bit on delivery, so the handler must unmask it.
+TEST_F(Apic, PerformanceCounterInterruptThroughLvtPc) {
+  enable();
+  apic.performance_counter_interrupt(true);
+  EXPECT_EQ(apic.pending_vector(), -1) << "LVT PC is masked at reset";
+  EXPECT_EQ(apic.lvt_masked, 1u);
+  wr(L::kLvtPerf, 0x42);
+  apic.performance_counter_interrupt(true);
+  EXPECT_TRUE(apic.irr(0x42));
+  EXPECT_EQ(rd(L::kLvtPerf), 0x10042u) << "masked after the PMI (Intel)";
+  EXPECT_EQ(apic.acknowledge(), 0x42);
+  apic.eoi();
+  wr(L::kLvtPerf, 0x43);
+  apic.performance_counter_interrupt(false);
+  EXPECT_TRUE(apic.irr(0x43));
+  EXPECT_EQ(rd(L::kLvtPerf), 0x43u) << "AMD leaves the entry unmasked";
+  wr(L::kLvtPerf, 0x400);  // NMI delivery
+  apic.performance_counter_interrupt(false);
+  EXPECT_TRUE(apic.nmi_pending());
+  EXPECT_EQ(apic.pmis, 4u);
+}
+
+TEST(ApicModel, X2apicModeNeedsTheCpuFeature) {
+  FakeTimerHost host;
+  LocalApicParams p{0, true, kCoreHz, kTimerHz, true};
+  p.x2apic = false;
+  LocalApic apic{p, host};
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | kExtd), MsrStatus::kGp);
+  EXPECT_FALSE(apic.x2apic());
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kOk);
+}
+
+TEST_F(Apic, DisabledApicPageReadsAllOnes) {
+  ASSERT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000), MsrStatus::kOk);
+  wr(L::kTpr, 0x20);
+  EXPECT_EQ(apic.tpr(), 0u) << "writes reach nothing";
+  EXPECT_EQ(rd(L::kTpr), 0xffffffffu);
+  EXPECT_EQ(apic.read(L::kVer, 1), 0xffu);
+}
+
+}  // namespace
+}  // namespace hvsim::platform::intc
