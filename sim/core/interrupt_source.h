@@ -38,6 +38,9 @@ class ApicRegisters {
   // A performance counter overflowed with its interrupt enabled: the LVT
   // performance-counter entry fires (11.5.1); `mask_after` sets its mask bit.
   virtual void performance_interrupt(bool /*mask_after*/) {}
+  // The counters were reprogrammed: the next overflow interrupt may come at
+  // core cycle `cycle`, so the platform should stop the core by then.
+  virtual void performance_deadline(uint64_t /*cycle*/) {}
 };
 
 }  // namespace hvsim::core

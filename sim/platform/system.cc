@@ -144,6 +144,8 @@ void System::wire_interrupts() {
     return std::min(timers_.next_deadline(), core::sys::pmu_next_deadline(cpu_.core().engine()));
   });
   timers_.set_deadline_listener([this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
+  lapic_regs_.set_performance_deadline_listener(
+      [this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }
 
 void System::add_device(DeviceTarget& t, uint64_t base, uint64_t size) {

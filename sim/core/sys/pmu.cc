@@ -204,6 +204,15 @@ uint64_t pmu_rdpmc(Engine& e, uint32_t ecx) {
 
 namespace {
 
+// After a counter write: the next overflow interrupt may now fall inside the
+// current quantum; the platform shortens it (ApicRegisters::performance_deadline).
+void announce_deadline(Engine& e) {
+  if (ApicRegisters* a = e.apic()) {
+    const uint64_t d = pmu_next_deadline(e);
+    if (d != std::numeric_limits<uint64_t>::max()) a->performance_deadline(d);
+  }
+}
+
 // ---- Intel (SDM Vol. 3 20.2.1-20.2.2) ----
 uint64_t rd_intel(Engine& e, uint32_t i) {
   if (!intel_pmu(e)) gp();
@@ -242,6 +251,7 @@ void wr_intel(Engine& e, uint32_t i, uint64_t v) {
   } else {
     gp();  // IA32_PERF_GLOBAL_STATUS is read-only in version 2
   }
+  announce_deadline(e);
 }
 
 // ---- AMD (APM Vol. 2 13.2) ----
@@ -271,6 +281,7 @@ void wr_amd(Engine& e, uint32_t i, uint64_t v) {
     e.s.pmu.evtsel[n] = v & ~kAmdSelReserved;
   else
     e.s.pmu.pmc[n] = v & kCtrMask;
+  announce_deadline(e);
 }
 
 }  // namespace
