@@ -53,6 +53,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       }),
       fw_cfg_(ram->size(), 1),
       port80_(cfg.get_uint("platform.port80_cycles")),
+      testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
       cpu_("cpu", cfg, cpu_params(cfg, spec)),
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
@@ -74,7 +75,11 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       lapic_t_("lapic", lapic_, cpu_.cycle_time()),
       ioapic_t_("ioapic", ioapic_, cpu_.cycle_time()),
       pit_t_("pit", pit_, cpu_.cycle_time()),
-      port61_t_("port61", port61_, cpu_.cycle_time()) {
+      port61_t_("port61", port61_, cpu_.cycle_time()),
+      testdev_t_("pc_testdev", testdev_, cpu_.cycle_time()),
+      testdev_irq_t_("pc_testdev_irq", testdev_irq_, cpu_.cycle_time()),
+      testdev_mem_("pc_testdev_iomem", std::make_unique<HostMemory>(PcTestdevPorts::kIomemSize),
+                   sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
   cpu_.io_socket.bind(io_bus_.target_socket);
   wire_memory_bus(layout_);
@@ -107,6 +112,9 @@ void System::wire_memory_bus(const PcMemory& mem) {
   // IA32_APIC_BASE; a relocated base is not followed). Registers, no DMI.
   add_mmio_device(ioapic_t_, intc::IoApic::kDefaultBase, intc::IoApic::kSize);
   add_mmio_device(lapic_t_, intc::LocalApic::kDefaultBase, intc::LocalApic::kSize);
+  // QEMU's pc-testdev (kvm-unit-tests): its 64 KiB of memory.
+  mem_bus_.map(PcTestdevPorts::kIomemBase, PcTestdevPorts::kIomemSize,
+               mem_bus_.bind_target(testdev_mem_.socket), 0, "pc_testdev_iomem");
 }
 
 // QEMU pc port addresses (hw/i386/pc.c, hw/char/serial-isa.c, fw_cfg.rst).
@@ -119,6 +127,8 @@ void System::wire_io_bus() {
   add_device(debug_exit_t_, DebugExit::kBase, DebugExit::kSize);
   add_device(uart_t_, Uart16550::kCom1Base, Uart16550::kSize);
   add_device(fw_cfg_t_, FwCfg::kBase, FwCfg::kSize);
+  add_device(testdev_t_, PcTestdevPorts::kBase, PcTestdevPorts::kSize);
+  add_device(testdev_irq_t_, PcTestdevIrq::kBase, PcTestdevIrq::kSize);
 }
 
 // IRQ 0 from the PIT (PcIrqRouter: 8259 IR0 and I/O APIC pin 2), the EOI

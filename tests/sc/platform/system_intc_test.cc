@@ -258,3 +258,22 @@ TEST(SystemIntc, PerformanceCounterOverflowRaisesThePmi) {
 
 }  // namespace
 }  // namespace hvsim::platform::test
+
+namespace hvsim::platform::test {
+namespace {
+
+// QEMU's pc-testdev (kvm-unit-tests' IRQ lines, scratch register, memory).
+TEST(SystemIntc, PcTestdevIrqLinesScratchAndMemory) {
+  const GuestRun r = run_guest("pc_testdev", k_guest_pc_testdev);
+  ASSERT_FALSE(r.proc.timed_out) << r.describe();
+  ASSERT_EQ(r.proc.exit_code, 0) << r.describe();
+  ASSERT_EQ(r.words.size(), 0x20u) << r.describe();
+  EXPECT_EQ(r.d(0x50), 2u) << "two rising edges on IRQ 14, two interrupts";
+  EXPECT_EQ(r.d(0x44), 0x44332211u) << "bytes written at 0xe8-0xeb, read at 0xe0";
+  EXPECT_EQ(r.d(0x48), 0xcafef00du) << "memory at 0xff000000";
+  EXPECT_EQ(r.d(0x4c), 0x8badf00du);
+  EXPECT_EQ(r.stat("platform.lapic.irqs_delivered"), 2);
+}
+
+}  // namespace
+}  // namespace hvsim::platform::test
