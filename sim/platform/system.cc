@@ -54,6 +54,8 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       fw_cfg_(ram->size(), 1),
       port80_(cfg.get_uint("platform.port80_cycles")),
       testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
+      rtc_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg), cfg.get_uint("platform.rtc_start"),
+           ram->size()),
       cpu_("cpu", cfg, cpu_params(cfg, spec)),
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
@@ -78,6 +80,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       port61_t_("port61", port61_, cpu_.cycle_time()),
       testdev_t_("pc_testdev", testdev_, cpu_.cycle_time()),
       testdev_irq_t_("pc_testdev_irq", testdev_irq_, cpu_.cycle_time()),
+      rtc_t_("rtc", rtc_, cpu_.cycle_time()),
       testdev_mem_("pc_testdev_iomem", std::make_unique<HostMemory>(PcTestdevPorts::kIomemSize),
                    sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
@@ -129,6 +132,7 @@ void System::wire_io_bus() {
   add_device(fw_cfg_t_, FwCfg::kBase, FwCfg::kSize);
   add_device(testdev_t_, PcTestdevPorts::kBase, PcTestdevPorts::kSize);
   add_device(testdev_irq_t_, PcTestdevIrq::kBase, PcTestdevIrq::kSize);
+  add_device(rtc_t_, CmosRtc::kBase, CmosRtc::kSize);
 }
 
 // IRQ 0 from the PIT (PcIrqRouter: 8259 IR0 and I/O APIC pin 2), the EOI
