@@ -194,12 +194,19 @@ uint64_t pmu_rdpmc(Engine& e, uint32_t ecx) {
     pmu_sync(e);
     return e.s.pmu.pmc[ecx];
   }
-  const uint32_t idx = ecx & 0x3fffffff;
-  const bool fixed = ecx & 0x40000000;
-  if ((ecx & ~0x4000ffffu) || (fixed ? idx >= PmuState::kFixed : idx >= kIntelGp)) gp();
-  if (!intel_pmu(e)) return 0;  // a model without a PMU: the counters read as zero
+  if (!intel_pmu(e)) {  // a model without a PMU: the counters read as zero
+    const uint32_t idx = ecx & 0x3fffffff;
+    if ((ecx & ~0x4000ffffu) || ((ecx & 0x40000000) ? idx >= PmuState::kFixed : idx >= kIntelGp))
+      gp();
+    return 0;
+  }
+  // ECX[30] selects the fixed counters, ECX[31] the fast read (bits 31:0 only).
+  const uint32_t idx = ecx & 0xffff;
+  const bool fixed = ecx & 0x40000000, fast = ecx & 0x80000000;
+  if ((ecx & 0x3fff0000u) || (fixed ? idx >= PmuState::kFixed : idx >= kIntelGp)) gp();
   pmu_sync(e);
-  return fixed ? e.s.pmu.fixed[idx] : e.s.pmu.pmc[idx];
+  const uint64_t v = fixed ? e.s.pmu.fixed[idx] : e.s.pmu.pmc[idx];
+  return fast ? static_cast<uint32_t>(v) : v;
 }
 
 namespace {

@@ -190,6 +190,12 @@ TEST(Pmu, RdpmcReadsTheCounters) {
   EXPECT_EQ(m.s().gpr[R8], 0x1234u);
   EXPECT_EQ(m.s().gpr[RDX], 0xabcdu);
   EXPECT_EQ(m.s().gpr[RAX], 0u);
+  Machine f;
+  f.enter_long64();
+  sys::write_msr(*f.e, kPmc0, 0x87654321);  // sign-extends: 0xffff87654321
+  run64(f, cat({imm32(0xb9, 0x80000000), {0x0f, 0x33}}));
+  EXPECT_EQ(f.s().gpr[RAX], 0x87654321u) << "fast read (ECX[31]): bits 31:0";
+  EXPECT_EQ(f.s().gpr[RDX], 0u);
   expect_gp({}, cat({imm32(0xb9, 4), {0x0f, 0x33}}));           // GP counter 4
   expect_gp({}, cat({imm32(0xb9, 0x40000003), {0x0f, 0x33}}));  // fixed counter 3
 }
