@@ -120,7 +120,7 @@ def plan(e):
     except ValueError:
         argv = params.split()
     smp = e.get("smp", "1").strip()
-    cmdline, cpu, notes = "", "", []
+    cmdline, cpu, notes, mem = "", "", [], ""
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -132,7 +132,12 @@ def plan(e):
         elif a == "-smp":
             smp, i = v.split(",")[0], i + 2
         elif a == "-m":
-            notes.append("-m " + v)
+            m = re.match(r"^(\d+)([MmGg]?)$", v)
+            if m and "memory.size_mib" in keys:
+                mib = int(m.group(1)) * (1024 if m.group(2) in ("G", "g") else 1)
+                mem = "memory.size_mib=%d" % mib
+            else:
+                notes.append("-m " + v + " ignored")
             i += 2
         elif a.startswith("-") and v and not v.startswith("-"):
             notes.append(a + " " + v + " ignored")
@@ -163,6 +168,8 @@ def plan(e):
     if name.startswith("svm"):
         feats["svm"] = True
     sets.append("cpu.vendor=" + ("AuthenticAMD" if amd else "GenuineIntel"))
+    if mem:
+        sets.append(mem)
     for k, on in sorted(feats.items()):
         key = FLAG_KEYS.get(k)
         if key and key in keys:

@@ -28,7 +28,7 @@ arch = x86_64
 
 [svm_fake]
 file = fake.flat
-extra_params = -cpu max,+svm
+extra_params = -cpu max,+svm -m 2g
 
 [i386only]
 file = fake.flat
@@ -47,6 +47,7 @@ cat > "$work/bin/hvsim" <<'FAKE'
 #!/bin/sh
 if [ "$1" = config ]; then
   printf 'cpu.vendor  string\ncpu.vmx  bool\ncpu.svm  bool\ncpu.x2apic  bool\ncpu.pcid  bool\n'
+  printf 'memory.size_mib  uint\n'
   exit 0
 fi
 echo "args: $*"
@@ -77,8 +78,8 @@ grep -q -- "--cmdline one two .*cpu.vendor=GenuineIntel.*cpu.pcid=false.*cpu.x2a
 grep -q "note: cpu flag nosuchflag not modelled" "$work/out/fake.log" || fail "unknown flag not noted"
 grep -q "cmdline -exit_monitor_from_l2_test -ept_access\*.*cpu.vendor=GenuineIntel.*cpu.vmx=true" \
   "$work/out/vmx_fake.log" || fail "vmx entry: not an Intel model with VMX"
-grep -q "cpu.vendor=AuthenticAMD.*cpu.svm=true" "$work/out/svm_fake.log" ||
-  fail "svm entry: not an AMD model with SVM"
+grep -q "cpu.vendor=AuthenticAMD.*memory.size_mib=2048.*cpu.svm=true" "$work/out/svm_fake.log" ||
+  fail "svm entry: not an AMD model with SVM and 2 GiB"
 
 # The real hvsim on one entry.
 printf '[real]\nfile = real.flat\nextra_params = -append "x y"\n' > "$work/kut/x86/unittests.cfg"

@@ -1,6 +1,11 @@
 // Machine-check MSRs (SDM Vol. 3 16.3), IA32_DEBUGCTL (18.4.1), STAC/CLAC
 // and INVPCID gating (SDM Vol. 2), unmodelled MSRs, and the CPUID bits that
 // follow the model (x2APIC) or the state (APIC with IA32_APIC_BASE.EN).
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
+#include "sim/base/log.h"
 #include "sim/core/sys/msr.h"
 #include "tests/unit/core/machine.h"
 
@@ -125,9 +130,19 @@ TEST(Invpcid, UdWithoutTheCpuidBit) {
             13u);
 }
 
-TEST(Msr, UnmodelledMsrIsGp) {
+TEST(Msr, UnmodelledMsrIsGpAndNamedInTheLog) {
+  spdlog::logger& log = base::log(base::Component::cpu);
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  log.sinks().push_back(sink);
+  const auto level = log.level();
+  log.set_level(spdlog::level::info);  // --log cpu=info
   EXPECT_EQ(run_one({}, rdmsr(0x12345)), 13u);
-  EXPECT_EQ(run_one({}, wrmsr(0x12345, 0)), 13u);
+  EXPECT_EQ(run_one({}, wrmsr(0xc0012345, 0)), 13u);
+  log.set_level(level);
+  log.sinks().pop_back();
+  EXPECT_NE(out.str().find("RDMSR of MSR 0x12345"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("WRMSR of MSR 0xc0012345"), std::string::npos) << out.str();
 }
 
 TEST(Cpuid, X2apicFollowsTheModelAndApicFollowsApicBaseEn) {
