@@ -220,6 +220,27 @@ TEST(Pmu, AmdCoreCounters) {
   expect_gp({"cpu.vendor=AuthenticAMD"}, wrmsr(kSel0, 0));  // Intel MSRs on an AMD model
 }
 
+// APM Vol. 2 13.2.1: with EFER.SVME set, GuestOnly (bit 40) counts only in
+// a guest and HostOnly (bit 41) only outside one; without SVME both count.
+TEST(Pmu, AmdHostOnlyAndGuestOnly) {
+  constexpr uint64_t kGuestOnly = 1ull << 40, kHostOnly = 1ull << 41;
+  Machine m;
+  reconfigure(m, {"cpu.vendor=AuthenticAMD"});
+  // mov ecx, IA32_EFER; rdmsr; or eax, EFER.SVME; wrmsr
+  const Bytes set_svme = {0xb9, 0x80, 0, 0, 0xc0, 0x0f, 0x32, 0x0d, 0, 0x10, 0, 0, 0x0f, 0x30};
+  run64(m, cat({set_svme, wrmsr(0xc0010200, kEn | kOs | kGuestOnly | 0xc2),
+                wrmsr(0xc0010202, kEn | kOs | kHostOnly | 0xc2), loop(300),
+                wrmsr(0xc0010200, 0), wrmsr(0xc0010202, 0)}));
+  ASSERT_TRUE(m.s().efer & EFER_SVME);
+  EXPECT_EQ(msr(m, 0xc0010201), 0u) << "GuestOnly: nothing counted in the host";
+  EXPECT_EQ(msr(m, 0xc0010203), 300u) << "HostOnly: the host's branches";
+  Machine n;
+  reconfigure(n, {"cpu.vendor=AuthenticAMD"});
+  run64(n, cat({wrmsr(0xc0010200, kEn | kOs | kGuestOnly | 0xc2), loop(300),
+                wrmsr(0xc0010200, 0)}));
+  EXPECT_EQ(msr(n, 0xc0010201), 300u) << "EFER.SVME clear: the bits are ignored";
+}
+
 TEST(Pmu, ModelWithoutPmuKeepsTheOldBehaviour) {
   Machine m;
   reconfigure(m, {"cpu.pmu=false"});
