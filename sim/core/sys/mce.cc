@@ -51,6 +51,9 @@ uint64_t rd_bank(Engine& e, uint32_t i) {
 
 void wr_bank(Engine& e, uint32_t i, uint64_t v) {
   uint64_t& r = bank_reg(e, i);
+  // IA32_MCi_CTL takes all 0s or all 1s (16.3.2.1, as MCG_CTL); bits 0 and
+  // 10 may be left clear (the AMD K8 GART-error quirk operating systems apply).
+  if ((i - kMc0Ctl) % 4 == 0 && v != 0 && (v | 1 | 1u << 10) != ~0ull) gp();
   // 16.3.2.2: software clears IA32_MCi_STATUS by writing 0; writing 1s is #GP.
   if ((i - kMc0Ctl) % 4 == 1 && v != 0) gp();
   r = v;

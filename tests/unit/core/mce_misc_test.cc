@@ -82,9 +82,11 @@ TEST(MachineCheck, RegisterWriteRules) {
   EXPECT_EQ(run_one({}, wrmsr(0x17b, 5)), 13u) << "MCG_CTL: all ones or all zeros";
   EXPECT_EQ(run_one({}, wrmsr(0x179, 0)), 13u) << "MCG_CAP is read-only";
   EXPECT_EQ(run_one({}, wrmsr(0x17a, 0x10)), 13u) << "MCG_STATUS reserved bits";
-  sys::write_msr(*m.e, 0x400 + 4 * 3, 0xff);  // MC3_CTL
+  sys::write_msr(*m.e, 0x400 + 4 * 3, ~0ull);  // MC3_CTL
   sys::write_msr(*m.e, 0x400 + 4 * 3 + 2, 0xdead000);  // MC3_ADDR
-  EXPECT_EQ(sys::read_msr(*m.e, 0x400 + 4 * 3), 0xffu);
+  EXPECT_EQ(sys::read_msr(*m.e, 0x400 + 4 * 3), ~0ull);
+  sys::write_msr(*m.e, 0x400, ~0ull & ~(1ull << 10));
+  EXPECT_EQ(run_one({}, wrmsr(0x400, 0xff)), 13u) << "MCi_CTL: all ones or all zeros";
   EXPECT_EQ(sys::read_msr(*m.e, 0x400 + 4 * 3 + 2), 0xdead000u);
   EXPECT_EQ(run_one({}, wrmsr(0x401, 1)), 13u) << "MCi_STATUS: only 0 may be written";
   EXPECT_EQ(run_one({}, wrmsr(0x401, 0)), 0xffu);
