@@ -28,6 +28,7 @@ intc::LocalApicParams lapic_params(const base::Config& cfg) {
   p.timer_hz = cfg.get_uint("platform.apic_timer_hz");
   p.bsp_lint0_extint = cfg.get_bool("platform.lint0_extint");
   p.x2apic = cfg.get_bool("cpu.x2apic");
+  p.phys_addr_bits = unsigned(cfg.get_uint("cpu.phys_addr_bits"));
   return p;
 }
 

@@ -530,7 +530,8 @@ void LocalApic::write(uint64_t offset, uint32_t value, unsigned len) {
 
 // 11.4.4 / 11.12.5: EN and EXTD transitions of Table 11-5.
 MsrStatus LocalApic::write_apic_base(uint64_t v) {
-  if (v & ~(kBaseAddrMask | kBaseEn | kBaseExtd | kBaseBsp)) return MsrStatus::kGp;
+  const uint64_t addr_mask = kBaseAddrMask & ((1ull << p_.phys_addr_bits) - 1);
+  if (v & ~(addr_mask | kBaseEn | kBaseExtd | kBaseBsp)) return MsrStatus::kGp;
   const bool en = v & kBaseEn, extd = v & kBaseExtd;
   if (extd && !en) return MsrStatus::kGp;                    // invalid state
   if (extd && !p_.x2apic) return MsrStatus::kGp;             // no x2APIC on this model

@@ -44,6 +44,8 @@ struct LocalApicParams {
   // The CPU model offers x2APIC mode (CPUID.1:ECX[21], cpu.x2apic): without
   // it, setting IA32_APIC_BASE.EXTD is #GP.
   bool x2apic = true;
+  // MAXPHYADDR (cpu.phys_addr_bits): IA32_APIC_BASE bits above it are reserved.
+  unsigned phys_addr_bits = 52;
 };
 
 // RDMSR/WRMSR outcome for the caller (the core raises #GP(0) on kGp).

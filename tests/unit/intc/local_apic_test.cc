@@ -518,6 +518,16 @@ TEST(ApicModel, X2apicModeNeedsTheCpuFeature) {
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kOk);
 }
 
+TEST(ApicModel, ApicBaseBitsAboveMaxphyaddrAreReserved) {
+  FakeTimerHost host;
+  LocalApicParams p{0, true, kCoreHz, kTimerHz, true};
+  p.phys_addr_bits = 39;
+  LocalApic apic{p, host};
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1ull << 39), MsrStatus::kGp);
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1), MsrStatus::kGp) << "bit 0";
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1ull << 38), MsrStatus::kOk);
+}
+
 TEST_F(Apic, DisabledApicPageReadsAllOnes) {
   ASSERT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000), MsrStatus::kOk);
   wr(L::kTpr, 0x20);
