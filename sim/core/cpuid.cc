@@ -99,6 +99,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       if (pcid_) r.ecx |= 1u << 17;
       if (x2apic_) r.ecx |= 1u << 21;
       r.ecx |= 1u << 23;  // POPCNT
+      r.ecx |= 1u << 24;  // TSC-deadline mode of the local APIC timer (intc/local_apic.cc)
       if (rdrand_) r.ecx |= 1u << 30;
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
               1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36

@@ -150,6 +150,7 @@ TEST(Msr, UnmodelledMsrIsGpAndNamedInTheLog) {
 TEST(Cpuid, X2apicFollowsTheModelAndApicFollowsApicBaseEn) {
   Machine m;
   EXPECT_TRUE(m.e->cpuid().query(1, 0).ecx & (1u << 21));
+  EXPECT_TRUE(m.e->cpuid().query(1, 0).ecx & (1u << 24)) << "TSC-deadline timer";
   Machine off;
   off.cfg->set_override("cpu.x2apic=false");
   off.e = std::make_unique<Engine>(off.bus, *off.cfg);
