@@ -23,7 +23,6 @@ int hv_npt = 1, hv_nrips, hv_flush_by_asid;
 static char guest_cmdline[1024];
 static int vmcb_ready; /* the guest state below is worth printing */
 static uint64_t exit_counts[256], npf_count, other_count;
-extern char __image_end[];
 
 #define MIB (1024ul * 1024)
 
@@ -201,22 +200,10 @@ static void vmcb_init(uint32_t mbi) {
 
 static void load_guest(uint64_t mem_mib) {
   if (wl_mbi.mod_count < 1) hv_fatal(HV_EXIT_SETUP, "no guest: pass the guest kernel as the first multiboot module\n");
-  const char *ms = wl_mbi.mods[0].string;
-  size_t n = strlen(ms);
-  if (n >= sizeof guest_cmdline) n = sizeof guest_cmdline - 1;
-  memcpy(guest_cmdline, ms, n);
-  guest_cmdline[n] = 0;
-  uint64_t min_host = (uint64_t)__image_end;
-  for (int i = 0; i < wl_mbi.mod_count; i++)
-    if (wl_mbi.mods[i].end > min_host) min_host = wl_mbi.mods[i].end;
-  min_host += 64 * 1024; /* the loader's information structures, next to the modules */
-  if (hv_guest_place_ram(&hv_guest, min_host, mem_mib * MIB))
-    hv_fatal(HV_EXIT_SETUP, "no room for guest RAM above 0x%lx\n", min_host);
+  if (hv_guest_from_module(&hv_guest, mem_mib * MIB, PAGE_2M, 0, guest_cmdline, sizeof guest_cmdline))
+    exit(HV_EXIT_SETUP);
   if (hv_guest.ram_size > 4 * PAGE_1G) hv_guest.ram_size = 4 * PAGE_1G;
   memset(hv_guest.ram, 0, HV_GUEST_LOW_RAM_END);
-  if (hv_guest_load_elf(&hv_guest, (const void *)(uintptr_t)wl_mbi.mods[0].start,
-                        wl_mbi.mods[0].end - wl_mbi.mods[0].start))
-    hv_fatal(HV_EXIT_SETUP, "cannot load the guest\n");
 }
 
 int kmain(uint32_t magic, uint32_t mbi) {
@@ -229,7 +216,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   }
   svm_enable();
   load_guest(mem_mib);
-  uint32_t gmbi = hv_guest_build_mbi(&hv_guest, guest_cmdline);
+  uint32_t gmbi = hv_guest_build_mbi(&hv_guest, HV_GUEST_MBI, guest_cmdline);
   printf("hv: mmu=%s, guest RAM %lu MiB at host 0x%lx, entry 0x%lx, cmdline \"%s\"\n", hv_npt ? "npt" : "shadow",
          hv_guest.ram_size / MIB, (uint64_t)hv_guest.ram, hv_guest.entry, guest_cmdline);
   vmcb_init(gmbi);
