@@ -1,8 +1,9 @@
 /* hv_svm: set-up (SVM enable, guest RAM and image, VMCB, permission maps,
  * nested page table), the VMRUN loop and the per-reason exit counts.
  *
- * Command line: mmu=npt (default) | mmu=shadow, mem=MIB (guest RAM, default
- * 128).  The guest is the first multiboot module; the module's string
+ * Command line: mmu=npt (default) | mmu=shadow | mmu=auto (nested paging
+ * when CPUID 8000_000Ah EDX[0] offers it, shadow paging otherwise),
+ * mem=MIB (guest RAM, default 128).  The guest is the first multiboot module; the module's string
  * ("path args") is the guest's command line. */
 #include <stdarg.h>
 
@@ -19,6 +20,7 @@ static uint64_t npt_pd[4][512] __attribute__((aligned(4096)));
 struct hv_gprs hv_regs;
 struct hv_guest hv_guest;
 int hv_npt = 1, hv_nrips, hv_flush_by_asid;
+static int mmu_auto; /* mmu=auto: hv_npt is decided by svm_enable */
 
 static char guest_cmdline[1024];
 static int vmcb_ready; /* the guest state below is worth printing */
@@ -86,8 +88,9 @@ static int parse_args(const char *s, uint64_t *mem_mib) {
     while (*s && *s != ' ') s++;
     unsigned n = (unsigned)(s - w);
     if (!n) break;
-    if (n == 7 && !memcmp(w, "mmu=npt", 7)) hv_npt = 1;
-    else if (n == 10 && !memcmp(w, "mmu=shadow", 10)) hv_npt = 0;
+    if (n == 7 && !memcmp(w, "mmu=npt", 7)) hv_npt = 1, mmu_auto = 0;
+    else if (n == 10 && !memcmp(w, "mmu=shadow", 10)) hv_npt = 0, mmu_auto = 0;
+    else if (n == 8 && !memcmp(w, "mmu=auto", 8)) mmu_auto = 1;
     else if (n > 4 && !memcmp(w, "mem=", 4)) {
       uint64_t v = 0;
       for (const char *p = w + 4; p < s; p++) {
@@ -109,6 +112,7 @@ static void svm_enable(void) {
     hv_fatal(HV_EXIT_SETUP, "CPUID.80000001h:ECX.SVM is 0: no SVM\n");
   if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) hv_fatal(HV_EXIT_SETUP, "VM_CR.SVMDIS is set: SVM disabled\n");
   struct cpuid_regs f = cpuid(0x8000000au, 0);
+  if (mmu_auto) hv_npt = (f.edx & CPUID_8000_000A_EDX_NP) != 0;
   if (hv_npt && !(f.edx & CPUID_8000_000A_EDX_NP)) hv_fatal(HV_EXIT_SETUP, "mmu=npt without nested paging\n");
   hv_nrips = !!(f.edx & CPUID_8000_000A_EDX_NRIPS);
   hv_flush_by_asid = !!(f.edx & CPUID_8000_000A_EDX_FLUSH_BY_ASID);
@@ -211,7 +215,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   (void)mbi;
   uint64_t mem_mib = 128;
   if (parse_args(wl_mbi.args, &mem_mib)) {
-    printf("hv: bad arguments \"%s\" (mmu=npt|shadow mem=MIB)\n", wl_mbi.args);
+    printf("hv: bad arguments \"%s\" (mmu=npt|shadow|auto mem=MIB)\n", wl_mbi.args);
     return HV_EXIT_SETUP;
   }
   svm_enable();
