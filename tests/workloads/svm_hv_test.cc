@@ -44,12 +44,12 @@ std::string module_string(const std::string& guest, const std::string& args) {
 }
 
 ProcResult run_qemu_svm(const std::string& guest, const std::string& args,
-                        const std::string& hv_cmdline) {
+                        const std::string& hv_cmdline, const std::string& cpu = "max,+svm") {
   return run_process({qemu_path(),
                       "-accel",
                       "tcg",
                       "-cpu",
-                      "max,+svm",
+                      cpu,
                       "-m",
                       "256",
                       "-kernel",
@@ -222,6 +222,20 @@ TEST(QemuSvmHv, GuestExitStatusForwarded) {
     EXPECT_EQ(r.exit_code, (2 << 1) | 1) << describe(r);
     EXPECT_NE(r.out.find("minikernel: bad argument \"ws=0\"\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("hv: exits by reason:\n"), std::string::npos) << r.out;
+  }
+}
+
+// mmu=auto: nested paging when QEMU's CPU offers it, shadow paging without.
+TEST(QemuSvmHv, AutoPicksNptOnlyWhenOffered) {
+  REQUIRE_QEMU();
+  for (const char* cpu : {"max,+svm", "max,+svm,-npt"}) {
+    SCOPED_TRACE(cpu);
+    auto r = run_qemu_svm("selftest", kSelftestArgs, "mmu=auto", cpu);
+    ASSERT_FALSE(r.timed_out) << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);  // (0 << 1) | 1
+    expect_selftest_output(r.out);
+    const bool npt = std::string(cpu).find("-npt") == std::string::npos;
+    EXPECT_NE(r.out.find(npt ? "hv: mmu=npt," : "hv: mmu=shadow,"), std::string::npos) << r.out;
   }
 }
 
