@@ -103,7 +103,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       if (rdrand_) r.ecx |= 1u << 30;
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
               1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36
-      if (mce_) r.edx |= 1u << 7 | 1u << 14;  // MCE, MCA
+      if (mce_) r.edx |= 1u << 7 | 1u << 14;   // MCE, MCA
       break;
     }
     case 5:  // MONITOR/MWAIT: 64-byte monitor line, EMX and interrupt break-event
@@ -123,8 +123,10 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
         if (smap_) r.ebx |= 1u << 20;
       }
       break;
-    case 0xa:  // architectural perfmon (SDM Vol. 3 20.2.2): version 2, 4 GP and 3
-      if (pmu_ && !is_amd()) {  // fixed counters, 48 bits wide, all 7 events present
+    // Architectural perfmon (SDM Vol. 3 20.2.2): version 2, 4 GP and 3 fixed
+    // counters, 48 bits wide, all 7 architectural events present.
+    case 0xa:
+      if (pmu_ && !is_amd()) {
         r.eax = 2 | 4u << 8 | 48u << 16 | 7u << 24;
         r.edx = 3 | 48u << 5;
       }

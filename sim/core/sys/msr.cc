@@ -211,8 +211,9 @@ namespace {
 // An MSR hvsim does not model (or the direction it lacks): #GP(0), named in
 // the log (--log cpu=info).
 [[noreturn]] void unmodelled_msr(Engine& e, const char* insn, uint32_t index) {
-  base::log(base::Component::cpu).info("{} of MSR {:#x}, which hvsim does not model, at RIP {:#x}: #GP(0)",
-                                       insn, index, e.insn_rip());
+  base::log(base::Component::cpu)
+      .info("{} of MSR {:#x}, which hvsim does not model, at RIP {:#x}: #GP(0)", insn, index,
+            e.insn_rip());
   raise(kGP, 0);
 }
 }  // namespace

@@ -58,16 +58,26 @@ void read_sources(Engine& e, uint64_t v[kPmuSources]) {
 PmuSource intel_source(uint64_t sel) {
   const unsigned ev = sel & 0xff, umask = (sel >> 8) & 0xff;
   switch (ev) {
-    case 0x3c: return umask <= 1 ? kPmuCycles : kPmuNone;  // core / reference cycles
-    case 0xc0: return kPmuInstructions;
-    case 0x2e: return umask == 0x4f ? kPmuLlcRefs : umask == 0x41 ? kPmuLlcMisses : kPmuNone;
-    case 0xc4: return kPmuBranches;
-    case 0xc5: return kPmuBranchMisses;
-    case 0x08: return kPmuDtlbLoadWalks;   // DTLB_LOAD_MISSES.*
-    case 0x49: return kPmuDtlbStoreWalks;  // DTLB_STORE_MISSES.*
-    case 0x85: return kPmuItlbWalks;       // ITLB_MISSES.*
-    case 0xbc: return kPmuWalkRefs;        // PAGE_WALKER_LOADS.*
-    default: return kPmuNone;
+    case 0x3c:
+      return umask <= 1 ? kPmuCycles : kPmuNone;  // core / reference cycles
+    case 0xc0:
+      return kPmuInstructions;
+    case 0x2e:
+      return umask == 0x4f ? kPmuLlcRefs : umask == 0x41 ? kPmuLlcMisses : kPmuNone;
+    case 0xc4:
+      return kPmuBranches;
+    case 0xc5:
+      return kPmuBranchMisses;
+    case 0x08:
+      return kPmuDtlbLoadWalks;  // DTLB_LOAD_MISSES.*
+    case 0x49:
+      return kPmuDtlbStoreWalks;  // DTLB_STORE_MISSES.*
+    case 0x85:
+      return kPmuItlbWalks;  // ITLB_MISSES.*
+    case 0xbc:
+      return kPmuWalkRefs;  // PAGE_WALKER_LOADS.*
+    default:
+      return kPmuNone;
   }
 }
 
@@ -75,13 +85,20 @@ PmuSource intel_source(uint64_t sel) {
 PmuSource amd_source(uint64_t sel) {
   const unsigned ev = static_cast<unsigned>((sel & 0xff) | ((sel >> 24) & 0xf00));
   switch (ev) {
-    case 0x76: return kPmuCycles;  // cycles not in halt
-    case 0xc0: return kPmuInstructions;
-    case 0xc2: return kPmuBranches;
-    case 0xc3: return kPmuBranchMisses;
-    case 0x45: return kPmuDtlbMisses;  // L1 DTLB miss
-    case 0x46: return kPmuWalks;       // tablewalker allocations
-    default: return kPmuNone;
+    case 0x76:
+      return kPmuCycles;  // cycles not in halt
+    case 0xc0:
+      return kPmuInstructions;
+    case 0xc2:
+      return kPmuBranches;
+    case 0xc3:
+      return kPmuBranchMisses;
+    case 0x45:
+      return kPmuDtlbMisses;  // L1 DTLB miss
+    case 0x46:
+      return kPmuWalks;  // tablewalker allocations
+    default:
+      return kPmuNone;
   }
 }
 
@@ -134,13 +151,15 @@ struct CounterRef {
   PmuSource source;
   bool pmi;
 };
-// The counters counting now (Intel: GP then fixed, status bit index in `bit`).
+// Calls f(counter, status bit) for each counter counting now: Intel GP then
+// fixed (the IA32_PERF_GLOBAL_STATUS bit), AMD (no status bit: -1).
 template <typename F>
 void for_each_counting(Engine& e, F&& f) {
   PmuState& p = e.s.pmu;
   if (e.cpuid().is_amd()) {
     for (unsigned i = 0; i < kAmdGp; ++i)
-      if (amd_counting(e, i)) f(CounterRef{&p.pmc[i], amd_source(p.evtsel[i]), bool(p.evtsel[i] & kSelInt)}, -1);
+      if (amd_counting(e, i))
+        f(CounterRef{&p.pmc[i], amd_source(p.evtsel[i]), bool(p.evtsel[i] & kSelInt)}, -1);
     return;
   }
   for (unsigned i = 0; i < kIntelGp; ++i)
@@ -240,7 +259,8 @@ void wr_intel(Engine& e, uint32_t i, uint64_t v) {
   PmuState& p = e.s.pmu;
   if (i >= kPmc0 && i < kPmc0 + kIntelGp) {
     // 20.2.6: a write to IA32_PMCi sets bits 31:0 and sign-extends bit 31.
-    p.pmc[i - kPmc0] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) & kCtrMask;
+    p.pmc[i - kPmc0] =
+        static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) & kCtrMask;
   } else if (i >= kPerfEvtSel0 && i < kPerfEvtSel0 + kIntelGp) {
     if (v & kIntelSelReserved) gp();
     p.evtsel[i - kPerfEvtSel0] = v;

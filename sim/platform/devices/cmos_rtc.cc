@@ -6,9 +6,18 @@ namespace hvsim::platform {
 
 namespace {
 enum Reg : uint8_t {
-  kSeconds = 0x00, kMinutes = 0x02, kHours = 0x04, kWeekday = 0x06, kDay = 0x07,
-  kMonth = 0x08, kYear = 0x09, kStatusA = 0x0a, kStatusB = 0x0b, kStatusC = 0x0c,
-  kStatusD = 0x0d, kCentury = 0x32,
+  kSeconds = 0x00,
+  kMinutes = 0x02,
+  kHours = 0x04,
+  kWeekday = 0x06,
+  kDay = 0x07,
+  kMonth = 0x08,
+  kYear = 0x09,
+  kStatusA = 0x0a,
+  kStatusB = 0x0b,
+  kStatusC = 0x0c,
+  kStatusD = 0x0d,
+  kCentury = 0x32,
 };
 constexpr uint8_t kUip = 0x80, kVrt = 0x80;
 constexpr uint64_t kUpdateUs = 244;  // MC146818A update cycle (UIP high before it)
@@ -31,10 +40,12 @@ CmosRtc::CmosRtc(std::function<uint64_t()> now_cycles, uint64_t hz, uint64_t sta
   };
   put16(0x15, 640);
   const uint64_t below_4g = std::min<uint64_t>(ram_bytes, 0xe0000000ull);
-  const uint64_t ext_kib = below_4g > (1u << 20) ? std::min<uint64_t>((below_4g >> 10) - 1024, 65535) : 0;
+  const uint64_t ext_kib =
+      below_4g > (1u << 20) ? std::min<uint64_t>((below_4g >> 10) - 1024, 65535) : 0;
   put16(0x17, ext_kib);
   put16(0x30, ext_kib);
-  put16(0x34, below_4g > (16u << 20) ? std::min<uint64_t>((below_4g - (16u << 20)) >> 16, 0xffff) : 0);
+  put16(0x34,
+        below_4g > (16u << 20) ? std::min<uint64_t>((below_4g - (16u << 20)) >> 16, 0xffff) : 0);
   const uint64_t above = ram_bytes > below_4g ? (ram_bytes - below_4g) >> 16 : 0;
   ram_[0x5b] = uint8_t(above);
   ram_[0x5c] = uint8_t(above >> 8);
@@ -46,10 +57,10 @@ CmosRtc::CmosRtc(std::function<uint64_t()> now_cycles, uint64_t hz, uint64_t sta
 CmosRtc::Date CmosRtc::civil_from_days(int64_t days) {
   const int64_t z = days + 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;                                   // [0, 146096]
+  const int64_t doe = z - era * 146097;                                       // [0, 146096]
   const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);            // [0, 365]
-  const int64_t mp = (5 * doy + 2) / 153;                                 // March = 0
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                     // March = 0
   const unsigned day = unsigned(doy - (153 * mp + 2) / 5 + 1);
   const unsigned month = unsigned(mp < 10 ? mp + 3 : mp - 9);
   return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
@@ -83,19 +94,26 @@ uint8_t CmosRtc::time_field(uint8_t reg, uint64_t t) const {
   const int64_t days = int64_t(t) / kSecondsPerDay, secs = int64_t(t) % kSecondsPerDay;
   const Date d = civil_from_days(days);
   switch (reg) {
-    case kSeconds: return encode(unsigned(secs % 60));
-    case kMinutes: return encode(unsigned(secs / 60 % 60));
+    case kSeconds:
+      return encode(unsigned(secs % 60));
+    case kMinutes:
+      return encode(unsigned(secs / 60 % 60));
     case kHours: {
       const unsigned h = unsigned(secs / 3600);
       if (reg_b_ & k24Hour) return encode(h);
       const unsigned h12 = h % 12 == 0 ? 12 : h % 12;
       return uint8_t(encode(h12) | (h >= 12 ? 0x80 : 0));  // bit 7: PM
     }
-    case kWeekday: return encode(unsigned((days % 7 + 7 + 4) % 7 + 1));  // 1970-01-01: Thursday
-    case kDay: return encode(d.day);
-    case kMonth: return encode(d.month);
-    case kYear: return encode(unsigned(d.year % 100));
-    default: return encode(unsigned(d.year / 100));  // kCentury
+    case kWeekday:
+      return encode(unsigned((days % 7 + 7 + 4) % 7 + 1));  // 1970-01-01: Thursday
+    case kDay:
+      return encode(d.day);
+    case kMonth:
+      return encode(d.month);
+    case kYear:
+      return encode(unsigned(d.year % 100));
+    default:
+      return encode(unsigned(d.year / 100));  // kCentury
   }
 }
 
@@ -107,8 +125,12 @@ void CmosRtc::set_time_field(uint8_t reg, uint8_t value) {
   Date d = civil_from_days(days);
   unsigned s = unsigned(secs % 60), m = unsigned(secs / 60 % 60), h = unsigned(secs / 3600);
   switch (reg) {
-    case kSeconds: s = decode(value) % 60; break;
-    case kMinutes: m = decode(value) % 60; break;
+    case kSeconds:
+      s = decode(value) % 60;
+      break;
+    case kMinutes:
+      m = decode(value) % 60;
+      break;
     case kHours:
       if (reg_b_ & k24Hour) {
         h = decode(value) % 24;
@@ -116,11 +138,20 @@ void CmosRtc::set_time_field(uint8_t reg, uint8_t value) {
         h = decode(value & 0x7f) % 12 + ((value & 0x80) ? 12 : 0);
       }
       break;
-    case kDay: d.day = std::clamp(decode(value), 1u, 31u); break;
-    case kMonth: d.month = std::clamp(decode(value), 1u, 12u); break;
-    case kYear: d.year = d.year / 100 * 100 + decode(value) % 100; break;
-    case kCentury: d.year = int64_t(decode(value)) * 100 + d.year % 100; break;
-    default: return;  // the day of week follows the date
+    case kDay:
+      d.day = std::clamp(decode(value), 1u, 31u);
+      break;
+    case kMonth:
+      d.month = std::clamp(decode(value), 1u, 12u);
+      break;
+    case kYear:
+      d.year = d.year / 100 * 100 + decode(value) % 100;
+      break;
+    case kCentury:
+      d.year = int64_t(decode(value)) * 100 + d.year % 100;
+      break;
+    default:
+      return;  // the day of week follows the date
   }
   secs = int64_t(h) * 3600 + m * 60 + s;
   const uint64_t nt = uint64_t(days_from_civil(d.year, d.month, d.day) * kSecondsPerDay + secs);
@@ -138,11 +169,16 @@ uint8_t CmosRtc::read8(uint64_t offset) {
   const uint64_t t = now_seconds(&us);
   if (is_time_reg(r)) return time_field(r, t);
   switch (r) {
-    case kStatusA: return uint8_t(reg_a_ | ((!(reg_b_ & kSet) && us >= 1'000'000 - kUpdateUs) ? kUip : 0));
-    case kStatusB: return reg_b_;
-    case kStatusC: return 0;  // no interrupt flags: the RTC raises no interrupts
-    case kStatusD: return kVrt;
-    default: return ram_[r & 0x7f];
+    case kStatusA:
+      return uint8_t(reg_a_ | ((!(reg_b_ & kSet) && us >= 1'000'000 - kUpdateUs) ? kUip : 0));
+    case kStatusB:
+      return reg_b_;
+    case kStatusC:
+      return 0;  // no interrupt flags: the RTC raises no interrupts
+    case kStatusD:
+      return kVrt;
+    default:
+      return ram_[r & 0x7f];
   }
 }
 
@@ -158,7 +194,9 @@ void CmosRtc::write8(uint64_t offset, uint8_t value) {
     return;
   }
   switch (r) {
-    case kStatusA: reg_a_ = value & 0x7f; break;  // UIP is read-only
+    case kStatusA:
+      reg_a_ = value & 0x7f;
+      break;  // UIP is read-only
     case kStatusB:
       if ((value & kSet) && !(reg_b_ & kSet)) frozen_ = now_seconds(nullptr);
       if (!(value & kSet) && (reg_b_ & kSet)) {
@@ -168,8 +206,12 @@ void CmosRtc::write8(uint64_t offset, uint8_t value) {
       }
       reg_b_ = value;
       break;
-    case kStatusC: case kStatusD: break;  // read-only
-    default: ram_[r & 0x7f] = value; break;
+    case kStatusC:
+    case kStatusD:
+      break;  // read-only
+    default:
+      ram_[r & 0x7f] = value;
+      break;
   }
 }
 

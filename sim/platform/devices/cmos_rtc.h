@@ -59,8 +59,8 @@ class CmosRtc : public ByteRegisterDevice {
 
   std::function<uint64_t()> now_cycles_;
   uint64_t hz_;
-  int64_t offset_;          // Unix seconds at cycle 0 (moved by writes)
-  uint64_t frozen_ = 0;     // the clock while status B.SET is 1
+  int64_t offset_;       // Unix seconds at cycle 0 (moved by writes)
+  uint64_t frozen_ = 0;  // the clock while status B.SET is 1
   uint8_t index_ = 0, nmi_mask_ = 0;
   uint8_t reg_a_ = 0x26, reg_b_ = k24Hour;
   std::array<uint8_t, 128> ram_{};

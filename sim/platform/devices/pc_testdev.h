@@ -29,8 +29,8 @@ class PcTestdevPorts : public RegisterDevice {
   uint32_t read(uint64_t offset, unsigned len) override;
   void write(uint64_t offset, uint32_t value, unsigned len) override;
 
-  uint32_t data = 0;       // the scratch register
-  uint64_t flushes = 0;    // writes to the flush-page port
+  uint32_t data = 0;     // the scratch register
+  uint64_t flushes = 0;  // writes to the flush-page port
 };
 
 class PcTestdevIrq : public ByteRegisterDevice {

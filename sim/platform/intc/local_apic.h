@@ -154,7 +154,7 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   uint64_t nmis = 0;              // NMIs made pending
   uint64_t eois = 0, eoi_broadcasts = 0;
   uint64_t timer_fires = 0, timer_masked_fires = 0;
-  uint64_t pmis = 0;              // performance-counter interrupts signalled (LVT PC)
+  uint64_t pmis = 0;  // performance-counter interrupts signalled (LVT PC)
   uint64_t ipis_sent = 0, ipis_to_nobody = 0, self_ipis = 0;
   uint64_t inits = 0, init_deasserts = 0, sipis = 0, smis = 0;
   uint64_t lvt_masked = 0;        // local interrupts dropped by an LVT mask

@@ -43,7 +43,8 @@ const Bytes kInvpcid = {0x66, 0x0f, 0x38, 0x82, 0x03};
 
 // Runs `insn; hlt` in 64-bit mode at CPL 0; returns the vector of the fault
 // it raised, or 0xff.
-uint64_t run_one(std::initializer_list<const char*> cfg, const Bytes& insn, Machine* keep = nullptr) {
+uint64_t run_one(std::initializer_list<const char*> cfg, const Bytes& insn,
+                 Machine* keep = nullptr) {
   Machine local;
   Machine& m = keep ? *keep : local;
   for (const char* o : cfg) m.cfg->set_override(o);
@@ -82,7 +83,7 @@ TEST(MachineCheck, RegisterWriteRules) {
   EXPECT_EQ(run_one({}, wrmsr(0x17b, 5)), 13u) << "MCG_CTL: all ones or all zeros";
   EXPECT_EQ(run_one({}, wrmsr(0x179, 0)), 13u) << "MCG_CAP is read-only";
   EXPECT_EQ(run_one({}, wrmsr(0x17a, 0x10)), 13u) << "MCG_STATUS reserved bits";
-  sys::write_msr(*m.e, 0x400 + 4 * 3, ~0ull);  // MC3_CTL
+  sys::write_msr(*m.e, 0x400 + 4 * 3, ~0ull);          // MC3_CTL
   sys::write_msr(*m.e, 0x400 + 4 * 3 + 2, 0xdead000);  // MC3_ADDR
   EXPECT_EQ(sys::read_msr(*m.e, 0x400 + 4 * 3), ~0ull);
   sys::write_msr(*m.e, 0x400, ~0ull & ~(1ull << 10));
@@ -95,9 +96,9 @@ TEST(MachineCheck, RegisterWriteRules) {
 TEST(MachineCheck, Cr4MceIsSettable) {
   // mov rax, cr4; or eax, 0x40; mov cr4, rax; mov rbx, cr4
   Machine m;
-  EXPECT_EQ(run_one({}, {0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x40, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xe3},
-                    &m),
-            0xffu);
+  EXPECT_EQ(
+      run_one({}, {0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x40, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xe3}, &m),
+      0xffu);
   EXPECT_TRUE(m.s().gpr[RBX] & CR4_MCE);
 }
 
@@ -127,9 +128,9 @@ TEST(Invpcid, UdWithoutTheCpuidBit) {
   EXPECT_EQ(run_one({"cpu.invpcid=false"}, kInvpcid), 6u);
   // With the bit: type 4 is #GP (the descriptor at [rbx] = 0x10000 reads fine).
   Machine m;
-  EXPECT_EQ(run_one({}, Bytes{0xb8, 4, 0, 0, 0, 0xbb, 0, 0, 1, 0, 0x66, 0x0f, 0x38, 0x82, 0x03},
-                    &m),
-            13u);
+  EXPECT_EQ(
+      run_one({}, Bytes{0xb8, 4, 0, 0, 0, 0xbb, 0, 0, 1, 0, 0x66, 0x0f, 0x38, 0x82, 0x03}, &m),
+      13u);
 }
 
 TEST(Msr, UnmodelledMsrIsGpAndNamedInTheLog) {

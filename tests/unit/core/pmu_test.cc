@@ -95,9 +95,9 @@ TEST(Pmu, CpuidReportsArchitecturalPerfmonVersion2) {
 TEST(Pmu, CountsInstructionsCyclesAndBranchesOverAKnownLoop) {
   Machine m;
   run64(m, cat({wrmsr(kGlobal, 0), wrmsr(kSel0, kEn | kOs | kUsr | kInsns),
-                wrmsr(kSel0 + 1, kEn | kOs | kCycles),
-                wrmsr(kSel0 + 2, kEn | kOs | kBranches), wrmsr(kFixedCtrl, 0x111),
-                wrmsr(kGlobal, 0x7 | 0x7ull << 32), loop(1000), wrmsr(kGlobal, 0)}));
+                wrmsr(kSel0 + 1, kEn | kOs | kCycles), wrmsr(kSel0 + 2, kEn | kOs | kBranches),
+                wrmsr(kFixedCtrl, 0x111), wrmsr(kGlobal, 0x7 | 0x7ull << 32), loop(1000),
+                wrmsr(kGlobal, 0)}));
   ASSERT_EQ(m.s().gpr[R14], 0xffu) << "no fault";
   // The loop's 2000 instructions, its mov ecx, the three movs that set up
   // the disabling WRMSR, and the enabling WRMSR itself (counters are synced
@@ -171,13 +171,13 @@ TEST(Pmu, MsrWriteRules) {
   EXPECT_EQ(msr(m, kPmc0), 0xffff80000000ull) << "bit 31 sign-extends to the width";
   sys::write_msr(*m.e, kFixed0, 0x123456789ull);
   EXPECT_EQ(msr(m, kFixed0), 0x123456789ull) << "fixed counters take the full width";
-  expect_gp({}, wrmsr(kSel0, 1ull << 21));        // AnyThread: version 3
-  expect_gp({}, wrmsr(kSel0, 1ull << 32));        // reserved
-  expect_gp({}, wrmsr(kGlobal, 1ull << 4));       // no PMC4
-  expect_gp({}, wrmsr(kFixedCtrl, 0x4));          // AnyThread
-  expect_gp({}, wrmsr(kStatus, 0));               // read-only
-  expect_gp({}, wrmsr(kSel0 + 4, 0));             // no PERFEVTSEL4
-  expect_gp({}, wrmsr(0xc0010000, 0));            // AMD MSRs on an Intel model
+  expect_gp({}, wrmsr(kSel0, 1ull << 21));   // AnyThread: version 3
+  expect_gp({}, wrmsr(kSel0, 1ull << 32));   // reserved
+  expect_gp({}, wrmsr(kGlobal, 1ull << 4));  // no PMC4
+  expect_gp({}, wrmsr(kFixedCtrl, 0x4));     // AnyThread
+  expect_gp({}, wrmsr(kStatus, 0));          // read-only
+  expect_gp({}, wrmsr(kSel0 + 4, 0));        // no PERFEVTSEL4
+  expect_gp({}, wrmsr(0xc0010000, 0));       // AMD MSRs on an Intel model
 }
 
 TEST(Pmu, RdpmcReadsTheCounters) {
@@ -185,8 +185,11 @@ TEST(Pmu, RdpmcReadsTheCounters) {
   m.enter_long64();
   sys::write_msr(*m.e, kPmc0 + 2, 0x1234);
   sys::write_msr(*m.e, kFixed0 + 1, 0xabcd00000000ull);
-  run64(m, cat({imm32(0xb9, 2), {0x0f, 0x33}, {0x49, 0x89, 0xc0},  // rdpmc; mov r8, rax
-                imm32(0xb9, 0x40000001), {0x0f, 0x33}}));
+  run64(m, cat({imm32(0xb9, 2),
+                {0x0f, 0x33},
+                {0x49, 0x89, 0xc0},  // rdpmc; mov r8, rax
+                imm32(0xb9, 0x40000001),
+                {0x0f, 0x33}}));
   EXPECT_EQ(m.s().gpr[R8], 0x1234u);
   EXPECT_EQ(m.s().gpr[RDX], 0xabcdu);
   EXPECT_EQ(m.s().gpr[RAX], 0u);
@@ -206,8 +209,8 @@ TEST(Pmu, AmdCoreCounters) {
   EXPECT_TRUE(m.e->cpuid().query(0x80000001, 0).ecx & (1u << 23)) << "PerfCtrExtCore";
   EXPECT_EQ(m.e->cpuid().query(0xa, 0).eax, 0u) << "no Intel leaf";
   // PERF_CTL5 (extended range) counts instructions; PERF_CTL0 (legacy) branches.
-  run64(m, cat({wrmsr(0xc001020a, kEn | kOs | 0xc0), wrmsr(0xc0010000, kEn | kOs | 0xc2),
-                loop(500), wrmsr(0xc001020a, 0), wrmsr(0xc0010000, 0)}));
+  run64(m, cat({wrmsr(0xc001020a, kEn | kOs | 0xc0), wrmsr(0xc0010000, kEn | kOs | 0xc2), loop(500),
+                wrmsr(0xc001020a, 0), wrmsr(0xc0010000, 0)}));
   ASSERT_EQ(m.s().gpr[R14], 0xffu);
   // The loop and its mov, the enabling WRMSR, the next WRMSR (4
   // instructions) and the disabling WRMSR's three movs.
@@ -229,15 +232,15 @@ TEST(Pmu, AmdHostOnlyAndGuestOnly) {
   // mov ecx, IA32_EFER; rdmsr; or eax, EFER.SVME; wrmsr
   const Bytes set_svme = {0xb9, 0x80, 0, 0, 0xc0, 0x0f, 0x32, 0x0d, 0, 0x10, 0, 0, 0x0f, 0x30};
   run64(m, cat({set_svme, wrmsr(0xc0010200, kEn | kOs | kGuestOnly | 0xc2),
-                wrmsr(0xc0010202, kEn | kOs | kHostOnly | 0xc2), loop(300),
-                wrmsr(0xc0010200, 0), wrmsr(0xc0010202, 0)}));
+                wrmsr(0xc0010202, kEn | kOs | kHostOnly | 0xc2), loop(300), wrmsr(0xc0010200, 0),
+                wrmsr(0xc0010202, 0)}));
   ASSERT_TRUE(m.s().efer & EFER_SVME);
   EXPECT_EQ(msr(m, 0xc0010201), 0u) << "GuestOnly: nothing counted in the host";
   EXPECT_EQ(msr(m, 0xc0010203), 300u) << "HostOnly: the host's branches";
   Machine n;
   reconfigure(n, {"cpu.vendor=AuthenticAMD"});
-  run64(n, cat({wrmsr(0xc0010200, kEn | kOs | kGuestOnly | 0xc2), loop(300),
-                wrmsr(0xc0010200, 0)}));
+  run64(n,
+        cat({wrmsr(0xc0010200, kEn | kOs | kGuestOnly | 0xc2), loop(300), wrmsr(0xc0010200, 0)}));
   EXPECT_EQ(msr(n, 0xc0010201), 300u) << "EFER.SVME clear: the bits are ignored";
 }
 

@@ -41,7 +41,7 @@ TEST_F(Rtc, BcdTimeAndDateFollowSimulatedTime) {
   EXPECT_EQ(rd(0x00), 0x58);  // seconds, BCD
   EXPECT_EQ(rd(0x02), 0x59);
   EXPECT_EQ(rd(0x04), 0x23);
-  EXPECT_EQ(rd(0x06), 5);     // Thursday (Sunday = 1)
+  EXPECT_EQ(rd(0x06), 5);  // Thursday (Sunday = 1)
   EXPECT_EQ(rd(0x07), 0x29);
   EXPECT_EQ(rd(0x08), 0x02);
   EXPECT_EQ(rd(0x09), 0x24);
