@@ -12,6 +12,7 @@
 #                is QEMU's budget and too short for a simulator, so it is ignored)
 #   KUT_ONLY     comma-separated entry names to run (default: all)
 #   KUT_MAX_INSNS  --max-insns per entry (default 20000000000)
+#   KUT_JOBS     entries run at once (default 1)
 #
 # Each entry runs as `hvsim run FILE --cmdline "<-append>" --set ...`: the
 # `-cpu` model and flags become cpu.* keys (vmx* entries: an Intel model with
@@ -44,7 +45,7 @@ fi
 mkdir -p "$out" || exit 2
 
 exec python3 - "$kut" "$out" "$hvsim" <<'PYEOF'
-import os, re, shlex, subprocess, sys, time
+import concurrent.futures, os, re, shlex, subprocess, sys, time
 
 kut, out, hvsim = sys.argv[1:4]
 timeout = int(os.environ.get("KUT_TIMEOUT", "300"))
@@ -197,15 +198,8 @@ def count(text):
     return c, summary
 
 
-rows, internal = [], False
-for e in parse_cfg(os.path.join(kut, "x86", "unittests.cfg")):
-    name = e["name"]
-    if only and name not in only:
-        continue
-    skip, path, cmdline, sets, notes = plan(e)
-    if skip:
-        rows.append((name, 0, 0, 0, "SKIP " + skip, ""))
-        continue
+def run_entry(name, path, cmdline, sets, notes):
+    """Runs one entry; returns its table row and its hvsim exit status."""
     cmd = [hvsim, "run", path, "--cmdline", cmdline, "--max-insns", max_insns,
            "--out", os.path.join(out, name + ".hvsim")]
     for s in sets:
@@ -216,10 +210,10 @@ for e in parse_cfg(os.path.join(kut, "x86", "unittests.cfg")):
         text, err, rc = p.stdout, p.stderr, p.returncode
         end = ENDS.get(rc, "exit %d" % rc)
     except subprocess.TimeoutExpired as x:
-        text = (x.stdout or b"").decode(errors="replace") if isinstance(x.stdout, bytes) else (x.stdout or "")
+        so = x.stdout or ""
+        text = so.decode(errors="replace") if isinstance(so, bytes) else so
         err, rc, end = "", -1, "timeout %ds" % timeout
     secs = time.time() - t0
-    internal |= rc == 84
     c, summary = count(text)
     with open(os.path.join(out, name + ".log"), "w") as f:
         f.write("# " + " ".join(shlex.quote(a) for a in cmd) + "\n")
@@ -228,7 +222,26 @@ for e in parse_cfg(os.path.join(kut, "x86", "unittests.cfg")):
         f.write(text)
         f.write("\n# hvsim stderr:\n" + err)
         f.write("# ended: %s after %.1f s\n" % (end, secs))
-    rows.append((name, c["PASS"], c["FAIL"], c["SKIP"], end, summary))
+    return (name, c["PASS"], c["FAIL"], c["SKIP"], end, summary), rc
+
+
+# Entries run KUT_JOBS at a time (default 1); the table keeps the cfg's order.
+jobs = max(1, int(os.environ.get("KUT_JOBS", "1")))
+rows, internal, futures = [], False, {}
+with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+    for e in parse_cfg(os.path.join(kut, "x86", "unittests.cfg")):
+        name = e["name"]
+        if only and name not in only:
+            continue
+        skip, path, cmdline, sets, notes = plan(e)
+        if skip:
+            rows.append((name, 0, 0, 0, "SKIP " + skip, ""))
+            continue
+        rows.append(None)
+        futures[len(rows) - 1] = pool.submit(run_entry, name, path, cmdline, sets, notes)
+    for i, fut in futures.items():
+        rows[i], rc = fut.result()
+        internal |= rc == 84
 
 w = max([len(r[0]) for r in rows] + [4])
 head = "%-*s %6s %6s %6s  %s" % (w, "test", "PASS", "FAIL", "SKIP", "ended (SUMMARY)")
