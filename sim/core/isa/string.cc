@@ -10,10 +10,6 @@ namespace hvsim::core::isa {
 
 namespace {
 
-// After this many iterations a REP instruction yields (RIP stays on it) so
-// the run loop can look at events; it resumes from RCX on the next pass.
-constexpr uint64_t kRepChunk = 4096;
-
 struct Idx {
   Engine& e;
   unsigned asz;
@@ -44,12 +40,15 @@ inline void repeat(Engine& e, const DecodedInsn& d, F one) {
     return;
   }
   Idx ix{e, d.addrsize};
+  // After `budget` iterations the instruction yields (Engine::rep_budget):
+  // RIP stays on it and it resumes from RCX on the next pass.
+  const uint64_t budget = e.rep_budget();
   uint64_t n = 0;
   while (ix.get(RCX) != 0) {
-    if (n == kRepChunk) {
-      e.s.rip = e.insn_rip();  // yield: continue this instruction next time
+    if (n == budget) {
+      e.s.rip = e.insn_rip();
       e.break_block();
-      return;
+      break;
     }
     one();
     ix.set(RCX, ix.get(RCX) - 1);
@@ -60,6 +59,7 @@ inline void repeat(Engine& e, const DecodedInsn& d, F one) {
       if ((d.flags & kRepne) ? zf : !zf) break;
     }
   }
+  e.rep_done(n);
 }
 
 template <typename T>
