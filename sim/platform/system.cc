@@ -104,6 +104,8 @@ void System::wire_memory_bus(const PcMemory& mem) {
   // IA32_APIC_BASE; a relocated base is not followed). Registers, no DMI.
   add_mmio_device(ioapic_t_, intc::IoApic::kDefaultBase, intc::IoApic::kSize);
   add_mmio_device(lapic_t_, intc::LocalApic::kDefaultBase, intc::LocalApic::kSize);
+  // The map is complete: the CPU answers its gaps itself (Cpu::set_memory_map).
+  cpu_.set_memory_map(&mem_bus_);
 }
 
 // QEMU pc port addresses (hw/i386/pc.c, hw/char/serial-isa.c, fw_cfg.rst).
