@@ -42,10 +42,16 @@ inline void repeat(Engine& e, const DecodedInsn& d, F one) {
   Idx ix{e, d.addrsize};
   // After `budget` iterations the instruction yields (Engine::rep_budget):
   // RIP stays on it and it resumes from RCX on the next pass.
+  // The iterations done are counted however the pass ends, a fault included
+  // (they happened: RCX/RSI/RDI record them).
+  struct Count {
+    Engine& e;
+    uint64_t n = 0;
+    ~Count() { e.rep_done(n); }
+  } done{e};
   const uint64_t budget = e.rep_budget();
-  uint64_t n = 0;
   while (ix.get(RCX) != 0) {
-    if (n == budget) {
+    if (done.n == budget) {
       e.s.rip = e.insn_rip();
       e.break_block();
       break;
@@ -53,13 +59,12 @@ inline void repeat(Engine& e, const DecodedInsn& d, F one) {
     one();
     ix.set(RCX, ix.get(RCX) - 1);
     e.add_cycles(per);
-    ++n;
+    ++done.n;
     if (kCompare) {
       const bool zf = e.s.rflags & ZF;
       if ((d.flags & kRepne) ? zf : !zf) break;
     }
   }
-  e.rep_done(n);
 }
 
 template <typename T>
