@@ -36,7 +36,7 @@ bool amd_pmu(const Engine& e) {
 
 void read_sources(Engine& e, uint64_t v[kPmuSources]) {
   mmu::Mmu& m = e.mmu();
-  const mmu::CacheLevel& llc = m.cache().llc();
+  const cache::CacheLevel& llc = m.cache().llc();
   const mmu::TlbHierarchy& t = m.tlbs();
   v[kPmuNone] = 0;
   v[kPmuInstructions] = e.instructions();
