@@ -26,6 +26,8 @@ Decoder::Decoder(const timing::Latencies& lat) : lat_(lat) {
   isa::register_flags(table_);
   isa::register_system(table_);
   isa::register_misc(table_);
+  isa::register_x87(table_);
+  isa::register_mmx(table_);  // after every family that binds XMM forms of its mnemonics
 }
 
 namespace {
