@@ -196,6 +196,14 @@ void fldenv_or_frstor(Engine& e, const DecodedInsn& d, bool rstor) {
     }
   // Only "empty" is taken from the tag word loaded (SDM Vol. 1 8.1.7).
   x.ftw = full_tags(x);
+  // As the hardware does (checked against it by tests/isa/x87_diff_test.cc):
+  // FCW bit 6 reads as 1 and bits 15:13 as 0; FSW.ES is recomputed from the
+  // unmasked exception flags, and B mirrors ES (8.1.3.x, "B" for 8087
+  // compatibility). An unmasked flag loaded this way is pending (#MF at the
+  // next waiting instruction).
+  x.fcw = static_cast<uint16_t>((x.fcw & 0x1f3f) | 0x40);
+  const bool es = x.fsw & ~x.fcw & kFswExc;
+  x.fsw = static_cast<uint16_t>((x.fsw & ~(kFswES | kFswB)) | (es ? kFswES | kFswB : 0));
   e.s.x87 = x;
 }
 void fldenv(Engine& e, const DecodedInsn& d) { fldenv_or_frstor(e, d, false); }
