@@ -209,6 +209,7 @@ struct Form {
   int8_t fixed_reg = -1; // ModRM.reg is an opcode extension
   bool imm8 = false;
   bool gpr_rm = false, gpr_reg = false;  // a GPR in ModRM.rm / ModRM.reg
+  bool implicit_rdi = false;  // MASKMOVQ: stores to [rdi]
   unsigned mem_size = 0;
   std::string name;
 };
@@ -275,7 +276,6 @@ std::vector<Form> build_forms() {
             b[f.n + 2] = 0x05;
             b[f.n + 3] = 0x90;
             if (!decode(b, f.n + 4, &zi, ops)) continue;
-            if (zi.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ) continue;  // implicit [rdi] store
             // CVTPI2PS/CVTPS2PI/... convert between MMX and XMM under MXCSR:
             // the SSE family's (not bound here).
             if (std::strncmp(ZydisMnemonicGetString(zi.mnemonic), "cvt", 3) == 0) continue;
@@ -306,6 +306,7 @@ std::vector<Form> build_forms() {
             if (has_modrm && ((zi.raw.modrm.mod != 3) != (mem != 0))) continue;
             f.mem = mem;
             f.imm8 = zi.raw.imm[0].size == 8;
+            f.implicit_rdi = zi.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ;
             if (has_modrm) {
               f.bytes[f.n] = b[f.n];
               ++f.n;
@@ -584,7 +585,8 @@ TEST(X87Diff, RandomFormsMatchHost) {
     in.rflags = 0x202 | (g() & (hc::CF | hc::PF | hc::AF | hc::ZF | hc::SF | hc::OF));
     for (unsigned r = 0; r < 8; ++r) in.gpr[r] = g() % 3 ? g() : special_int(g, 64);
     in.gpr[hc::RSI] = kBase;
-    if (f.mem) {
+    if (f.implicit_rdi) in.gpr[hc::RDI] = kBase + disp;
+    if (f.mem || f.implicit_rdi) {
       uint8_t* p = nat->data() + (kBase - kData) + disp;
       for (unsigned i = 0; i < 128; i += 8) {
         const uint64_t v = g();

@@ -12,7 +12,8 @@
 // SSE family binds. A mnemonic has one binder, so the MMX family installs a
 // small dispatcher with BinderTable::replace: MMX-register forms are bound
 // here, every other form goes to the binder that was registered before
-// (none yet: #UD). EMMS, PSHUFW and MOVNTQ exist only for MMX registers.
+// (none yet: #UD). EMMS, PSHUFW, MOVNTQ and MASKMOVQ exist only for MMX
+// registers (MASKMOVDQU is the XMM one).
 #include "sim/core/x87/x87.h"
 
 namespace hvsim::core::isa {
@@ -45,6 +46,38 @@ void bind_shared(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* o
 void bind_mmx_only(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                    DecodedInsn& d) {
   if (zi.mnemonic == ZYDIS_MNEMONIC_EMMS || has_mmx_operand(zi, ops)) x87::bind_host(zi, ops, d);
+}
+
+// MASKMOVQ mm1, mm2 (SDM Vol. 2B): stores each byte of MM1 whose byte in MM2
+// has its top bit set to DS:rDI (a segment override applies); the
+// non-temporal hint has no effect. Done here rather than on the host because
+// its memory operand is implicit. No byte is stored unless every selected
+// byte can be (the write is probed first).
+void maskmovq(Engine& e, const DecodedInsn& d) {
+  x87::check_nm(e, true);
+  x87::pending_ignored(e);
+  X87State& x = e.s.x87;
+  const uint64_t data = x.r[d.op[0].reg].signif, mask = x.r[d.op[1].reg].signif;
+  const uint64_t la = e.linear(d.mem.seg, Engine::mask_addr(e.s.gpr[RDI], d.addrsize), 8, true);
+  if (mask & 0x8080808080808080ull) e.probe_write(la, 8);
+  for (unsigned i = 0; i < 8; ++i)
+    if ((mask >> (8 * i + 7)) & 1) e.write<uint8_t>(la + i, static_cast<uint8_t>(data >> (8 * i)));
+  // Every MMX instruction: TOP = 0 and every register tagged non-empty
+  // (SDM Vol. 1 9.5.1; hvsim keeps the tags as FNSAVE reports them).
+  x.fsw &= static_cast<uint16_t>(~0x3800);
+  uint16_t tags = 0;
+  for (unsigned i = 0; i < 8; ++i) tags = static_cast<uint16_t>(tags | x87::classify_tag(x.r[i]) << (2 * i));
+  x.ftw = tags;
+}
+
+void bind_maskmovq(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                   DecodedInsn& d) {
+  if (!has_mmx_operand(zi, ops)) return;
+  d.mem.seg = DS;
+  for (unsigned i = 0; i < zi.operand_count; ++i)
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.segment != ZYDIS_REGISTER_NONE)
+      d.mem.seg = static_cast<uint8_t>(ZydisRegisterGetId(ops[i].mem.segment));
+  d.exec = &maskmovq;
 }
 
 constexpr ZydisMnemonic kShared[] = {
@@ -84,6 +117,7 @@ void register_mmx(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_EMMS, &bind_mmx_only, timing::k_mmx);
   t.add(ZYDIS_MNEMONIC_PSHUFW, &bind_mmx_only, timing::k_mmx);
   t.add(ZYDIS_MNEMONIC_MOVNTQ, &bind_mmx_only, timing::k_mmx);
+  t.add(ZYDIS_MNEMONIC_MASKMOVQ, &bind_maskmovq, timing::k_mmx);
   for (ZydisMnemonic m : kShared) g_other[m] = t.replace(m, &bind_shared, timing::k_mmx);
   for (ZydisMnemonic m : kSharedMul) g_other[m] = t.replace(m, &bind_shared, timing::k_mmx_mul);
 }
