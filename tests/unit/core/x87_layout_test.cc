@@ -187,3 +187,24 @@ TEST(X87Layout, LoadedUnmaskedFlagIsPending) {
 
 }  // namespace
 }  // namespace hvsim::core::testing
+
+namespace hvsim::core::testing {
+namespace {
+
+// FIP/FCS record the last non-control x87 instruction: its offset in CS
+// (including prefixes) and the CS selector; control instructions (FNSTSW,
+// FNSTCW, FNCLEX) leave them alone. (FDP and FOP follow the host's policy,
+// SDM Vol. 1 8.1.9: not asserted here.)
+TEST(X87Layout, InstructionPointerInProtectedMode) {
+  Machine m;
+  m.enter_prot32();
+  // fninit; fld1; ds fadd st0, st0; fnstsw ax; fnclex; hlt
+  m.load(kCode, {0xdb, 0xe3, 0xd9, 0xe8, 0x3e, 0xd8, 0xc0, 0xdf, 0xe0, 0xdb, 0xe2, 0xf4});
+  ASSERT_EQ(m.run(), RunExit::kHaltedForever) << m.e->last_error();
+  EXPECT_EQ(m.s().x87.fip, kCode + 4);
+  EXPECT_EQ(m.s().x87.fcs, kSelCode32);
+  EXPECT_EQ(m.s().x87.top(), 7u);
+}
+
+}  // namespace
+}  // namespace hvsim::core::testing
