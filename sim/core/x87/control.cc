@@ -124,6 +124,14 @@ unsigned load_env(const Engine& e, unsigned opsize, const uint8_t* b, X87State& 
   return 28;
 }
 
+// FSW.ES (and B, its 8087-compatible mirror) follow the unmasked exception
+// flags whenever FCW or FSW is loaded as a whole (checked against the host by
+// tests/isa/x87_diff_test.cc).
+void recompute_es(X87State& x) {
+  const bool es = x.fsw & ~x.fcw & kFswExc;
+  x.fsw = static_cast<uint16_t>((x.fsw & ~(kFswES | kFswB)) | (es ? kFswES | kFswB : 0));
+}
+
 void fninit_state(X87State& x) {
   x.fcw = 0x037f;
   x.fsw = 0;
@@ -173,8 +181,10 @@ void fnstenv_or_fnsave(Engine& e, const DecodedInsn& d, bool save) {
   write_bytes(e, la, b, n);
   if (save)
     fninit_state(e.s.x87);  // FNSAVE then initialises the FPU (SDM Vol. 2A FSAVE)
-  else
-    e.s.x87.fcw |= kFswExc;  // FNSTENV masks every exception (SDM Vol. 2A FSTENV)
+  else {
+    e.s.x87.fcw |= kFswExc;  // FNSTENV masks every exception (SDM Vol. 2A FSTENV),
+    recompute_es(e.s.x87);   // which clears ES and B (as the host does)
+  }
 }
 void fnstenv(Engine& e, const DecodedInsn& d) { fnstenv_or_fnsave(e, d, false); }
 void fnsave(Engine& e, const DecodedInsn& d) { fnstenv_or_fnsave(e, d, true); }
@@ -196,14 +206,11 @@ void fldenv_or_frstor(Engine& e, const DecodedInsn& d, bool rstor) {
     }
   // Only "empty" is taken from the tag word loaded (SDM Vol. 1 8.1.7).
   x.ftw = full_tags(x);
-  // As the hardware does (checked against it by tests/isa/x87_diff_test.cc):
-  // FCW bit 6 reads as 1 and bits 15:13 as 0; FSW.ES is recomputed from the
-  // unmasked exception flags, and B mirrors ES (8.1.3.x, "B" for 8087
-  // compatibility). An unmasked flag loaded this way is pending (#MF at the
-  // next waiting instruction).
+  // As the hardware does: FCW bit 6 reads as 1 and bits 15:13 as 0; ES and
+  // B are recomputed. An unmasked flag loaded this way is pending (#MF at
+  // the next waiting instruction).
   x.fcw = static_cast<uint16_t>((x.fcw & 0x1f3f) | 0x40);
-  const bool es = x.fsw & ~x.fcw & kFswExc;
-  x.fsw = static_cast<uint16_t>((x.fsw & ~(kFswES | kFswB)) | (es ? kFswES | kFswB : 0));
+  recompute_es(x);
   e.s.x87 = x;
 }
 void fldenv(Engine& e, const DecodedInsn& d) { fldenv_or_frstor(e, d, false); }
