@@ -263,6 +263,19 @@ std::vector<Form> build_forms() {
         if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) f.mem_size = ops[i].size / 8;
       f.name = disasm(b, mem ? 3 : 2);
       forms.push_back(f);
+      if (mem) {  // with an operand-size prefix: the 14/94-byte formats of FNSTENV & co.
+        Form p = f;
+        p.bytes[0] = 0x66;
+        p.bytes[1] = static_cast<uint8_t>(op);
+        p.bytes[2] = static_cast<uint8_t>(m);
+        p.n = 3;
+        const uint8_t pb[4] = {0x66, f.bytes[0], f.bytes[1], 0x10};
+        if (!decode(pb, 4, &zi, ops)) continue;
+        for (unsigned i = 0; i < zi.operand_count_visible; ++i)
+          if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) p.mem_size = ops[i].size / 8;
+        p.name = "o16 " + disasm(pb, 4);
+        forms.push_back(p);
+      }
     }
   Form wait;
   wait.bytes[0] = 0x9b;

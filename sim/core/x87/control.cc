@@ -100,6 +100,7 @@ unsigned load_env(const Engine& e, unsigned opsize, const uint8_t* b, X87State& 
       x.fcs = x.fds = 0;
     } else {
       x.fip = get16(b + 6);
+      x.fop = 0;  // the 16-bit protected format has no FOP: the host loads 0
       x.fcs = static_cast<uint16_t>(get16(b + 8));
       x.fdp = get16(b + 10);
       x.fds = static_cast<uint16_t>(get16(b + 12));
