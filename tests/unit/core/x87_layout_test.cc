@@ -208,3 +208,25 @@ TEST(X87Layout, InstructionPointerInProtectedMode) {
 
 }  // namespace
 }  // namespace hvsim::core::testing
+
+namespace hvsim::core::testing {
+namespace {
+
+// Real mode end to end: the FIP a host-run instruction records (offset and
+// CS selector) comes out of FNSTENV as the 20-bit linear address.
+TEST(X87Layout, RealModeInstructionPointerIsLinear) {
+  Machine m;
+  m.enter_real(0);
+  m.s().seg[CS] = Segment{0x1700, 0x17000, 0xffff, 0x9b};
+  m.s().rip = 0x0c00;  // linear 17C00h
+  // fld1; fnstenv [0x8000]; hlt
+  m.load(0x17c00, {0xd9, 0xe8, 0xd9, 0x36, 0x00, 0x80, 0xf4});
+  ASSERT_EQ(m.run(), RunExit::kHaltedForever) << m.e->last_error();
+  EXPECT_EQ(m.s().x87.fip, 0x0c00u);
+  EXPECT_EQ(m.s().x87.fcs, 0x1700u);
+  EXPECT_EQ(m.peek<uint16_t>(0x8000 + 6), 0x7c00);             // linear 15:0
+  EXPECT_EQ(m.peek<uint16_t>(0x8000 + 8) & 0xf000, 0x1000);    // linear 19:16
+}
+
+}  // namespace
+}  // namespace hvsim::core::testing
