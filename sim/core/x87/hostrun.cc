@@ -289,23 +289,22 @@ void exec_host(Engine& e, const DecodedInsn& d) {
   }
   const X87State old = x;
   image_to_state(f.img, x);
-  {
-    if (static_cast<uint32_t>(x.fip) == host_ip) {
-      x.fip = e.long64() ? e.s.rip - d.len : static_cast<uint32_t>(e.s.rip - d.len);
-      x.fcs = e.s.seg[CS].selector;
-    } else {
-      x.fip = old.fip;
-      x.fcs = old.fcs;
-    }
-    if (static_cast<uint32_t>(x.fdp) == host_dp) {
-      x.fdp = h.mem_size ? e.ea(d) : 0;
-      x.fds = h.mem_size ? e.s.seg[d.mem.seg].selector : 0;
-    } else {
-      x.fdp = old.fdp;
-      x.fds = old.fds;
-    }
-    x.fop = x.fop == h.host_fop ? h.fop : old.fop;
+  // Each pointer the host replaced becomes the guest's.
+  if (static_cast<uint32_t>(x.fip) == host_ip) {
+    x.fip = e.long64() ? e.s.rip - d.len : static_cast<uint32_t>(e.s.rip - d.len);
+    x.fcs = e.s.seg[CS].selector;
+  } else {
+    x.fip = old.fip;
+    x.fcs = old.fcs;
   }
+  if (static_cast<uint32_t>(x.fdp) == host_dp) {
+    x.fdp = h.mem_size ? e.ea(d) : 0;
+    x.fds = h.mem_size ? e.s.seg[d.mem.seg].selector : 0;
+  } else {
+    x.fdp = old.fdp;
+    x.fds = old.fds;
+  }
+  x.fop = x.fop == h.host_fop ? h.fop : old.fop;
   if (ignne) {
     x.fsw = static_cast<uint16_t>(x.fsw | (held & (kFswExc | kFswSF)));
     if (x.fsw & ~x.fcw & kFswExc) x.fsw |= kFswES | kFswB;
