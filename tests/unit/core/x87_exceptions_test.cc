@@ -215,3 +215,37 @@ TEST(X87Exceptions, MemoryFaultLeavesTheStackAlone) {
 
 }  // namespace
 }  // namespace hvsim::core::testing
+
+namespace hvsim::core::testing {
+namespace {
+
+// Legacy modes: 32- and 16-bit addressing for x87 memory operands, MMX with
+// 32-bit GPRs (the host stub is 64-bit code whatever the guest's mode).
+TEST(X87Exceptions, LegacyModeOperands) {
+  Machine m;
+  m.enter_prot32();
+  m.poke<uint32_t>(0x8000, 0x3f800000);  // 1.0f
+  m.s().gpr[RAX] = 0x12345678;
+  m.s().gpr[RBX] = 0x7ff0;
+  // fninit; fld dword [ebx+0x10]; movd mm1, eax; paddd mm1, mm1; movd ecx, mm1; emms; hlt
+  m.load(kCode, {0xdb, 0xe3, 0xd9, 0x43, 0x10, 0x0f, 0x6e, 0xc8, 0x0f, 0xfe, 0xc9, 0x0f, 0x7e,
+                 0xc9, 0x0f, 0x77, 0xf4});
+  ASSERT_EQ(m.run(), RunExit::kHaltedForever) << m.e->last_error();
+  EXPECT_EQ(m.s().gpr[RCX], 0x2468acf0u);
+  const X87State& x = m.s().x87;
+  EXPECT_EQ(x.r[7].sign_exp, 0x3fff);  // the 1.0 FLD pushed (R7), kept by the MMX code
+  EXPECT_EQ(x.ftw, 0xffff);            // EMMS
+  // Real mode: fninit; fild word [bx+si]; fistp word [bx+si+2]; hlt
+  Machine r;
+  r.enter_real(0x7c00);
+  r.poke<uint16_t>(0x9000, 0xfff9);  // -7
+  r.s().gpr[RBX] = 0x8000;
+  r.s().gpr[RSI] = 0x1000;
+  r.load(0x7c00, {0xdb, 0xe3, 0xdf, 0x00, 0xdf, 0x58, 0x02, 0xf4});
+  ASSERT_EQ(r.run(), RunExit::kHaltedForever) << r.e->last_error();
+  EXPECT_EQ(r.peek<uint16_t>(0x9002), 0xfff9);
+  EXPECT_EQ(r.s().x87.fip, 0x7c04u);  // FISTP's offset
+}
+
+}  // namespace
+}  // namespace hvsim::core::testing
