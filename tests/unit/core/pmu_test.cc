@@ -81,7 +81,7 @@ uint64_t msr(Machine& m, uint32_t i) {
 
 TEST(Pmu, CpuidReportsArchitecturalPerfmonVersion2) {
   Machine m;
-  EXPECT_EQ(m.e->cpuid().query(0, 0).eax, 0xau);
+  EXPECT_GE(m.e->cpuid().query(0, 0).eax, 0xau) << "leaf 0AH is within the basic leaves";
   const CpuidResult a = m.e->cpuid().query(0xa, 0);
   EXPECT_EQ(a.eax & 0xff, 2u) << "version";
   EXPECT_EQ((a.eax >> 8) & 0xff, 4u) << "general-purpose counters";
@@ -247,7 +247,7 @@ TEST(Pmu, AmdHostOnlyAndGuestOnly) {
 TEST(Pmu, ModelWithoutPmuKeepsTheOldBehaviour) {
   Machine m;
   reconfigure(m, {"cpu.pmu=false"});
-  EXPECT_EQ(m.e->cpuid().query(0, 0).eax, 7u);
+  EXPECT_EQ(m.e->cpuid().query(0xa, 0).edx, 0u);
   EXPECT_EQ(m.e->cpuid().query(0xa, 0).eax, 0u);
   run64(m, cat({imm32(0xb9, 0), {0x0f, 0x33}}));
   EXPECT_EQ(m.s().gpr[R14], 0xffu) << "RDPMC 0 reads zero";
