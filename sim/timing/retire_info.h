@@ -64,6 +64,8 @@ enum RetireFlags : uint8_t {
   kOwnCost = 1 << 4,      // extra_cycles is the instruction's whole cost (VMX/SVM
                           // instructions): its class latency is not added again
   kFence = 1 << 5,        // orders memory (LOCK, MFENCE, SFENCE): waits for the store buffer
+  kMemOperand = 1 << 6,   // an explicit memory operand (not LEA/NOP): the simple
+                          // model adds timing.mem_operand_cycles, as at decode today
 };
 
 struct RetireInfo {

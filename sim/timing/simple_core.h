@@ -1,6 +1,6 @@
 // timing.model = simple: the serial in-order cost model. An instruction costs
 // its class latency (timing.<class>_cycles, plus timing.mem_operand_cycles
-// with a memory operand), plus the latency of each data access (a store at
+// with an explicit memory operand, kMemOperand), plus the latency of each data access (a store at
 // most an L1 hit unless cache.stores_block), plus its fetch stall, plus
 // timing.taken_branch_cycles when a near branch is taken, plus the flat costs
 // it incurred. An instruction with its own cost (kOwnCost: VMX/SVM
@@ -25,7 +25,7 @@ class SimpleCore final {
     uint64_t c = r.extra_cycles + r.overflow_latency + r.fetch_latency;
     if (!(r.flags & kOwnCost)) {
       c += lat_.cls[r.tclass];
-      if (r.nmem != 0) c += lat_.mem_operand;
+      if (r.flags & kMemOperand) c += lat_.mem_operand;
     }
     for (unsigned i = 0; i < r.nmem; ++i) {
       uint32_t l = r.mem[i].latency;

@@ -48,6 +48,21 @@ TEST(SimpleCore, OwnCostIsNotChargedTwice) {
   EXPECT_EQ(c.cycles(), 50u + table().cls[k_system]);
 }
 
+TEST(SimpleCore, MemOperandCyclesOnlyForExplicitOperands) {
+  Latencies l = table();
+  l.mem_operand = 2;
+  SimpleCore c{l, 4};
+  RetireInfo add_mem = load(0, 1, 0x1000, 4);  // ADD RAX, [RCX]
+  add_mem.tclass = k_alu;
+  add_mem.flags |= kMemOperand;
+  c.retire(add_mem);
+  EXPECT_EQ(c.cycles(), 1u + 2 + 4);
+  RetireInfo push = store(4, 0, 0x2000, 4);  // PUSH RAX: an implicit access
+  push.tclass = k_stack;
+  c.retire(push);
+  EXPECT_EQ(c.cycles(), 7u + 1 + 4);
+}
+
 TEST(SimpleCore, StallAndFetchLatency) {
   SimpleCore c{table(), UINT32_MAX};
   RetireInfo a = op2(k_alu, 0, 1);
