@@ -2,7 +2,9 @@
 
 namespace hvsim::timing {
 
-void declare_core_model_params(base::ParamRegistry& reg) { ooo::OooParams::declare_params(reg); }
+void declare_core_model_params(base::ParamRegistry& reg) {
+  ooo::OooParams::declare_params(reg);
+}
 
 CoreModel make_core_model(const base::Config& cfg, uint32_t store_cap) {
   if (cfg.get_string("timing.model") == "ooo")

@@ -26,9 +26,9 @@ namespace hvsim::timing {
 
 template <typename M>
 concept CoreModelType = requires(M m, const M cm, const RetireInfo& r, base::StatRegistry& reg) {
-  m.retire(r);                                  // one instruction retired
-  m.stall(uint64_t{1});                         // time passes with no instruction
-  { cm.cycles() } -> std::same_as<uint64_t>;    // the core's clock: last retire
+  m.retire(r);                                // one instruction retired
+  m.stall(uint64_t{1});                       // time passes with no instruction
+  { cm.cycles() } -> std::same_as<uint64_t>;  // the core's clock: last retire
   { cm.instructions() } -> std::same_as<uint64_t>;
   m.register_stats(reg, std::string());
 };

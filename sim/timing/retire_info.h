@@ -18,8 +18,12 @@ constexpr unsigned kXmm0 = 16;  // XMM/YMM0-15: bits 16-31
 constexpr unsigned kSt0 = 32;   // x87 ST0-7 / MM0-7 (aliased): bits 32-39
 constexpr unsigned kSeg0 = 40;  // ES, CS, SS, DS, FS, GS: bits 40-45
 constexpr unsigned kCount = 46;
-constexpr uint64_t gpr(unsigned n) { return uint64_t{1} << (kGpr0 + n); }
-constexpr uint64_t xmm(unsigned n) { return uint64_t{1} << (kXmm0 + n); }
+constexpr uint64_t gpr(unsigned n) {
+  return uint64_t{1} << (kGpr0 + n);
+}
+constexpr uint64_t xmm(unsigned n) {
+  return uint64_t{1} << (kXmm0 + n);
+}
 }  // namespace reg
 
 // Status flags (SDM Vol. 1 3.4.3.1) and DF.
@@ -71,14 +75,14 @@ enum RetireFlags : uint8_t {
 struct RetireInfo {
   static constexpr unsigned kMaxMem = 4;
 
-  uint64_t pc = 0;      // linear address of the instruction
-  uint64_t target = 0;  // next RIP when a branch is taken
-  uint64_t src_regs = 0;   // registers read by the computation (RegMask)
-  uint64_t addr_regs = 0;  // registers read to form addresses (RegMask)
-  uint64_t dst_regs = 0;   // registers written (RegMask)
-  uint64_t extra_cycles = 0;  // flat costs charged while it executed (world
-                              // switch, exception delivery, device access, ...)
-  uint32_t fetch_latency = 0;  // fetch stall beyond an L1I/ITLB hit (miss, walk)
+  uint64_t pc = 0;                       // linear address of the instruction
+  uint64_t target = 0;                   // next RIP when a branch is taken
+  uint64_t src_regs = 0;                 // registers read by the computation (RegMask)
+  uint64_t addr_regs = 0;                // registers read to form addresses (RegMask)
+  uint64_t dst_regs = 0;                 // registers written (RegMask)
+  uint64_t extra_cycles = 0;             // flat costs charged while it executed (world
+                                         // switch, exception delivery, device access, ...)
+  uint32_t fetch_latency = 0;            // fetch stall beyond an L1I/ITLB hit (miss, walk)
   uint8_t src_flags = 0, dst_flags = 0;  // FlagMask
   uint8_t len = 0;
   uint8_t tclass = 0;  // timing::InsnClass

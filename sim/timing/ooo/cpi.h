@@ -7,14 +7,14 @@
 
 namespace hvsim::timing::ooo {
 
-#define HVSIM_CPI_COMPONENTS(X)                                                          \
-  X(base, "retire bandwidth: instructions retired as fast as the widths allow")          \
-  X(frontend, "instruction fetch: ITLB/L1I misses, BTB misses, fetch width")             \
-  X(branch, "refilling the pipeline after a branch mispredict")                          \
-  X(memory, "waiting for an L1D miss (directly or through a dependence)")                \
-  X(execute, "dependences on execution latencies and L1D hits; port contention")        \
-  X(structural, "a full ROB, scheduler, load queue or store queue held rename")          \
-  X(serialize, "serializing instructions, world switches, faults, flat costs")           \
+#define HVSIM_CPI_COMPONENTS(X)                                                  \
+  X(base, "retire bandwidth: instructions retired as fast as the widths allow")  \
+  X(frontend, "instruction fetch: ITLB/L1I misses, BTB misses, fetch width")     \
+  X(branch, "refilling the pipeline after a branch mispredict")                  \
+  X(memory, "waiting for an L1D miss (directly or through a dependence)")        \
+  X(execute, "dependences on execution latencies and L1D hits; port contention") \
+  X(structural, "a full ROB, scheduler, load queue or store queue held rename")  \
+  X(serialize, "serializing instructions, world switches, faults, flat costs")   \
   X(idle, "time with no instruction (HLT, device stalls between instructions)")
 
 enum class Cpi : uint8_t {

@@ -45,12 +45,12 @@ class FreeRing {
 };
 
 struct MissStats {
-  uint64_t misses = 0;        // accesses that needed an MSHR
-  uint64_t merged = 0;        // accesses to a line already being filled
-  uint64_t mshr_full = 0;     // misses that waited for a free MSHR
-  uint64_t miss_cycles = 0;   // sum of miss latencies
-  uint64_t busy_cycles = 0;   // cycles with at least one miss outstanding
-  uint64_t forwarded = 0;     // loads served from the store queue
+  uint64_t misses = 0;          // accesses that needed an MSHR
+  uint64_t merged = 0;          // accesses to a line already being filled
+  uint64_t mshr_full = 0;       // misses that waited for a free MSHR
+  uint64_t miss_cycles = 0;     // sum of miss latencies
+  uint64_t busy_cycles = 0;     // cycles with at least one miss outstanding
+  uint64_t forwarded = 0;       // loads served from the store queue
   uint64_t forward_stalls = 0;  // loads that partly overlap an older store
 };
 

@@ -13,7 +13,9 @@ constexpr uint8_t kDrains = kSerializing | kWorldSwitch;
 
 // A source operand that is late delays an instruction because of execution
 // latency, unless it was itself waiting for memory.
-Cpi operand_reason(Cpi source) { return source == Cpi::kMemory ? Cpi::kMemory : Cpi::kExecute; }
+Cpi operand_reason(Cpi source) {
+  return source == Cpi::kMemory ? Cpi::kMemory : Cpi::kExecute;
+}
 
 // n uops through a stage of `width` per cycle that has used *slots of
 // *cycle already: the cycle the last one passes (a loop, not a divide: n is
@@ -74,7 +76,9 @@ Timed OooCore::rename(const RetireInfo& r, const Counts& n) {
   Timed d{last_fetch_ + stages, fetch_why};
   d.at_least(rename_cycle_, Cpi::kBase);
   d.at_least(floor_, Cpi::kIdle);
-  d.at_least(rob_.available(rob_seq_ + n.total - 1), Cpi::kStructural);
+  // An instruction with more uops than the ROB holds waits for it to empty.
+  const uint32_t rob_need = std::min(n.total, p_.rob_entries);
+  d.at_least(rob_.available(rob_seq_ + rob_need - 1), Cpi::kStructural);
   if (n.loads) d.at_least(lq_.available(lq_seq_ + n.loads - 1), Cpi::kStructural);
   if (n.stores) d.at_least(sq_ring_.available(sq_seq_ + n.stores - 1), Cpi::kStructural);
   if (r.flags & kDrains) {
@@ -126,8 +130,8 @@ Timed OooCore::loads(const RetireInfo& r, Timed d, Timed addr) {
     sched_.hold_until(issue);
     t.at_least(issue, Cpi::kExecute);
     bool forwarded = false;
-    if (uint64_t f = sq_.forward(a.addr, a.size, issue, p_.store_forward_cycles,
-                                 p_.l1d_hit_cycles, &forwarded)) {
+    if (uint64_t f = sq_.forward(a.addr, a.size, issue, p_.store_forward_cycles, p_.l1d_hit_cycles,
+                                 &forwarded)) {
       ++(forwarded ? miss_.stats().forwarded : miss_.stats().forward_stalls);
       t.t = f;  // the data comes from the store: its reason stays
     } else if (a.latency > p_.l1d_hit_cycles) {
@@ -162,8 +166,8 @@ void OooCore::retire(const RetireInfo& r) {
     sched_.hold_until(issue);
     ready.at_least(issue, Cpi::kExecute);
   }
-  const uint64_t lat = ((r.flags & kOwnCost) || n.compute == 0 ? 0 : cp.latency) +
-                       r.extra_cycles + r.overflow_latency;
+  const uint64_t lat = ((r.flags & kOwnCost) || n.compute == 0 ? 0 : cp.latency) + r.extra_cycles +
+                       r.overflow_latency;
   Timed result{issue + lat, r.extra_cycles ? Cpi::kSerialize : ready.why};
 
   Timed complete = result;

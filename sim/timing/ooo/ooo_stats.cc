@@ -23,13 +23,16 @@ void add_histogram(base::StatRegistry& reg, const std::string& name, const Histo
 
 void OooCore::register_stats(base::StatRegistry& reg, const std::string& prefix) {
   const std::string p = prefix + ".";
-  reg.add_counter(p + "cycles", &retire_cycle_, "cycles", "cycle at which the last instruction retired");
+  reg.add_counter(p + "cycles", &retire_cycle_, "cycles",
+                  "cycle at which the last instruction retired");
   reg.add_counter(p + "instructions", &st_.instructions, "instructions",
                   "instructions retired through the ooo model");
   reg.add_counter(p + "uops", &st_.uops, "uops", "uops retired (computation and memory uops)");
   reg.add_formula(
       p + "ipc",
-      [&reg, p] { return reg.value(p + "instructions") / static_cast<double>(reg.value(p + "cycles")); },
+      [&reg, p] {
+        return reg.value(p + "instructions") / static_cast<double>(reg.value(p + "cycles"));
+      },
       "instructions/cycle", "instructions retired per cycle");
   static constexpr const char* kNames[] = {
 #define HVSIM_X(name, desc) #name,
@@ -90,7 +93,8 @@ void OooCore::register_stats(base::StatRegistry& reg, const std::string& prefix)
   reg.add_formula(
       p + "mem.mlp",
       [&reg, p] {
-        return reg.value(p + "mem.miss_cycles") / static_cast<double>(reg.value(p + "mem.miss_busy_cycles"));
+        return reg.value(p + "mem.miss_cycles") /
+               static_cast<double>(reg.value(p + "mem.miss_busy_cycles"));
       },
       "misses", "memory-level parallelism: average misses outstanding while any is");
 }

@@ -73,7 +73,7 @@ OooParams::OooParams() {
   HVSIM_INSN_CLASSES(HVSIM_X)
 #undef HVSIM_X
   i = 0;
-#define HVSIM_X(name, u, p, iss) \
+#define HVSIM_X(name, u, p, iss)               \
   cls[i] = ClassParams{lat.cls[i], u, p, iss}; \
   ++i;
   HVSIM_OOO_CLASSES(HVSIM_X)

@@ -17,27 +17,27 @@ namespace hvsim::timing::ooo {
 // X-macro: class, uops (rename/ROB slots of the computation), issue port mask,
 // issue cycles (the port is busy that long: 1 = fully pipelined). The
 // latency of a class is timing.<class>_cycles, shared with the simple model.
-#define HVSIM_OOO_CLASSES(X)  \
-  X(alu, 1, 0x63, 1)          \
-  X(move, 1, 0x63, 1)         \
-  X(lea, 1, 0x22, 1)          \
-  X(shift, 1, 0x41, 1)        \
-  X(bitop, 1, 0x02, 1)        \
-  X(mul, 1, 0x02, 1)          \
-  X(div, 10, 0x01, 6)         \
-  X(branch, 1, 0x41, 1)       \
-  X(call_ret, 1, 0x40, 1)     \
-  X(stack, 1, 0x63, 1)        \
-  X(string, 3, 0x63, 1)       \
-  X(flags, 1, 0x63, 1)        \
-  X(nop, 1, 0x00, 1)          \
-  X(pause, 4, 0x63, 1)        \
-  X(atomic, 8, 0x63, 1)       \
-  X(io, 4, 0x63, 1)           \
-  X(system, 4, 0x63, 1)       \
-  X(msr, 4, 0x63, 1)          \
-  X(cpuid, 4, 0x63, 1)        \
-  X(rdtsc, 20, 0x63, 25)      \
+#define HVSIM_OOO_CLASSES(X) \
+  X(alu, 1, 0x63, 1)         \
+  X(move, 1, 0x63, 1)        \
+  X(lea, 1, 0x22, 1)         \
+  X(shift, 1, 0x41, 1)       \
+  X(bitop, 1, 0x02, 1)       \
+  X(mul, 1, 0x02, 1)         \
+  X(div, 10, 0x01, 6)        \
+  X(branch, 1, 0x41, 1)      \
+  X(call_ret, 1, 0x40, 1)    \
+  X(stack, 1, 0x63, 1)       \
+  X(string, 3, 0x63, 1)      \
+  X(flags, 1, 0x63, 1)       \
+  X(nop, 1, 0x00, 1)         \
+  X(pause, 4, 0x63, 1)       \
+  X(atomic, 8, 0x63, 1)      \
+  X(io, 4, 0x63, 1)          \
+  X(system, 4, 0x63, 1)      \
+  X(msr, 4, 0x63, 1)         \
+  X(cpuid, 4, 0x63, 1)       \
+  X(rdtsc, 20, 0x63, 25)     \
   X(far, 4, 0x63, 1)
 
 struct ClassParams {
@@ -49,12 +49,12 @@ struct ClassParams {
 
 struct OooParams {
   // Front end.
-  uint32_t fetch_width = 6;        // instructions per cycle into the decode queue
-  uint32_t frontend_stages = 15;   // cycles from fetch to rename (pipeline depth)
-  uint32_t btb_miss_cycles = 9;    // taken branch missing in the BTB: redirect at decode
+  uint32_t fetch_width = 6;       // instructions per cycle into the decode queue
+  uint32_t frontend_stages = 15;  // cycles from fetch to rename (pipeline depth)
+  uint32_t btb_miss_cycles = 9;   // taken branch missing in the BTB: redirect at decode
   // Branch prediction.
-  uint32_t bp_history_bits = 16;   // gshare global history length
-  uint32_t bp_table_log2 = 16;     // 2^n two-bit counters
+  uint32_t bp_history_bits = 16;  // gshare global history length
+  uint32_t bp_table_log2 = 16;    // 2^n two-bit counters
   uint32_t btb_entries = 4096;
   uint32_t btb_ways = 8;
   uint32_t ras_entries = 16;

@@ -38,7 +38,7 @@ class BranchPredictor {
 
  private:
   bool btb_lookup_insert(uint64_t pc, uint64_t target);  // true on a hit with this target
-  bool predict_cond(uint64_t pc, bool taken);              // true when predicted right
+  bool predict_cond(uint64_t pc, bool taken);            // true when predicted right
   bool predict_indirect(uint64_t pc, uint64_t target);
   bool predict_return(uint64_t target);
   void push_return(uint64_t ret);

@@ -48,7 +48,7 @@ TEST(DecodeDeps, ImplicitOperandsAndPartialWrites) {
   EXPECT_EQ(push.src_regs & gpr(RAX), gpr(RAX));
   EXPECT_TRUE(push.dst_regs & gpr(RSP));
   EXPECT_TRUE(push.addr_regs & gpr(RSP));
-  EXPECT_FALSE(push.flags & kMemOperand);  // an implicit access
+  EXPECT_FALSE(push.flags & kMemOperand);     // an implicit access
   DecodeDeps mul = deps({0x48, 0xf7, 0xe3});  // MUL RBX
   EXPECT_EQ(mul.src_regs, gpr(RAX) | gpr(RBX));
   EXPECT_EQ(mul.dst_regs, gpr(RAX) | gpr(RDX));
@@ -62,7 +62,7 @@ TEST(DecodeDeps, BranchKinds) {
   EXPECT_EQ(jz.src_flags, flag::kZF);
   EXPECT_EQ(deps({0xe8, 0, 0, 0, 0}).branch, BranchKind::kCall);
   EXPECT_EQ(deps({0xff, 0xd0}).branch, BranchKind::kIndirectCall);  // CALL RAX
-  DecodeDeps jmpm = deps({0xff, 0x20});                               // JMP [RAX]
+  DecodeDeps jmpm = deps({0xff, 0x20});                             // JMP [RAX]
   EXPECT_EQ(jmpm.branch, BranchKind::kIndirectJump);
   EXPECT_EQ(jmpm.addr_regs, gpr(RAX));
   EXPECT_EQ(deps({0xeb, 0x00}).branch, BranchKind::kJump);

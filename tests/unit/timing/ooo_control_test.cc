@@ -37,12 +37,14 @@ TEST(OooControl, RandomBranchesCostTheMispredictPenalty) {
   ooo::OooCore rnd = run_loop(n, [&](int i) { return pattern[i]; });
   ooo::OooCore easy = run_loop(n, [](int) { return true; });
   const uint64_t mis = rnd.branch_stats().cond_mispredicts;
-  const double penalty = static_cast<double>(rnd.cycles() - easy.cycles()) / static_cast<double>(mis);
-  std::printf("random branches: %llu mispredicts of %d (%.1f%%), %.2f cycles each; "
-              "predictable: %llu mispredicts\n",
-              (unsigned long long)mis, n, 100.0 * mis / n, penalty,
-              (unsigned long long)easy.branch_stats().cond_mispredicts);
-  EXPECT_GT(mis, n * 4u / 10);  // a random pattern cannot be learned
+  const double penalty =
+      static_cast<double>(rnd.cycles() - easy.cycles()) / static_cast<double>(mis);
+  std::printf(
+      "random branches: %llu mispredicts of %d (%.1f%%), %.2f cycles each; "
+      "predictable: %llu mispredicts\n",
+      (unsigned long long)mis, n, 100.0 * mis / n, penalty,
+      (unsigned long long)easy.branch_stats().cond_mispredicts);
+  EXPECT_GT(mis, n * 4u / 10);                           // a random pattern cannot be learned
   EXPECT_LT(easy.branch_stats().cond_mispredicts, 40u);  // gshare warm-up only
   EXPECT_GE(penalty, 15.0);
   EXPECT_LE(penalty, 20.0);

@@ -26,12 +26,13 @@ TEST(OooMemory, IndependentMissesOverlapUpToTheMshrCount) {
   const ooo::OooParams p;  // 10 MSHRs
   const uint64_t one = misses(1, false), ten = misses(p.mshrs, false),
                  twenty = misses(2 * p.mshrs, false), chain = misses(p.mshrs, true);
-  std::printf("DRAM misses: 1 -> %llu cycles, %u independent -> %llu, %u -> %llu, "
-              "%u dependent -> %llu\n",
-              (unsigned long long)one, p.mshrs, (unsigned long long)ten, 2 * p.mshrs,
-              (unsigned long long)twenty, p.mshrs, (unsigned long long)chain);
-  EXPECT_LT(ten, one + 20);               // all ten in flight together
-  EXPECT_GE(twenty, one + kDram);         // the eleventh waits for an MSHR
+  std::printf(
+      "DRAM misses: 1 -> %llu cycles, %u independent -> %llu, %u -> %llu, "
+      "%u dependent -> %llu\n",
+      (unsigned long long)one, p.mshrs, (unsigned long long)ten, 2 * p.mshrs,
+      (unsigned long long)twenty, p.mshrs, (unsigned long long)chain);
+  EXPECT_LT(ten, one + 20);        // all ten in flight together
+  EXPECT_GE(twenty, one + kDram);  // the eleventh waits for an MSHR
   EXPECT_LT(twenty, one + kDram + 20);
   EXPECT_GE(chain, uint64_t{p.mshrs} * kDram);  // a pointer chase cannot overlap
 }
@@ -46,7 +47,8 @@ TEST(OooMemory, MshrCountChangesOverlap) {
 
 TEST(OooMemory, MlpStatistic) {
   ooo::OooCore c{ooo::OooParams{}};
-  for (unsigned i = 0; i < 100; ++i) c.retire(load(i % 8, 15, 0x100000 + uint64_t{i} * 4096, kDram));
+  for (unsigned i = 0; i < 100; ++i)
+    c.retire(load(i % 8, 15, 0x100000 + uint64_t{i} * 4096, kDram));
   const ooo::MissStats& m = c.miss_stats();
   const double mlp = static_cast<double>(m.miss_cycles) / static_cast<double>(m.busy_cycles);
   std::printf("MLP of 100 independent misses: %.2f\n", mlp);

@@ -3,8 +3,8 @@
 // two load ports, a 3-cycle pipelined multiplier).
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 #include "tests/unit/timing/stream.h"
 
@@ -73,9 +73,9 @@ TEST(OooThroughput, DividerIsNotPipelined) {
 // issue's 20 MIPS for ooo: it is measured here, and must reach 20 M/s.
 TEST(OooThroughput, ModelSpeed) {
   ooo::OooCore c{ooo::OooParams{}};
-  RetireInfo mix[8] = {op2(k_alu, 0, 1), load(2, 3, 0x2000, 4), op2(k_alu, 2, 0),
-                       store(3, 2, 0x3000, 4), op2(k_mul, 4, 2), op2(k_alu, 5, 5),
-                       load(6, 5, 0x2040, 4), jcc(0x1010, true, 0x1000)};
+  RetireInfo mix[8] = {op2(k_alu, 0, 1),       load(2, 3, 0x2000, 4),    op2(k_alu, 2, 0),
+                       store(3, 2, 0x3000, 4), op2(k_mul, 4, 2),         op2(k_alu, 5, 5),
+                       load(6, 5, 0x2040, 4),  jcc(0x1010, true, 0x1000)};
   const int n = 4'000'000;
   // CPU time of this thread: the machine may be shared.
   auto cpu = [] {
