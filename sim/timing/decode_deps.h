@@ -14,13 +14,6 @@
 
 namespace hvsim::timing {
 
-struct DecodeDeps {
-  uint64_t src_regs = 0, addr_regs = 0, dst_regs = 0;  // RegMask
-  uint8_t src_flags = 0, dst_flags = 0;                // FlagMask
-  uint8_t flags = 0;  // kSerializing, kFence, kMemOperand (RetireFlags)
-  BranchKind branch = BranchKind::kNone;
-};
-
 // RegMask bit of a Zydis register (any width: AH, EAX and RAX are RAX), or 0
 // for registers the models do not rename (RIP, RFLAGS, CRs, DRs, ...).
 uint64_t reg_bit(ZydisRegister r);

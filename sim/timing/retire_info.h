@@ -72,6 +72,15 @@ enum RetireFlags : uint8_t {
                           // model adds timing.mem_operand_cycles, as at decode today
 };
 
+// What the decoder fixes for an instruction (timing::decode_deps() fills it
+// from Zydis); DecodedInsn keeps one and each RetireInfo starts from it.
+struct DecodeDeps {
+  uint64_t src_regs = 0, addr_regs = 0, dst_regs = 0;  // RegMask
+  uint8_t src_flags = 0, dst_flags = 0;                // FlagMask
+  uint8_t flags = 0;  // kSerializing, kFence, kMemOperand (RetireFlags)
+  BranchKind branch = BranchKind::kNone;
+};
+
 struct RetireInfo {
   static constexpr unsigned kMaxMem = 4;
 
@@ -92,6 +101,25 @@ struct RetireInfo {
   uint32_t overflow_latency = 0;  // latency of accesses beyond kMaxMem (charged serially)
   MemAccess mem[kMaxMem];
 
+  // Starts the record of one instruction from what its decode fixed.
+  void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls) {
+    *this = RetireInfo{};
+    pc = rip;
+    len = length;
+    tclass = cls;
+    src_regs = d.src_regs;
+    addr_regs = d.addr_regs;
+    dst_regs = d.dst_regs;
+    src_flags = d.src_flags;
+    dst_flags = d.dst_flags;
+    flags = d.flags;
+    branch = d.branch;
+  }
+  // A branch's outcome (the engine calls it when RIP changes non-sequentially).
+  void taken_to(uint64_t next_rip) {
+    target = next_rip;
+    flags |= kTaken;
+  }
   // Records one access; beyond kMaxMem the latency is kept, serially.
   void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency) {
     if (nmem < kMaxMem)

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sim/timing/decode_deps.h"
+#include "sim/timing/latencies.h"
 
 namespace hvsim::timing {
 namespace {
@@ -91,6 +92,19 @@ TEST(DecodeDeps, SerializingAndFences) {
   EXPECT_TRUE(deps({0x48, 0x87, 0x18}).flags & kFence);   // XCHG [RAX], RBX
   EXPECT_FALSE(deps({0x48, 0x87, 0xd8}).flags & kFence);  // XCHG RAX, RBX
   EXPECT_TRUE(deps({0x0f, 0xae, 0xf0}).flags & kFence);   // MFENCE
+}
+
+TEST(DecodeDeps, RetireInfoStartsFromThem) {
+  RetireInfo r;
+  r.add_access(0x1000, 8, MemKind::kLoad, 200);
+  r.start(deps({0x74, 0x00}), 0x4000, 2, k_branch);  // JZ
+  EXPECT_EQ(r.nmem, 0u);
+  EXPECT_EQ(r.branch, BranchKind::kCond);
+  EXPECT_EQ(r.src_flags, flag::kZF);
+  EXPECT_FALSE(r.taken());
+  r.taken_to(0x4100);
+  EXPECT_TRUE(r.taken());
+  EXPECT_EQ(r.target, 0x4100u);
 }
 
 }  // namespace
