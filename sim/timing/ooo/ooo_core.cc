@@ -62,7 +62,10 @@ OooCore::Counts OooCore::count_uops(const RetireInfo& r) const {
   const ClassParams& cp = p_.cls[r.tclass];
   n.compute = folded ? 0 : cp.uops;
   n.issued = (n.compute != 0 && cp.ports != 0 ? 1 : 0) + n.loads + n.stores;
-  n.total = std::max<uint32_t>(1, n.compute + n.loads + n.stores);
+  // Rename, ROB and retire count fused uops (Intel's fused domain, AMD's
+  // macro ops): a load fuses with the computation that uses it, a store's
+  // address and data are one; a load with no computation is its own.
+  n.total = std::max<uint32_t>(1, n.compute + n.stores + (n.compute == 0 ? n.loads : 0));
   return n;
 }
 
