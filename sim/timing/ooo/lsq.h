@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/timing/ooo/cpi.h"
 #include "sim/timing/ooo/params.h"
 
 namespace hvsim::timing::ooo {
@@ -24,11 +25,17 @@ inline uint32_t pow2_at_least(uint32_t n) {
 // Stored in a power-of-two ring so that indexing is a mask.
 class FreeRing {
  public:
-  explicit FreeRing(uint32_t n) : n_(n), mask_(pow2_at_least(n) - 1), at_(mask_ + 1, 0) {}
+  explicit FreeRing(uint32_t n)
+      : n_(n), mask_(pow2_at_least(n) - 1), at_(mask_ + 1, 0), why_(mask_ + 1, Cpi::kBase) {}
   uint32_t size() const { return n_; }
-  // The cycle at which entry `seq` may be allocated (entry seq - n freed).
+  // The cycle at which entry `seq` may be allocated (entry seq - n freed),
+  // and why the entry it waits for was freed then.
   uint64_t available(uint64_t seq) const { return seq < n_ ? 0 : at_[(seq - n_) & mask_]; }
-  void set(uint64_t seq, uint64_t cycle) { at_[seq & mask_] = cycle; }
+  Cpi why(uint64_t seq) const { return seq < n_ ? Cpi::kBase : why_[(seq - n_) & mask_]; }
+  void set(uint64_t seq, uint64_t cycle, Cpi why = Cpi::kStructural) {
+    at_[seq & mask_] = cycle;
+    why_[seq & mask_] = why;
+  }
   // Entries allocated and not yet freed at cycle c, given `next` allocated;
   // head_ advances monotonically (free cycles are in program order).
   uint32_t occupancy(uint64_t next, uint64_t c) {
@@ -41,6 +48,7 @@ class FreeRing {
   uint32_t n_;
   uint64_t mask_;
   std::vector<uint64_t> at_;
+  std::vector<Cpi> why_;
   uint64_t head_ = 0;
 };
 

@@ -81,9 +81,15 @@ Timed OooCore::rename(const RetireInfo& r, const Counts& n) {
   d.at_least(floor_, Cpi::kIdle);
   // An instruction with more uops than the ROB holds waits for it to empty.
   const uint32_t rob_need = std::min(n.total, p_.rob_entries);
-  d.at_least(rob_.available(rob_seq_ + rob_need - 1), Cpi::kStructural);
-  if (n.loads) d.at_least(lq_.available(lq_seq_ + n.loads - 1), Cpi::kStructural);
-  if (n.stores) d.at_least(sq_ring_.available(sq_seq_ + n.stores - 1), Cpi::kStructural);
+  // A full queue waits for an older instruction to leave it: if that one was
+  // waiting for memory (a miss at the ROB head), so is this stall.
+  auto full = [](const FreeRing& q, uint64_t seq) {
+    return q.why(seq) == Cpi::kMemory ? Cpi::kMemory : Cpi::kStructural;
+  };
+  d.at_least(rob_.available(rob_seq_ + rob_need - 1), full(rob_, rob_seq_ + rob_need - 1));
+  if (n.loads) d.at_least(lq_.available(lq_seq_ + n.loads - 1), full(lq_, lq_seq_ + n.loads - 1));
+  if (n.stores)
+    d.at_least(sq_ring_.available(sq_seq_ + n.stores - 1), full(sq_ring_, sq_seq_ + n.stores - 1));
   if (r.flags & kDrains) {
     // SDM Vol. 3 10.3: a serializing instruction waits until every older
     // instruction has completed and the store buffer has drained.
@@ -156,6 +162,9 @@ void OooCore::retire(const RetireInfo& r) {
   const Timed d = rename(r, n);
   const Timed addr = operands(r.addr_regs, 0);
 
+  // A locked or fencing instruction's own loads wait for every older store
+  // to be written (SDM Vol. 3 9.2.3: locked instructions have a total order).
+  if (r.flags & kFence) load_floor_ = std::max(load_floor_, last_commit_);
   // Loads, then the computation, then the stores (address and data).
   const Timed loaded = loads(r, d, addr);
   Timed ready = d;
@@ -215,15 +224,15 @@ void OooCore::retire_in_order(const RetireInfo& r, const Counts& n, const Timed&
   take_slots(&retire_cycle_, &retire_slots_, n.total, p_.retire_width);
   const Cpi why = complete.t > prev ? complete.why : Cpi::kBase;
   st_.cpi[static_cast<unsigned>(why)] += retire_cycle_ - prev;
-  for (uint32_t k = 0; k < n.total; ++k) rob_.set(rob_seq_++, retire_cycle_);
-  for (uint32_t k = 0; k < n.loads; ++k) lq_.set(lq_seq_++, retire_cycle_);
+  for (uint32_t k = 0; k < n.total; ++k) rob_.set(rob_seq_++, retire_cycle_, why);
+  for (uint32_t k = 0; k < n.loads; ++k) lq_.set(lq_seq_++, retire_cycle_, why);
   unsigned j = 0;
   for (unsigned i = 0; i < r.nmem; ++i) {
     const MemAccess& a = r.mem[i];
     if (a.kind != MemKind::kStore) continue;
     // Stores leave the queue in order, one per cycle, once retired and owned.
     const uint64_t commit = std::max({retire_cycle_, last_commit_ + 1, store_line_[j]});
-    sq_ring_.set(sq_seq_++, commit);
+    sq_ring_.set(sq_seq_++, commit, store_line_[j] > retire_cycle_ ? Cpi::kMemory : why);
     sq_.push(StoreQueue::Store{a.addr, store_issue_[j], commit, a.size});
     last_commit_ = commit;
     ++j;

@@ -115,6 +115,22 @@ TEST(OooControl, ReturnsPredictedByTheRas) {
   EXPECT_EQ(c.branch_stats().return_mispredicts, 0u);
 }
 
+TEST(OooControl, RobFullBehindAMissIsChargedToMemory) {
+  ooo::OooCore c{ooo::OooParams{}};
+  for (int m = 0; m < 10; ++m) {
+    c.retire(load(0, 0, 0x100000 + uint64_t(m) * 4096, 200));  // a chase: one miss at a time
+    for (int i = 0; i < 400; ++i) c.retire(op2(k_alu, 1 + i % 4, 1 + i % 4));
+  }
+  const auto& cpi = c.stats().cpi;
+  const uint64_t mem = cpi[static_cast<unsigned>(ooo::Cpi::kMemory)];
+  const uint64_t structural = cpi[static_cast<unsigned>(ooo::Cpi::kStructural)];
+  std::printf("ROB behind misses: %llu cycles, memory %llu, structural %llu\n",
+              (unsigned long long)c.cycles(), (unsigned long long)mem,
+              (unsigned long long)structural);
+  EXPECT_GT(mem, c.cycles() / 2);
+  EXPECT_LT(structural, c.cycles() / 10);
+}
+
 TEST(OooControl, CpiStackSumsToCycles) {
   uint32_t seed = 99;
   ooo::OooCore c = run_loop(3000, [&](int) { return (lcg(seed) & 3) != 0; });

@@ -80,6 +80,23 @@ TEST(OooMemory, StoreToLoadForwarding) {
   EXPECT_GE(c.cycles() - before, p.store_forward_cycles);
 }
 
+TEST(OooMemory, LockedInstructionWaitsForOlderStoresAndHoldsYoungerLoads) {
+  auto run = [](bool locked) {
+    ooo::OooCore c{ooo::OooParams{}};
+    c.retire(store(15, 1, 0x200000, kDram));         // a store that misses
+    RetireInfo lock_add = load(2, 14, 0x300000, 4);  // LOCK ADD [R14], ... (hits)
+    lock_add.tclass = k_atomic;
+    lock_add.add_access(0x300000, 8, MemKind::kStore, 4);
+    if (locked) lock_add.flags |= kFence;
+    c.retire(lock_add);
+    c.retire(load(3, 13, 0x400000, 4));  // a younger, independent load
+    return c.cycles();
+  };
+  const uint64_t plain = run(false), locked = run(true);
+  EXPECT_LT(plain, kDram);             // the store's miss is off the critical path
+  EXPECT_GE(locked, uint64_t{kDram});  // the locked RMW waits for it
+}
+
 TEST(OooMemory, StoreMissesAreOffTheCriticalPath) {
   ooo::OooCore c{ooo::OooParams{}};
   for (int i = 0; i < 8; ++i) c.retire(store(15, 1, 0x200000 + uint64_t(i) * 4096, kDram));

@@ -57,7 +57,9 @@ TEST(UarchWorkload, SimpleModelIpcAtMostOneAndNoOverlap) {
 }
 
 #else
-TEST(UarchWorkload, NeedsTheRealBinary) { GTEST_SKIP() << "hvsim or the workloads are not built"; }
+TEST(UarchWorkload, NeedsTheRealBinary) {
+  GTEST_SKIP() << "hvsim or the workloads are not built";
+}
 #endif
 
 }  // namespace
