@@ -9,6 +9,7 @@ MissUnit::MissUnit(uint32_t mshrs, uint32_t line_bytes) : e_(mshrs) {
 }
 
 uint64_t MissUnit::pending(uint64_t addr, uint64_t t) const {
+  if (last_free_ <= t) return 0;  // no fill in flight at t: the common case
   const uint64_t line = addr >> line_shift_;
   for (const Entry& e : e_)
     if (e.line == line && e.free > t) return e.free;
@@ -34,6 +35,7 @@ uint64_t MissUnit::miss(uint64_t addr, uint64_t t, uint32_t latency) {
   const uint64_t end = start + latency;
   victim->line = line;
   victim->free = end;
+  if (end > last_free_) last_free_ = end;
   st_.miss_cycles += latency;
   // Union of [start, end) intervals, taken in request order.
   if (start >= busy_end_) {

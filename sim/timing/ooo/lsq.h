@@ -80,7 +80,8 @@ class MissUnit {
   };
   std::vector<Entry> e_;
   uint64_t line_shift_;
-  uint64_t busy_end_ = 0;  // for the union of miss intervals (MLP)
+  uint64_t busy_end_ = 0;   // for the union of miss intervals (MLP)
+  uint64_t last_free_ = 0;  // the latest cycle any MSHR is busy until
   MissStats st_;
 };
 

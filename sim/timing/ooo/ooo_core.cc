@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+// The helpers of retire() are inlined into it: one call per instruction.
+#define HVSIM_TIMING_INLINE __attribute__((always_inline)) inline
+
 namespace hvsim::timing::ooo {
 
 namespace {
@@ -47,7 +50,7 @@ OooCore::OooCore(const OooParams& p)
   st_.scheduler.set_capacity(p.scheduler_entries);
 }
 
-OooCore::Counts OooCore::count_uops(const RetireInfo& r) const {
+HVSIM_TIMING_INLINE OooCore::Counts OooCore::count_uops(const RetireInfo& r) const {
   Counts n;
   for (unsigned i = 0; i < r.nmem; ++i) {
     if (r.mem[i].kind == MemKind::kLoad)
@@ -69,7 +72,7 @@ OooCore::Counts OooCore::count_uops(const RetireInfo& r) const {
   return n;
 }
 
-Timed OooCore::rename(const RetireInfo& r, const Counts& n) {
+HVSIM_TIMING_INLINE Timed OooCore::rename(const RetireInfo& r, const Counts& n) {
   Cpi fetch_why;
   const uint32_t stages = fe_.stages();
   // The decode queue holds about a pipeline's depth of instructions: fetch
@@ -114,7 +117,7 @@ Timed OooCore::rename(const RetireInfo& r, const Counts& n) {
   return d;
 }
 
-Timed OooCore::operands(uint64_t regs, uint8_t flags) const {
+HVSIM_TIMING_INLINE Timed OooCore::operands(uint64_t regs, uint8_t flags) const {
   Timed t;
   for (uint64_t m = regs; m != 0; m &= m - 1) {
     unsigned b = static_cast<unsigned>(__builtin_ctzll(m));
@@ -127,7 +130,7 @@ Timed OooCore::operands(uint64_t regs, uint8_t flags) const {
   return t;
 }
 
-Timed OooCore::loads(const RetireInfo& r, Timed d, Timed addr) {
+HVSIM_TIMING_INLINE Timed OooCore::loads(const RetireInfo& r, Timed d, Timed addr) {
   Timed done{0, Cpi::kBase};
   for (unsigned i = 0; i < r.nmem; ++i) {
     const MemAccess& a = r.mem[i];
@@ -215,7 +218,8 @@ void OooCore::retire(const RetireInfo& r) {
   st_.uops += n.total;
 }
 
-void OooCore::retire_in_order(const RetireInfo& r, const Counts& n, const Timed& complete) {
+HVSIM_TIMING_INLINE void OooCore::retire_in_order(const RetireInfo& r, const Counts& n,
+                                                  const Timed& complete) {
   const uint64_t prev = retire_cycle_;
   if (complete.t > retire_cycle_) {
     retire_cycle_ = complete.t;
@@ -239,7 +243,7 @@ void OooCore::retire_in_order(const RetireInfo& r, const Counts& n, const Timed&
   }
 }
 
-void OooCore::write_results(const RetireInfo& r, const Timed& result) {
+HVSIM_TIMING_INLINE void OooCore::write_results(const RetireInfo& r, const Timed& result) {
   for (uint64_t m = r.dst_regs; m != 0; m &= m - 1) {
     unsigned b = static_cast<unsigned>(__builtin_ctzll(m));
     reg_ready_[b] = result.t;

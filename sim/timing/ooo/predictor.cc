@@ -15,7 +15,9 @@ BranchPredictor::BranchPredictor(const OooParams& p)
 }
 
 bool BranchPredictor::btb_lookup_insert(uint64_t pc, uint64_t target) {
-  BtbEntry* set = &btb_[(pc % btb_sets_) * btb_ways_];
+  // Set index by multiply-shift of a hash of the PC (no divide; any set count).
+  const uint64_t h = static_cast<uint32_t>((pc ^ (pc >> 17)) * 0x9E3779B1u);
+  BtbEntry* set = &btb_[((h * btb_sets_) >> 32) * btb_ways_];
   ++stamp_;
   BtbEntry* victim = set;
   for (uint32_t w = 0; w < btb_ways_; ++w) {
