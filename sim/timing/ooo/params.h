@@ -38,7 +38,16 @@ namespace hvsim::timing::ooo {
   X(msr, 4, 0x63, 1)         \
   X(cpuid, 4, 0x63, 1)       \
   X(rdtsc, 20, 0x63, 25)     \
-  X(far, 4, 0x63, 1)
+  X(far, 4, 0x63, 1)         \
+  X(x87_move, 1, 0x21, 1)    \
+  X(x87_arith, 1, 0x21, 1)   \
+  X(x87_compare, 1, 0x01, 1) \
+  X(x87_div, 1, 0x01, 4)     \
+  X(x87_trans, 40, 0x63, 1)  \
+  X(x87_control, 2, 0x63, 1) \
+  X(x87_env, 20, 0x63, 1)    \
+  X(mmx, 1, 0x23, 1)         \
+  X(mmx_mul, 1, 0x03, 1)
 
 struct ClassParams {
   uint32_t latency = 1;  // cycles from issue to result (timing.<class>_cycles)
