@@ -8,69 +8,57 @@ namespace hvsim::svm {
 
 namespace {
 
-// The fields of each clean-bit group (15.15.3), copied from the cached image.
-void keep_clean(Vmcb& v, const Vmcb& c, uint32_t clean_bits) {
-  VmcbControl& a = v.control;
-  const VmcbControl& b = c.control;
-  VmcbSave& s = v.save;
-  const VmcbSave& t = c.save;
-  if (clean_bits & clean::kIntercepts) {
-    a.intercept_cr = b.intercept_cr;
-    a.intercept_dr = b.intercept_dr;
-    a.intercept_exceptions = b.intercept_exceptions;
-    a.intercept_misc1 = b.intercept_misc1;
-    a.intercept_misc2 = b.intercept_misc2;
-    a.intercept_misc3 = b.intercept_misc3;
-    a.tsc_offset = b.tsc_offset;
-    a.pause_filter_count = b.pause_filter_count;
-    a.pause_filter_threshold = b.pause_filter_threshold;
-  }
-  if (clean_bits & clean::kIopm) {
-    a.iopm_base_pa = b.iopm_base_pa;
-    a.msrpm_base_pa = b.msrpm_base_pa;
-  }
-  if (clean_bits & clean::kAsid) a.guest_asid = b.guest_asid;
-  if (clean_bits & clean::kTpr) a.vintr = b.vintr;
-  if (clean_bits & clean::kNp) {
-    a.np_control = b.np_control;
-    a.n_cr3 = b.n_cr3;
-    s.g_pat = t.g_pat;
-  }
-  if (clean_bits & clean::kCrx) {
-    s.cr0 = t.cr0;
-    s.cr3 = t.cr3;
-    s.cr4 = t.cr4;
-    s.efer = t.efer;
-  }
-  if (clean_bits & clean::kDrx) {
-    s.dr6 = t.dr6;
-    s.dr7 = t.dr7;
-  }
-  if (clean_bits & clean::kDt) {
-    s.gdtr = t.gdtr;
-    s.idtr = t.idtr;
-  }
-  if (clean_bits & clean::kSeg) {
-    s.cs = t.cs;
-    s.ds = t.ds;
-    s.ss = t.ss;
-    s.es = t.es;
-    s.cpl = t.cpl;
-  }
-  if (clean_bits & clean::kCr2) s.cr2 = t.cr2;
-  if (clean_bits & clean::kLbr) {
-    s.dbgctl = t.dbgctl;
-    s.br_from = t.br_from;
-    s.br_to = t.br_to;
-    s.last_excp_from = t.last_excp_from;
-    s.last_excp_to = t.last_excp_to;
-  }
-  if (clean_bits & clean::kAvic) {
-    a.avic_apic_bar = b.avic_apic_bar;
-    a.avic_backing_page = b.avic_backing_page;
-    a.avic_logical_table = b.avic_logical_table;
-    a.avic_physical_table = b.avic_physical_table;
-  }
+// The fields of each clean-bit group (15.15.3): when the group's bit is set
+// they come from the cached image of the last #VMEXIT, not from memory.
+struct CleanField {
+  uint32_t group;
+  VmcbField field;
+};
+const CleanField kCleanFields[] = {
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_cr)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_dr)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_exceptions)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_misc1)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_misc2)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.intercept_misc3)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.tsc_offset)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.pause_filter_count)},
+    {clean::kIntercepts, HVSIM_VMCB_FIELD(control.pause_filter_threshold)},
+    {clean::kIopm, HVSIM_VMCB_FIELD(control.iopm_base_pa)},
+    {clean::kIopm, HVSIM_VMCB_FIELD(control.msrpm_base_pa)},
+    {clean::kAsid, HVSIM_VMCB_FIELD(control.guest_asid)},
+    {clean::kTpr, HVSIM_VMCB_FIELD(control.vintr)},
+    {clean::kNp, HVSIM_VMCB_FIELD(control.np_control)},
+    {clean::kNp, HVSIM_VMCB_FIELD(control.n_cr3)},
+    {clean::kNp, HVSIM_VMCB_FIELD(save.g_pat)},
+    {clean::kCrx, HVSIM_VMCB_FIELD(save.cr0)},
+    {clean::kCrx, HVSIM_VMCB_FIELD(save.cr3)},
+    {clean::kCrx, HVSIM_VMCB_FIELD(save.cr4)},
+    {clean::kCrx, HVSIM_VMCB_FIELD(save.efer)},
+    {clean::kDrx, HVSIM_VMCB_FIELD(save.dr6)},
+    {clean::kDrx, HVSIM_VMCB_FIELD(save.dr7)},
+    {clean::kDt, HVSIM_VMCB_FIELD(save.gdtr)},
+    {clean::kDt, HVSIM_VMCB_FIELD(save.idtr)},
+    {clean::kSeg, HVSIM_VMCB_FIELD(save.cs)},
+    {clean::kSeg, HVSIM_VMCB_FIELD(save.ds)},
+    {clean::kSeg, HVSIM_VMCB_FIELD(save.ss)},
+    {clean::kSeg, HVSIM_VMCB_FIELD(save.es)},
+    {clean::kSeg, HVSIM_VMCB_FIELD(save.cpl)},
+    {clean::kCr2, HVSIM_VMCB_FIELD(save.cr2)},
+    {clean::kLbr, HVSIM_VMCB_FIELD(save.dbgctl)},
+    {clean::kLbr, HVSIM_VMCB_FIELD(save.br_from)},
+    {clean::kLbr, HVSIM_VMCB_FIELD(save.br_to)},
+    {clean::kLbr, HVSIM_VMCB_FIELD(save.last_excp_from)},
+    {clean::kLbr, HVSIM_VMCB_FIELD(save.last_excp_to)},
+    {clean::kAvic, HVSIM_VMCB_FIELD(control.avic_apic_bar)},
+    {clean::kAvic, HVSIM_VMCB_FIELD(control.avic_backing_page)},
+    {clean::kAvic, HVSIM_VMCB_FIELD(control.avic_logical_table)},
+    {clean::kAvic, HVSIM_VMCB_FIELD(control.avic_physical_table)},
+};
+
+void keep_clean(Vmcb& v, const Vmcb& cached, uint32_t clean_bits) {
+  for (const CleanField& f : kCleanFields)
+    if (clean_bits & f.group) copy_fields(v, cached, {&f.field, 1});
 }
 
 }  // namespace
@@ -80,24 +68,9 @@ Check Svm::consistency(const Vmcb& v) const { return first_failed_check(VmrunCtx
 
 // ---- host state in the HSAVE area (15.5: what VMRUN saves) --------------------------
 void Svm::save_host() {
-  const core::ArchState& s = e_.s;
   VmcbSave h{};
-  h.es = seg_to_vmcb(s.seg[core::ES]);
-  h.cs = seg_to_vmcb(s.seg[core::CS]);
-  h.ss = seg_to_vmcb(s.seg[core::SS]);
-  h.ds = seg_to_vmcb(s.seg[core::DS]);
-  h.gdtr = table_to_vmcb(s.gdtr);
-  h.idtr = table_to_vmcb(s.idtr);
-  h.efer = s.efer;
-  h.cr0 = s.cr0;
-  h.cr3 = s.cr3;
-  h.cr4 = s.cr4;
-  h.rflags = s.rflags;
-  h.rip = s.rip;  // the instruction after VMRUN
-  h.rsp = s.gpr[core::RSP];
-  h.rax = s.gpr[core::RAX];
-  h.g_pat = s.pat;  // restored at #VMEXIT when nested paging switched PAT
-  h.cpl = s.cpl;
+  save_switched_state(e_.s, h);  // RIP: the instruction after VMRUN
+  h.g_pat = e_.s.pat;            // restored at #VMEXIT when nested paging switched PAT
   e_.phys_write(hsave_pa + kHsaveState, &h, sizeof h);
 }
 
@@ -105,24 +78,14 @@ void Svm::save_host() {
 void Svm::load_guest(const Vmcb& v) {
   core::ArchState& s = e_.s;
   const VmcbSave& g = v.save;
-  s.seg[core::ES] = seg_from_vmcb(g.es);
-  s.seg[core::CS] = seg_from_vmcb(g.cs);
-  s.seg[core::SS] = seg_from_vmcb(g.ss);
-  s.seg[core::DS] = seg_from_vmcb(g.ds);
-  s.gdtr = table_from_vmcb(g.gdtr);
-  s.idtr = table_from_vmcb(g.idtr);
+  load_switched_state(g, s);
   s.cr0 = g.cr0 | core::CR0_ET;
-  s.cr4 = g.cr4;
-  s.cr3 = g.cr3;
   s.efer = g.efer & ~core::EFER_LMA;
   if ((g.efer & core::EFER_LME) && (g.cr0 & core::CR0_PG)) s.efer |= core::EFER_LMA;
   s.cr2 = g.cr2;
   s.dr[6] = g.dr6;
   s.dr[7] = g.dr7;
   s.rflags = g.rflags | 2;
-  s.rip = g.rip;
-  s.gpr[core::RSP] = g.rsp;
-  s.gpr[core::RAX] = g.rax;
   if (v.control.np_control & 1) s.pat = g.g_pat;
   s.interrupt_shadow = v.control.interrupt_shadow & 1;
   e_.set_cpl(!(s.cr0 & core::CR0_PE) ? 0 : (s.rflags & core::VM) ? 3 : g.cpl & 3);

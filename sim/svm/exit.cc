@@ -7,25 +7,39 @@
 
 namespace hvsim::svm {
 
+namespace {
+// What #VMEXIT writes back to the VMCB (15.6): V_TPR/V_IRQ, the interrupt
+// shadow, EXITCODE..EXITINTINFO, EVENTINJ, NRIP and the fetched bytes; the
+// state-save area's ES..DS, GDTR, IDTR, CPL, EFER, CR4, CR3, CR0, DR7, DR6,
+// RFLAGS, RIP, RSP, RAX, CR2, G_PAT. Nothing else of the VMCB changes.
+const VmcbField kExitWriteBack[] = {
+    HVSIM_VMCB_FIELD(control.vintr),       HVSIM_VMCB_FIELD(control.interrupt_shadow),
+    HVSIM_VMCB_FIELD(control.exitcode),    HVSIM_VMCB_FIELD(control.exitinfo1),
+    HVSIM_VMCB_FIELD(control.exitinfo2),   HVSIM_VMCB_FIELD(control.exitintinfo),
+    HVSIM_VMCB_FIELD(control.eventinj),    HVSIM_VMCB_FIELD(control.nrip),
+    HVSIM_VMCB_FIELD(control.guest_insn_len), HVSIM_VMCB_FIELD(control.guest_insn_bytes),
+    HVSIM_VMCB_FIELD(save.es),             HVSIM_VMCB_FIELD(save.cs),
+    HVSIM_VMCB_FIELD(save.ss),             HVSIM_VMCB_FIELD(save.ds),
+    HVSIM_VMCB_FIELD(save.gdtr),           HVSIM_VMCB_FIELD(save.idtr),
+    HVSIM_VMCB_FIELD(save.cpl),            HVSIM_VMCB_FIELD(save.efer),
+    HVSIM_VMCB_FIELD(save.cr4),            HVSIM_VMCB_FIELD(save.cr3),
+    HVSIM_VMCB_FIELD(save.cr0),            HVSIM_VMCB_FIELD(save.dr7),
+    HVSIM_VMCB_FIELD(save.dr6),            HVSIM_VMCB_FIELD(save.rflags),
+    HVSIM_VMCB_FIELD(save.rip),            HVSIM_VMCB_FIELD(save.rsp),
+    HVSIM_VMCB_FIELD(save.rax),            HVSIM_VMCB_FIELD(save.cr2),
+    HVSIM_VMCB_FIELD(save.g_pat),
+};
+}  // namespace
+
 // ---- host state from the HSAVE area (15.6) ------------------------------------------
 void Svm::load_host() {
   core::ArchState& s = e_.s;
   VmcbSave h;
   e_.phys_read(hsave_pa + kHsaveState, &h, sizeof h);
-  s.seg[core::ES] = seg_from_vmcb(h.es);
-  s.seg[core::CS] = seg_from_vmcb(h.cs);
-  s.seg[core::SS] = seg_from_vmcb(h.ss);
-  s.seg[core::DS] = seg_from_vmcb(h.ds);
-  s.gdtr = table_from_vmcb(h.gdtr);
-  s.idtr = table_from_vmcb(h.idtr);
+  load_switched_state(h, s);
   s.efer = h.efer;
   s.cr0 = h.cr0 | core::CR0_PE;
-  s.cr4 = h.cr4;
-  s.cr3 = h.cr3;
   s.rflags = h.rflags;
-  s.rip = h.rip;
-  s.gpr[core::RSP] = h.rsp;
-  s.gpr[core::RAX] = h.rax;
   if (c_.np_control & 1) s.pat = h.g_pat;
   s.dr[7] = 0x400;  // breakpoints disabled (15.6)
   s.interrupt_shadow = 0;
@@ -75,46 +89,12 @@ void Svm::perform_exit(const virt::GuestExit& x) {
   v.control.interrupt_shadow = (s.interrupt_shadow ? 1 : 0) | ((s.rflags & core::IF) ? 2 : 0);
   // Guest state (15.6).
   VmcbSave& g = v.save;
-  g.es = seg_to_vmcb(s.seg[core::ES]);
-  g.cs = seg_to_vmcb(s.seg[core::CS]);
-  g.ss = seg_to_vmcb(s.seg[core::SS]);
-  g.ds = seg_to_vmcb(s.seg[core::DS]);
-  g.gdtr = table_to_vmcb(s.gdtr);
-  g.idtr = table_to_vmcb(s.idtr);
-  g.efer = s.efer;
-  g.cr4 = s.cr4;
-  g.cr3 = s.cr3;
+  save_switched_state(s, g);
   g.cr2 = s.cr2;
-  g.cr0 = s.cr0;
   g.dr7 = s.dr[7];
   g.dr6 = s.dr[6];
-  g.rflags = s.rflags;
-  g.rip = s.rip;
-  g.rsp = s.gpr[core::RSP];
-  g.rax = s.gpr[core::RAX];
-  g.cpl = s.cpl;
   if (c_.np_control & 1) g.g_pat = s.pat;
-  // Write back only what #VMEXIT writes: V_TPR/V_IRQ, the interrupt shadow,
-  // EXITCODE..EXITINTINFO, EVENTINJ, NRIP and the fetched bytes; the
-  // state-save area's ES..DS, GDTR, IDTR, CPL, EFER, CR/DR, RFLAGS, RIP, RSP,
-  // RAX, CR2, G_PAT.
-  const auto* raw = reinterpret_cast<const uint8_t*>(&v);
-  e_.phys_write(pa + 0x060, raw + 0x060, 0x090 - 0x060);  // 060h..08Fh
-  put_field(e_, pa, offsetof(Vmcb, control.eventinj), v.control.eventinj);
-  e_.phys_write(pa + 0x0c8, raw + 0x0c8, 0x0e0 - 0x0c8);  // NRIP, guest instruction bytes
-  put_field(e_, pa, offsetof(Vmcb, save.es), g.es);
-  put_field(e_, pa, offsetof(Vmcb, save.cs), g.cs);
-  put_field(e_, pa, offsetof(Vmcb, save.ss), g.ss);
-  put_field(e_, pa, offsetof(Vmcb, save.ds), g.ds);
-  put_field(e_, pa, offsetof(Vmcb, save.gdtr), g.gdtr);
-  put_field(e_, pa, offsetof(Vmcb, save.idtr), g.idtr);
-  put_field(e_, pa, offsetof(Vmcb, save.cpl), g.cpl);
-  put_field(e_, pa, offsetof(Vmcb, save.efer), g.efer);
-  e_.phys_write(pa + offsetof(Vmcb, save.cr4), &g.cr4, 0x580 - 0x548);  // CR4..RIP
-  put_field(e_, pa, offsetof(Vmcb, save.rsp), g.rsp);
-  put_field(e_, pa, offsetof(Vmcb, save.rax), g.rax);
-  put_field(e_, pa, offsetof(Vmcb, save.cr2), g.cr2);
-  put_field(e_, pa, offsetof(Vmcb, save.g_pat), g.g_pat);
+  write_fields(e_, pa, v, kExitWriteBack);
   cached_ = v;
   cached_pa_ = pa;
   cached_asid_ = c_.guest_asid;

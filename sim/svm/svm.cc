@@ -113,20 +113,8 @@ const char* exit_code_name(uint64_t code) {
 // ---- VMLOAD / VMSAVE (15.5.2) ----------------------------------------------------
 void Svm::vmload(uint64_t pa) {
   VmcbSave g;
-  e_.phys_read(pa + 0x400, &g, sizeof g);
-  core::ArchState& s = e_.s;
-  s.seg[core::FS] = seg_from_vmcb(g.fs);
-  s.seg[core::GS] = seg_from_vmcb(g.gs);
-  s.tr = seg_from_vmcb(g.tr);
-  s.ldtr = seg_from_vmcb(g.ldtr);
-  s.kernel_gs_base = g.kernel_gs_base;
-  s.star = g.star;
-  s.lstar = g.lstar;
-  s.cstar = g.cstar;
-  s.sfmask = g.sfmask;
-  s.sysenter_cs = g.sysenter_cs;
-  s.sysenter_esp = g.sysenter_esp;
-  s.sysenter_eip = g.sysenter_eip;
+  e_.phys_read(pa + offsetof(Vmcb, save), &g, sizeof g);
+  load_vmsave_state(g, e_.s);
   ++stats_.vmloads;
   e_.add_cycles(costs_.vmload);
   e_.flush_tlb();  // FS/GS bases feed linear addresses: start from a clean host TLB
@@ -134,19 +122,9 @@ void Svm::vmload(uint64_t pa) {
 }
 
 void Svm::vmsave(uint64_t pa) {
-  const core::ArchState& s = e_.s;
-  put_field(e_, pa, offsetof(Vmcb, save.fs), seg_to_vmcb(s.seg[core::FS]));
-  put_field(e_, pa, offsetof(Vmcb, save.gs), seg_to_vmcb(s.seg[core::GS]));
-  put_field(e_, pa, offsetof(Vmcb, save.tr), seg_to_vmcb(s.tr));
-  put_field(e_, pa, offsetof(Vmcb, save.ldtr), seg_to_vmcb(s.ldtr));
-  put_field(e_, pa, offsetof(Vmcb, save.kernel_gs_base), s.kernel_gs_base);
-  put_field(e_, pa, offsetof(Vmcb, save.star), s.star);
-  put_field(e_, pa, offsetof(Vmcb, save.lstar), s.lstar);
-  put_field(e_, pa, offsetof(Vmcb, save.cstar), s.cstar);
-  put_field(e_, pa, offsetof(Vmcb, save.sfmask), s.sfmask);
-  put_field(e_, pa, offsetof(Vmcb, save.sysenter_cs), s.sysenter_cs);
-  put_field(e_, pa, offsetof(Vmcb, save.sysenter_esp), s.sysenter_esp);
-  put_field(e_, pa, offsetof(Vmcb, save.sysenter_eip), s.sysenter_eip);
+  Vmcb image;  // only the fields VMSAVE writes are set and read
+  save_vmsave_state(e_.s, image.save);
+  write_fields(e_, pa, image, kVmsaveFields);
   ++stats_.vmsaves;
   e_.add_cycles(costs_.vmsave);
 }

@@ -15,6 +15,7 @@
 #include "sim/svm/entry_checks.h"
 #include "sim/svm/npt.h"
 #include "sim/svm/vmcb.h"
+#include "sim/svm/vmcb_state.h"
 #include "sim/virt/guest_hooks.h"
 #include "sim/virt/world_switch.h"
 
@@ -37,27 +38,6 @@ constexpr uint32_t kVmCr = 0xc0010114, kHsavePa = 0xc0010117;
 constexpr uint64_t kVmCrDpd = 1, kVmCrRInit = 2, kVmCrDisA20m = 4, kVmCrLock = 8,
                    kVmCrSvmdis = 16;
 }  // namespace msr
-
-// Where VMRUN keeps the host state: the state-save layout at VM_HSAVE_PA +
-// 400h (15.5, 15.30.4).
-constexpr uint64_t kHsaveState = 0x400;
-
-// The VMCB's segment and descriptor-table layout (Table B-2) and the core's.
-inline core::Segment seg_from_vmcb(const VmcbSeg& s) {
-  return core::Segment{s.selector, s.base, s.limit, attr_from_vmcb(s.attrib)};
-}
-inline VmcbSeg seg_to_vmcb(const core::Segment& s) {
-  return VmcbSeg{s.selector, attr_to_vmcb(s.attr), s.limit, s.base};
-}
-inline core::TableReg table_from_vmcb(const VmcbSeg& s) {
-  return core::TableReg{s.base, static_cast<uint16_t>(s.limit)};
-}
-inline VmcbSeg table_to_vmcb(const core::TableReg& t) { return VmcbSeg{0, 0, t.limit, t.base}; }
-// Writes one field of the VMCB (or HSAVE area) at `pa` in memory.
-template <typename T>
-void put_field(core::Engine& e, uint64_t pa, size_t off, const T& v) {
-  e.phys_write(pa + off, &v, sizeof v);
-}
 
 class Svm : public virt::VirtUnit, public virt::GuestHooks {
  public:
