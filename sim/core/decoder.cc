@@ -30,8 +30,8 @@ Decoder::Decoder(const timing::Latencies& lat) : lat_(lat) {
 
 namespace {
 
-// Converts a Zydis register operand; false for register classes the integer
-// core does not implement (x87, MMX, XMM, ...).
+// Converts a Zydis register operand; false for register classes the core
+// does not implement (ZMM, opmask, bound, tables, ...).
 bool convert_reg(ZydisRegister r, Operand& o) {
   o.kind = OpKind::kReg;
   switch (ZydisRegisterGetClass(r)) {
@@ -61,6 +61,19 @@ bool convert_reg(ZydisRegister r, Operand& o) {
       return true;
     case ZYDIS_REGCLASS_DEBUG:
       o.rclass = RegClass::kDr;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_X87:
+      o.rclass = RegClass::kSt;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_MMX:
+      o.rclass = RegClass::kMmx;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_XMM:
+    case ZYDIS_REGCLASS_YMM:
+      o.rclass = RegClass::kXmm;
       o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
       return true;
     default:
@@ -95,7 +108,8 @@ bool convert(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, 
   if (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) d.flags |= kLock;
   if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE)) d.flags |= kRep;
   if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE) d.flags |= kRepne;
-  unsigned n = zi.operand_count_visible < 3 ? zi.operand_count_visible : 3;
+  unsigned n = zi.operand_count_visible < DecodedInsn::kMaxOps ? zi.operand_count_visible
+                                                                : DecodedInsn::kMaxOps;
   d.nops = static_cast<uint8_t>(n);
   bool have_imm = false;
   for (unsigned i = 0; i < n; ++i) {
