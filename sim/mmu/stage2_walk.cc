@@ -1,7 +1,7 @@
 // The stage-2 walk loop (see stage2_walk.h).
 #include "sim/mmu/stage2_walk.h"
 
-#include "sim/mmu/cache_model.h"
+#include "sim/cache/cache_model.h"
 
 namespace hvsim::mmu {
 

@@ -14,8 +14,6 @@
 
 namespace hvsim::mmu {
 
-class CacheModel;
-
 // One stage-2 entry as its format reads it. `rights` are kS2* bits; an
 // entry that does not restrict a right (NPT has no read bit) grants it.
 struct Stage2Entry {
