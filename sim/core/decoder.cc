@@ -26,6 +26,7 @@ Decoder::Decoder(const timing::Latencies& lat) : lat_(lat) {
   isa::register_flags(table_);
   isa::register_system(table_);
   isa::register_misc(table_);
+  isa::register_simd(table_);  // last: takes over the MMX mnemonics it shares
 }
 
 namespace {

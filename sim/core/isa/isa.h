@@ -36,6 +36,14 @@ class BinderTable {
     table_[m] = Binder{f, c, ends_block};
   }
   const Binder& get(ZydisMnemonic m) const { return table_[m]; }
+  // Takes over a mnemonic another family may have registered (the vector
+  // family owns PADDB, MOVD, ... and hands their MMX forms back); returns the
+  // previous binder (null if none).
+  Binder replace(ZydisMnemonic m, BindFn f, timing::InsnClass c) {
+    Binder old = table_[m];
+    table_[m] = Binder{f, c, false};
+    return old;
+  }
 
  private:
   Binder table_[ZYDIS_MNEMONIC_MAX_VALUE + 1];
@@ -55,6 +63,7 @@ void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, s
 void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
 void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed (called by misc)
+void register_simd(BinderTable& t);     // simd/registry.cc: SSE..AVX2, FMA, F16C, AES, PCLMUL, XSAVE
 
 // MOV is one Zydis mnemonic for GPR, segment, control and debug register
 // forms. isa/move.cc owns MOV and hands the special-register forms (any
@@ -75,6 +84,12 @@ void bind_far_branch(const ZydisDecodedInstruction& zi, const ZydisDecodedOperan
 // family defines.
 void bind_seg_push_pop(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                        DecodedInsn& d);
+
+// MOVSD and CMPSD are string mnemonics (isa/string.cc) and SSE2 mnemonics
+// (F2 0F 10 / F2 0F C2); the string family hands the forms with XMM
+// operands to this binder, which the vector family defines.
+void bind_sse_string_form(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                          DecodedInsn& d);
 
 // Picks the instantiation of a size-templated semantic function.
 inline ExecFn by_size(unsigned size, ExecFn f8, ExecFn f16, ExecFn f32, ExecFn f64) {

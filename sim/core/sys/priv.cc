@@ -2,6 +2,7 @@
 // (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/register.h"
+#include "sim/core/sys/xstate.h"
 #include "sim/core/sys/segments.h"
 
 namespace hvsim::core::sys {
@@ -14,8 +15,9 @@ unsigned iopl(const Engine& e) {
 
 void cpuid(Engine& e, const DecodedInsn&) {
   if (virt::GuestHooks* g = e.guest()) g->cpuid();
-  const CpuidResult r =
+  CpuidResult r =
       e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]), static_cast<uint32_t>(e.s.gpr[RCX]));
+  cpuid_state_fields(e, static_cast<uint32_t>(e.s.gpr[RAX]), static_cast<uint32_t>(e.s.gpr[RCX]), r);
   e.s.gpr[RAX] = r.eax;
   e.s.gpr[RBX] = r.ebx;
   e.s.gpr[RCX] = r.ecx;

@@ -1,0 +1,93 @@
+// Registration of the vector families and the shared binder (simd.h).
+#include <cstring>
+#include <string_view>
+
+#include "sim/core/simd/simd.h"
+#include "sim/core/sys/xstate.h"
+
+namespace hvsim::core::simd {
+
+namespace {
+
+// The binders other families registered for mnemonics this family took over
+// (the MMX-register forms of PADDB, MOVD, PSHUFB, ...): called for the forms
+// bind_vector does not take.
+isa::BindFn g_other[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+
+bool has_mmx_operand(const DecodedInsn& d) {
+  for (unsigned i = 0; i < d.nops; ++i)
+    if (d.op[i].kind == OpKind::kReg && d.op[i].rclass == RegClass::kMmx) return true;
+  return false;
+}
+
+bool has(std::string_view s, const char* sub) { return s.find(sub) != std::string_view::npos; }
+
+}  // namespace
+
+void bind_vector(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                 DecodedInsn& d) {
+  if (has_mmx_operand(d)) {
+    if (isa::BindFn f = g_other[zi.mnemonic]) f(zi, ops, d);
+    return;
+  }
+  if (!host_has(zi.meta.isa_ext)) return;  // never advertised: #UD
+  const Gate g = (zi.attributes & ZYDIS_ATTRIB_HAS_VEX) ? Gate::kAvx : Gate::kSse;
+  bind_host(zi, ops, d, g);
+}
+
+timing::InsnClass classify(ZydisMnemonic m) {
+  using namespace timing;
+  std::string_view s = ZydisMnemonicGetString(m);
+  const bool packed_int = s.starts_with("P") || s.starts_with("VP");
+  if (has(s, "AES") || has(s, "CLMUL")) return k_crypto;
+  if (has(s, "CMPESTR") || has(s, "CMPISTR") || has(s, "CRC32")) return k_simd_string;
+  if (has(s, "FMADD") || has(s, "FMSUB") || has(s, "FNMADD") || has(s, "FNMSUB")) return k_fp_fma;
+  if (has(s, "CVT")) return k_fp_cvt;
+  if (has(s, "DIV")) return k_fp_div;
+  if (has(s, "SQRT") && !has(s, "RSQRT")) return k_fp_sqrt;
+  if (packed_int && (has(s, "MUL") || has(s, "MADD") || has(s, "SADBW"))) return k_simd_imul;
+  if (has(s, "MPSADBW")) return k_simd_imul;
+  if (has(s, "MUL") || has(s, "DPP") || has(s, "RCP") || has(s, "RSQRT")) return k_fp_mul;
+  if (has(s, "MOV") || has(s, "LDDQU") || has(s, "BROADCAST") || has(s, "EXTRACT") ||
+      has(s, "INSERT") || has(s, "PEXTR") || has(s, "PINSR"))
+    return has(s, "PMOVSX") || has(s, "PMOVZX") || has(s, "MOVMSK") ? k_simd_shuffle
+                                                                       : k_simd_move;
+  if (has(s, "SHUF") || has(s, "UNPCK") || has(s, "PERM") || has(s, "PACK") ||
+      has(s, "ALIGNR") || has(s, "BLEND"))
+    return k_simd_shuffle;
+  if (!packed_int &&
+      (has(s, "ADD") || has(s, "SUB") || has(s, "MIN") || has(s, "MAX") || has(s, "CMP") ||
+       has(s, "COMI") || has(s, "ROUND")))
+    return k_fp_add;
+  return k_simd_int;
+}
+
+void register_list(isa::BinderTable& t, const ZydisMnemonic* list, unsigned n,
+                   timing::InsnClass (*cls)(ZydisMnemonic)) {
+  for (unsigned i = 0; i < n; ++i) {
+    const ZydisMnemonic m = list[i];
+    g_other[m] = t.replace(m, &bind_vector, cls(m)).bind;
+  }
+}
+
+}  // namespace hvsim::core::simd
+
+namespace hvsim::core::isa {
+
+// MOVSD and CMPSD with XMM operands (isa.h): the SSE2 forms.
+void bind_sse_string_form(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                          DecodedInsn& d) {
+  if (!simd::host_has(zi.meta.isa_ext)) return;
+  d.tclass = zi.mnemonic == ZYDIS_MNEMONIC_CMPSD ? timing::k_fp_add : timing::k_simd_move;
+  simd::bind_host(zi, ops, d, simd::Gate::kSse);
+}
+
+void register_simd(BinderTable& t) {
+  simd::register_sse(t);
+  simd::register_sse4(t);
+  simd::register_avx(t);
+  simd::register_crypto(t);
+  sys::register_xstate(t);
+}
+
+}  // namespace hvsim::core::isa
