@@ -250,9 +250,12 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
   h.gate = static_cast<uint8_t>(gate);
   h.align = 1;
   if (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) return false;
-  if (zi.cpu_flags)
-    h.flags_mask = (zi.cpu_flags->modified | zi.cpu_flags->set_0 | zi.cpu_flags->set_1 |
-                    zi.cpu_flags->undefined) & kArithFlags;
+  // The vector instructions that write EFLAGS (COMIS/UCOMIS, PTEST/VTEST,
+  // PCMPxSTRx) define all six arithmetic flags; Zydis lists only some of
+  // them for the VEX forms, so all six come from the host.
+  if (zi.cpu_flags && (zi.cpu_flags->modified | zi.cpu_flags->set_0 | zi.cpu_flags->set_1 |
+                       zi.cpu_flags->undefined))
+    h.flags_mask = kArithFlags;
   bool used_xmm[16] = {};
   ZydisEncoderRequest req;
   if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(

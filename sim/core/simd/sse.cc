@@ -11,6 +11,7 @@ namespace {
 
 #define M(x) ZYDIS_MNEMONIC_##x
 const ZydisMnemonic kSse[] = {
+    M(CVTPI2PS), M(CVTPI2PD),  // m64 forms; the MMX-register forms go to the MMX family
     M(ADDPD), M(ADDPS), M(ADDSD), M(ADDSS), M(ANDNPD), M(ANDNPS), M(ANDPD), M(ANDPS), M(CMPPD),
     M(CMPPS), M(CMPSS), M(COMISD), M(COMISS), M(CVTDQ2PD), M(CVTDQ2PS), M(CVTPD2DQ),
     M(CVTPD2PS), M(CVTPS2DQ), M(CVTPS2PD), M(CVTSD2SI), M(CVTSD2SS), M(CVTSI2SD), M(CVTSI2SS),
