@@ -185,6 +185,41 @@ TEST_F(SimdExc, XsaveXrstorStandardLayout) {
   EXPECT_EQ(run({0x48, 0x0f, 0xae, 0x2b}), kGP);
 }
 
+TEST_F(SimdExc, GatherLoadsSelectedElementsAndClearsMask) {
+  for (unsigned i = 0; i < 16; ++i) m.poke<uint32_t>(kBuf + 4 * i, 100 + i);
+  m.s().gpr[RBX] = kBuf;
+  for (unsigned i = 0; i < 8; ++i) {
+    const uint32_t idx = (i * 3) % 16;
+    std::memcpy(reinterpret_cast<uint8_t*>(m.s().vec.ymm[1]) + 4 * i, &idx, 4);
+    const uint32_t mask = i % 3 ? 0x80000000u : 0;
+    std::memcpy(reinterpret_cast<uint8_t*>(m.s().vec.ymm[2]) + 4 * i, &mask, 4);
+    const uint32_t old = 7;
+    std::memcpy(reinterpret_cast<uint8_t*>(m.s().vec.ymm[0]) + 4 * i, &old, 4);
+  }
+  EXPECT_EQ(run({0xc4, 0xe2, 0x6d, 0x90, 0x04, 0x8b}), 0xffu);  // vpgatherdd ymm0, [rbx+ymm1*4], ymm2
+  for (unsigned i = 0; i < 8; ++i) {
+    uint32_t v;
+    std::memcpy(&v, reinterpret_cast<uint8_t*>(m.s().vec.ymm[0]) + 4 * i, 4);
+    EXPECT_EQ(v, i % 3 ? 100 + (i * 3) % 16 : 7u) << i;
+  }
+  for (unsigned k = 0; k < 4; ++k) EXPECT_EQ(m.s().vec.ymm[2][k], 0u);
+  // The same register as destination and mask is #UD.
+  EXPECT_EQ(run({0xc4, 0xe2, 0x7d, 0x90, 0x04, 0x8b}), kUD);  // vpgatherdd ymm0, [rbx+ymm1*4], ymm0
+}
+
+TEST_F(SimdExc, MaskmovdquStoresSelectedBytes) {
+  m.s().gpr[RDI] = kBuf;
+  for (unsigned i = 0; i < 16; ++i) m.poke<uint8_t>(kBuf + i, 0xee);
+  m.s().vec.ymm[0][0] = 0x0706050403020100;
+  m.s().vec.ymm[0][1] = 0x0f0e0d0c0b0a0908;
+  m.s().vec.ymm[1][0] = 0x80;                  // byte 0
+  m.s().vec.ymm[1][1] = 0x8000000000000000;    // byte 15
+  EXPECT_EQ(run({0x66, 0x0f, 0xf7, 0xc1}), 0xffu);  // maskmovdqu xmm0, xmm1
+  EXPECT_EQ(m.peek<uint8_t>(kBuf), 0u);
+  EXPECT_EQ(m.peek<uint8_t>(kBuf + 1), 0xeeu);
+  EXPECT_EQ(m.peek<uint8_t>(kBuf + 15), 0x0fu);
+}
+
 TEST_F(SimdExc, CpuidReportsXsaveLayout) {
   m.s().gpr[RAX] = 0xd;
   m.s().gpr[RCX] = 0;

@@ -413,7 +413,8 @@ bool host_has(ZydisISAExt x) {
     case ZYDIS_ISA_EXT_SSSE3: return h.ssse3;
     case ZYDIS_ISA_EXT_SSE4: return h.sse41 && h.sse42;
     case ZYDIS_ISA_EXT_AVX: return h.avx;
-    case ZYDIS_ISA_EXT_AVX2: return h.avx2;
+    case ZYDIS_ISA_EXT_AVX2:
+    case ZYDIS_ISA_EXT_AVX2GATHER: return h.avx2;
     case ZYDIS_ISA_EXT_FMA: return h.fma;
     case ZYDIS_ISA_EXT_F16C: return h.f16c;
     case ZYDIS_ISA_EXT_AES: return h.aes;

@@ -38,26 +38,26 @@ void bind_vector(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* o
 timing::InsnClass classify(ZydisMnemonic m) {
   using namespace timing;
   std::string_view s = ZydisMnemonicGetString(m);
-  const bool packed_int = s.starts_with("P") || s.starts_with("VP");
-  if (has(s, "AES") || has(s, "CLMUL")) return k_crypto;
-  if (has(s, "CMPESTR") || has(s, "CMPISTR") || has(s, "CRC32")) return k_simd_string;
-  if (has(s, "FMADD") || has(s, "FMSUB") || has(s, "FNMADD") || has(s, "FNMSUB")) return k_fp_fma;
-  if (has(s, "CVT")) return k_fp_cvt;
-  if (has(s, "DIV")) return k_fp_div;
-  if (has(s, "SQRT") && !has(s, "RSQRT")) return k_fp_sqrt;
-  if (packed_int && (has(s, "MUL") || has(s, "MADD") || has(s, "SADBW"))) return k_simd_imul;
-  if (has(s, "MPSADBW")) return k_simd_imul;
-  if (has(s, "MUL") || has(s, "DPP") || has(s, "RCP") || has(s, "RSQRT")) return k_fp_mul;
-  if (has(s, "MOV") || has(s, "LDDQU") || has(s, "BROADCAST") || has(s, "EXTRACT") ||
-      has(s, "INSERT") || has(s, "PEXTR") || has(s, "PINSR"))
-    return has(s, "PMOVSX") || has(s, "PMOVZX") || has(s, "MOVMSK") ? k_simd_shuffle
+  const bool packed_int = s.starts_with("p") || s.starts_with("vp");
+  if (has(s, "aes") || has(s, "clmul")) return k_crypto;
+  if (has(s, "cmpestr") || has(s, "cmpistr") || has(s, "crc32")) return k_simd_string;
+  if (has(s, "fmadd") || has(s, "fmsub") || has(s, "fnmadd") || has(s, "fnmsub")) return k_fp_fma;
+  if (has(s, "cvt")) return k_fp_cvt;
+  if (has(s, "div")) return k_fp_div;
+  if (has(s, "sqrt") && !has(s, "rsqrt")) return k_fp_sqrt;
+  if (packed_int && (has(s, "mul") || has(s, "madd") || has(s, "sadbw"))) return k_simd_imul;
+  if (has(s, "mpsadbw")) return k_simd_imul;
+  if (has(s, "mul") || has(s, "dpp") || has(s, "rcp") || has(s, "rsqrt")) return k_fp_mul;
+  if (has(s, "mov") || has(s, "lddqu") || has(s, "broadcast") || has(s, "extract") ||
+      has(s, "insert") || has(s, "pextr") || has(s, "pinsr"))
+    return has(s, "pmovsx") || has(s, "pmovzx") || has(s, "movmsk") ? k_simd_shuffle
                                                                        : k_simd_move;
-  if (has(s, "SHUF") || has(s, "UNPCK") || has(s, "PERM") || has(s, "PACK") ||
-      has(s, "ALIGNR") || has(s, "BLEND"))
+  if (has(s, "shuf") || has(s, "unpck") || has(s, "perm") || has(s, "pack") ||
+      has(s, "alignr") || has(s, "blend"))
     return k_simd_shuffle;
   if (!packed_int &&
-      (has(s, "ADD") || has(s, "SUB") || has(s, "MIN") || has(s, "MAX") || has(s, "CMP") ||
-       has(s, "COMI") || has(s, "ROUND")))
+      (has(s, "add") || has(s, "sub") || has(s, "min") || has(s, "max") || has(s, "cmp") ||
+       has(s, "comi") || has(s, "round")))
     return k_fp_add;
   return k_simd_int;
 }
@@ -87,6 +87,7 @@ void register_simd(BinderTable& t) {
   simd::register_sse4(t);
   simd::register_avx(t);
   simd::register_crypto(t);
+  simd::register_avx_mem(t);
   sys::register_xstate(t);
 }
 

@@ -93,6 +93,9 @@ void register_sse(isa::BinderTable& t);    // sse.cc: SSE, SSE2
 void register_sse4(isa::BinderTable& t);   // sse4.cc: SSE3, SSSE3, SSE4.1, SSE4.2, CRC32
 void register_avx(isa::BinderTable& t);    // avx.cc: AVX, AVX2, FMA, F16C, VZERO*
 void register_crypto(isa::BinderTable& t); // crypto.cc: AES-NI, PCLMULQDQ (legacy and VEX)
+void register_avx_mem(isa::BinderTable& t);  // avx_mem.cc: MASKMOVDQU, VMASKMOV*, gathers
+// DecodedInsn::flags bit: VMASKMOVDQU (VEX gate) rather than MASKMOVDQU.
+inline constexpr uint16_t kVexMaskMov = 1u << 14;
 // Mnemonics each file binds (for tests and the report).
 unsigned sse_mnemonics();
 unsigned sse4_mnemonics();
