@@ -65,6 +65,7 @@ constexpr int kScrRdx = offsetof(Scratch, rdx);
 constexpr int kScrFlags = offsetof(Scratch, rflags);
 constexpr int kScrMxcsr = offsetof(Scratch, mxcsr);
 constexpr int kScrHostMxcsr = offsetof(Scratch, host_mxcsr);
+constexpr int kScrMm = offsetof(Scratch, mm);
 
 bool is_rcx_rax_rdx(ZydisRegister r) {
   switch (ZydisRegisterGetClass(r)) {
@@ -130,10 +131,18 @@ void on_sigfpe(int sig, siginfo_t* si, void* ctx) {
     t_faulted = true;
     return;
   }
-  // Not ours: put back the previous disposition and let the fault recur.
-  sigaction(SIGFPE, &g_old_fpe, nullptr);
-  (void)sig;
-  (void)si;
+  // Not ours: hand it to the previous handler, or let the default action
+  // happen when the instruction faults again.
+  if ((g_old_fpe.sa_flags & SA_SIGINFO) && g_old_fpe.sa_sigaction) {
+    g_old_fpe.sa_sigaction(sig, si, ctx);
+    return;
+  }
+  if (g_old_fpe.sa_handler != SIG_DFL && g_old_fpe.sa_handler != SIG_IGN &&
+      g_old_fpe.sa_handler != nullptr) {
+    g_old_fpe.sa_handler(sig);
+    return;
+  }
+  signal(SIGFPE, SIG_DFL);
 }
 
 void install_sigfpe() {
@@ -156,6 +165,8 @@ void exec_host(Engine& e, const DecodedInsn& d) {
     check_sse(e);
   else if (h->gate == static_cast<uint8_t>(Gate::kAvx))
     check_avx(e);
+  else if (h->gate == static_cast<uint8_t>(Gate::kMmx))
+    check_mmx(e, h->has_xmm);
   Scratch sc;
   uint64_t la = 0;
   if (h->mem_size) {
@@ -173,6 +184,8 @@ void exec_host(Engine& e, const DecodedInsn& d) {
     sc.rdx = e.s.gpr[RDX];
   }
   sc.mxcsr = e.s.vec.mxcsr;
+  if (h->mmx_used)
+    for (unsigned i = 0; i < 8; ++i) sc.mm[i] = e.s.x87.r[i].signif;
   using Stub = void (*)(uint64_t (*)[4], Scratch*);
   const auto stub = reinterpret_cast<Stub>(reinterpret_cast<uintptr_t>(d.aux) + kCodeOffset);
   if (HVSIM_UNLIKELY((sc.mxcsr & 0x1f80) != 0x1f80)) {
@@ -197,6 +210,18 @@ void exec_host(Engine& e, const DecodedInsn& d) {
     e.s.gpr[RCX] = sc.rcx;
     e.s.gpr[RDX] = sc.rdx;
   }
+  if (h->mmx_used) {
+    // SDM Vol. 1 9.5.1: every MMX instruction sets TOP to 0 and all tags
+    // valid; a written MMi gets all ones in R_i's exponent and sign.
+    X87State& x = e.s.x87;
+    x.fsw = static_cast<uint16_t>(x.fsw & ~0x3800);
+    x.ftw = 0;
+    for (unsigned i = 0; i < 8; ++i)
+      if (h->mmx_written & (1u << i)) {
+        x.r[i].signif = sc.mm[i];
+        x.r[i].sign_exp = 0xffff;
+      }
+  }
   if (h->flags_mask) e.s.rflags = (e.s.rflags & ~h->flags_mask) | (sc.rflags & h->flags_mask);
   if (h->mem_write) write_bytes(e, la, sc.mem, h->mem_size);
 }
@@ -214,6 +239,12 @@ void check_avx(const Engine& e) {
   if (!(e.s.cr4 & CR4_OSXSAVE) || (e.s.xcr0 & 6) != 6) raise(kUD);
   if (e.s.mode == Mode::kReal || e.s.mode == Mode::kVm86) raise(kUD);
   if (e.s.cr0 & CR0_TS) raise(kNM);
+}
+
+void check_mmx(const Engine& e, bool has_xmm) {
+  if ((e.s.cr0 & CR0_EM) || (has_xmm && !(e.s.cr4 & CR4_OSFXSR))) raise(kUD);
+  if (e.s.cr0 & CR0_TS) raise(kNM);
+  if (e.s.x87.fsw & 0x80) raise(kMF);  // a pending unmasked x87 exception (FSW.ES)
 }
 
 void raise_simd_exception(const Engine& e) {
@@ -271,6 +302,12 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
       const ZydisRegisterClass c = ZydisRegisterGetClass(o.reg.value);
       if (c == ZYDIS_REGCLASS_XMM || c == ZYDIS_REGCLASS_YMM) {
         used_xmm[ZydisRegisterGetId(o.reg.value)] = true;
+        h.has_xmm = 1;
+      } else if (c == ZYDIS_REGCLASS_MMX && gate == Gate::kMmx) {
+        const unsigned id = ZydisRegisterGetId(o.reg.value);
+        h.mmx_used |= static_cast<uint8_t>(1u << id);
+        if (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+          h.mmx_written |= static_cast<uint8_t>(1u << id);
       } else if (c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32 ||
                  c == ZYDIS_REGCLASS_GPR64) {
         if (!visible) {
@@ -326,6 +363,10 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
   for (unsigned k = 0; k < h.ngpr; ++k)
     a.ins(ZYDIS_MNEMONIC_MOV, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k)),
                                mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8)});
+  for (unsigned i = 0; i < 8; ++i)
+    if (h.mmx_used & (1u << i))
+      a.ins(ZYDIS_MNEMONIC_MOVQ, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i)),
+                                  mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8)});
   if (h.implicit_gpr) {
     a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RAX), mem(ZYDIS_REGISTER_RSI, kScrRax, 8)});
     a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RCX), mem(ZYDIS_REGISTER_RSI, kScrRcx, 8)});
@@ -348,6 +389,11 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
     a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRcx, 8), reg(ZYDIS_REGISTER_RCX)});
     a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRdx, 8), reg(ZYDIS_REGISTER_RDX)});
   }
+  for (unsigned i = 0; i < 8; ++i)
+    if (h.mmx_written & (1u << i))
+      a.ins(ZYDIS_MNEMONIC_MOVQ, {mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8),
+                                  reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i))});
+  if (h.mmx_used) a.ins(ZYDIS_MNEMONIC_EMMS, {});  // the host's x87 stack is empty again
   a.ins(ZYDIS_MNEMONIC_STMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
   a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrHostMxcsr, 4)});
   a.ins(ZYDIS_MNEMONIC_VZEROUPPER, {});

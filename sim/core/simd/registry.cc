@@ -27,7 +27,11 @@ bool has(std::string_view s, const char* sub) { return s.find(sub) != std::strin
 void bind_vector(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                  DecodedInsn& d) {
   if (has_mmx_operand(d)) {
-    if (isa::BindFn f = g_other[zi.mnemonic]) f(zi, ops, d);
+    // The MMX family's binder, if one was registered; else run it here.
+    if (isa::BindFn f = g_other[zi.mnemonic])
+      f(zi, ops, d);
+    else if (host_has(zi.meta.isa_ext) || zi.meta.isa_ext == ZYDIS_ISA_EXT_MMX)
+      bind_host(zi, ops, d, Gate::kMmx);
     return;
   }
   if (!host_has(zi.meta.isa_ext)) return;  // never advertised: #UD
@@ -66,7 +70,8 @@ void register_list(isa::BinderTable& t, const ZydisMnemonic* list, unsigned n,
                    timing::InsnClass (*cls)(ZydisMnemonic)) {
   for (unsigned i = 0; i < n; ++i) {
     const ZydisMnemonic m = list[i];
-    g_other[m] = t.replace(m, &bind_vector, cls(m)).bind;
+    const isa::BindFn prev = t.replace(m, &bind_vector, cls(m)).bind;
+    if (prev != &bind_vector) g_other[m] = prev;  // some mnemonics are in two lists (PEXTRW)
   }
 }
 

@@ -32,6 +32,8 @@ enum class Gate : uint8_t {
   kSse,   // legacy SSE: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS
   kAvx,   // VEX: #UD unless CR4.OSXSAVE and XCR0[2:1] = 11b (and not real/V86 mode), #NM if CR0.TS
   kNone,  // CRC32 and other GPR-only forms
+  kMmx,   // an MMX-register form (PAVGB mm, PSHUFW, CVTPI2PS xmm, mm, ...):
+          // #UD if CR0.EM (or an XMM operand and !CR4.OSFXSR), #NM if CR0.TS, #MF if FSW.ES
 };
 
 // Header at the start of each stub (the code follows at kCodeOffset).
@@ -49,6 +51,9 @@ struct HostOpHeader {
   uint8_t insn_off;      // offset of the guest operation in the stub code
   uint8_t insn_len;
   uint8_t is_store_only;  // writes memory and no register (probe first)
+  uint8_t mmx_used;      // MMX registers loaded (bit i: MMi); the x87->MMX transition applies
+  uint8_t mmx_written;   // MMX registers written (their exponent field becomes all ones)
+  uint8_t has_xmm;       // an XMM/YMM operand (for the MMX gate)
 };
 inline constexpr unsigned kCodeOffset = 64;
 
@@ -60,6 +65,7 @@ struct alignas(64) Scratch {
   uint64_t rflags;       // +120
   uint32_t mxcsr;        // +128: guest MXCSR in and out
   uint32_t host_mxcsr;   // +132
+  uint64_t mm[8];        // +136: MM0-7 (the significands of R0-R7)
 };
 
 // Binds d to a host stub for zi; false (d.exec unset: #UD) if the form
@@ -75,6 +81,7 @@ void bind_vector(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* o
 // Enable checks shared with the state instructions (sys/xstate.cc).
 void check_sse(const Engine& e);  // #UD / #NM for legacy SSE
 void check_avx(const Engine& e);  // #UD / #NM for VEX
+void check_mmx(const Engine& e, bool has_xmm);  // #UD / #NM / #MF for MMX-register forms
 // #XM when CR4.OSXMMEXCPT, else #UD (SDM Vol. 3 6.15 Interrupt 19).
 [[noreturn]] void raise_simd_exception(const Engine& e);
 
