@@ -2,6 +2,8 @@
 // an Engine in 64-bit mode (SDM Vol. 3 2.5, 6.15; Vol. 1 10.5, 11.5, 13.x).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -218,6 +220,48 @@ TEST_F(SimdExc, MaskmovdquStoresSelectedBytes) {
   EXPECT_EQ(m.peek<uint8_t>(kBuf), 0u);
   EXPECT_EQ(m.peek<uint8_t>(kBuf + 1), 0xeeu);
   EXPECT_EQ(m.peek<uint8_t>(kBuf + 15), 0x0fu);
+}
+
+// An SSE-heavy loop: checks the result and prints the simulated rate.
+TEST_F(SimdExc, SseLoopThroughput) {
+  constexpr uint32_t kIter = 1000000;
+  m.s().vec.ymm[1][0] = 0x0000000300000001;
+  m.s().vec.ymm[1][1] = 0x0000000700000005;
+  std::vector<uint8_t> code = {0xb9, 0x40, 0x42, 0x0f, 0x00,  // mov ecx, 1000000
+                               0x66, 0x0f, 0xfe, 0xc1,        // paddd xmm0, xmm1
+                               0x0f, 0x58, 0xd3,              // addps xmm2, xmm3
+                               0x66, 0x0f, 0x59, 0xe5,        // mulpd xmm4, xmm5
+                               0x0f, 0x28, 0xf0,              // movaps xmm6, xmm0
+                               0x66, 0x0f, 0xef, 0xfe,        // pxor xmm7, xmm6
+                               0xff, 0xc9,                    // dec ecx
+                               0x75, 0xea};                   // jnz loop
+  code.push_back(0xf4);
+  m.e->phys_write(kCode, code.data(), static_cast<unsigned>(code.size()));
+  m.s().rip = kCode;
+  const uint64_t i0 = m.e->instructions();
+  const auto t0 = std::chrono::steady_clock::now();
+  m.run(10 * kIter);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const uint64_t n = m.e->instructions() - i0;
+  EXPECT_EQ(m.s().vec.ymm[0][0], 0x0000000300000001ull * kIter);
+  EXPECT_EQ(m.s().vec.ymm[0][1], 0x0000000700000005ull * kIter);
+  std::printf("SSE loop: %llu instructions in %.3f s (%.1f MIPS)\n",
+              static_cast<unsigned long long>(n), secs, n / secs / 1e6);
+}
+
+TEST_F(SimdExc, IntLoopThroughputForComparison) {
+  std::vector<uint8_t> code = {0xb9, 0x40, 0x42, 0x0f, 0x00,  // mov ecx, 1000000
+                               0x01, 0xd8, 0x31, 0xc2, 0x01, 0xde, 0x89, 0xc7, 0x31, 0xf7,
+                               0xff, 0xc9, 0x75, 0xf2, 0xf4};
+  m.e->phys_write(kCode, code.data(), static_cast<unsigned>(code.size()));
+  m.s().rip = kCode;
+  const uint64_t i0 = m.e->instructions();
+  const auto t0 = std::chrono::steady_clock::now();
+  m.run(10000000);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const uint64_t n = m.e->instructions() - i0;
+  std::printf("int loop: %llu instructions in %.3f s (%.1f MIPS)\n",
+              static_cast<unsigned long long>(n), secs, n / secs / 1e6);
 }
 
 TEST_F(SimdExc, CpuidReportsXsaveLayout) {

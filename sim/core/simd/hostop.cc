@@ -356,10 +356,16 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
   Asm a;
   a.ins(ZYDIS_MNEMONIC_STMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrHostMxcsr, 4)});
   a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
+  // VEX forms move all 256 bits; legacy forms only the low 128 (VEX.128
+  // loads, so the host's upper halves are clean and no SSE/AVX transition
+  // penalty is paid) and the guest's bits 255:128 are never written.
+  const bool wide = gate == Gate::kAvx;
+  const ZydisRegister vbase = wide ? ZYDIS_REGISTER_YMM0 : ZYDIS_REGISTER_XMM0;
+  const uint16_t vsize = wide ? 32 : 16;
   for (unsigned r = 0; r < 16; ++r)
     if (used_xmm[r])
-      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_YMM0 + r)),
-                                     mem(ZYDIS_REGISTER_RDI, 32 * r, 32)});
+      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {reg(static_cast<ZydisRegister>(vbase + r)),
+                                     mem(ZYDIS_REGISTER_RDI, 32 * r, vsize)});
   for (unsigned k = 0; k < h.ngpr; ++k)
     a.ins(ZYDIS_MNEMONIC_MOV, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k)),
                                mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8)});
@@ -379,8 +385,8 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
   a.ins(ZYDIS_MNEMONIC_POP, {mem(ZYDIS_REGISTER_RSI, kScrFlags, 8)});
   for (unsigned r = 0; r < 16; ++r)
     if (used_xmm[r])
-      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {mem(ZYDIS_REGISTER_RDI, 32 * r, 32),
-                                     reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_YMM0 + r))});
+      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {mem(ZYDIS_REGISTER_RDI, 32 * r, vsize),
+                                     reg(static_cast<ZydisRegister>(vbase + r))});
   for (unsigned k = 0; k < h.ngpr; ++k)
     a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8),
                                reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k))});
