@@ -15,18 +15,7 @@ Decoder::Decoder(const timing::Latencies& lat) : lat_(lat) {
       ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_32,
       ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_32, ZYDIS_STACK_WIDTH_64};
   for (unsigned m = 0; m < kNumDecodeModes; ++m) ZydisDecoderInit(&zydis_[m], kModes[m], kStack[m]);
-  isa::register_arith(table_);
-  isa::register_shift(table_);
-  isa::register_muldiv(table_);
-  isa::register_bits(table_);
-  isa::register_move(table_);
-  isa::register_control(table_);
-  isa::register_stack(table_);
-  isa::register_string(table_);
-  isa::register_flags(table_);
-  isa::register_system(table_);
-  isa::register_misc(table_);
-  isa::register_simd(table_);  // last: takes over the MMX mnemonics it shares
+  isa::register_all_families(table_);
 }
 
 namespace {
