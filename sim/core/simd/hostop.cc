@@ -183,26 +183,38 @@ void exec_host(Engine& e, const DecodedInsn& d) {
     sc.rcx = e.s.gpr[RCX];
     sc.rdx = e.s.gpr[RDX];
   }
-  sc.mxcsr = e.s.vec.mxcsr;
   if (h->mmx_used)
     for (unsigned i = 0; i < 8; ++i) sc.mm[i] = e.s.x87.r[i].signif;
   using Stub = void (*)(uint64_t (*)[4], Scratch*);
-  const auto stub = reinterpret_cast<Stub>(reinterpret_cast<uintptr_t>(d.aux) + kCodeOffset);
-  if (HVSIM_UNLIKELY((sc.mxcsr & 0x1f80) != 0x1f80)) {
-    // Some exception is unmasked: the host may fault (see on_sigfpe).
-    t_fault_rip = reinterpret_cast<const uint8_t*>(d.aux) + kCodeOffset + h->insn_off;
-    t_fault_len = h->insn_len;
-    t_faulted = false;
-    stub(e.s.vec.ymm, &sc);
-    t_fault_rip = nullptr;
-    if (t_faulted) {
-      e.s.vec.mxcsr = sc.mxcsr;
-      raise_simd_exception(e);
-    }
+  const uintptr_t code = reinterpret_cast<uintptr_t>(d.aux) + kCodeOffset;
+  const uint32_t guest = e.s.vec.mxcsr;
+  uint32_t host;
+  __asm__ volatile("stmxcsr %0" : "=m"(host));
+  if (HVSIM_LIKELY(((host ^ guest) & 0xffc0) == 0 && (host & ~guest & 0x3f) == 0)) {
+    // Same control bits, host flags a subset of the guest's: run under the
+    // host MXCSR; its flags afterwards are the guest's new ones.
+    reinterpret_cast<Stub>(code)(e.s.vec.ymm, &sc);
+    e.s.vec.mxcsr = guest | (sc.mxcsr & 0x3f);
   } else {
-    stub(e.s.vec.ymm, &sc);
+    sc.mxcsr = guest;
+    sc.host_mxcsr = (host & 0xffc0) | (guest & 0x3f);  // keeps the fast case's condition
+    const auto stub = reinterpret_cast<Stub>(code + h->slow_off);
+    if ((guest & 0x1f80) != 0x1f80) {
+      // Some exception is unmasked: the host may fault (see on_sigfpe).
+      t_fault_rip = reinterpret_cast<const uint8_t*>(code + h->slow_off + h->insn_off);
+      t_fault_len = h->insn_len;
+      t_faulted = false;
+      stub(e.s.vec.ymm, &sc);
+      t_fault_rip = nullptr;
+      if (t_faulted) {
+        e.s.vec.mxcsr = sc.mxcsr;
+        raise_simd_exception(e);
+      }
+    } else {
+      stub(e.s.vec.ymm, &sc);
+    }
+    e.s.vec.mxcsr = sc.mxcsr;
   }
-  e.s.vec.mxcsr = sc.mxcsr;
   for (unsigned k = 0; k < h->ngpr; ++k)
     if (h->gpr_write[k]) e.s.gpr[h->gpr_reg[k]] = sc.gpr[k];
   if (h->implicit_gpr) {
@@ -353,60 +365,72 @@ bool bind_host(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
     }
   }
 
-  Asm a;
-  a.ins(ZYDIS_MNEMONIC_STMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrHostMxcsr, 4)});
-  a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
-  // VEX forms move all 256 bits; legacy forms only the low 128 (VEX.128
-  // loads, so the host's upper halves are clean and no SSE/AVX transition
-  // penalty is paid) and the guest's bits 255:128 are never written.
+  // Two variants of the code: "fast" runs under the host's MXCSR (used when
+  // its control bits equal the guest's and its flags are a subset of the
+  // guest's, so the flags it reads back are exactly the guest's new ones);
+  // "slow" loads the guest MXCSR and afterwards the value the engine asks
+  // for. LDMXCSR is costly, and the fast case is the common one.
   const bool wide = gate == Gate::kAvx;
   const ZydisRegister vbase = wide ? ZYDIS_REGISTER_YMM0 : ZYDIS_REGISTER_XMM0;
   const uint16_t vsize = wide ? 32 : 16;
-  for (unsigned r = 0; r < 16; ++r)
-    if (used_xmm[r])
-      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {reg(static_cast<ZydisRegister>(vbase + r)),
-                                     mem(ZYDIS_REGISTER_RDI, 32 * r, vsize)});
-  for (unsigned k = 0; k < h.ngpr; ++k)
-    a.ins(ZYDIS_MNEMONIC_MOV, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k)),
-                               mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8)});
-  for (unsigned i = 0; i < 8; ++i)
-    if (h.mmx_used & (1u << i))
-      a.ins(ZYDIS_MNEMONIC_MOVQ, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i)),
-                                  mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8)});
-  if (h.implicit_gpr) {
-    a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RAX), mem(ZYDIS_REGISTER_RSI, kScrRax, 8)});
-    a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RCX), mem(ZYDIS_REGISTER_RSI, kScrRcx, 8)});
-    a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RDX), mem(ZYDIS_REGISTER_RSI, kScrRdx, 8)});
+  Asm a;
+  size_t insn_off = 0, insn_len = 0, slow_off = 0;
+  for (int slow = 0; slow < 2; ++slow) {
+    if (slow) slow_off = a.n;
+    if (slow) a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
+    // VEX forms move all 256 bits; legacy forms only the low 128 (VEX.128
+    // loads, so the host's upper halves are clean and no SSE/AVX transition
+    // penalty is paid) and the guest's bits 255:128 are never written.
+    for (unsigned r = 0; r < 16; ++r)
+      if (used_xmm[r])
+        a.ins(ZYDIS_MNEMONIC_VMOVDQU, {reg(static_cast<ZydisRegister>(vbase + r)),
+                                       mem(ZYDIS_REGISTER_RDI, 32 * r, vsize)});
+    for (unsigned k = 0; k < h.ngpr; ++k)
+      a.ins(ZYDIS_MNEMONIC_MOV, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k)),
+                                 mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8)});
+    for (unsigned i = 0; i < 8; ++i)
+      if (h.mmx_used & (1u << i))
+        a.ins(ZYDIS_MNEMONIC_MOVQ, {reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i)),
+                                    mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8)});
+    if (h.implicit_gpr) {
+      a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RAX), mem(ZYDIS_REGISTER_RSI, kScrRax, 8)});
+      a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RCX), mem(ZYDIS_REGISTER_RSI, kScrRcx, 8)});
+      a.ins(ZYDIS_MNEMONIC_MOV, {reg(ZYDIS_REGISTER_RDX), mem(ZYDIS_REGISTER_RSI, kScrRdx, 8)});
+    }
+    const size_t at = a.n;
+    a.emit(req);
+    if (slow) {
+      insn_off = at - slow_off;
+      insn_len = a.n - at;
+    }
+    a.ins(ZYDIS_MNEMONIC_PUSHFQ, {});
+    a.ins(ZYDIS_MNEMONIC_POP, {mem(ZYDIS_REGISTER_RSI, kScrFlags, 8)});
+    for (unsigned r = 0; r < 16; ++r)
+      if (used_xmm[r])
+        a.ins(ZYDIS_MNEMONIC_VMOVDQU, {mem(ZYDIS_REGISTER_RDI, 32 * r, vsize),
+                                       reg(static_cast<ZydisRegister>(vbase + r))});
+    for (unsigned k = 0; k < h.ngpr; ++k)
+      a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8),
+                                 reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k))});
+    if (h.implicit_gpr) {
+      a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRax, 8), reg(ZYDIS_REGISTER_RAX)});
+      a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRcx, 8), reg(ZYDIS_REGISTER_RCX)});
+      a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRdx, 8), reg(ZYDIS_REGISTER_RDX)});
+    }
+    for (unsigned i = 0; i < 8; ++i)
+      if (h.mmx_written & (1u << i))
+        a.ins(ZYDIS_MNEMONIC_MOVQ, {mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8),
+                                    reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i))});
+    if (h.mmx_used) a.ins(ZYDIS_MNEMONIC_EMMS, {});  // the host's x87 stack is empty again
+    a.ins(ZYDIS_MNEMONIC_STMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
+    if (slow) a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrHostMxcsr, 4)});
+    a.ins(ZYDIS_MNEMONIC_VZEROUPPER, {});
+    a.ins(ZYDIS_MNEMONIC_RET, {});
   }
-  const size_t insn_off = a.n;
-  a.emit(req);
-  const size_t insn_len = a.n - insn_off;
-  a.ins(ZYDIS_MNEMONIC_PUSHFQ, {});
-  a.ins(ZYDIS_MNEMONIC_POP, {mem(ZYDIS_REGISTER_RSI, kScrFlags, 8)});
-  for (unsigned r = 0; r < 16; ++r)
-    if (used_xmm[r])
-      a.ins(ZYDIS_MNEMONIC_VMOVDQU, {mem(ZYDIS_REGISTER_RDI, 32 * r, vsize),
-                                     reg(static_cast<ZydisRegister>(vbase + r))});
-  for (unsigned k = 0; k < h.ngpr; ++k)
-    a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrGpr + 8 * k, 8),
-                               reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_R8 + k))});
-  if (h.implicit_gpr) {
-    a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRax, 8), reg(ZYDIS_REGISTER_RAX)});
-    a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRcx, 8), reg(ZYDIS_REGISTER_RCX)});
-    a.ins(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSI, kScrRdx, 8), reg(ZYDIS_REGISTER_RDX)});
-  }
-  for (unsigned i = 0; i < 8; ++i)
-    if (h.mmx_written & (1u << i))
-      a.ins(ZYDIS_MNEMONIC_MOVQ, {mem(ZYDIS_REGISTER_RSI, kScrMm + 8 * i, 8),
-                                  reg(static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + i))});
-  if (h.mmx_used) a.ins(ZYDIS_MNEMONIC_EMMS, {});  // the host's x87 stack is empty again
-  a.ins(ZYDIS_MNEMONIC_STMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrMxcsr, 4)});
-  a.ins(ZYDIS_MNEMONIC_LDMXCSR, {mem(ZYDIS_REGISTER_RSI, kScrHostMxcsr, 4)});
-  a.ins(ZYDIS_MNEMONIC_VZEROUPPER, {});
-  a.ins(ZYDIS_MNEMONIC_RET, {});
-  if (!a.ok || insn_off > 255 || insn_len > 15) return false;
+  if (!a.ok || insn_off > 255 || insn_len > 15 || slow_off > 0xffff) return false;
   h.insn_off = static_cast<uint8_t>(insn_off);
   h.insn_len = static_cast<uint8_t>(insn_len);
+  h.slow_off = static_cast<uint16_t>(slow_off);
   h.is_store_only = h.mem_write && !h.mem_read;
 
   uint8_t bytes[kCodeOffset + sizeof a.buf];

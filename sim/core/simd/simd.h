@@ -54,6 +54,7 @@ struct HostOpHeader {
   uint8_t mmx_used;      // MMX registers loaded (bit i: MMi); the x87->MMX transition applies
   uint8_t mmx_written;   // MMX registers written (their exponent field becomes all ones)
   uint8_t has_xmm;       // an XMM/YMM operand (for the MMX gate)
+  uint16_t slow_off;     // offset of the code that switches MXCSR (insn_off is within it)
 };
 inline constexpr unsigned kCodeOffset = 64;
 
@@ -63,8 +64,8 @@ struct alignas(64) Scratch {
   uint64_t gpr[4];       // +64: R8..R11
   uint64_t rax, rcx, rdx;  // +96
   uint64_t rflags;       // +120
-  uint32_t mxcsr;        // +128: guest MXCSR in and out
-  uint32_t host_mxcsr;   // +132
+  uint32_t mxcsr;        // +128: guest MXCSR in, MXCSR after the operation out
+  uint32_t host_mxcsr;   // +132: MXCSR the slow code loads before returning
   uint64_t mm[8];        // +136: MM0-7 (the significands of R0-R7)
 };
 
