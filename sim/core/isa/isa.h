@@ -36,9 +36,9 @@ class BinderTable {
     table_[m] = Binder{f, c, ends_block};
   }
   const Binder& get(ZydisMnemonic m) const { return table_[m]; }
-  // Takes over a mnemonic another family may have registered (the vector
-  // family owns PADDB, MOVD, ... and hands their MMX forms back); returns the
-  // previous binder (null if none).
+  // For a mnemonic two families share (the MMX and XMM forms of PADDB, ...):
+  // installs `f`, which sees every form first, and returns the binder that
+  // was there (maybe none), to which `f` hands the forms it does not own.
   Binder replace(ZydisMnemonic m, BindFn f, timing::InsnClass c) {
     Binder old = table_[m];
     table_[m] = Binder{f, c, false};
@@ -66,6 +66,10 @@ void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor 
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
 void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed
 void register_simd(BinderTable& t);     // simd/registry.cc: SSE..AVX2, FMA, F16C, AES, PCLMUL, XSAVE
+void register_x87(BinderTable& t);      // x87/control.cc: the x87 FPU (all groups of x87/)
+// x87/mmx.cc: MMX-register forms. It chains (BinderTable::replace) onto the
+// mnemonics shared with SSE, so it must be registered after the SSE family.
+void register_mmx(BinderTable& t);
 
 // Every family above, in the order of isa/families.cc (the decoder calls it).
 void register_all_families(BinderTable& t);

@@ -9,9 +9,11 @@ namespace hvsim::core::simd {
 
 namespace {
 
-// The binders other families registered for mnemonics this family took over
-// (the MMX-register forms of PADDB, MOVD, PSHUFB, ...): called for the forms
-// bind_vector does not take.
+// Binders another family registered earlier for a mnemonic this family
+// takes over (none in the current order: isa/families.cc registers this
+// family before the MMX family, whose dispatcher sees the shared mnemonics
+// first and hands their XMM forms here). MMX-register forms that reach
+// bind_vector (CVTPI2PS mm, MOVDQ2Q, ...) run here with the MMX gate.
 isa::BindFn g_other[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 
 bool has_mmx_operand(const DecodedInsn& d) {

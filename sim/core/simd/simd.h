@@ -91,9 +91,10 @@ void check_mmx(const Engine& e, bool has_xmm);  // #UD / #NM / #MF for MMX-regis
 void read_bytes(Engine& e, uint64_t la, void* buf, unsigned n);
 void write_bytes(Engine& e, uint64_t la, const void* buf, unsigned n);
 
-// Registration (each file owns its mnemonics). A mnemonic another family
-// already registered (MMX forms of shared mnemonics) keeps that family's
-// binder for forms this family does not take (MMX registers).
+// Registration (each file owns its mnemonics). The MMX family
+// (x87/mmx.cc) is registered after this one and chains onto the mnemonics
+// both have (PADDB, MOVD, ...): it takes the MMX-register forms and hands
+// the others to bind_vector.
 void register_list(isa::BinderTable& t, const ZydisMnemonic* list, unsigned n,
                    timing::InsnClass (*cls)(ZydisMnemonic));
 timing::InsnClass classify(ZydisMnemonic m);

@@ -14,7 +14,7 @@ const ZydisMnemonic kSse[] = {
     // SSE/SSE2 instructions on MMX registers (the MMX family's binder
     // takes them when there is one; else they run here, simd.h Gate::kMmx).
     M(CVTPI2PS), M(CVTPI2PD), M(CVTPS2PI), M(CVTTPS2PI), M(CVTPD2PI), M(CVTTPD2PI),
-    M(PSHUFW), M(MOVNTQ), M(MOVDQ2Q), M(MOVQ2DQ),
+    M(MOVDQ2Q), M(MOVQ2DQ),  // PSHUFW, MOVNTQ, MASKMOVQ: the MMX family (x87/mmx.cc)
     M(ADDPD), M(ADDPS), M(ADDSD), M(ADDSS), M(ANDNPD), M(ANDNPS), M(ANDPD), M(ANDPS), M(CMPPD),
     M(CMPPS), M(CMPSS), M(COMISD), M(COMISS), M(CVTDQ2PD), M(CVTDQ2PS), M(CVTPD2DQ),
     M(CVTPD2PS), M(CVTPS2DQ), M(CVTPS2PD), M(CVTSD2SI), M(CVTSD2SS), M(CVTSI2SD), M(CVTSI2SS),
