@@ -1,0 +1,47 @@
+// The fuzz targets' machine: the core's test machine (tests/unit/core/
+// machine.h: an Engine over 16 MiB of RAM with GDT, IDT, TSS and page
+// tables) plus a run that checks what the engine may do with any guest:
+// return one of its architected exits, throw nothing. Under ASan every host
+// access outside RAM and the simulator's own structures is reported.
+#pragma once
+
+#include <exception>
+#include <string>
+
+#include "machine.h"
+#include "tests/fuzz/fuzz_common.h"
+
+namespace hvsim::fuzz {
+
+inline bool known_exit(core::RunExit e) {
+  using core::RunExit;
+  return e == RunExit::kBudget || e == RunExit::kStopRequested || e == RunExit::kHalted ||
+         e == RunExit::kHaltedForever || e == RunExit::kTripleFault || e == RunExit::kInsnLimit;
+}
+
+// Runs up to `rounds` x `insns` instructions, resuming after HLT as a
+// wake-up would, and checks the exits.
+inline void run_checked(core::testing::Machine& m, uint64_t insns, int rounds) {
+  for (int r = 0; r < rounds; ++r) {
+    core::RunExit e = core::RunExit::kBudget;
+    try {
+      e = m.run(insns);
+    } catch (const std::exception& ex) {
+      fail(std::string("exception escaped Engine::run: ") + ex.what());
+    } catch (...) {
+      fail("non-standard exception escaped Engine::run");
+    }
+    if (!known_exit(e)) fail("unknown RunExit " + std::to_string(static_cast<int>(e)));
+    if (std::getenv("HVSIM_FUZZ_VERBOSE")) {  // for triage: where each round ended
+      std::fprintf(stderr, "round %d: exit %d, rip %#llx, %llu instructions%s%s\n", r,
+                   static_cast<int>(e), static_cast<unsigned long long>(m.e->s.rip),
+                   static_cast<unsigned long long>(m.e->instructions()),
+                   m.e->last_error().empty() ? "" : ", ", m.e->last_error().c_str());
+    }
+    if (e == core::RunExit::kTripleFault && m.e->last_error().empty())
+      fail("triple fault without a reason");
+    if (e == core::RunExit::kTripleFault || e == core::RunExit::kHaltedForever) return;
+  }
+}
+
+}  // namespace hvsim::fuzz
