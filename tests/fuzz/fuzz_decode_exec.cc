@@ -105,12 +105,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < kHeader) return 0;
   const CpuMode mode = static_cast<CpuMode>(data[0] % kModes);
-  Machine m;
+  static Machine machine;
+  Machine& m = machine;
+  hvsim::fuzz::reset_machine(m);
   const size_t n = std::min(size - kHeader, kMaxCode);
   const std::vector<uint8_t> code(data + kHeader, data + kHeader + n);
   // Real, 16-bit and v8086 code runs at linear kLowCode; the rest at kCode.
   const bool low = mode == kReal || mode == kProt16 || mode == kV8086;
-  m.load(low ? kLowCode : kCode, code);
+  if (!code.empty()) m.load(low ? kLowCode : kCode, code);
   enter(m, mode);
   // A 32-bit TSS needs SS0 next to ESP0 for interrupts from CPL 3 and v8086.
   if (mode == kProt32User || mode == kV8086) m.poke<uint16_t>(kTss + 8, kSelData0);
@@ -120,6 +122,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(&v, data + 1 + 2 * r, 2);
     m.s().gpr[r] = static_cast<uint64_t>(v) << 8;  // 0 .. 16 MiB: pointers into RAM
   }
-  hvsim::fuzz::run_checked(m, 2500, 4);
+  hvsim::fuzz::run_checked(m, 1000, 2);
   return 0;
 }

@@ -45,10 +45,15 @@ std::vector<uint8_t> host_code() {
 
 struct SvmFuzzMachine : Machine {
   SvmFuzzMachine() {
+    e.reset();  // built on the Config without SVM parameters
     svm::declare_params(reg);
     cfg = std::make_unique<hvsim::base::Config>(reg);
     cfg->set_override("cpu.vendor=AuthenticAMD");
-    e = std::make_unique<Engine>(bus, *cfg);
+    reset();
+  }
+  // A new Engine with SVM on zeroed RAM, in 64-bit mode.
+  void reset() {
+    hvsim::fuzz::reset_machine(*this);
     if (!svm::attach(*e, *cfg)) hvsim::fuzz::fail("no SVM on the AMD CPU model");
     enter_long64();
   }
@@ -103,7 +108,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  SvmFuzzMachine m;
+  static SvmFuzzMachine m;
+  m.reset();
   std::vector<uint8_t> vmcb(kVmcbSize, 0);
   std::memcpy(vmcb.data(), data, std::min(size, kVmcbSize));
   m.load(kVmcbPa, vmcb);
@@ -111,6 +117,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     m.load(kGuestCode,
            std::vector<uint8_t>(data + kVmcbSize, data + std::min<size_t>(size, kVmcbSize + 8192)));
   m.load(kCode, host_code());
-  hvsim::fuzz::run_checked(m, 3000, 2);
+  hvsim::fuzz::run_checked(m, 2000, 2);
   return 0;
 }

@@ -74,10 +74,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Machine m;
-  hvsim::vmx::declare_params(m.reg);
-  m.cfg = std::make_unique<hvsim::base::Config>(m.reg);
-  m.e = std::make_unique<Engine>(m.bus, *m.cfg);
+  static Machine m;
+  static const bool vmx_params = [] {
+    m.e.reset();  // built on the Config without VMX parameters
+    hvsim::vmx::declare_params(m.reg);
+    m.cfg = std::make_unique<hvsim::base::Config>(m.reg);
+    return true;
+  }();
+  (void)vmx_params;
+  hvsim::fuzz::reset_machine(m);
   if (!hvsim::vmx::attach(*m.e, *m.cfg)) hvsim::fuzz::fail("no VMX on the default CPU model");
   std::vector<uint8_t> region(kRegion, 0);
   std::memcpy(region.data(), data, std::min(size, kRegion));
@@ -90,6 +95,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m.poke<uint64_t>(kPointers + 8, kVmcs);
   m.load(hvsim::vmx::test::kHostRip, {0xf4});  // the seed's host RIP: hlt
   m.enter_long64();
-  hvsim::fuzz::run_checked(m, 3000, 2);
+  hvsim::fuzz::run_checked(m, 2000, 2);
   return 0;
 }
