@@ -105,8 +105,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < kHeader) return 0;
   const CpuMode mode = static_cast<CpuMode>(data[0] % kModes);
-  static Machine machine;
-  Machine& m = machine;
+  static Machine m;
+  static const bool configured = [] {
+    m.e.reset();
+    hvsim::fuzz::configure_for_fuzzing(*m.cfg);
+    return true;
+  }();
+  (void)configured;
   hvsim::fuzz::reset_machine(m);
   const size_t n = std::min(size - kHeader, kMaxCode);
   const std::vector<uint8_t> code(data + kHeader, data + kHeader + n);
@@ -123,5 +128,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     m.s().gpr[r] = static_cast<uint64_t>(v) << 8;  // 0 .. 16 MiB: pointers into RAM
   }
   hvsim::fuzz::run_checked(m, 1000, 2);
+  hvsim::fuzz::finish_machine(m);
   return 0;
 }

@@ -5,27 +5,60 @@
 // access outside RAM and the simulator's own structures is reported.
 #pragma once
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "machine.h"
 #include "tests/fuzz/fuzz_common.h"
 
 namespace hvsim::fuzz {
 
+// Smaller L2 and LLC (same code paths, less to allocate per input).
+inline void configure_for_fuzzing(base::Config& cfg) {
+  cfg.set_override("cache.l2.size_bytes=65536");
+  cfg.set_override("cache.llc.size_bytes=131072");
+}
+
+// Zeroes RAM without writing 16 MiB per input: whole pages are handed back
+// to the kernel (they read as zero when touched again), the edges memset.
+inline void zero_ram(std::vector<uint8_t>& ram) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(ram.data());
+  const uintptr_t end = begin + ram.size();
+  const uintptr_t first = (begin + page - 1) & ~(page - 1), last = end & ~(page - 1);
+  if (last <= first || madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) {
+    std::memset(ram.data(), 0, ram.size());
+    return;
+  }
+  std::memset(ram.data(), 0, first - begin);
+  std::memset(reinterpret_cast<void*>(last), 0, end - last);
+}
+
 // Makes `m` as new for the next input without reallocating its 16 MiB of
 // RAM (a fresh Machine per input is slow under ASan, whose quarantine keeps
-// every freed RAM image): RAM zeroed, the GDT rewritten, the port logs
-// cleared, and a new Engine (no state survives from the previous input).
+// every freed RAM image): RAM zeroed, the GDT rewritten, and a new Engine
+// (no state survives from the previous input).
 inline void reset_machine(core::testing::Machine& m) {
   m.e.reset();
-  std::memset(m.bus.ram.data(), 0, m.bus.ram.size());  // not std::fill: uninstrumented, fast
-  m.bus.ins.clear();
-  m.bus.outs.clear();
+  zero_ram(m.bus.ram);
   m.write_gdt();
   m.e = std::make_unique<core::Engine>(m.bus, *m.cfg);
+}
+
+// After an input: the Engine and the port logs freed, so that each input
+// allocates and frees the same (libFuzzer re-runs an input whose mallocs
+// and frees differ, looking for leaks).
+inline void finish_machine(core::testing::Machine& m) {
+  m.e.reset();
+  m.bus.ins = {};
+  m.bus.outs = {};
 }
 
 inline bool known_exit(core::RunExit e) {

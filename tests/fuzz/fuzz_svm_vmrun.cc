@@ -49,6 +49,7 @@ struct SvmFuzzMachine : Machine {
     svm::declare_params(reg);
     cfg = std::make_unique<hvsim::base::Config>(reg);
     cfg->set_override("cpu.vendor=AuthenticAMD");
+    hvsim::fuzz::configure_for_fuzzing(*cfg);
     reset();
   }
   // A new Engine with SVM on zeroed RAM, in 64-bit mode.
@@ -118,5 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
            std::vector<uint8_t>(data + kVmcbSize, data + std::min<size_t>(size, kVmcbSize + 8192)));
   m.load(kCode, host_code());
   hvsim::fuzz::run_checked(m, 2000, 2);
+  hvsim::fuzz::finish_machine(m);
   return 0;
 }

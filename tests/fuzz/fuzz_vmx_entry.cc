@@ -79,6 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     m.e.reset();  // built on the Config without VMX parameters
     hvsim::vmx::declare_params(m.reg);
     m.cfg = std::make_unique<hvsim::base::Config>(m.reg);
+    hvsim::fuzz::configure_for_fuzzing(*m.cfg);
     return true;
   }();
   (void)vmx_params;
@@ -96,5 +97,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m.load(hvsim::vmx::test::kHostRip, {0xf4});  // the seed's host RIP: hlt
   m.enter_long64();
   hvsim::fuzz::run_checked(m, 2000, 2);
+  hvsim::fuzz::finish_machine(m);
   return 0;
 }
