@@ -108,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Machine m;
   static const bool configured = [] {
     m.e.reset();
+    hvsim::fuzz::guard_ram(m);
     hvsim::fuzz::configure_for_fuzzing(*m.cfg);
     return true;
   }();

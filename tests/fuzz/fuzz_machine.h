@@ -26,6 +26,23 @@ inline void configure_for_fuzzing(base::Config& cfg) {
   cfg.set_override("cache.llc.size_bytes=131072");
 }
 
+// Puts a poisoned guard zone right after the machine's RAM: the RAM vector
+// is rebuilt with 1 MiB of spare capacity that nothing may touch, so under
+// ASan an access past the end of RAM through a host (DMI) pointer is
+// reported even where the heap's own redzone would be too small. Call once,
+// before any Engine exists.
+inline void guard_ram(core::testing::Machine& m) {
+  constexpr size_t kGuard = 1 << 20;
+  std::vector<uint8_t> ram;
+  ram.reserve(m.bus.ram.size() + kGuard);
+  ram.assign(m.bus.ram.begin(), m.bus.ram.end());
+  m.bus.ram.swap(ram);
+#ifdef HVSIM_FUZZ_ASAN
+  ASAN_POISON_MEMORY_REGION(m.bus.ram.data() + m.bus.ram.size(),
+                            m.bus.ram.capacity() - m.bus.ram.size());
+#endif
+}
+
 // Zeroes RAM without writing 16 MiB per input: whole pages are handed back
 // to the kernel (they read as zero when touched again), the edges memset.
 inline void zero_ram(std::vector<uint8_t>& ram) {

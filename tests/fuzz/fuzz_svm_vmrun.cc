@@ -46,6 +46,7 @@ std::vector<uint8_t> host_code() {
 struct SvmFuzzMachine : Machine {
   SvmFuzzMachine() {
     e.reset();  // built on the Config without SVM parameters
+    hvsim::fuzz::guard_ram(*this);
     svm::declare_params(reg);
     cfg = std::make_unique<hvsim::base::Config>(reg);
     cfg->set_override("cpu.vendor=AuthenticAMD");

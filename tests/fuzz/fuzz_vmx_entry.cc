@@ -77,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Machine m;
   static const bool vmx_params = [] {
     m.e.reset();  // built on the Config without VMX parameters
+    hvsim::fuzz::guard_ram(m);
     hvsim::vmx::declare_params(m.reg);
     m.cfg = std::make_unique<hvsim::base::Config>(m.reg);
     hvsim::fuzz::configure_for_fuzzing(*m.cfg);
