@@ -33,7 +33,8 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
   run.add_option("--set", a.sets, "override one parameter: key=value (repeatable, in order)")
       ->allow_extra_args(false);
   run.add_option("--out", a.out_dir, "output folder (default hvsim-out)");
-  run.add_option("--max-insns", max_insns, "stop after N instructions (0 = no limit)");
+  run.add_option("--max-insns", max_insns,
+                 "stop after N instructions, each REP string iteration counted (0 = no limit)");
   run.add_option("--max-cycles", max_cycles, "stop after N cycles (0 = no limit)");
   run.add_option("--log", a.log_spec, "log levels: component=level,...,*=level");
   run.add_option("--trace-exits", a.trace_exits,

@@ -1,8 +1,8 @@
-// Core and platform declarations are fixed interfaces (their headers are in
-// the repo), so they are always called: the hvsim executable links their
-// libraries, and unit tests link a stub. Components whose headers are still
-// missing are compiled in behind HVSIM_HAVE_<NAME>, which sim/app/CMakeLists
-// defines once the target exists.
+// Every parameter of the simulator, declared once, in a fixed order (the
+// order ParamRegistry::all() keeps for `hvsim config --list`):
+//   core::Core     timing.*, cpu.*, mmu.*, cache.*
+//   platform       memory.*, vmx.*, svm.*, platform.*
+// ISA extensions (sim/ext) declare no parameters yet.
 #include "sim/app/param_registry_all.h"
 
 #include "sim/core/core.h"
@@ -13,7 +13,6 @@ namespace hvsim::app {
 void declare_all_params(base::ParamRegistry& reg) {
   core::Core::declare_params(reg);
   platform::declare_params(reg);
-  // Next, in this order as they land: vmx, svm, timing, ext.
 }
 
 }  // namespace hvsim::app

@@ -71,8 +71,6 @@ void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }
 std::string Core::last_error() const { return engine_->last_error(); }
-void Core::set_magic_handler(std::function<void(uint16_t, uint64_t)> h) {
-  engine_->set_magic_handler(std::move(h));
-}
+void Core::set_magic_ops(MagicOps* ops) { engine_->set_magic_ops(ops); }
 
 }  // namespace hvsim::core

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,6 +12,7 @@
 #include "sim/core/arch_state.h"
 #include "sim/core/bus.h"
 #include "sim/core/interrupt_source.h"
+#include "sim/core/magic_ops.h"
 #include "sim/core/run_exit.h"
 
 namespace hvsim::virt {
@@ -22,17 +22,6 @@ class ExitTracker;
 namespace hvsim::core {
 
 class Engine;  // the implementation (sim/core/engine.h)
-
-// Magic operations for workloads (workloads/lib/hvsim_magic.h): the
-// instruction `nopw 0x4856xxxx(%rax,%rax,1)` with op = xxxx, arg = RDI.
-// On any other x86 it is a NOP.
-enum MagicOp : uint16_t {
-  kMagicRoiBegin = 1,
-  kMagicRoiEnd = 2,
-  kMagicResetStats = 3,
-  kMagicDumpStats = 4,
-  kMagicCheckpoint = 5,
-};
 
 class Core {
  public:
@@ -72,7 +61,8 @@ class Core {
   std::string dump_registers() const;
   std::string last_error() const;  // why the last kTripleFault / kHaltedForever happened
 
-  void set_magic_handler(std::function<void(uint16_t op, uint64_t arg)> h);
+  // Where the guest's magic operations go (magic_ops.h); null: NOPs.
+  void set_magic_ops(MagicOps* ops);
 
   // Interrupts: the core polls `src` at instruction boundaries when told
   // something may have changed (notify_interrupt), and routes CR8 and the

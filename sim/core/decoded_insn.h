@@ -13,13 +13,15 @@ struct DecodedInsn;
 using ExecFn = void (*)(Engine&, const DecodedInsn&);
 
 enum class OpKind : uint8_t { kNone, kReg, kMem, kImm };
-enum class RegClass : uint8_t { kGpr, kSeg, kCr, kDr };
+// kSt: x87 ST(i) (reg = i, relative to TOP); kMmx: MM0-7; kXmm: XMM0-15 or
+// YMM0-15 (size 16 or 32 says which).
+enum class RegClass : uint8_t { kGpr, kSeg, kCr, kDr, kSt, kMmx, kXmm };
 
 struct Operand {
   OpKind kind = OpKind::kNone;
   RegClass rclass = RegClass::kGpr;
   uint8_t size = 0;     // bytes
-  uint8_t reg = 0;      // Gpr / SegReg / CR / DR number
+  uint8_t reg = 0;      // Gpr / SegReg / CR / DR / ST(i) / MM / XMM number
   bool high8 = false;   // AH, CH, DH, BH
 };
 
@@ -53,10 +55,12 @@ struct DecodedInsn {
   uint16_t flags = 0;    // InsnFlags
   uint16_t mnemonic = 0; // ZydisMnemonic, for traces and error messages
   uint32_t cycles = 0;   // cost charged when it retires
-  Operand op[3];
+  static constexpr unsigned kMaxOps = 4;  // VEX forms have up to four (e.g. VBLENDVPS)
+  Operand op[kMaxOps];
   MemOperand mem;
   uint64_t imm = 0;      // first immediate, already extended to the operand size
   uint64_t imm2 = 0;     // second immediate (ENTER level, far pointer selector)
+  const void* aux = nullptr;  // family data fixed at decode (e.g. a hostexec stub)
 };
 
 }  // namespace hvsim::core

@@ -15,23 +15,13 @@ Decoder::Decoder(const timing::Latencies& lat) : lat_(lat) {
       ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_32,
       ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_32, ZYDIS_STACK_WIDTH_64};
   for (unsigned m = 0; m < kNumDecodeModes; ++m) ZydisDecoderInit(&zydis_[m], kModes[m], kStack[m]);
-  isa::register_arith(table_);
-  isa::register_shift(table_);
-  isa::register_muldiv(table_);
-  isa::register_bits(table_);
-  isa::register_move(table_);
-  isa::register_control(table_);
-  isa::register_stack(table_);
-  isa::register_string(table_);
-  isa::register_flags(table_);
-  isa::register_system(table_);
-  isa::register_misc(table_);
+  isa::register_all_families(table_);
 }
 
 namespace {
 
-// Converts a Zydis register operand; false for register classes the integer
-// core does not implement (x87, MMX, XMM, ...).
+// Converts a Zydis register operand; false for register classes the core
+// does not implement (ZMM, opmask, bound, tables, ...).
 bool convert_reg(ZydisRegister r, Operand& o) {
   o.kind = OpKind::kReg;
   switch (ZydisRegisterGetClass(r)) {
@@ -61,6 +51,19 @@ bool convert_reg(ZydisRegister r, Operand& o) {
       return true;
     case ZYDIS_REGCLASS_DEBUG:
       o.rclass = RegClass::kDr;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_X87:
+      o.rclass = RegClass::kSt;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_MMX:
+      o.rclass = RegClass::kMmx;
+      o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
+      return true;
+    case ZYDIS_REGCLASS_XMM:
+    case ZYDIS_REGCLASS_YMM:
+      o.rclass = RegClass::kXmm;
       o.reg = static_cast<uint8_t>(ZydisRegisterGetId(r));
       return true;
     default:
@@ -95,7 +98,8 @@ bool convert(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, 
   if (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) d.flags |= kLock;
   if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE)) d.flags |= kRep;
   if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE) d.flags |= kRepne;
-  unsigned n = zi.operand_count_visible < 3 ? zi.operand_count_visible : 3;
+  unsigned n = zi.operand_count_visible < DecodedInsn::kMaxOps ? zi.operand_count_visible
+                                                                : DecodedInsn::kMaxOps;
   d.nops = static_cast<uint8_t>(n);
   bool have_imm = false;
   for (unsigned i = 0; i < n; ++i) {

@@ -1,26 +1,35 @@
-// The execution engine behind core::Core: architectural state, the
-// decoded-block cache, memory access through a host-pointer TLB, and the run
-// loop. Semantic functions (sim/core/isa/*.cc) receive an Engine& and use the
-// inline accessors below; nothing here allocates or makes a virtual call on
-// the fast path.
+// The execution engine behind core::Core: architectural state, memory access
+// through the host-pointer TLB, and the run loop over the decoded-block
+// cache. Semantic functions (sim/core/isa/*.cc, sys/*.cc) receive an Engine&
+// and use the inline accessors below; nothing here allocates or makes a
+// virtual call on the fast path.
+//
+// The parts live in their own files: engine.cc (construction, mode, reset,
+// INIT, segmentation, diagnostics), engine_memory.cc (translation and the
+// memory slow path), engine_blocks.cc (decoding into the block cache),
+// engine_run.cc (run loop, events, interrupts, guest exits); side state in
+// host_tlb.h, block_cache.h, guest_context.h, address_monitor.h, rng.h and
+// magic_ops.h.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "sim/base/params.h"
+#include "sim/core/address_monitor.h"
 #include "sim/core/arch_state.h"
+#include "sim/core/block_cache.h"
 #include "sim/core/bus.h"
 #include "sim/core/cpuid.h"
 #include "sim/core/decoded_insn.h"
 #include "sim/core/fault.h"
+#include "sim/core/guest_context.h"
+#include "sim/core/host_tlb.h"
 #include "sim/core/interrupt_source.h"
+#include "sim/core/magic_ops.h"
 #include "sim/core/rng.h"
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
@@ -31,32 +40,12 @@
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-namespace hvsim::virt {
-class ExitTracker;
-class GuestHooks;
-class VirtUnit;
-struct GuestExit;
-}
-
 namespace hvsim::core {
 
 class Decoder;
 namespace isa {
 class BinderTable;
 }
-
-struct Block {
-  uint64_t key = 0;  // (pa << 3) | decode mode
-  std::vector<DecodedInsn> insns;
-};
-
-// One entry of the host-pointer TLB: linear page (| 1 for user accesses) to
-// the host address of the physical page behind it, for RAM reached by DMI.
-struct HostTlbEntry {
-  uint64_t tag = ~0ull;
-  uint8_t* host = nullptr;
-  uint64_t pa = 0;
-};
 
 // Pending-event bits checked by the run loop after each instruction.
 enum EngineEvent : uint32_t {
@@ -81,7 +70,12 @@ class Engine : public mmu::PhysMem {
   void request_stop() { events_ |= kEvStop; }
   void break_block() { events_ |= kEvBreak; }
   void halt() { events_ |= kEvHalt; }
-  void set_insn_limit(uint64_t n) { insn_limit_ = n; }
+  // Stops the run once instructions() plus the REP iterations counted from
+  // now (rep_budget) reach n; 0: no limit.
+  void set_insn_limit(uint64_t n) {
+    insn_limit_ = n;
+    rep_extra_ = 0;
+  }
   uint64_t cycles() const { return cycles_; }
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
@@ -92,9 +86,10 @@ class Engine : public mmu::PhysMem {
   void set_last_error(std::string e) { last_error_ = std::move(e); }
   void shutdown() { events_ |= kEvShutdown; }  // triple fault: run() returns kTripleFault
   std::string dump_registers() const;
-  void set_magic_handler(std::function<void(uint16_t, uint64_t)> h) { magic_ = std::move(h); }
+  // Where magic operations go (the System); null: they are NOPs.
+  void set_magic_ops(MagicOps* m) { magic_ = m; }
   void magic(uint16_t op, uint64_t arg) {
-    if (magic_) magic_(op, arg);
+    if (magic_) magic_->magic(op, arg);
   }
 
   // ---- reset (SDM Vol. 3 9.1.1 Table 9-1; 11.6.1 STARTUP IPI) --------------
@@ -114,15 +109,10 @@ class Engine : public mmu::PhysMem {
   bool long64() const { return long64_; }
   unsigned stack_size() const { return stack_size_; }  // 2, 4 or 8 bytes
   // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
-  void flush_tlb();
-  void flush_tlb_page(uint64_t la);
+  void flush_tlb() { htlb_.flush(); }
+  void flush_tlb_page(uint64_t la) { htlb_.flush_page(la); }
   // INVLPG: one page, or everything when a large page may back the entry.
-  void flush_tlb_page_any(uint64_t la) {
-    if (host_has_large_)
-      flush_tlb();
-    else
-      flush_tlb_page(la);
-  }
+  void flush_tlb_page_any(uint64_t la) { htlb_.flush_page_any(la); }
 
   // ---- registers -----------------------------------------------------------
   template <typename T>
@@ -179,6 +169,11 @@ class Engine : public mmu::PhysMem {
     return linear_legacy(seg, off, size, write);
   }
   uint64_t linear_legacy(unsigned seg, uint64_t off, unsigned size, bool write);
+  // Canonical form for the processor's linear-address width (SDM Vol. 1 3.3.7.1).
+  bool canonical(uint64_t la) const {
+    const unsigned sh = 64 - cpuid_.linear_bits();
+    return static_cast<uint64_t>(static_cast<int64_t>(la << sh) >> sh) == la;
+  }
   uint64_t mem_linear(const DecodedInsn& d, unsigned size, bool write) {
     return linear(d.mem.seg, ea(d), size, write);
   }
@@ -186,11 +181,11 @@ class Engine : public mmu::PhysMem {
   // ---- memory by linear address -------------------------------------------
   template <typename T>
   T read(uint64_t la) {
-    const HostTlbEntry& e = rtlb_[(la >> 12) & kTlbMask];
-    if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
+    const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
+    if (HVSIM_LIKELY(HostTlb::hit(e, la, user_, sizeof(T)))) {
       T v;
       std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
-      ++tlb_hits_[kHitRead];  // the host TLB holds only what the L1 DTLB holds
+      mmu_.tlbs().count_l1_hit(mmu::Access::kRead);
       charge_data(e.pa | (la & 0xfff), sizeof(T), false);
       return v;
     }
@@ -200,10 +195,10 @@ class Engine : public mmu::PhysMem {
   }
   template <typename T>
   void write(uint64_t la, T v) {
-    const HostTlbEntry& e = wtlb_[(la >> 12) & kTlbMask];
-    if (HVSIM_LIKELY(e.tag == ((la & ~0xfffull) | user_) && (la & 0xfff) <= 4096 - sizeof(T))) {
+    const HostTlbEntry& e = htlb_.entry(HostTlb::kWrite, la);
+    if (HVSIM_LIKELY(HostTlb::hit(e, la, user_, sizeof(T)))) {
       std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
-      ++tlb_hits_[kHitWrite];
+      mmu_.tlbs().count_l1_hit(mmu::Access::kWrite);
       charge_data(e.pa | (la & 0xfff), sizeof(T), true);
       return;
     }
@@ -227,15 +222,9 @@ class Engine : public mmu::PhysMem {
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
   }
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
-  // Charges a data access to the cache model, one call per line touched.
+  // Charges a data access to the cache model (cache::CacheModel::data_access).
   void charge_data(uint64_t pa, unsigned n, bool is_write) {
-    uint32_t c = mmu_.data_access(pa, is_write);
-    if (HVSIM_UNLIKELY(((pa & line_mask_) + n) > line_mask_ + 1))
-      c += mmu_.data_access((pa | line_mask_) + 1, is_write);
-    // A store retires into the store buffer: its miss is not on the critical
-    // path of an in-order core unless cache.stores_block says so.
-    if (is_write && c > store_cap_) c = store_cap_;
-    cycles_ += c;
+    cycles_ += mmu_.data_access(pa, n, is_write);
   }
 
   // ---- operands ------------------------------------------------------------
@@ -298,7 +287,8 @@ class Engine : public mmu::PhysMem {
   mmu::Mmu& mmu() { return mmu_; }
   // The paging registers as the MMU sees them now.
   mmu::PagingRegs paging_regs() const {
-    return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr(), tlb_tag_, tlb_ctx_};
+    return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr(), virt_.tlb_tag,
+                           virt_.tlb_ctx};
   }
   // Host TLB and every architectural translation cache (reset, INIT).
   void flush_all_translations() {
@@ -339,43 +329,58 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_interrupts = 0, stat_nmis = 0;
 
   // ---- MONITOR/MWAIT and RDRAND/RDSEED (sys/priv.cc, isa/random.cc) -------
-  // The address-range monitor MONITOR arms (SDM Vol. 2B MONITOR): armed
-  // until an MWAIT returns. Stores to the range are not watched (MWAIT does
-  // not wait, so nothing could observe them).
-  struct AddressMonitor {
-    bool armed = false;
-    uint64_t pa = 0;  // physical address of the monitored byte
-  };
   AddressMonitor monitor;
-  // Seeded from cpu.rdrand_seed (RDRAND) and a derived seed (RDSEED), so each
-  // instruction's sequence is reproducible and independent of the other's.
-  DeterministicRng rdrand_rng, rdseed_rng;
+  RandomSources rng;  // seeded from cpu.rdrand_seed
 
-  // ---- virtualization: where VMX and SVM report world switches ------------
-  void set_exit_tracker(virt::ExitTracker* t) { exit_tracker_ = t; }
-  virt::ExitTracker* exit_tracker() { return exit_tracker_; }
+  // ---- REP string instructions (isa/string.cc) -----------------------------
+  // How many iterations the executing REP instruction may run before it
+  // yields (RIP stays on it; RCX/RSI/RDI hold the progress, as when an
+  // interrupt stops it: SDM Vol. 1 7.3.9.2). At most kRepChunk, so the run
+  // loop looks at events; under an instruction limit each iteration counts
+  // as one instruction toward it (the instruction itself is the first).
+  static constexpr uint64_t kRepChunk = 4096;
+  uint64_t rep_budget() const {
+    if (!insn_limit_) return kRepChunk;
+    const uint64_t used = limit_count();  // < insn_limit_: this instruction runs
+    const uint64_t left = used < insn_limit_ ? insn_limit_ - used : 1;
+    return left < kRepChunk ? left : kRepChunk;
+  }
+  // The REP instruction ran `n` iterations (n <= rep_budget()).
+  void rep_done(uint64_t n) {
+    if (insn_limit_ && n > 1) {
+      rep_extra_ += n - 1;
+      break_block();  // the block's instruction budget no longer holds
+    }
+  }
+
+  // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------
+  const GuestContext& guest_context() const { return virt_; }
+  // Where VMX and SVM report world switches.
+  void set_exit_tracker(virt::ExitTracker* t) { virt_.exit_tracker = t; }
+  virt::ExitTracker* exit_tracker() { return virt_.exit_tracker; }
   // The VMX/SVM unit of this core (owned; survives guest mode).
-  void set_virt_unit(std::unique_ptr<virt::VirtUnit> u);
-  virt::VirtUnit* virt_unit() { return virt_unit_.get(); }
+  void set_virt_unit(std::unique_ptr<virt::VirtUnit> u) { virt_.unit = std::move(u); }
+  virt::VirtUnit* virt_unit() { return virt_.unit.get(); }
   // Guest mode: non-null while a guest runs; the intercept points call it.
-  // Entering or leaving flushes the (untagged) host-pointer TLB.
+  // Entering or leaving flushes the (untagged) host-pointer TLB; leaving
+  // drops the polling, the tags and stage 2.
   void set_guest(virt::GuestHooks* g);
-  virt::GuestHooks* guest() const { return guest_; }
+  virt::GuestHooks* guest() const { return virt_.hooks; }
   // Boundary polling for window exits, MTF and the preemption timer; with
   // `single_step` the loop runs one instruction per block.
   void set_guest_poll(bool on, bool single_step = false) {
-    guest_poll_ = on;
-    guest_step_ = on && single_step;
+    virt_.poll = on;
+    virt_.single_step = on && single_step;
     events_ |= kEvBreak;
   }
   // VPID/ASID and EPTP/nCR3 tags of the translations made from now on.
   void set_tlb_tags(uint32_t tag, uint64_t ctx) {
-    tlb_tag_ = tag;
-    tlb_ctx_ = ctx;
+    virt_.tlb_tag = tag;
+    virt_.tlb_ctx = ctx;
   }
   // Stage-2 translation (EPT/NPT) for guest-physical addresses; null: none.
   void set_stage2(mmu::Stage2* s2) {
-    stage2_ = s2;
+    virt_.stage2 = s2;
     mmu_.walker().set_stage2(s2);
   }
   void set_halted(bool h) { halted_ = h; }
@@ -400,23 +405,18 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_tlb_fills = 0;
 
  private:
-  static constexpr unsigned kTlbBits = 10;
-  static constexpr uint64_t kTlbMask = (1u << kTlbBits) - 1;
-  static constexpr unsigned kJumpCacheBits = 14;
-  static constexpr size_t kMaxBlockInsns = 64;
-  static unsigned jump_hash(uint64_t key) {
-    return static_cast<unsigned>((key ^ (key >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
-  }
+  // Instructions counted toward the instruction limit: each REP iteration
+  // beyond an instruction's first counts too.
+  uint64_t limit_count() const { return icount_ + rep_extra_; }
 
   Block* lookup_block();
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
   uint64_t fetch_translate(uint64_t la);
-  void fill_tlb(HostTlbEntry* tlb, uint64_t la, uint64_t pa, bool user);
+  void fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user);
   uint8_t* host_ptr(uint64_t pa);  // RAM host pointer or nullptr
   void invalidate_code_page(uint64_t page);
-  void mark_code_page(uint64_t page, uint64_t key);
   bool handle_events(RunExit* out);
   void fault_at_boundary(const Fault& f);
   bool try_interrupt();
@@ -427,19 +427,7 @@ class Engine : public mmu::PhysMem {
   timing::Latencies lat_;
   CpuidModel cpuid_;
   mmu::Mmu mmu_;
-  uint64_t line_mask_ = 63;
-  uint32_t store_cap_ = ~0u;  // most a store is charged (L1 hit latency unless stores block)
-  // &TlbHierarchy::hits[0][0]: hits[kind][level] flattened, L1 of each kind.
-  static constexpr unsigned kHitRead = 0, kHitWrite = 2, kHitFetch = 4;
-  uint64_t* tlb_hits_ = nullptr;
-  bool host_has_large_ = false;   // some host TLB entry comes from a page > 4 KiB
-  virt::ExitTracker* exit_tracker_ = nullptr;
-  std::unique_ptr<virt::VirtUnit> virt_unit_;
-  virt::GuestHooks* guest_ = nullptr;
-  bool guest_poll_ = false, guest_step_ = false;
-  uint32_t tlb_tag_ = 0;
-  uint64_t tlb_ctx_ = 0;
-  mmu::Stage2* stage2_ = nullptr;
+  GuestContext virt_;
   InterruptSource* intc_ = nullptr;
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
@@ -448,6 +436,7 @@ class Engine : public mmu::PhysMem {
   std::unique_ptr<Decoder> decoder_;
 
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
+  uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
   uint32_t events_ = 0;
   bool long64_ = false;
@@ -457,18 +446,11 @@ class Engine : public mmu::PhysMem {
   unsigned fault_depth_ = 0;
   bool last_fill_ok_ = true;  // the last translation may be cached in the host TLB
   std::string last_error_;
-  std::function<void(uint16_t, uint64_t)> magic_;
+  MagicOps* magic_ = nullptr;
 
-  HostTlbEntry rtlb_[1u << kTlbBits];
-  HostTlbEntry wtlb_[1u << kTlbBits];
-  HostTlbEntry xtlb_[1u << kTlbBits];
+  HostTlb htlb_;
   std::vector<DmiRegion> dmi_;
-
-  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> code_pages_;  // page -> block keys
-  std::vector<std::unique_ptr<Block>> graveyard_;  // invalidated while possibly executing
-  std::unique_ptr<Block> scratch_;  // an uncacheable block (page-crossing or not in RAM)
-  Block* jump_cache_[1u << kJumpCacheBits] = {};
+  BlockCache blocks_;
 };
 
 }  // namespace hvsim::core

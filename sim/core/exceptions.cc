@@ -71,7 +71,7 @@ void Engine::deliver_fault(const Fault& f) {
   std::string why;
   if (!deliver_chain(*this, f, true, sys::EventSource::kHardware, virt::EventType::kHwException,
                      &fault_depth_, &why)) {
-    if (guest_) guest_->triple_fault();  // a guest's shutdown is an exit (SDM Vol. 3 26.2)
+    if (virt_.hooks) virt_.hooks->triple_fault();  // a guest's shutdown is an exit (SDM Vol. 3 26.2)
     set_last_error(why);
     shutdown();
   }
@@ -93,7 +93,7 @@ void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool 
   std::string why;
   if (!deliver_chain(*this, Fault{vector, has_error, error}, false, sys::EventSource::kHardware,
                      type, &fault_depth_, &why)) {
-    if (guest_) guest_->triple_fault();
+    if (virt_.hooks) virt_.hooks->triple_fault();
     set_last_error(why);
     shutdown();
   }

@@ -42,4 +42,16 @@ class DeterministicRng {
   uint64_t s_[4];
 };
 
+// RDRAND and RDSEED each draw from their own generator, seeded from
+// cpu.rdrand_seed (RDRAND) and a seed derived from it (RDSEED), so each
+// instruction's sequence is reproducible and independent of the other's.
+struct RandomSources {
+  DeterministicRng rdrand, rdseed;
+
+  void seed(uint64_t rdrand_seed) {
+    rdrand.reseed(rdrand_seed);
+    rdseed.reseed(~rdrand_seed);
+  }
+};
+
 }  // namespace hvsim::core

@@ -19,12 +19,12 @@ constexpr uint64_t kCr3NoFlush = 1ull << 63;
 void MmuParams::declare_params(hvsim::base::ParamRegistry& reg) {
   TlbHierarchyParams::declare_params(reg);
   PscParams::declare_params(reg);
-  CacheParams::declare_params(reg);
+  cache::CacheParams::declare_params(reg);
 }
 
 MmuParams MmuParams::from_config(const hvsim::base::Config& cfg) {
   return {TlbHierarchyParams::from_config(cfg), PscParams::from_config(cfg),
-          CacheParams::from_config(cfg)};
+          cache::CacheParams::from_config(cfg)};
 }
 
 Mmu::Mmu(const MmuParams& p) : tlbs_(p.tlb), psc_(p.psc), cache_(p.cache) {

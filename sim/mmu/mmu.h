@@ -1,5 +1,6 @@
 // The memory-translation unit of one core: TLB hierarchy, paging-structure
-// caches, the page walker and the tags-only cache model, with the
+// caches and the page walker, charging walks to the cache model
+// (sim/cache), with the
 // invalidations each architectural operation performs (SDM Vol. 3 4.10.4).
 //
 // translate() is Walker::walk's contract with TLBs in front: a hit that the
@@ -14,7 +15,7 @@
 
 #include <cstdint>
 
-#include "sim/mmu/cache_model.h"
+#include "sim/cache/cache_model.h"
 #include "sim/mmu/tlb_hierarchy.h"
 #include "sim/mmu/walk_cache.h"
 #include "sim/mmu/walker.h"
@@ -30,7 +31,7 @@ namespace hvsim::mmu {
 struct MmuParams {
   TlbHierarchyParams tlb;
   PscParams psc;
-  CacheParams cache;
+  cache::CacheParams cache;
 
   // Declares mmu.itlb/dtlb/l2tlb.*, mmu.psc.* and cache.*.
   static void declare_params(hvsim::base::ParamRegistry& reg);
@@ -50,9 +51,9 @@ class Mmu {
   // Which level served the last translate() (kTlbMiss: it walked).
   TlbLevel last_level() const { return last_level_; }
 
-  // Charges an instruction's data access of one line to the cache model.
-  uint32_t data_access(uint64_t pa, bool is_write) {
-    return cache_.access(pa, is_write, CacheSource::kData);
+  // Charges an instruction's data access of `n` bytes to the cache model.
+  uint32_t data_access(uint64_t pa, unsigned n, bool is_write) {
+    return cache_.data_access(pa, n, is_write);
   }
 
   // ---- invalidations (SDM Vol. 3 4.10.4.1); `regs` are the registers in
@@ -87,7 +88,7 @@ class Mmu {
   Walker& walker() { return walker_; }
   TlbHierarchy& tlbs() { return tlbs_; }
   PagingStructureCache& psc() { return psc_; }
-  CacheModel& cache() { return cache_; }
+  cache::CacheModel& cache() { return cache_; }
 
   // Registers every counter of the walker, TLBs, paging-structure caches and
   // cache model ("mmu.*", "cache.*").
@@ -100,7 +101,7 @@ class Mmu {
 
   TlbHierarchy tlbs_;
   PagingStructureCache psc_;
-  CacheModel cache_;
+  cache::CacheModel cache_;
   Walker walker_;
   uint64_t last_cycles_ = 0;
   TlbLevel last_level_ = kTlbMiss;

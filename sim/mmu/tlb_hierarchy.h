@@ -71,6 +71,10 @@ class TlbHierarchy {
 
   void register_stats(hvsim::base::StatRegistry& reg);
 
+  // An L1 hit served outside lookup(): the core's host-pointer TLB holds
+  // only what the L1 TLBs hold, so a hit in it is an L1 hit of `acc`'s kind.
+  void count_l1_hit(Access acc) { ++hits[static_cast<unsigned>(acc)][0]; }
+
   // [kind][0 = L1, 1 = L2], kind = Access (kRead, kWrite, kExec).
   uint64_t hits[3][2] = {};
   uint64_t misses[3][2] = {};

@@ -34,7 +34,7 @@
 #include <string>
 
 #include "sim/base/stats.h"
-#include "sim/mmu/cache_model.h"
+#include "sim/cache/cache_model.h"
 #include "sim/mmu/tlb_flush.h"
 #include "sim/mmu/walk_cache.h"
 

@@ -10,9 +10,17 @@ namespace hvsim::base {
 class StatRegistry;
 }
 
+namespace hvsim::cache {
+class CacheModel;
+enum class CacheSource : uint8_t;
+}  // namespace hvsim::cache
+
 namespace hvsim::mmu {
 
-class CacheModel;
+// Every paging-structure reference is charged to the cache model (sim/cache).
+using cache::CacheModel;
+using cache::CacheSource;
+
 class PagingStructureCache;
 struct WalkRefs;
 

@@ -201,7 +201,23 @@ bool Cpu::handle_exit(RunExit e) {
 tlm::tlm_response_status Cpu::transport(tlm_utils::simple_initiator_socket<Cpu>& socket,
                                         tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
                                         unsigned len) {
-  tlm::tlm_generic_payload tx;
+  // One payload for every access: constructing one allocates its extension
+  // array. A device that makes an access while serving one (none does yet)
+  // gets a payload of its own.
+  if (tx_busy_) {
+    tlm::tlm_generic_payload nested;
+    return transport_with(nested, socket, cmd, addr, data, len);
+  }
+  tx_busy_ = true;
+  const tlm::tlm_response_status r = transport_with(tx_, socket, cmd, addr, data, len);
+  tx_busy_ = false;
+  return r;
+}
+
+tlm::tlm_response_status Cpu::transport_with(tlm::tlm_generic_payload& tx,
+                                             tlm_utils::simple_initiator_socket<Cpu>& socket,
+                                             tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                             unsigned len) {
   tx.set_command(cmd);
   tx.set_address(addr);
   tx.set_data_ptr(data);
@@ -222,10 +238,26 @@ tlm::tlm_response_status Cpu::transport(tlm_utils::simple_initiator_socket<Cpu>&
   return tx.get_response_status();
 }
 
+bool Cpu::unbacked(uint64_t pa, unsigned len) const {
+  const uint64_t last = pa + (len ? len - 1 : 0);
+  for (const auto& r : unbacked_)
+    if (pa >= r.start && last <= r.end && last >= pa) return true;
+  return false;
+}
+
+void Cpu::learn_unbacked(uint64_t pa) {
+  core::DmiRegion r;
+  if (memory_map_ && memory_map_->gap(pa, &r.start, &r.end)) unbacked_.push_back(r);
+}
+
 bool Cpu::mem_read(uint64_t pa, void* data, unsigned len) {
   ++mmio_reads;
   auto* p = static_cast<uint8_t*>(data);
-  if (transport(mem_socket, tlm::TLM_READ_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE) return true;
+  if (!unbacked(pa, len)) {
+    const tlm::tlm_response_status r = transport(mem_socket, tlm::TLM_READ_COMMAND, pa, p, len);
+    if (r == tlm::TLM_OK_RESPONSE) return true;
+    if (r == tlm::TLM_ADDRESS_ERROR_RESPONSE) learn_unbacked(pa);
+  }
   ++mem_unmapped;
   std::memset(p, 0xff, len);
   return false;
@@ -233,13 +265,16 @@ bool Cpu::mem_read(uint64_t pa, void* data, unsigned len) {
 
 bool Cpu::mem_write(uint64_t pa, const void* data, unsigned len) {
   ++mmio_writes;
-  uint8_t buf[64];
-  std::vector<uint8_t> big;
-  uint8_t* p = buf;
-  if (len > sizeof buf) p = (big.assign(len, 0), big.data());
-  std::memcpy(p, data, len);
-  if (transport(mem_socket, tlm::TLM_WRITE_COMMAND, pa, p, len) == tlm::TLM_OK_RESPONSE)
-    return true;
+  if (!unbacked(pa, len)) {
+    uint8_t buf[64];
+    std::vector<uint8_t> big;
+    uint8_t* p = buf;
+    if (len > sizeof buf) p = (big.assign(len, 0), big.data());
+    std::memcpy(p, data, len);
+    const tlm::tlm_response_status r = transport(mem_socket, tlm::TLM_WRITE_COMMAND, pa, p, len);
+    if (r == tlm::TLM_OK_RESPONSE) return true;
+    if (r == tlm::TLM_ADDRESS_ERROR_RESPONSE) learn_unbacked(pa);
+  }
   ++mem_unmapped;
   return false;
 }

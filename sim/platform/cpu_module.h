@@ -2,7 +2,9 @@
 // a time (loosely timed, IEEE 1666-2011 section 12 "quantum keeper"), and
 // the module is the core's Bus: RAM through cached DMI pointers, MMIO and
 // port I/O through b_transport on the memory and I/O-port buses, annotated
-// with the core's local time offset. Cycles become sc_time once per
+// with the core's local time offset (one reused payload, no allocation per
+// access), and unbacked memory (no window of the memory map) answered here
+// from the router's map without a transaction. Cycles become sc_time once per
 // quantum, never per instruction (ARCHITECTURE.md, "Practical facts").
 #pragma once
 
@@ -22,6 +24,7 @@
 #include "sim/core/core.h"
 #include "sim/core/interrupt_source.h"
 #include "sim/platform/run_end.h"
+#include "sim/platform/tlm/router.h"
 
 namespace hvsim::platform {
 
@@ -75,6 +78,11 @@ class Cpu : public sc_core::sc_module, public core::Bus {
 
   void register_stats(base::StatRegistry& stats);
 
+  // The memory bus's address map (System wires it): an access to a range no
+  // window maps is answered here as the router would answer it (reads all
+  // ones, writes dropped, no delay), without a TLM transaction.
+  void set_memory_map(const Router* map) { memory_map_ = map; }
+
   // core::Bus
   bool mem_read(uint64_t pa, void* data, unsigned len) override;
   bool mem_write(uint64_t pa, const void* data, unsigned len) override;
@@ -96,7 +104,15 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   tlm::tlm_response_status transport(tlm_utils::simple_initiator_socket<Cpu>& socket,
                                      tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
                                      unsigned len);
+  tlm::tlm_response_status transport_with(tlm::tlm_generic_payload& tx,
+                                          tlm_utils::simple_initiator_socket<Cpu>& socket,
+                                          tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                          unsigned len);
   void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
+  // True when [pa, pa + len) lies in a gap of the memory map (learned from
+  // the router on the first access there that no target answered).
+  bool unbacked(uint64_t pa, unsigned len) const;
+  void learn_unbacked(uint64_t pa);
 
   std::unique_ptr<core::Core> core_;
   CpuParams p_;
@@ -105,6 +121,10 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   uint64_t synced_cycles_ = 0;           // cycles already handed to the quantum keeper
   std::vector<core::DmiRegion> dmi_;     // granted RAM ranges
   std::vector<core::DmiRegion> no_dmi_;  // ranges the bus said are not RAM
+  const Router* memory_map_ = nullptr;
+  std::vector<core::DmiRegion> unbacked_;  // gaps of the memory map seen so far
+  tlm::tlm_generic_payload tx_;            // reused by transport()
+  bool tx_busy_ = false;                   // tx_ is in flight (a nested access uses its own)
   RunEnd end_;
   sc_core::sc_event wake_;              // an interrupt for a halted CPU
   bool has_wake_sources_ = false;       // attach_interrupts was called

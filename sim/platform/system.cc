@@ -78,7 +78,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
   wire_io_bus();
   wire_interrupts();
   cpu_.core().enter_multiboot(boot.entry, boot.mbi_addr);
-  cpu_.core().set_magic_handler([this](uint16_t op, uint64_t arg) { on_magic(op, arg); });
+  cpu_.core().set_magic_ops(this);
   wire_virtualization(cfg);
   register_stats();
 }
@@ -104,6 +104,8 @@ void System::wire_memory_bus(const PcMemory& mem) {
   // IA32_APIC_BASE; a relocated base is not followed). Registers, no DMI.
   add_mmio_device(ioapic_t_, intc::IoApic::kDefaultBase, intc::IoApic::kSize);
   add_mmio_device(lapic_t_, intc::LocalApic::kDefaultBase, intc::LocalApic::kSize);
+  // The map is complete: the CPU answers its gaps itself (Cpu::set_memory_map).
+  cpu_.set_memory_map(&mem_bus_);
 }
 
 // QEMU pc port addresses (hw/i386/pc.c, hw/char/serial-isa.c, fw_cfg.rst).
@@ -276,8 +278,8 @@ double System::region_wall_seconds() const {
          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
 }
 
-// Magic operations (core.h MagicOp; workloads/lib/hvsim_magic.h).
-void System::on_magic(uint16_t op, uint64_t /*arg*/) {
+// Magic operations (core/magic_ops.h; workloads/lib/hvsim_magic.h).
+void System::magic(uint16_t op, uint64_t /*arg*/) {
   switch (op) {
     case core::kMagicRoiBegin:
       roi_begin();

@@ -36,7 +36,9 @@
 
 namespace hvsim::platform {
 
-class System : public sc_core::sc_module {
+// The System is also the sink of the guest's magic operations (regions of
+// interest, statistics; core/magic_ops.h).
+class System : public sc_core::sc_module, private core::MagicOps {
  public:
   // ram already holds the boot images described by boot (the loader ran first).
   System(sc_core::sc_module_name name, const base::Config& cfg, const RunSpec& spec,
@@ -62,7 +64,7 @@ class System : public sc_core::sc_module {
   void register_stats();
   void wire_virtualization(const base::Config& cfg);
   void register_intc_stats();
-  void on_magic(uint16_t op, uint64_t arg);
+  void magic(uint16_t op, uint64_t arg) override;  // core::MagicOps
   // Regions of interest accumulate: counters count only between ROI begin
   // and ROI end, summed over every region; reset-stats starts over.
   void roi_begin();

@@ -185,6 +185,23 @@ TEST(RouterDevice, OversizedDeviceAccessIsABurstError) {
             tlm::TLM_BURST_ERROR_RESPONSE);
 }
 
+// The map's gaps, as the CPU module asks for them to answer unbacked
+// accesses itself.
+TEST(Router, GapIsTheUnmappedRangeAroundAnAddress) {
+  uint64_t lo = 1, hi = 1;
+  EXPECT_TRUE(bench->bus.gap(0x200000, &lo, &hi));
+  EXPECT_EQ(lo, 0x180000u);
+  EXPECT_EQ(hi, kHighBase - 1);
+  EXPECT_TRUE(bench->bus.gap(0x3f7, &lo, &hi));  // between port80 and uart
+  EXPECT_EQ(lo, kPort80Base + 1);
+  EXPECT_EQ(hi, kUartBase - 1);
+  EXPECT_TRUE(bench->bus.gap(kHighBase + 0x80000, &lo, &hi));  // above every window
+  EXPECT_EQ(lo, kHighBase + 0x80000);
+  EXPECT_EQ(hi, ~uint64_t{0});
+  EXPECT_FALSE(bench->bus.gap(0x100000, &lo, &hi));
+  EXPECT_FALSE(bench->bus.gap(kUartBase + 7, &lo, &hi));
+}
+
 TEST(Router, OverlappingWindowIsRejected) {
   EXPECT_THROW(bench->bus.map(0x17f000, 0x2000, 0, 0, "overlap"), std::logic_error);
 }

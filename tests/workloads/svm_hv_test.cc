@@ -44,12 +44,12 @@ std::string module_string(const std::string& guest, const std::string& args) {
 }
 
 ProcResult run_qemu_svm(const std::string& guest, const std::string& args,
-                        const std::string& hv_cmdline) {
+                        const std::string& hv_cmdline, const std::string& cpu = "max,+svm") {
   return run_process({qemu_path(),
                       "-accel",
                       "tcg",
                       "-cpu",
-                      "max,+svm",
+                      cpu,
                       "-m",
                       "256",
                       "-kernel",
@@ -225,6 +225,20 @@ TEST(QemuSvmHv, GuestExitStatusForwarded) {
   }
 }
 
+// mmu=auto: nested paging when QEMU's CPU offers it, shadow paging without.
+TEST(QemuSvmHv, AutoPicksNptOnlyWhenOffered) {
+  REQUIRE_QEMU();
+  for (const char* cpu : {"max,+svm", "max,+svm,-npt"}) {
+    SCOPED_TRACE(cpu);
+    auto r = run_qemu_svm("selftest", kSelftestArgs, "mmu=auto", cpu);
+    ASSERT_FALSE(r.timed_out) << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);  // (0 << 1) | 1
+    expect_selftest_output(r.out);
+    const bool npt = std::string(cpu).find("-npt") == std::string::npos;
+    EXPECT_NE(r.out.find(npt ? "hv: mmu=npt," : "hv: mmu=shadow,"), std::string::npos) << r.out;
+  }
+}
+
 TEST(QemuSvmHv, RejectsBadArgument) {
   REQUIRE_QEMU();
   auto r = run_qemu_svm("demo", "", "mmu=ept");
@@ -267,19 +281,46 @@ TEST(QemuSvmHv, NoSvmWithoutTheCpuFeature) {
 // hvsim run hv_svm.elf --module GUEST.elf:ARGS --cmdline mmu=...: status
 // is the port-0xf4 value itself.
 ProcResult run_hvsim_svm(const std::string& guest, const std::string& args,
-                         const std::string& mmu) {
+                         const std::string& mmu, const std::vector<std::string>& extra = {}) {
   auto tmpl = (std::filesystem::temp_directory_path() / "hvsim-svmhv-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   std::string out_dir = mkdtemp(buf.data()) ? buf.data() : "hvsim-svmhv-out";
-  auto r = run_process({HVSIM_BIN, "run", workload_path("hv_svm", false), "--module",
-                        workload_path(guest, false) + ":" + args, "--cmdline", "mmu=" + mmu,
-                        "--set", "memory.size_mib=256", "--set", "cpu.vendor=AuthenticAMD",
-                        "--out", out_dir},
-                       std::chrono::seconds(1800));
+  std::vector<std::string> argv = {HVSIM_BIN, "run", workload_path("hv_svm", false), "--module",
+                                   workload_path(guest, false) + ":" + args, "--cmdline", "mmu=" + mmu,
+                                   "--set", "memory.size_mib=256", "--set", "cpu.vendor=AuthenticAMD",
+                                   "--out", out_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run_process(argv, std::chrono::seconds(1800));
   std::error_code ec;
   std::filesystem::remove_all(out_dir, ec);
   return r;
+}
+
+// mmu=auto follows CPUID 8000_000Ah EDX[0]: nested paging when the CPU model
+// offers it, shadow paging when the preset withholds it (svm.np=false); the
+// guest runs the same either way.
+TEST(HvsimSvmHv, AutoPicksNptOnlyWhenOffered) {
+  const ProcResult with = run_hvsim_svm("demo", "", "auto");
+  ASSERT_FALSE(with.timed_out) << describe(with);
+  EXPECT_EQ(with.exit_code, 0) << describe(with);
+  EXPECT_NE(with.out.find("hv: mmu=npt,"), std::string::npos) << with.out;
+  EXPECT_EQ(guest_lines(with.out), read_golden("demo"));
+  EXPECT_EQ(count_of(exit_counts(with.out), "VMEXIT_EXCP14"), 0) << with.out;
+  const ProcResult without = run_hvsim_svm("demo", "", "auto", {"--set", "svm.np=false"});
+  ASSERT_FALSE(without.timed_out) << describe(without);
+  EXPECT_EQ(without.exit_code, 0) << describe(without);
+  EXPECT_NE(without.out.find("hv: mmu=shadow,"), std::string::npos) << without.out;
+  EXPECT_EQ(guest_lines(without.out), read_golden("demo"));
+  EXPECT_GT(count_of(exit_counts(without.out), "VMEXIT_EXCP14"), 0) << without.out;
+}
+
+// Without nested paging, mmu=npt is refused at set-up rather than run.
+TEST(HvsimSvmHv, NptRefusedWithoutNestedPaging) {
+  const ProcResult r = run_hvsim_svm("demo", "", "npt", {"--set", "svm.np=false"});
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, kHvExitSetup) << describe(r);
+  EXPECT_NE(r.out.find("hv: mmu=npt without nested paging"), std::string::npos) << r.out;
 }
 
 // hvsim's AMD CPU model (cpu.vendor = AuthenticAMD) offers SVM.

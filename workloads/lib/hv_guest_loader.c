@@ -2,19 +2,20 @@
 
 #include "wl.h"
 
-#define MIB (1024ull * 1024)
-#define ALIGN_2M(x) (((x) + 0x1FFFFFull) & ~0x1FFFFFull)
+#define MIB (1024ul * 1024)
 
-int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want) {
+extern char __image_end[];
+
+int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want, uint64_t align, uint64_t reserve) {
   uint64_t best_base = 0, best_size = 0;
   for (int i = 0; i < wl_mbi.mmap_count; i++) {
     if (wl_mbi.mmap[i].type != 1) continue;
     uint64_t lo = wl_mbi.mmap[i].base, hi = lo + wl_mbi.mmap[i].length;
     if (hi > 0x100000000ull) hi = 0x100000000ull; /* the host's identity map */
     if (lo < min_host) lo = min_host;
-    lo = ALIGN_2M(lo);
-    hi &= ~0x1FFFFFull;
-    if (hi <= lo) continue;
+    lo = (lo + align - 1) & ~(align - 1);
+    if (hi < lo + reserve) continue;
+    hi = lo + ((hi - reserve - lo) & ~(align - 1));
     uint64_t size = hi - lo < want ? hi - lo : want;
     if (size > best_size) {
       best_base = lo;
@@ -22,9 +23,11 @@ int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want) {
     }
   }
   if (!best_size && wl_mbi.mmap_count == 0 && wl_mbi.mem_upper) { /* no map: mem_upper only */
-    uint64_t lo = ALIGN_2M(min_host < MIB ? MIB : min_host);
-    uint64_t hi = (MIB + (uint64_t)wl_mbi.mem_upper * 1024) & ~0x1FFFFFull;
-    if (hi > lo) {
+    uint64_t lo = min_host < MIB ? MIB : min_host;
+    lo = (lo + align - 1) & ~(align - 1);
+    uint64_t hi = MIB + (uint64_t)wl_mbi.mem_upper * 1024;
+    if (hi >= lo + reserve) {
+      hi = lo + ((hi - reserve - lo) & ~(align - 1));
       best_base = lo;
       best_size = hi - lo < want ? hi - lo : want;
     }
@@ -35,9 +38,27 @@ int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want) {
   return 0;
 }
 
-void *hv_gpa_to_hva(const struct hv_guest *g, uint64_t gpa, uint64_t len) {
-  if (gpa >= g->ram_size || len > g->ram_size - gpa) return 0;
-  return g->ram + gpa;
+int hv_guest_from_module(struct hv_guest *g, uint64_t want, uint64_t align, uint64_t reserve, char *cmdline,
+                         uint64_t cap) {
+  /* The module's string first: the boot loader's memory is reused below. */
+  const char *ms = wl_mbi.mods[0].string;
+  size_t n = strlen(ms);
+  if (n >= cap) n = cap - 1;
+  memcpy(cmdline, ms, n);
+  cmdline[n] = 0;
+  uint64_t min_host = (uint64_t)(uintptr_t)__image_end;
+  for (int i = 0; i < wl_mbi.mod_count; i++)
+    if (wl_mbi.mods[i].end > min_host) min_host = wl_mbi.mods[i].end;
+  min_host += 64 * 1024; /* the loader's information structures, next to the modules */
+  if (hv_guest_place_ram(g, min_host, want, align, reserve)) {
+    printf("hv: no room for %lu MiB of guest RAM above 0x%lx\n", want / MIB, min_host);
+    return -1;
+  }
+  if (hv_guest_load_elf(g, (const void *)(uintptr_t)wl_mbi.mods[0].start, wl_mbi.mods[0].end - wl_mbi.mods[0].start)) {
+    printf("hv: cannot load the guest\n");
+    return -1;
+  }
+  return 0;
 }
 
 /* ELF identification and headers (only the fields used). */
@@ -127,8 +148,8 @@ int hv_guest_load_elf(struct hv_guest *g, const void *image, uint64_t size) {
   return 0;
 }
 
-uint32_t hv_guest_build_mbi(struct hv_guest *g, const char *cmdline) {
-  uint8_t *base = g->ram + HV_GUEST_MBI;
+uint32_t hv_guest_build_mbi(struct hv_guest *g, uint32_t at, const char *cmdline) {
+  uint8_t *base = g->ram + at;
   struct mb_info *mi = (struct mb_info *)base;
   struct mb_mmap_entry *mm = (struct mb_mmap_entry *)(base + 0x100);
   char *cl = (char *)(base + 0x400);
@@ -156,8 +177,8 @@ uint32_t hv_guest_build_mbi(struct hv_guest *g, const char *cmdline) {
   mi->flags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP;
   mi->mem_lower = HV_GUEST_LOW_RAM_END / 1024;
   mi->mem_upper = (uint32_t)((g->ram_size - 0x100000) / 1024);
-  mi->cmdline = HV_GUEST_MBI + 0x400;
+  mi->cmdline = at + 0x400;
   mi->mmap_length = (uint32_t)(n * sizeof *mm);
-  mi->mmap_addr = HV_GUEST_MBI + 0x100;
-  return HV_GUEST_MBI;
+  mi->mmap_addr = at + 0x100;
+  return at;
 }

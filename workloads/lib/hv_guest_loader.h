@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-/* Guest-physical layout of what hv_build_mbi writes (low memory, below
- * the EBDA, which guests leave alone). */
+/* A place for the multiboot information in guest low memory, below the
+ * EBDA, which guests leave alone (hv_guest_build_mbi takes any page). */
 #define HV_GUEST_MBI 0x9000u
 #define HV_GUEST_LOW_RAM_END 0x9fc00u /* 639 KiB of conventional memory */
 
@@ -23,11 +23,24 @@ struct hv_guest {
   uint64_t image_lo, image_hi; /* guest-physical extent of the loaded segments */
 };
 
-/* Picks the host block for guest RAM: 2 MiB aligned, at or above min_host
- * (e.g. the end of the hypervisor image and of its modules), inside one
- * available region of the host's multiboot memory map, at most want
- * bytes.  Returns 0 and fills g->ram / g->ram_size, or -1. */
-int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want);
+/* Picks the host block for guest RAM: align bytes aligned (a power of two,
+ * at least 2 MiB), at or above min_host (e.g. the end of the hypervisor
+ * image and of its modules), inside one available region of the host's
+ * multiboot memory map below 4 GiB, the largest such block of at most want
+ * bytes (a multiple of align), with reserve more bytes free after it in the
+ * same region (the hypervisor's own pages).  Returns 0 and fills g->ram /
+ * g->ram_size (at least 4 MiB), or -1. */
+int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want, uint64_t align, uint64_t reserve);
+
+/* Module 0 of the hypervisor's multiboot information becomes the guest:
+ * its string ("path args") is copied to cmdline (cap bytes with the NUL),
+ * guest RAM is placed above the hypervisor and its modules (as
+ * hv_guest_place_ram, min_host being their end plus 64 KiB for the boot
+ * loader's structures) and the module's ELF image is loaded.  The caller
+ * checks that there is a module.  Returns 0, or -1 after printing
+ * "hv: ..." with the reason. */
+int hv_guest_from_module(struct hv_guest *g, uint64_t want, uint64_t align, uint64_t reserve, char *cmdline,
+                         uint64_t cap);
 
 /* Copies the PT_LOAD segments of an ELF image (size bytes at image) into
  * guest RAM and zero-fills their .bss parts; sets g->entry.  Returns 0, or
@@ -35,10 +48,13 @@ int hv_guest_place_ram(struct hv_guest *g, uint64_t min_host, uint64_t want);
 int hv_guest_load_elf(struct hv_guest *g, const void *image, uint64_t size);
 
 /* Writes the multiboot information (memory sizes, command line, memory
- * map) at HV_GUEST_MBI and returns its guest-physical address. */
-uint32_t hv_guest_build_mbi(struct hv_guest *g, const char *cmdline);
+ * map) in the 4 KiB page at guest-physical at and returns at. */
+uint32_t hv_guest_build_mbi(struct hv_guest *g, uint32_t at, const char *cmdline);
 
 /* The host address of guest-physical gpa..gpa+len, or 0 when outside RAM. */
-void *hv_gpa_to_hva(const struct hv_guest *g, uint64_t gpa, uint64_t len);
+static inline void *hv_gpa_to_hva(const struct hv_guest *g, uint64_t gpa, uint64_t len) {
+  if (gpa >= g->ram_size || len > g->ram_size - gpa) return 0;
+  return g->ram + gpa;
+}
 
 #endif

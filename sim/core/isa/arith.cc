@@ -174,7 +174,6 @@ bool lock_ok(DecodedInsn& d, bool lockable) {
 
 
 void register_arith(BinderTable& t) {
-  register_bcd(t);
   t.add(ZYDIS_MNEMONIC_ADD, HVSIM_ALU_BINDER(Alu::kAdd, true), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_OR, HVSIM_ALU_BINDER(Alu::kOr, true), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_ADC, HVSIM_ALU_BINDER(Alu::kAdc, true), timing::k_alu);

@@ -124,11 +124,8 @@ void bind_call(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, De
 
 }  // namespace
 
-// Far JMP/CALL forms are decoded by Zydis as JMP/CALL with a pointer or an
-// m16:xx operand; the system family provides them through this hook.
-__attribute__((weak)) void bind_far_branch(const ZydisDecodedInstruction&,
-                                           const ZydisDecodedOperand*, DecodedInsn&) {}
-
+// Far JMP/CALL/RET forms (a pointer or an m16:xx operand, RETF) are the
+// system family's: bind_far_branch (isa.h, defined in isa/system.cc).
 void register_control(BinderTable& t) {
   t.add(
       ZYDIS_MNEMONIC_JMP,

@@ -36,14 +36,24 @@ class BinderTable {
     table_[m] = Binder{f, c, ends_block};
   }
   const Binder& get(ZydisMnemonic m) const { return table_[m]; }
+  // For a mnemonic two families share (the MMX and XMM forms of PADDB, ...):
+  // installs `f`, which sees every form first, and returns the binder that
+  // was there (maybe none), to which `f` hands the forms it does not own.
+  Binder replace(ZydisMnemonic m, BindFn f, timing::InsnClass c) {
+    Binder old = table_[m];
+    table_[m] = Binder{f, c, false};
+    return old;
+  }
 
  private:
   Binder table_[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 };
 
-// Family registration, called once in this order by the decoder.
+// Family registration. Each family registers its own mnemonics; the one
+// list of families, in registration order, is isa/families.cc. A new family
+// (a new isa/*.cc file) declares its register_* here and adds one line there.
 void register_arith(BinderTable& t);    // isa/arith.cc: add..cmp, inc/dec/neg/not, test
-void register_bcd(BinderTable& t);      // isa/bcd.cc: AAA AAS DAA DAS AAM AAD (called by arith)
+void register_bcd(BinderTable& t);      // isa/bcd.cc: AAA AAS DAA DAS AAM AAD
 void register_shift(BinderTable& t);    // isa/shift.cc
 void register_muldiv(BinderTable& t);   // isa/muldiv.cc
 void register_bits(BinderTable& t);     // isa/bits.cc: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap
@@ -54,25 +64,35 @@ void register_string(BinderTable& t);   // isa/string.cc: movs, stos, lods, cmps
 void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, std, lahf, sahf
 void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
-void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed (called by misc)
+void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed
+void register_x87(BinderTable& t);      // x87/control.cc: the x87 FPU (all groups of x87/)
+// x87/mmx.cc: MMX-register forms. It chains (BinderTable::replace) onto the
+// mnemonics shared with SSE, so it must be registered after the SSE family.
+void register_mmx(BinderTable& t);
+
+// Every family above, in the order of isa/families.cc (the decoder calls it).
+void register_all_families(BinderTable& t);
+
+// ---- Hand-overs between families ------------------------------------------
+// Some Zydis mnemonics span families. The owning family registers the
+// mnemonic and calls the binder below, which the system family defines in
+// isa/system.cc, for the forms that are not its own; the binder must set
+// d.exec (and the block-ending flag where needed) or leave the form #UD.
 
 // MOV is one Zydis mnemonic for GPR, segment, control and debug register
-// forms. isa/move.cc owns MOV and hands the special-register forms (any
-// operand of RegClass kSeg, kCr or kDr) to this binder, which isa/system.cc
-// defines; it must set d.exec (and the block-ending flag where needed).
+// forms: isa/move.cc hands over the forms with an operand of RegClass kSeg,
+// kCr or kDr.
 void bind_mov_special(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                       DecodedInsn& d);
 
-// JMP, CALL and RET are one Zydis mnemonic each for near and far forms.
-// isa/control.cc owns them and hands the far forms (meta.branch_type FAR:
-// ptr16:16/32, m16:16/32/64, RETF) to this binder, which the system family
-// defines.
+// JMP, CALL and RET are one Zydis mnemonic each for near and far forms:
+// isa/control.cc hands over the far forms (meta.branch_type FAR:
+// ptr16:16/32, m16:16/32/64, RETF).
 void bind_far_branch(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                      DecodedInsn& d);
 
 // PUSH and POP of a segment register (PUSH FS, POP DS, ...): isa/stack.cc
-// owns PUSH/POP and hands these forms to this binder, which the system
-// family defines.
+// hands these forms over.
 void bind_seg_push_pop(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                        DecodedInsn& d);
 

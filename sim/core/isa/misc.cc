@@ -48,7 +48,6 @@ void register_misc(BinderTable& t) {
                           ZYDIS_MNEMONIC_PREFETCHT2, ZYDIS_MNEMONIC_PREFETCHW})
     t.add(m, HVSIM_PLAIN(nop), timing::k_nop);
   // UD0/UD1/UD2 are architecturally undefined: no binder, so they #UD.
-  register_random(t);
 }
 
 }  // namespace hvsim::core::isa

@@ -5,11 +5,6 @@
 
 namespace hvsim::core::isa {
 
-// The special-register MOV forms live in isa/system.cc; until that family
-// defines them they are #UD.
-__attribute__((weak)) void bind_mov_special(const ZydisDecodedInstruction&,
-                                            const ZydisDecodedOperand*, DecodedInsn&) {}
-
 namespace {
 
 template <typename T>

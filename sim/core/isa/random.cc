@@ -15,7 +15,7 @@ void rdrand(Engine& e, const DecodedInsn& d) {
   if (!(kSeed ? e.cpuid().has_rdseed() : e.cpuid().has_rdrand())) raise(kUD);
   // RDRAND/RDSEED exiting (SDM Vol. 3 25.1.3): after the #UD check.
   if (virt::GuestHooks* g = e.guest()) g->rdrand(kSeed, d.op[0].reg, sizeof(T));
-  const uint64_t v = (kSeed ? e.rdseed_rng : e.rdrand_rng).next();
+  const uint64_t v = (kSeed ? e.rng.rdseed : e.rng.rdrand).next();
   e.set_gpr<T>(d.op[0].reg, static_cast<T>(v));
   e.s.rflags = (e.s.rflags & ~(CF | OF | SF | ZF | AF | PF)) | CF;
 }

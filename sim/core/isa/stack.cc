@@ -4,9 +4,6 @@
 
 namespace hvsim::core::isa {
 
-__attribute__((weak)) void bind_seg_push_pop(const ZydisDecodedInstruction&,
-                                             const ZydisDecodedOperand*, DecodedInsn&) {}
-
 namespace {
 
 template <typename T>

@@ -10,10 +10,6 @@ namespace hvsim::core::isa {
 
 namespace {
 
-// After this many iterations a REP instruction yields (RIP stays on it) so
-// the run loop can look at events; it resumes from RCX on the next pass.
-constexpr uint64_t kRepChunk = 4096;
-
 struct Idx {
   Engine& e;
   unsigned asz;
@@ -44,17 +40,26 @@ inline void repeat(Engine& e, const DecodedInsn& d, F one) {
     return;
   }
   Idx ix{e, d.addrsize};
-  uint64_t n = 0;
+  // After `budget` iterations the instruction yields (Engine::rep_budget):
+  // RIP stays on it and it resumes from RCX on the next pass.
+  // The iterations done are counted however the pass ends, a fault included
+  // (they happened: RCX/RSI/RDI record them).
+  struct Count {
+    Engine& e;
+    uint64_t n = 0;
+    ~Count() { e.rep_done(n); }
+  } done{e};
+  const uint64_t budget = e.rep_budget();
   while (ix.get(RCX) != 0) {
-    if (n == kRepChunk) {
-      e.s.rip = e.insn_rip();  // yield: continue this instruction next time
+    if (done.n == budget) {
+      e.s.rip = e.insn_rip();
       e.break_block();
-      return;
+      break;
     }
     one();
     ix.set(RCX, ix.get(RCX) - 1);
     e.add_cycles(per);
-    ++n;
+    ++done.n;
     if (kCompare) {
       const bool zf = e.s.rflags & ZF;
       if ((d.flags & kRepne) ? zf : !zf) break;

@@ -4,8 +4,8 @@
 // one file per topic; this file registers them.
 //
 // MOV, PUSH/POP and JMP/CALL/RET belong to other families, which hand their
-// Sreg/CR/DR and far forms to the hooks defined here (weak in move.cc,
-// stack.cc and control.cc).
+// Sreg/CR/DR and far forms over by calling the binders defined here (isa.h,
+// "Hand-overs").
 #include "sim/core/isa/isa.h"
 #include "sim/core/sys/register.h"
 

@@ -9,11 +9,7 @@ Segment null_segment(uint16_t sel, unsigned dpl) {
   return sg;
 }
 
-bool canonical(const Engine& e, uint64_t la) {
-  unsigned bits = e.cpuid().linear_bits();
-  int64_t v = static_cast<int64_t>(la << (64 - bits)) >> (64 - bits);
-  return static_cast<uint64_t>(v) == la;
-}
+bool canonical(const Engine& e, uint64_t la) { return e.canonical(la); }
 
 bool descriptor_addr(const Engine& e, uint16_t sel, unsigned bytes, uint64_t* la) {
   uint64_t off = sel & 0xfff8;

@@ -100,8 +100,7 @@ void monitor(Engine& e, const DecodedInsn& d) {
   }
   const uint64_t la = e.linear(d.mem.seg, off, 1, false);
   if (monitor_ecx(e) != 0) raise(kGP, 0);
-  e.monitor.pa = e.probe_read(la);
-  e.monitor.armed = true;
+  e.monitor.arm(e.probe_read(la));
 }
 
 // MWAIT: EAX hints (target C-state) and ECX extensions; ECX[0] (interrupts
@@ -113,7 +112,7 @@ void mwait(Engine& e, const DecodedInsn&) {
   monitor_mwait_checks(e);
   if (virt::GuestHooks* g = e.guest()) g->mwait(e.monitor.armed);
   if (monitor_ecx(e) & ~uint64_t{1}) raise(kGP, 0);
-  e.monitor.armed = false;
+  e.monitor.disarm();
 }
 
 // MONITOR has no memory operand for Zydis: the segment comes from the last

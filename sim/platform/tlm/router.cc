@@ -70,7 +70,8 @@ unsigned Router::transport_dbg(int, tlm::tlm_generic_payload& tx) {
   return n;
 }
 
-void Router::deny_gap(uint64_t addr, tlm::tlm_dmi& dmi) const {
+bool Router::gap(uint64_t addr, uint64_t* lo, uint64_t* hi) const {
+  if (decode(addr)) return false;
   uint64_t start = 0, end = ~uint64_t{0};
   for (const Window& w : windows_) {
     if (w.last() < addr)
@@ -80,6 +81,14 @@ void Router::deny_gap(uint64_t addr, tlm::tlm_dmi& dmi) const {
       break;
     }
   }
+  *lo = start;
+  *hi = end;
+  return true;
+}
+
+void Router::deny_gap(uint64_t addr, tlm::tlm_dmi& dmi) const {
+  uint64_t start = 0, end = 0;
+  gap(addr, &start, &end);
   dmi.set_start_address(start);
   dmi.set_end_address(end);
   dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);

@@ -37,6 +37,8 @@ class Router : public sc_core::sc_module {
     uint64_t last() const { return base + size - 1; }
   };
   const Window* decode(uint64_t addr) const;
+  // The unmapped range [*lo, *hi] around `addr`; false when a window maps it.
+  bool gap(uint64_t addr, uint64_t* lo, uint64_t* hi) const;
   const std::vector<Window>& windows() const { return windows_; }
 
  private:

@@ -3,6 +3,7 @@
 // distinct exit status (sim/base/exit_status.h). Stdout stays the guest's.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -87,6 +88,25 @@ TEST(FatalEnd, SpinningGuestEndsAtInstructionLimitWithStatus82) {
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 82) << r.err;
   EXPECT_NE(r.err.find("12,345 instructions"), std::string::npos) << r.err;
+}
+
+// A bad-input kernel: REP MOVSB with ECX = 2^32 - 1 between addresses no
+// RAM or device backs. Each iteration counts toward --max-insns, and an
+// unbacked access costs no TLM transaction, so the run ends at once (before,
+// each REP pass counted once and ran 4096 iterations of allocating
+// transactions: this limit took minutes).
+TEST(FatalEnd, HugeRepOverUnbackedMemoryEndsPromptlyAtInstructionLimit) {
+  // mov ecx, 0xffffffff; mov esi, 0xd0000000; mov edi, 0xe0000000; cld; rep movsb; cli; hlt
+  const std::vector<uint8_t> code = {0xb9, 0xff, 0xff, 0xff, 0xff, 0xbe, 0x00, 0x00, 0x00, 0xd0,
+                                     0xbf, 0x00, 0x00, 0x00, 0xe0, 0xfc, 0xf3, 0xa4, 0xfa, 0xf4};
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_code("hugerep", code, {"--max-insns", "200000"});
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 82) << r.err;
+  EXPECT_NE(r.err.find("instruction limit of 200000 reached"), std::string::npos) << r.err;
+  EXPECT_LT(secs, 20.0);
 }
 
 }  // namespace

@@ -201,7 +201,7 @@ TEST_F(MmuNoPscTest, WalkHittingL1CostsFourL1Latencies) {
   // TLB probes: a DTLB (0) and L2 TLB (8) miss before the walk.
   EXPECT_EQ(mmu.last_cycles(), 8u + 16u);
   EXPECT_EQ(mmu.walker().walk_cycles, 4u * 200u + 16u);
-  EXPECT_EQ(mmu.data_access(0x1000, false), 200u);
+  EXPECT_EQ(mmu.data_access(0x1000, 4, false), 200u);
   EXPECT_EQ(mmu.cache().l1d().misses[0], 1u);
 }
 

@@ -114,33 +114,23 @@ static void exit_msr(void) {
 /* MOV to/from CR0, CR3, CR4, CLTS (mmu=shadow): decoded from the guest's
  * instruction bytes, as decode assists (EXITINFO1) may be absent. */
 static void exit_cr(void) {
-  struct hv_insn in;
-  if (hv_decode_at_rip(&in)) hv_fatal(HV_EXIT_UNHANDLED, "cannot decode the CR access\n");
-  int wide = hv_guest_long_mode();
-  switch (in.op) {
-    case HV_OP_MOV_FROM_CR: {
-      uint64_t v = shadow_read_cr(in.cr);
-      if (in.gpr == R_RAX) set_rax(wide ? v : (uint32_t)v);
-      else if (in.gpr == R_RSP) hv_vmcb.save.rsp = wide ? v : (uint32_t)v;
-      else hv_regs.r[in.gpr] = wide ? v : (uint32_t)v;
-      break;
-    }
-    case HV_OP_MOV_TO_CR: {
-      uint64_t v = in.gpr == R_RAX ? rax() : in.gpr == R_RSP ? hv_vmcb.save.rsp : hv_regs.r[in.gpr];
-      shadow_write_cr(in.cr, wide ? v : (uint32_t)v);
-      break;
-    }
+  struct hv_cr_op op;
+  if (hv_decode_at_rip(&op)) hv_fatal(HV_EXIT_UNHANDLED, "cannot decode the CR access\n");
+  uint64_t mask = hv_guest_long_mode() ? ~0ull : 0xffffffffu;
+  switch (op.kind) {
+    case HV_OP_MOV_FROM_CR: hv_set_gpr(op.gpr, shadow_read_cr(op.cr) & mask); break;
+    case HV_OP_MOV_TO_CR: shadow_write_cr(op.cr, hv_get_gpr(op.gpr) & mask); break;
     case HV_OP_CLTS: shadow_write_cr(0, shadow_read_cr(0) & ~8ull); break;
     default: hv_fatal(HV_EXIT_UNHANDLED, "CR access by an instruction not emulated\n");
   }
-  hv_skip_insn(in.len);
+  hv_skip_insn(op.len);
 }
 
 static void exit_invlpg(void) {
-  struct hv_insn in;
-  if (hv_decode_at_rip(&in) || in.op != HV_OP_INVLPG) hv_fatal(HV_EXIT_UNHANDLED, "cannot decode INVLPG\n");
-  shadow_invlpg(in.addr);
-  hv_skip_insn(in.len);
+  struct hv_cr_op op;
+  if (hv_decode_at_rip(&op) || op.kind != HV_OP_INVLPG) hv_fatal(HV_EXIT_UNHANDLED, "cannot decode INVLPG\n");
+  shadow_invlpg(op.addr);
+  hv_skip_insn(op.len);
 }
 
 /* VMMCALL (0F 01 D9): RAX = 0 asks "which hypervisor", answering

@@ -5,6 +5,7 @@
 #define HV_SVM_H
 
 #include "hv_guest_loader.h"
+#include "hv_shadow.h"
 #include "svm.h"
 #include "wl.h"
 
@@ -47,24 +48,22 @@ void hv_request_tlb_flush(void);
 /* exits.c */
 void hv_handle_exit(void);
 
-/* guest_mem.c: guest-virtual reads and instruction decoding. */
-int hv_guest_paging(void);
-int hv_guest_long_mode(void);  /* 64-bit code segment (EFER.LMA and CS.L) */
-/* Guest-virtual -> guest-physical through the guest's own tables (no
- * access checks, no A/D updates); -1 when not mapped. */
-int64_t hv_guest_translate(uint64_t va);
-int hv_guest_read(uint64_t va, void *buf, unsigned n);
+/* guest_mem.c: guest registers (hv_get_gpr is lib/hv_decode.h's hook)
+ * and the decoding of intercepted CR accesses and INVLPG. */
+uint64_t hv_get_gpr(unsigned r);
+void hv_set_gpr(unsigned r, uint64_t v);
+int hv_guest_long_mode(void); /* 64-bit code segment (EFER.LMA and CS.L) */
 
-struct hv_insn {
+struct hv_cr_op {
   unsigned len;
-  int op;            /* HV_OP_* */
+  int kind;          /* HV_OP_* */
   unsigned cr, gpr;  /* MOV CR */
   uint64_t addr;     /* INVLPG: linear address of the operand */
 };
 enum { HV_OP_UNKNOWN, HV_OP_MOV_TO_CR, HV_OP_MOV_FROM_CR, HV_OP_CLTS, HV_OP_INVLPG };
 /* Decodes the guest instruction at CS:RIP (the forms the intercepted
  * CR accesses and INVLPG can take).  Returns 0 or -1. */
-int hv_decode_at_rip(struct hv_insn *in);
+int hv_decode_at_rip(struct hv_cr_op *op);
 
 /* shadow.c (mmu=shadow) */
 void shadow_init(void);

@@ -1,8 +1,9 @@
 /* hv_svm: set-up (SVM enable, guest RAM and image, VMCB, permission maps,
  * nested page table), the VMRUN loop and the per-reason exit counts.
  *
- * Command line: mmu=npt (default) | mmu=shadow, mem=MIB (guest RAM, default
- * 128).  The guest is the first multiboot module; the module's string
+ * Command line: mmu=npt (default) | mmu=shadow | mmu=auto (nested paging
+ * when CPUID 8000_000Ah EDX[0] offers it, shadow paging otherwise),
+ * mem=MIB (guest RAM, default 128).  The guest is the first multiboot module; the module's string
  * ("path args") is the guest's command line. */
 #include <stdarg.h>
 
@@ -19,11 +20,11 @@ static uint64_t npt_pd[4][512] __attribute__((aligned(4096)));
 struct hv_gprs hv_regs;
 struct hv_guest hv_guest;
 int hv_npt = 1, hv_nrips, hv_flush_by_asid;
+static int mmu_auto; /* mmu=auto: hv_npt is decided by svm_enable */
 
 static char guest_cmdline[1024];
 static int vmcb_ready; /* the guest state below is worth printing */
 static uint64_t exit_counts[256], npf_count, other_count;
-extern char __image_end[];
 
 #define MIB (1024ul * 1024)
 
@@ -87,8 +88,9 @@ static int parse_args(const char *s, uint64_t *mem_mib) {
     while (*s && *s != ' ') s++;
     unsigned n = (unsigned)(s - w);
     if (!n) break;
-    if (n == 7 && !memcmp(w, "mmu=npt", 7)) hv_npt = 1;
-    else if (n == 10 && !memcmp(w, "mmu=shadow", 10)) hv_npt = 0;
+    if (n == 7 && !memcmp(w, "mmu=npt", 7)) hv_npt = 1, mmu_auto = 0;
+    else if (n == 10 && !memcmp(w, "mmu=shadow", 10)) hv_npt = 0, mmu_auto = 0;
+    else if (n == 8 && !memcmp(w, "mmu=auto", 8)) mmu_auto = 1;
     else if (n > 4 && !memcmp(w, "mem=", 4)) {
       uint64_t v = 0;
       for (const char *p = w + 4; p < s; p++) {
@@ -110,6 +112,7 @@ static void svm_enable(void) {
     hv_fatal(HV_EXIT_SETUP, "CPUID.80000001h:ECX.SVM is 0: no SVM\n");
   if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) hv_fatal(HV_EXIT_SETUP, "VM_CR.SVMDIS is set: SVM disabled\n");
   struct cpuid_regs f = cpuid(0x8000000au, 0);
+  if (mmu_auto) hv_npt = (f.edx & CPUID_8000_000A_EDX_NP) != 0;
   if (hv_npt && !(f.edx & CPUID_8000_000A_EDX_NP)) hv_fatal(HV_EXIT_SETUP, "mmu=npt without nested paging\n");
   hv_nrips = !!(f.edx & CPUID_8000_000A_EDX_NRIPS);
   hv_flush_by_asid = !!(f.edx & CPUID_8000_000A_EDX_FLUSH_BY_ASID);
@@ -201,22 +204,10 @@ static void vmcb_init(uint32_t mbi) {
 
 static void load_guest(uint64_t mem_mib) {
   if (wl_mbi.mod_count < 1) hv_fatal(HV_EXIT_SETUP, "no guest: pass the guest kernel as the first multiboot module\n");
-  const char *ms = wl_mbi.mods[0].string;
-  size_t n = strlen(ms);
-  if (n >= sizeof guest_cmdline) n = sizeof guest_cmdline - 1;
-  memcpy(guest_cmdline, ms, n);
-  guest_cmdline[n] = 0;
-  uint64_t min_host = (uint64_t)__image_end;
-  for (int i = 0; i < wl_mbi.mod_count; i++)
-    if (wl_mbi.mods[i].end > min_host) min_host = wl_mbi.mods[i].end;
-  min_host += 64 * 1024; /* the loader's information structures, next to the modules */
-  if (hv_guest_place_ram(&hv_guest, min_host, mem_mib * MIB))
-    hv_fatal(HV_EXIT_SETUP, "no room for guest RAM above 0x%lx\n", min_host);
+  if (hv_guest_from_module(&hv_guest, mem_mib * MIB, PAGE_2M, 0, guest_cmdline, sizeof guest_cmdline))
+    exit(HV_EXIT_SETUP);
   if (hv_guest.ram_size > 4 * PAGE_1G) hv_guest.ram_size = 4 * PAGE_1G;
   memset(hv_guest.ram, 0, HV_GUEST_LOW_RAM_END);
-  if (hv_guest_load_elf(&hv_guest, (const void *)(uintptr_t)wl_mbi.mods[0].start,
-                        wl_mbi.mods[0].end - wl_mbi.mods[0].start))
-    hv_fatal(HV_EXIT_SETUP, "cannot load the guest\n");
 }
 
 int kmain(uint32_t magic, uint32_t mbi) {
@@ -224,12 +215,12 @@ int kmain(uint32_t magic, uint32_t mbi) {
   (void)mbi;
   uint64_t mem_mib = 128;
   if (parse_args(wl_mbi.args, &mem_mib)) {
-    printf("hv: bad arguments \"%s\" (mmu=npt|shadow mem=MIB)\n", wl_mbi.args);
+    printf("hv: bad arguments \"%s\" (mmu=npt|shadow|auto mem=MIB)\n", wl_mbi.args);
     return HV_EXIT_SETUP;
   }
   svm_enable();
   load_guest(mem_mib);
-  uint32_t gmbi = hv_guest_build_mbi(&hv_guest, guest_cmdline);
+  uint32_t gmbi = hv_guest_build_mbi(&hv_guest, HV_GUEST_MBI, guest_cmdline);
   printf("hv: mmu=%s, guest RAM %lu MiB at host 0x%lx, entry 0x%lx, cmdline \"%s\"\n", hv_npt ? "npt" : "shadow",
          hv_guest.ram_size / MIB, (uint64_t)hv_guest.ram, hv_guest.entry, guest_cmdline);
   vmcb_init(gmbi);

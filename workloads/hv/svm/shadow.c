@@ -34,15 +34,10 @@
 #define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
-#define PF_P 1u
-#define PF_W 2u
-#define PF_U 4u
-#define PF_RSVD 8u
-#define PF_I 16u
 
 #define POOL_PAGES 1024
 static uint64_t pool[POOL_PAGES][512] __attribute__((aligned(4096)));
-static unsigned pool_used;
+static struct hv_spool spool = {pool, POOL_PAGES, 0};
 static uint64_t ident_pdpt[512] __attribute__((aligned(4096)));
 static uint64_t ident_pd[4][512] __attribute__((aligned(4096)));
 
@@ -51,13 +46,6 @@ static uint64_t *root; /* shadow PML4 while the guest pages */
 uint64_t shadow_fills, shadow_flushes;
 
 static int guest_pages(void) { return (g_cr0 & CR0_PG) != 0; }
-
-static uint64_t *pool_alloc(void) {
-  if (pool_used == POOL_PAGES) return 0;
-  uint64_t *p = pool[pool_used++];
-  memset(p, 0, 4096);
-  return p;
-}
 
 /* Real CR0/CR4/EFER/CR3 in the VMCB from the guest's view. */
 static void sync_real_state(void) {
@@ -71,8 +59,7 @@ static void sync_real_state(void) {
 }
 
 static void flush_all(void) {
-  pool_used = 0;
-  root = pool_alloc();
+  root = hv_spool_reset(&spool);
   shadow_flushes++;
   hv_request_tlb_flush();
   sync_real_state();
@@ -129,32 +116,12 @@ void shadow_write_cr(unsigned cr, uint64_t v) {
   }
 }
 
-/* The shadow entry slot for va at the level of a leaf of the given size,
- * creating tables on the way; 0 when the pool is empty. */
-static uint64_t *shadow_slot(uint64_t va, uint64_t size) {
-  uint64_t *t = root;
-  int stop = size == PAGE_2M ? 2 : 1;
-  for (int level = 4; level > stop; level--) {
-    uint64_t *e = &t[(va >> (12 + 9 * (level - 1))) & 511];
-    if (!(*e & PTE_P) || (*e & PTE_PS)) {
-      if (*e & PTE_PS) hv_request_tlb_flush(); /* a 2 MiB leaf replaced by a table */
-      uint64_t *n = pool_alloc();
-      if (!n) return 0;
-      *e = (uint64_t)n | PTE_P | PTE_W | PTE_U | PTE_A;
-    }
-    t = (uint64_t *)(*e & PTE_ADDR);
-  }
-  uint64_t *e = &t[(va >> (12 + 9 * (stop - 1))) & 511];
-  if (stop == 2 && (*e & PTE_P) && !(*e & PTE_PS)) hv_request_tlb_flush(); /* a table replaced by a leaf */
-  return e;
-}
-
 static void reflect_page_fault(uint64_t va, uint32_t error) {
   uint64_t pending = hv_vmcb.control.exitintinfo;
   if ((pending & SVM_EVENT_VALID) && SVM_EVENT_TYPE(pending) == SVM_EVENT_TYPE_EXCEPTION) {
     unsigned v = SVM_EVENT_VECTOR(pending);
     if (v == 8) hv_fatal(HV_EXIT_SHUTDOWN, "guest #PF while delivering #DF: triple fault\n");
-    if (v == 0 || v == 14 || (v >= 10 && v <= 13)) { /* contributory or #PF, then #PF: #DF (APM 8.2.9) */
+    if (hv_pf_makes_df(v)) {
       hv_inject_exception(8, 1, 0);
       return;
     }
@@ -166,61 +133,33 @@ static void reflect_page_fault(uint64_t va, uint32_t error) {
 void shadow_page_fault(uint64_t error, uint64_t va) {
   if (!guest_pages())
     hv_fatal(HV_EXIT_NPF, "guest access to 0x%lx outside its RAM (error 0x%lx)\n", va, error);
-  if (error & PF_RSVD) hv_fatal(HV_EXIT_UNHANDLED, "reserved-bit fault on a shadow entry at 0x%lx\n", va);
-  int w = (error & PF_W) != 0, u = (error & PF_U) != 0, fetch = (error & PF_I) != 0;
-  int nxe = (g_efer & EFER_NXE) != 0, wp = (g_cr0 & CR0_WP) != 0;
-  uint32_t guest_error = (uint32_t)(error & (PF_W | PF_U)) | (fetch && nxe ? PF_I : 0);
-
-  /* Walk the guest's 4-level table (APM 5.3.3 long-mode paging). */
-  uint64_t *ents[4];
-  int n = 0, user = 1, writable = 1, noexec = 0;
-  uint64_t table = g_cr3 & PTE_ADDR, size = PAGE_4K, frame = 0;
-  for (int level = 4; level >= 1; level--) {
-    unsigned shift = 12 + 9 * (unsigned)(level - 1);
-    uint64_t *e = hv_gpa_to_hva(&hv_guest, table + ((va >> shift) & 511) * 8, 8);
-    if (!e) hv_fatal(HV_EXIT_NPF, "guest page table at 0x%lx is outside its RAM\n", table);
-    if (!(*e & PTE_P)) {
-      reflect_page_fault(va, guest_error);
-      return;
-    }
-    ents[n++] = e;
-    user &= (*e & PTE_U) != 0;
-    writable &= (*e & PTE_W) != 0;
-    if (nxe) noexec |= (*e & PTE_NX) != 0;
-    if (level == 1 || ((level == 2 || level == 3) && (*e & PTE_PS))) {
-      size = 1ull << shift;
-      frame = (*e & PTE_ADDR) & ~(size - 1);
-      break;
-    }
-    table = *e & PTE_ADDR;
-  }
-  if ((u && !user) || (w && !writable && (u || wp)) || (fetch && noexec)) {
-    reflect_page_fault(va, guest_error | PF_P);
+  if (error & HV_PF_RSVD) hv_fatal(HV_EXIT_UNHANDLED, "reserved-bit fault on a shadow entry at 0x%lx\n", va);
+  uint32_t access = (uint32_t)error & (HV_PF_W | HV_PF_U | HV_PF_I);
+  struct hv_guest_paging p = {g_cr0, g_cr3, g_efer};
+  struct hv_walk w;
+  int r = hv_walk_guest(&hv_guest, &p, va, access, 1, &w);
+  if (r == HV_WALK_BAD_TABLE)
+    hv_fatal(HV_EXIT_NPF, "guest page table at 0x%lx is outside its RAM\n", w.table_gpa[w.n]);
+  if (r == HV_WALK_FAULT) {
+    reflect_page_fault(va, w.pfec);
     return;
   }
-  /* The guest's translation allows the access: update its A/D bits like
-   * the page walker (APM 5.4.2) and install the shadow leaf. */
-  for (int i = 0; i < n; i++) *ents[i] |= PTE_A;
-  uint64_t *leaf = ents[n - 1];
-  if (w) *leaf |= PTE_D;
-  uint64_t ssize = size > PAGE_2M ? PAGE_2M : size;
-  uint64_t gpa = frame + (va & (size - 1) & ~(ssize - 1));
+  /* The guest's translation allows the access (the walk set its A/D bits
+   * like the page walker, APM 5.4.2): install the shadow leaf, 2 MiB for
+   * a guest 2 MiB or 1 GiB page. */
+  uint64_t ssize = w.page_shift > 12 ? PAGE_2M : PAGE_4K;
+  uint64_t gpa = w.gpa & ~(ssize - 1);
   if (!hv_gpa_to_hva(&hv_guest, gpa, ssize))
     hv_fatal(HV_EXIT_NPF, "guest maps 0x%lx to guest-physical 0x%lx outside its RAM\n", va, gpa);
-  uint64_t flags = PTE_P | PTE_A | PTE_D | (noexec ? PTE_NX : 0) | (ssize == PAGE_2M ? PTE_PS : 0);
-  if (writable) {
-    flags |= (*leaf & PTE_D) ? PTE_W : 0; /* clean pages stay read-only until written */
-    flags |= user ? PTE_U : 0;
-  } else if (!wp && w && !u) {
-    flags |= PTE_W; /* CR0.WP = 0: supervisor may write, user may not */
-  } else {
-    flags |= user ? PTE_U : 0;
-  }
-  uint64_t *slot = shadow_slot(va, ssize);
+  uint64_t flags = hv_shadow_leaf_flags(&w, access, (g_cr0 & CR0_WP) != 0) | (ssize == PAGE_2M ? PTE_PS : 0);
+  const uint64_t table_flags = PTE_P | PTE_W | PTE_U | PTE_A;
+  int level = ssize == PAGE_2M ? 2 : 1, resized = 0;
+  uint64_t *slot = hv_shadow_slot(&spool, root, va, level, table_flags, 0, &resized);
   if (!slot) { /* pool exhausted: start over with an empty shadow */
     flush_all();
-    slot = shadow_slot(va, ssize);
+    slot = hv_shadow_slot(&spool, root, va, level, table_flags, 0, &resized);
   }
+  if (resized) hv_request_tlb_flush(); /* the TLB may hold the old page size */
   *slot = ((uint64_t)hv_guest.ram + gpa) | flags;
   svm_invlpga(va, HV_ASID);
   shadow_fills++;
@@ -228,15 +167,6 @@ void shadow_page_fault(uint64_t error, uint64_t va) {
 
 void shadow_invlpg(uint64_t va) {
   if (!guest_pages()) return;
-  uint64_t *t = root;
-  for (int level = 4; level >= 1; level--) {
-    uint64_t *e = &t[(va >> (12 + 9 * (level - 1))) & 511];
-    if (!(*e & PTE_P)) break;
-    if (level == 1 || (level == 2 && (*e & PTE_PS))) {
-      *e = 0;
-      break;
-    }
-    t = (uint64_t *)(*e & PTE_ADDR);
-  }
+  hv_shadow_invlpg(root, va);
   svm_invlpga(va, HV_ASID);
 }

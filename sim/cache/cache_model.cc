@@ -1,12 +1,12 @@
 // The tags-only cache hierarchy (see cache_model.h).
-#include "sim/mmu/cache_model.h"
+#include "sim/cache/cache_model.h"
 
 #include <string>
 
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
 
-namespace hvsim::mmu {
+namespace hvsim::cache {
 namespace {
 
 const char* const kLevelName[3] = {"l1d", "l2", "llc"};
@@ -43,6 +43,9 @@ void CacheParams::declare_params(hvsim::base::ParamRegistry& reg) {
   }
   reg.add_uint("cache.memory_cycles", d.memory_cycles, "cycles",
                "load-to-use latency of an access that misses every cache level (DRAM)", 0, 1000000);
+  reg.add_bool("cache.stores_block", d.stores_block,
+               "a store waits for its cache miss; false: stores retire into a store buffer and "
+               "cost at most an L1 hit (the line is still allocated)");
 }
 
 CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
@@ -60,6 +63,7 @@ CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
       throw hvsim::base::ConfigError(k + ".size_bytes: must be a multiple of ways * line_bytes");
   }
   p.memory_cycles = static_cast<uint32_t>(cfg.get_uint("cache.memory_cycles"));
+  p.stores_block = cfg.get_bool("cache.stores_block");
   return p;
 }
 
@@ -114,7 +118,9 @@ CacheModel::CacheModel(const CacheParams& p)
     : levels_{CacheLevel(p.l1d, p.line_bytes), CacheLevel(p.l2, p.line_bytes),
               CacheLevel(p.llc, p.line_bytes)},
       line_bytes_(p.line_bytes),
+      line_mask_(uint64_t{p.line_bytes} - 1),
       line_shift_(static_cast<unsigned>(__builtin_ctz(p.line_bytes ? p.line_bytes : 64))),
+      store_cap_(p.stores_block ? ~0u : p.l1d.hit_cycles),
       memory_cycles_(p.memory_cycles) {}
 
 uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource source) {
@@ -179,4 +185,4 @@ void CacheModel::register_stats(hvsim::base::StatRegistry& reg) {
                   "page-walk references that missed every cache level");
 }
 
-}  // namespace hvsim::mmu
+}  // namespace hvsim::cache

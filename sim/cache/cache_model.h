@@ -7,8 +7,9 @@
 //
 // Latencies are load-to-use totals, not increments: an access that hits in
 // L2 costs l2.hit_cycles, one that misses everywhere costs memory_cycles.
-// A level with size 0 is disabled (skipped). An access is one line; callers
-// split accesses that cross a line.
+// A level with size 0 is disabled (skipped). access() charges one line;
+// data_access() charges an instruction's access, split at line boundaries,
+// with the store-buffer rule of cache.stores_block.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,7 @@ class ParamRegistry;
 class StatRegistry;
 }  // namespace hvsim::base
 
-namespace hvsim::mmu {
+namespace hvsim::cache {
 
 // Who made an access: an instruction's data access, or a page walk.
 enum class CacheSource : uint8_t { kData = 0, kWalk = 1 };
@@ -37,6 +38,9 @@ struct CacheParams {
   CacheLevelParams l2{1024 * 1024, 16, 14};
   CacheLevelParams llc{8 * 1024 * 1024, 16, 40};
   uint32_t memory_cycles = 200;
+  // A store waits for its miss; false: it retires into a store buffer and
+  // costs at most an L1 hit (the line is still allocated).
+  bool stores_block = false;
 
   static void declare_params(hvsim::base::ParamRegistry& reg);  // cache.*
   // Throws base::ConfigError when a level's geometry does not divide.
@@ -96,6 +100,17 @@ class CacheModel {
     }
     return access_full(line, is_write, source);
   }
+  // Charges an instruction's data access of `n` bytes at `pa`, one access()
+  // per line touched. A store retires into the store buffer: its miss is not
+  // on the critical path of an in-order core unless cache.stores_block, so
+  // it costs at most the L1 hit latency.
+  uint32_t data_access(uint64_t pa, unsigned n, bool is_write) {
+    uint32_t c = access(pa, is_write, CacheSource::kData);
+    if (__builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
+      c += access((pa | line_mask_) + 1, is_write, CacheSource::kData);
+    if (is_write && c > store_cap_) c = store_cap_;
+    return c;
+  }
   // WBINVD/INVD: every level emptied (writebacks are not counted).
   void invalidate_all();
 
@@ -116,8 +131,10 @@ class CacheModel {
   uint64_t mru_line_ = ~0ull;  // line of the last access, when L1 is enabled
   bool mru_dirty_ = false;
   uint32_t line_bytes_;
+  uint64_t line_mask_;
   unsigned line_shift_;
+  uint32_t store_cap_;  // most a store is charged (~0: stores block)
   uint32_t memory_cycles_;
 };
 
-}  // namespace hvsim::mmu
+}  // namespace hvsim::cache

@@ -1,13 +1,13 @@
 // Unit tests of the tags-only cache model: hits, misses, LRU eviction,
 // disabled levels, writebacks, and the data-versus-walk split of the stats.
-#include "sim/mmu/cache_model.h"
+#include "sim/cache/cache_model.h"
 
 #include <gtest/gtest.h>
 
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
 
-namespace hvsim::mmu {
+namespace hvsim::cache {
 namespace {
 
 constexpr auto kData = CacheSource::kData;
@@ -119,6 +119,21 @@ TEST(CacheModel, DeterministicAcrossInstances) {
   EXPECT_EQ(a.l2().hits[0], b.l2().hits[0]);
 }
 
+// An instruction's access is charged per line it touches; a store costs at
+// most an L1 hit (store buffer) unless stores block.
+TEST(CacheModel, DataAccessSplitsLinesAndCapsStores) {
+  CacheModel c(tiny());
+  EXPECT_EQ(c.data_access(0x103c, 8, false), 400u);  // two lines, both from memory
+  EXPECT_EQ(c.l1d().misses[0], 2u);
+  EXPECT_EQ(c.data_access(0x103c, 8, false), 8u);  // two L1 hits
+  EXPECT_EQ(c.data_access(0x2000, 4, true), 4u);   // a store miss costs an L1 hit
+  EXPECT_EQ(c.l1d().misses[0], 3u);                // and still allocates the line
+  CacheParams p = tiny();
+  p.stores_block = true;
+  CacheModel blocking(p);
+  EXPECT_EQ(blocking.data_access(0x2000, 4, true), 200u);
+}
+
 TEST(CacheModel, ParamsDefaultsAndChecks) {
   base::ParamRegistry reg;
   CacheParams::declare_params(reg);
@@ -130,6 +145,7 @@ TEST(CacheModel, ParamsDefaultsAndChecks) {
   EXPECT_EQ(p.l2.size_bytes, 1024u * 1024);
   EXPECT_EQ(p.llc.hit_cycles, 40u);
   EXPECT_EQ(p.memory_cycles, 200u);
+  EXPECT_FALSE(p.stores_block);
   cfg.set_override("cache.l1d.size_bytes=0");
   EXPECT_FALSE(CacheModel(CacheParams::from_config(cfg)).l1d().enabled());
   cfg.set_override("cache.l2.size_bytes=1000");
@@ -140,4 +156,4 @@ TEST(CacheModel, ParamsDefaultsAndChecks) {
 }
 
 }  // namespace
-}  // namespace hvsim::mmu
+}  // namespace hvsim::cache

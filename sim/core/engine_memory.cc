@@ -1,0 +1,179 @@
+// The engine's memory: translation through the MMU, the host-pointer TLB's
+// fills, the slow path of every access the TLB does not serve (page-crossing,
+// MMIO, unbacked, first touch), probes, and physical accesses.
+#include <cstring>
+
+#include "sim/core/engine.h"
+
+namespace hvsim::core {
+
+namespace {
+
+constexpr uint64_t kPageMask = ~0xfffull;
+
+}  // namespace
+
+void Engine::on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size) {
+  Engine* e = static_cast<Engine*>(ctx);
+  if (size == 4096)
+    e->flush_tlb_page(la_page);
+  else
+    e->flush_tlb();
+}
+
+uint8_t* Engine::host_ptr(uint64_t pa) {
+  for (const DmiRegion& r : dmi_)
+    if (pa >= r.start && pa <= r.end) return r.host + (pa - r.start);
+  DmiRegion r;
+  if (bus_.get_dmi(pa, r) && r.host && pa >= r.start && pa <= r.end) {
+    dmi_.push_back(r);
+    return r.host + (pa - r.start);
+  }
+  return nullptr;
+}
+
+uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
+  if (!(s.cr0 & CR0_PG)) {
+    if (HVSIM_LIKELY(!virt_.stage2)) return la;
+    // A guest without paging (unrestricted guest): only stage 2 translates.
+    uint64_t hpa = la;
+    if (!virt_.stage2->translate(la, acc, false, &hpa)) virt_.hooks->stage2_fault(la, true);
+    last_fill_ok_ = true;
+    return hpa;
+  }
+  const mmu::PagingRegs regs = paging_regs();
+  mmu::AccessCtx ctx{acc, user, (s.rflags & AC) != 0};
+  mmu::Translation t;
+  uint32_t err = 0;
+  mmu::WalkStatus st = mmu_.translate(la, ctx, regs, *this, &t, &err);
+  cycles_ += mmu_.last_cycles();
+  if (HVSIM_UNLIKELY(st == mmu::WalkStatus::kStage2Fault)) {
+    flush_tlb_page(la);
+    virt_.hooks->stage2_fault(la, true);
+  }
+  if (st != mmu::WalkStatus::kOk) {
+    flush_tlb_page(la);  // the MMU dropped this page's entries (SDM Vol. 3 4.10.4.1)
+    raise_pf(la, err);
+  }
+  if (t.page_size > 4096) htlb_.note_large_page();
+  // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
+  // a supervisor access to a user page while SMAP is on.
+  last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
+  return t.pa;
+}
+
+void Engine::fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user) {
+  uint8_t* h = host_ptr(pa & kPageMask);
+  if (!h || !last_fill_ok_) return;
+  htlb_.fill(kind, la, pa & kPageMask, h, user);
+  ++stat_tlb_fills;
+}
+
+uint64_t Engine::fetch_translate(uint64_t la) {
+  const HostTlbEntry& e = htlb_.entry(HostTlb::kExec, la);
+  if (HostTlb::hit(e, la, user_, 1)) {
+    mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // once per block, not per instruction
+    return e.pa | (la & 0xfff);
+  }
+  last_fill_ok_ = true;
+  uint64_t pa = translate(la, mmu::Access::kExec, user_);
+  fill_tlb(HostTlb::kExec, la, pa, user_);
+  return pa;
+}
+
+void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user) {
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la) || !canonical(la + n - 1))
+      raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  const bool is_write = acc == mmu::Access::kWrite;
+  const HostTlb::Kind kind = is_write ? HostTlb::kWrite : HostTlb::kRead;
+  unsigned off = la & 0xfff;
+  unsigned n1 = off + n <= 4096 ? n : 4096 - off;
+  // Translate every page the access touches before touching any: a fault
+  // leaves memory unchanged (SDM Vol. 3 6.5: faults are restartable).
+  last_fill_ok_ = true;
+  uint64_t pa1 = translate(la, acc, user);
+  bool fill1 = last_fill_ok_;
+  uint64_t pa2 = 0, la2 = 0;
+  bool fill2 = false;
+  if (n1 < n) {
+    la2 = la + n1;
+    if (!(s.efer & EFER_LMA)) la2 = static_cast<uint32_t>(la2);
+    last_fill_ok_ = true;
+    pa2 = translate(la2, acc, user);
+    fill2 = last_fill_ok_;
+  }
+  auto one = [&](uint64_t lpage, uint64_t pa, uint8_t* p, unsigned len, bool fill) {
+    uint8_t* h = host_ptr(pa);
+    if (h && (pa & kPageMask) == ((pa + len - 1) & kPageMask)) {
+      if (is_write) {
+        if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+        std::memcpy(h, p, len);
+      } else {
+        std::memcpy(p, h, len);
+      }
+      charge_data(pa, len, is_write);
+      last_fill_ok_ = fill;
+      fill_tlb(kind, lpage, pa, user);
+    } else if (is_write) {
+      bus_.mem_write(pa, p, len);
+    } else {
+      bus_.mem_read(pa, p, len);
+    }
+  };
+  uint8_t* b = static_cast<uint8_t*>(buf);
+  one(la, pa1, b, n1, fill1);
+  if (n1 < n) one(la2, pa2, b + n1, n - n1, fill2);
+}
+
+void Engine::probe_write(uint64_t la, unsigned size) {
+  if (HostTlb::hit(htlb_.entry(HostTlb::kWrite, la), la, user_, size)) return;
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la)) raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  translate(la, mmu::Access::kWrite, user_);
+  if ((la & 0xfff) + size > 4096) translate(la + size - 1, mmu::Access::kWrite, user_);
+}
+
+uint64_t Engine::probe_read(uint64_t la) {
+  if (s.efer & EFER_LMA) {
+    if (!canonical(la)) raise(kGP, 0);
+  } else {
+    la = static_cast<uint32_t>(la);
+  }
+  return translate(la, mmu::Access::kRead, user_);
+}
+
+// Physical memory (PhysMem for the walker; loaders, devices, page-crossing fetches).
+
+void Engine::phys_read(uint64_t pa, void* buf, unsigned n) {
+  uint8_t* h = host_ptr(pa);
+  if (h && host_ptr(pa + n - 1) == h + n - 1)
+    std::memcpy(buf, h, n);
+  else
+    bus_.mem_read(pa, buf, n);
+}
+
+void Engine::phys_write(uint64_t pa, const void* buf, unsigned n) {
+  uint8_t* h = host_ptr(pa);
+  if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+  if (h && host_ptr(pa + n - 1) == h + n - 1)
+    std::memcpy(h, buf, n);
+  else
+    bus_.mem_write(pa, buf, n);
+}
+
+uint64_t Engine::read_phys(uint64_t pa, unsigned size) {
+  uint64_t v = 0;
+  phys_read(pa, &v, size);
+  return v;
+}
+
+void Engine::write_phys(uint64_t pa, uint64_t value, unsigned size) { phys_write(pa, &value, size); }
+
+}  // namespace hvsim::core

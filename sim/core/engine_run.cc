@@ -1,0 +1,173 @@
+// The run loop: blocks executed until an event, a limit or the cycle budget;
+// events, INIT, NMI and interrupts at instruction boundaries (SDM Vol. 3
+// 6.9); faults and guest exits caught at the boundary.
+#include <cinttypes>
+#include <cstdio>
+
+#include "sim/core/engine.h"
+#include "sim/virt/guest_hooks.h"
+
+namespace hvsim::core {
+
+void Engine::take_guest_exit(const virt::GuestExit& x) {
+  if (!x.trap) s.rip = insn_rip_;
+  halted_ = false;
+  if (virt_.hooks) virt_.hooks->perform_exit(x);
+  events_ |= kEvBreak;
+}
+
+void Engine::fault_at_boundary(const Fault& f) {
+  try {
+    deliver_fault(f);
+  } catch (const virt::GuestExit& x) {
+    take_guest_exit(x);
+  }
+}
+
+void Engine::exec_block(const Block& b, size_t max_insns) {
+  const DecodedInsn* i = b.insns.data();
+  size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
+  if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
+  const DecodedInsn* end = i + n;
+  for (; i != end; ++i) {
+    insn_rip_ = s.rip;
+    s.rip += i->len;
+    i->exec(*this, *i);
+    cycles_ += i->cycles;
+    ++icount_;
+    // The budget ends exactly where a timer is due (the platform sets it).
+    if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) break;
+  }
+}
+
+// INIT at an instruction boundary: above NMI and INTR (SDM Vol. 3 6.9
+// Table 6-2 "Priority Among Simultaneous Exceptions and Interrupts",
+// 7.9 Table 7-2 in newer editions: INIT is with the "hardware
+// interventions", priority 3; NMI 5; maskable interrupts 6). GIF = 0 holds
+// it (APM Vol. 2 15.17); in guest mode the hooks decide (VMX: always a VM
+// exit; SVM: the INIT intercept); VMX root operation blocks it (SDM Vol. 3
+// 25.2). A halted core wakes for it. Returns true when INIT was performed.
+bool Engine::try_init() {
+  if (!intc_->init_pending() || !s.gif) return false;
+  if (virt_.hooks) {
+    virt_.hooks->init_signal();  // may throw GuestExit
+    return false;                // not taken inside guest mode: stays pending
+  }
+  if (virt_.unit && virt_.unit->blocks_init()) return false;
+  intc_->take_init();
+  perform_init();
+  return true;
+}
+
+// Accepts a pending NMI or maskable interrupt at this instruction boundary
+// (SDM Vol. 3 6.8.1, 6.9: NMI before INTR; INTR needs IF = 1 and no
+// STI/MOV SS shadow). Returns true when one was delivered.
+bool Engine::try_interrupt() {
+  if (!intc_ || wait_sipi_) return false;
+  if (try_init()) return true;
+  if (s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
+  if (intc_->nmi_pending() && !s.nmi_blocked) {
+    if (virt_.hooks && !virt_.hooks->nmi()) return false;  // may exit instead (NMI exiting)
+    intc_->take_nmi();
+    s.nmi_blocked = 1;  // until the next IRET (SDM Vol. 3 6.7.1)
+    halted_ = false;
+    ++stat_nmis;
+    deliver_event(kNMI, false, 0, false, virt::EventType::kNmi);
+    return true;
+  }
+  if (virt_.hooks && intc_->pending_vector() >= 0 && !virt_.hooks->external_interrupt())
+    return false;
+  if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
+  if (intc_->pending_vector() < 0) {
+    if (!intc_->init_pending()) intr_check_ = false;  // a blocked INIT: look again
+    return false;
+  }
+  const int v = intc_->acknowledge();
+  halted_ = false;
+  ++stat_interrupts;
+  deliver_event(static_cast<uint8_t>(v), false, 0, false, virt::EventType::kExternal);
+  return true;
+}
+
+bool Engine::handle_events(RunExit* out) {
+  if (events_ & kEvShutdown) {
+    events_ &= ~kEvShutdown;
+    *out = RunExit::kTripleFault;
+    return true;
+  }
+  if (events_ & kEvStop) {
+    events_ &= ~kEvStop;
+    *out = RunExit::kStopRequested;
+    return true;
+  }
+  if (events_ & kEvHalt) {
+    events_ &= ~kEvHalt;
+    // HLT with IF = 0 is the conventional "stop here" of a kernel: only an
+    // NMI could wake it, so unless one is already pending the run is over.
+    if (!(s.rflags & IF) && !virt_.hooks && !(intc_ && intc_->nmi_pending() && !s.nmi_blocked) &&
+        !(intc_ && intc_->init_pending())) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "HLT with interrupts disabled at RIP=%#" PRIx64, insn_rip_);
+      last_error_ = msg;
+      *out = RunExit::kHaltedForever;
+      return true;
+    }
+    halted_ = true;
+  }
+  events_ = 0;
+  if (virt_.poll) virt_.hooks->boundary();
+  if (intr_check_) try_interrupt();
+  if (wait_sipi_) {
+    last_error_ = "CPU waiting for SIPI after INIT";
+    *out = RunExit::kWaitForSipi;
+    return true;
+  }
+  if (halted_) {
+    *out = RunExit::kHalted;
+    return true;
+  }
+  return false;
+}
+
+RunExit Engine::run(uint64_t cycle_limit) {
+  RunExit exit;
+  cycle_limit_ = cycle_limit;
+  if (halted_ || wait_sipi_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
+  for (;;) {
+    // A maskable interrupt held back by IF = 0 is looked at again as soon as
+    // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).
+    if (HVSIM_UNLIKELY(events_ != 0 || virt_.poll || (intr_check_ && (s.rflags & IF)))) {
+      try {
+        if (handle_events(&exit)) return exit;
+      } catch (const Fault& f) {  // cannot happen: delivery handles its own faults
+        fault_at_boundary(f);
+      } catch (const virt::GuestExit& x) {  // an event made the guest exit
+        virt::GuestExit at_boundary = x;
+        at_boundary.trap = true;  // no instruction to roll back: RIP is the boundary's
+        take_guest_exit(at_boundary);
+        continue;
+      }
+    }
+    if (cycles_ >= cycle_limit) return RunExit::kBudget;
+    if (insn_limit_ && limit_count() >= insn_limit_) return RunExit::kInsnLimit;
+    try {
+      insn_rip_ = s.rip;
+      if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step)) {
+        // The instruction after STI / MOV SS runs alone; the shadow ends with it.
+        const bool shadow = s.interrupt_shadow;
+        exec_block(*lookup_block(), 1);
+        if (shadow) s.interrupt_shadow = 0;
+      } else {
+        exec_block(*lookup_block(), BlockCache::kMaxBlockInsns);
+      }
+    } catch (const Fault& f) {
+      s.rip = insn_rip_;
+      fault_at_boundary(f);
+    } catch (const virt::GuestExit& x) {
+      take_guest_exit(x);
+    }
+    blocks_.retire();
+  }
+}
+
+}  // namespace hvsim::core
