@@ -2,7 +2,9 @@
  * (SDM Vol. 3 2.5, 6.15, 13.x; Vol. 1 11.5): #UD without CR4.OSFXSR, #NM
  * with CR0.TS (lazy FPU switch: CLTS and retry), #XM / #UD for an unmasked
  * SIMD exception, #GP(0) for LDMXCSR reserved bits and a misaligned MOVAPS,
- * XSETBV's checks, AVX #UD without XCR0.AVX, FXSAVE/FXRSTOR round trip.
+ * XSETBV's checks, AVX #UD without XCR0.AVX, FXSAVE/FXRSTOR round trip;
+ * x87: #NM with CR0.TS, #MF at the next waiting instruction (CR0.NE = 1)
+ * for an unmasked zero divide and for a stack underflow (SDM Vol. 1 8.5-8.6).
  * Built without SSE: every vector instruction is inline assembly. Prints
  * "fpu_exc: N passed, M failed" and exits with M. */
 #include "wl.h"
@@ -52,10 +54,45 @@ static uint32_t one_f = 0x3f800000, zero_f = 0, mx;
 
 static void addps(void) { __asm__ volatile("addps %xmm1, %xmm0"); } /* 3 bytes */
 
+#define CR0_NE (1ul << 5)
+
+static uint16_t fsw(void) {
+  uint16_t v;
+  __asm__ volatile("fnstsw %0" : "=a"(v));
+  return v;
+}
+
+/* x87 exceptions: an unmasked exception only sets FSW.ES; #MF (vector 16)
+ * comes at the next waiting instruction, here FWAIT (1 byte, skipped). */
+static void x87_checks(void) {
+  wr_cr0(rd_cr0() | CR0_NE | CR0_MP | CR0_TS);
+  arm(0);
+  __asm__ volatile("fninit");  /* FNINIT is a control instruction: #NM too under TS */
+  check("x87 FNINIT with CR0.TS is #NM, then runs after CLTS", g_count == 1 && g_vector == 7);
+
+  static const uint16_t zm_clear = 0x037b, im_clear = 0x037e;
+  arm(1);
+  __asm__ volatile("fldcw %0\n\tfld1\n\tfldz\n\tfdivrp %%st, %%st(1)" ::"m"(zm_clear));
+  const uint16_t sw = fsw();
+  check("unmasked x87 zero divide sets ZE and ES, no fault yet", g_count == 0 && (sw & 0x84) == 0x84);
+  __asm__ volatile("fwait");
+  check("the next FWAIT raises #MF", g_count == 1 && g_vector == 16);
+  __asm__ volatile("fnclex\n\tfninit");
+
+  arm(1);
+  __asm__ volatile("fldcw %0\n\tfstp %%st(0)" ::"m"(im_clear));
+  const uint16_t sw2 = fsw();
+  check("x87 stack underflow: IE, SF and ES set, C1 clear",
+        g_count == 0 && (sw2 & 0xc1) == 0xc1 && !(sw2 & 0x200));
+  __asm__ volatile("fwait");
+  check("the stack fault raises #MF at FWAIT", g_count == 1 && g_vector == 16);
+  __asm__ volatile("fnclex\n\tfninit");
+}
+
 int kmain(uint32_t magic, uint32_t mbi) {
   (void)magic;
   (void)mbi;
-  static const unsigned vecs[] = {6, 7, 13, 19};
+  static const unsigned vecs[] = {6, 7, 13, 16, 19};
   for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++) set_handler(vecs[i], on_fault);
   uint32_t a, b, c, d;
   __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
@@ -153,6 +190,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
       check("XGETBV reads XCR0", lo == 7 && hi == 0);
     }
   }
+  x87_checks();
   printf("fpu_exc: %d passed, %d failed\n", passed, failed);
   return failed;
 }
