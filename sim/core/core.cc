@@ -67,6 +67,7 @@ void Core::attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs
 void Core::notify_interrupt() { engine_->notify_interrupt(); }
 void Core::set_exit_tracker(virt::ExitTracker* t) { engine_->set_exit_tracker(t); }
 bool Core::halted() const { return engine_->halted(); }
+uint64_t Core::guest_wake_deadline() const { return engine_->guest_wake_deadline(); }
 void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }

@@ -75,6 +75,9 @@ class Core {
   // True after HLT until an interrupt (or NMI) wakes the core; run() returns
   // kHalted at once while it is true and nothing is deliverable.
   bool halted() const;
+  // The cycle at which a halted guest exits without an interrupt (VMX-
+  // preemption timer); ~0 when there is none.
+  uint64_t guest_wake_deadline() const;
 
   // Where VMX/SVM world switches are reported (trace, summary, stats).
   void set_exit_tracker(virt::ExitTracker* t);

@@ -317,6 +317,9 @@ class Engine : public mmu::PhysMem {
     events_ |= kEvBreak;
   }
   bool halted() const { return halted_; }
+  // While halted in guest mode: the cycle at which the guest exits anyway
+  // (GuestHooks::wake_deadline); ~0 outside guest mode.
+  uint64_t guest_wake_deadline() const { return virt_.hooks ? virt_.hooks->wake_deadline() : ~0ull; }
   ApicRegisters* apic() { return apic_; }
   // CR8 is the APIC's TPR[7:4] when an APIC is attached (SDM Vol. 3 11.8.6.1).
   uint64_t cr8() const { return apic_ ? apic_->cr8() : s.cr8; }

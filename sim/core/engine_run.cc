@@ -11,8 +11,10 @@ namespace hvsim::core {
 
 void Engine::take_guest_exit(const virt::GuestExit& x) {
   if (!x.trap) s.rip = insn_rip_;
-  halted_ = false;
+  // The exit saves the activity state (HLT when an event or the preemption
+  // timer ended a halt: SDM Vol. 3 27.3.4) before the core runs the host.
   if (virt_.hooks) virt_.hooks->perform_exit(x);
+  halted_ = false;
   events_ |= kEvBreak;
 }
 

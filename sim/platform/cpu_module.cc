@@ -135,20 +135,26 @@ bool Cpu::wait_in_halt() {
   sync_time();  // a device may wake the core while the kernel catches up
   const uint64_t halted_at = core_->cycles();
   halt_waiting_ = true;
+  // A halted guest may have its own deadline (the VMX-preemption timer).
+  const uint64_t guest_deadline = core_->guest_wake_deadline();
+  const uint64_t until = std::min<uint64_t>(guest_deadline, p_.max_cycles ? p_.max_cycles : ~0ull);
   while (!wake_pending_) {
     const uint64_t now = now_cycles();
-    if (p_.max_cycles && now >= p_.max_cycles) break;
+    if (now >= until) break;
     // Nothing scheduled anywhere: only this thread could make something
     // happen, and it is halted. Waiting on wake_ alone lets sc_start return;
     // run_simulation then reports "halted with nothing to wake it"
     // (waiting_in_halt()), with or without a cycle limit.
-    if (!p_.max_cycles || !sc_core::sc_pending_activity()) {
+    if (until == ~0ull || (guest_deadline == ~0ull && !sc_core::sc_pending_activity())) {
       sc_core::wait(wake_);
       continue;
     }
-    // Otherwise wake at the next activity (it may be the last) or the limit.
-    const sc_core::sc_time limit = cycle_ * double(p_.max_cycles - now);
-    sc_core::wait(std::min(limit, sc_core::sc_time_to_pending_activity()), wake_);
+    // Otherwise wake at the next activity (it may be the last), the guest's
+    // deadline or the limit.
+    sc_core::sc_time limit = cycle_ * double(until - now);
+    if (sc_core::sc_pending_activity())
+      limit = std::min(limit, sc_core::sc_time_to_pending_activity());
+    sc_core::wait(limit, wake_);
   }
   halt_waiting_ = false;
   // The core slept until now: its clock (and so RDTSC) moves to the kernel's time.

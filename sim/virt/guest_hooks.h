@@ -76,6 +76,10 @@ class GuestHooks {
   // window exits, monitor trap flag, preemption timer (VMX), virtual
   // interrupts (SVM). May throw GuestExit.
   virtual void boundary() = 0;
+  // The cycle at which boundary() will make the guest exit even while it is
+  // halted (VMX-preemption timer: it counts down in the HLT activity state,
+  // SDM Vol. 3 25.5.1); ~0 when nothing but an interrupt can wake it.
+  virtual uint64_t wake_deadline() const { return ~0ull; }
 
   // ---- instructions (called after the checks that have priority over exits:
   // #UD, CPL-based #GP, I/O-permission #GP; SDM Vol. 3 25.1.1) ----------

@@ -17,6 +17,10 @@ void Vmx::exit_insn(uint32_t reason, uint64_t qual, uint32_t insn_info) {
 }
 
 // ---- instruction boundary: windows, MTF, preemption timer (25.2, 25.5) ----------
+uint64_t Vmx::wake_deadline() const {
+  return (c_.pin & pin::kPreemptionTimer) ? timer_deadline_ : ~0ull;
+}
+
 void Vmx::boundary() {
   const core::ArchState& s = e_.s;
   if ((c_.pin & pin::kPreemptionTimer) && e_.cycles() >= timer_deadline_)

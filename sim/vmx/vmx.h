@@ -109,6 +109,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
 
   // ---- the guest hooks (intercepts.cc) --------------------------------------
   void boundary() override;
+  uint64_t wake_deadline() const override;
   void cpuid() override;
   void hlt() override;
   void invd() override;

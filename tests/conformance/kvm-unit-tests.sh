@@ -122,6 +122,11 @@ def plan(e):
         argv = params.split()
     smp = e.get("smp", "1").strip()
     cmdline, cpu, notes, mem = "", "", [], ""
+    # Newer trees give the test's own arguments as `test_args` (older ones
+    # as `-append` inside extra_params); both become the command line.
+    targs = e.get("test_args", "").strip()
+    if len(targs) >= 2 and targs[0] == targs[-1] == '"':
+        targs = targs[1:-1]
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -146,6 +151,8 @@ def plan(e):
         else:
             notes.append(a + " ignored")
             i += 1
+    if targs:
+        cmdline = (cmdline + " " + targs).strip()
     if smp != "1":
         n = smp if smp.isdigit() else ">1 (" + smp + ")"
         return ("needs " + n + " cpus", None, "", [], [])

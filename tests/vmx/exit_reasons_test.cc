@@ -726,6 +726,29 @@ TEST(ExitBoundary, PreemptionTimerScaledByRate) {
   EXPECT_LE(t2 - t1, period + 20) << "exits at the first boundary after expiry";
 }
 
+// The timer keeps counting in the HLT activity state (SDM Vol. 3 25.5.1): a
+// halted guest names its deadline, and once the clock reaches it the exit
+// happens with the HLT activity state saved.
+TEST(ExitBoundary, PreemptionTimerCountsWhileHalted) {
+  VmxMachine m;
+  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kPreemptionTimer);
+  m.set(F::VMX_PREEMPTION_TIMER_VALUE, 1000);
+  m.load(kGuestCode, {0xf4});  // hlt
+  ASSERT_TRUE(m.launch());
+  const uint64_t deadline = m.e->guest_wake_deadline();
+  EXPECT_NE(deadline, ~0ull);
+  EXPECT_EQ(m.run(1000), core::RunExit::kHalted);
+  EXPECT_TRUE(m.e->halted());
+  EXPECT_EQ(m.e->guest(), m.v) << "still in the guest: the timer has not expired";
+  ASSERT_GT(deadline, m.e->cycles());
+  m.e->add_cycles(deadline - m.e->cycles());  // what the CPU module's wait does
+  m.run(1000);
+  EXPECT_EQ(m.exit_reason(), kExitPreemptionTimer);
+  EXPECT_EQ(m.get(F::GUEST_ACTIVITY_STATE), kHlt);
+  EXPECT_EQ(m.get(F::GUEST_RIP), kGuestCode + 1);
+  EXPECT_EQ(m.e->guest_wake_deadline(), ~0ull) << "root operation has no guest deadline";
+}
+
 // ---- EPT violations (Table 28-7) and VMFUNC --------------------------------------------
 
 constexpr uint64_t kEpt2 = 0x400000;
