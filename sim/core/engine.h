@@ -165,7 +165,10 @@ class Engine : public mmu::PhysMem {
   // Segmentation (SDM Vol. 3 3.4, 5.3): offset -> linear address, with the
   // limit check outside 64-bit mode. Throws #GP(0) / #SS(0).
   uint64_t linear(unsigned seg, uint64_t off, unsigned size, bool write) {
-    if (HVSIM_LIKELY(long64_)) return seg >= FS ? s.seg[seg].base + off : off;
+    if (HVSIM_LIKELY(long64_)) {
+      access_seg_ = static_cast<uint8_t>(seg);  // for the fault of a non-canonical access
+      return seg >= FS ? s.seg[seg].base + off : off;
+    }
     return linear_legacy(seg, off, size, write);
   }
   uint64_t linear_legacy(unsigned seg, uint64_t off, unsigned size, bool write);
@@ -214,11 +217,13 @@ class Engine : public mmu::PhysMem {
   template <typename T>
   T read_sys(uint64_t la) {
     T v;
+    access_seg_ = kSegNone;
     access_slow(la, &v, sizeof(T), mmu::Access::kRead, false);
     return v;
   }
   template <typename T>
   void write_sys(uint64_t la, T v) {
+    access_seg_ = kSegNone;
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
   }
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
@@ -441,6 +446,7 @@ class Engine : public mmu::PhysMem {
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
+  uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)
   uint32_t events_ = 0;
   bool long64_ = false;
   unsigned stack_size_ = 2;

@@ -83,8 +83,10 @@ uint64_t Engine::fetch_translate(uint64_t la) {
 
 void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user) {
   if (s.efer & EFER_LMA) {
+    // A non-canonical reference through SS is #SS(0), any other #GP(0)
+    // (SDM Vol. 3 6.15, interrupts 12 and 13).
     if (!canonical(la) || !canonical(la + n - 1))
-      raise(kGP, 0);
+      raise(access_seg_ == SS && long64_ ? kSS : kGP, 0);
   } else {
     la = static_cast<uint32_t>(la);
   }

@@ -182,5 +182,31 @@ TEST(Exceptions, IdtLimitViolationNamesTheEntry) {
   EXPECT_EQ(m.peek<uint32_t>(m.s().gpr[RSP]), 0x40u * 8 + 2);
 }
 
+
+// A non-canonical reference through SS (base RBP or RSP) is #SS(0); through
+// any other segment #GP(0) (SDM Vol. 3 6.15, interrupts 12 and 13).
+TEST(Exceptions, NonCanonicalStackReferenceIsSs) {
+  Machine m;
+  m.enter_long64();
+  m.load(kCode, {0x48, 0xbd, 0, 0, 0, 0, 0, 0, 0, 0x80,  // mov rbp, 0x8000000000000000
+                 0x48, 0x8b, 0x45, 0x00,                 // mov rax, [rbp]
+                 0xf4});
+  RUN_TO_HLT(m);
+  EXPECT_EQ(m.s().gpr[R14], 12u);
+  EXPECT_EQ(m.stack64(0), 0u);
+  EXPECT_EQ(m.stack64(1), kCode + 10);
+}
+
+TEST(Exceptions, NonCanonicalDataReferenceIsGp) {
+  Machine m;
+  m.enter_long64();
+  m.load(kCode, {0x48, 0xbb, 0, 0, 0, 0, 0, 0, 0, 0x80,  // mov rbx, 0x8000000000000000
+                 0x48, 0x8b, 0x03,                       // mov rax, [rbx]
+                 0xf4});
+  RUN_TO_HLT(m);
+  EXPECT_EQ(m.s().gpr[R14], 13u);
+  EXPECT_EQ(m.stack64(1), kCode + 10);
+}
+
 }  // namespace
 }  // namespace hvsim::core::testing
