@@ -4,6 +4,7 @@
 // loop comes here only while TF, RF or a DR7 enable is set (or for the
 // interrupt shadow and MTF); the fast path never looks at the debug state.
 #include "sim/core/engine.h"
+#include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
 
@@ -119,7 +120,16 @@ void Engine::step_one() {
       raise(kDB);
     }
   }
-  exec_block(*lookup_block(), 1);
+  try {
+    exec_block(*lookup_block(), 1);
+  } catch (const virt::GuestExit& x) {
+    // A fault-like exit leaves the guest before the instruction: its RF is
+    // the one it began with (SDM Vol. 3 27.3.3). Pending traps are dropped
+    // (the VMCS pending-debug-exceptions field is not modelled).
+    if (!x.trap) s.rflags |= flags & RF;
+    dbg_.pending = dbg_.held = 0;
+    throw;
+  }
   if (shadow) s.interrupt_shadow = 0;  // the shadow ends with this instruction
   uint32_t bits = dbg_.pending;
   if (flags & TF) bits |= kDr6Bs;  // single-step: the instruction began with TF = 1
