@@ -91,6 +91,8 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       if (rdrand_) r.ecx |= 1u << 30;
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
               1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36
+      r.edx |= 1u << 0;   // FPU: the whole x87 instruction set (sim/core/x87)
+      r.edx |= 1u << 23;  // MMX (sim/core/x87/mmx.cc)
       break;
     }
     case 5:  // MONITOR/MWAIT: 64-byte monitor line, EMX and interrupt break-event

@@ -32,7 +32,16 @@ namespace hvsim::timing {
   X(msr, 40, "RDMSR / WRMSR")                                                      \
   X(cpuid, 100, "CPUID")                                                           \
   X(rdtsc, 20, "RDTSC / RDTSCP")                                                   \
-  X(far, 30, "far jump/call/return, IRET, SYSCALL/SYSRET, INT n, segment loads")
+  X(far, 30, "far jump/call/return, IRET, SYSCALL/SYSRET, INT n, segment loads")  \
+  X(x87_move, 2, "x87 loads, stores, constants, FXCH, FCMOVcc, FFREE, FINCSTP")    \
+  X(x87_arith, 4, "x87 add/subtract/multiply, FABS/FCHS, FRNDINT, FSCALE, FXTRACT") \
+  X(x87_compare, 2, "x87 compares (FCOM*, FUCOM*, FICOM*, FCOMI*), FTST, FXAM")       \
+  X(x87_div, 16, "x87 divide, FSQRT, FPREM/FPREM1")                                  \
+  X(x87_trans, 60, "x87 transcendentals (FSIN, FCOS, FPTAN, FPATAN, F2XM1, FYL2X)")  \
+  X(x87_control, 8, "FLDCW, FNSTCW, FNSTSW, FNCLEX, FNINIT, FWAIT, FNOP")           \
+  X(x87_env, 60, "FNSTENV/FLDENV/FNSAVE/FRSTOR (x87 environment and state)")        \
+  X(mmx, 1, "MMX moves, add/subtract, logic, compare, pack/unpack, shifts, EMMS")  \
+  X(mmx_mul, 3, "MMX multiplies, PMADDWD, PSADBW")
 
 enum InsnClass : uint8_t {
 #define HVSIM_X(name, def, desc) k_##name,

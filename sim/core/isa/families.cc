@@ -20,6 +20,8 @@ void register_all_families(BinderTable& t) {
   register_system(t);
   register_misc(t);
   register_random(t);
+  register_x87(t);
+  register_mmx(t);  // after every family that binds XMM forms of its mnemonics (replace)
 }
 
 }  // namespace hvsim::core::isa

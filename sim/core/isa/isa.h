@@ -36,6 +36,14 @@ class BinderTable {
     table_[m] = Binder{f, c, ends_block};
   }
   const Binder& get(ZydisMnemonic m) const { return table_[m]; }
+  // For a mnemonic two families share (the MMX and XMM forms of PADDB, ...):
+  // installs `f`, which sees every form first, and returns the binder that
+  // was there (maybe none), to which `f` hands the forms it does not own.
+  Binder replace(ZydisMnemonic m, BindFn f, timing::InsnClass c) {
+    Binder old = table_[m];
+    table_[m] = Binder{f, c, false};
+    return old;
+  }
 
  private:
   Binder table_[ZYDIS_MNEMONIC_MAX_VALUE + 1];
@@ -57,6 +65,10 @@ void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, s
 void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
 void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed
+void register_x87(BinderTable& t);      // x87/control.cc: the x87 FPU (all groups of x87/)
+// x87/mmx.cc: MMX-register forms. It chains (BinderTable::replace) onto the
+// mnemonics shared with SSE, so it must be registered after the SSE family.
+void register_mmx(BinderTable& t);
 
 // Every family above, in the order of isa/families.cc (the decoder calls it).
 void register_all_families(BinderTable& t);
