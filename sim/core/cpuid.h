@@ -33,6 +33,12 @@ class CpuidModel {
   // svm.* parameters, which svm::attach() hands over with set_svm_leaf().
   bool has_svm() const { return svm_ && is_amd(); }
   void set_svm_leaf(const CpuidResult& r) { svm_leaf_ = r; }
+  bool has_x2apic() const { return x2apic_; }  // leaf 1 ECX[21]
+  // Intel architectural perfmon v2 (leaf 0AH) or AMD PerfCtrExtCore
+  // (8000_0001h ECX[23]); sys/pmu.cc.
+  bool has_pmu() const { return pmu_; }
+  bool has_mca() const { return mce_; }  // leaf 1 EDX[7] MCE, EDX[14] MCA; sys/mce.cc
+  unsigned mce_banks() const { return mce_banks_; }
 
  private:
   std::string vendor_ = "GenuineIntel";
@@ -42,9 +48,12 @@ class CpuidModel {
   bool pdpe1gb_ = true, nx_ = true, pcid_ = true, smep_ = true, smap_ = true;
   bool rdtscp_ = true, fsgsbase_ = true, invpcid_ = true, x2apic_ = true;
   bool vmx_ = true;
+  bool avx_ = true;
   bool monitor_ = true, rdrand_ = true, rdseed_ = true;
   uint64_t rdrand_seed_ = 0;
   bool svm_ = true;
+  bool pmu_ = true, mce_ = true;
+  unsigned mce_banks_ = 10;
   CpuidResult svm_leaf_;
 };
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "sim/base/log.h"
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/mce.h"
+#include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
 
 namespace hvsim::core::sys {
@@ -78,6 +81,13 @@ void wr_sfmask(Engine& e, uint32_t, uint64_t v) {
   if (v >> 32) gp();
   e.s.sfmask = v;
 }
+// IA32_XSS (SDM Vol. 1 13.3): no supervisor state component is supported,
+// so every bit is reserved.
+void wr_xss(Engine& e, uint32_t, uint64_t v) {
+  if (v) gp();
+  e.s.xss = v;
+}
+
 void wr_tsc_aux(Engine& e, uint32_t, uint64_t v) {
   if (v >> 32) gp();
   e.s.tsc_aux = v;
@@ -165,6 +175,7 @@ std::vector<MsrDef> base_table() {
       {msr::kKernelGsBase, "IA32_KERNEL_GS_BASE", &rd_field<&ArchState::kernel_gs_base>,
        &wr_canonical<&ArchState::kernel_gs_base>},
       {msr::kTscAux, "IA32_TSC_AUX", &rd_field<&ArchState::tsc_aux>, &wr_tsc_aux},
+      {msr::kXss, "IA32_XSS", &rd_field<&ArchState::xss>, &wr_xss},
   };
   static const char* kFix4k[8] = {"IA32_MTRR_FIX4K_C0000", "IA32_MTRR_FIX4K_C8000",
                                   "IA32_MTRR_FIX4K_D0000", "IA32_MTRR_FIX4K_D8000",
@@ -179,6 +190,8 @@ std::vector<MsrDef> base_table() {
       "IA32_MTRR_PHYSBASE6", "IA32_MTRR_PHYSMASK6", "IA32_MTRR_PHYSBASE7", "IA32_MTRR_PHYSMASK7"};
   for (uint32_t i = 0; i < 2 * kVariableMtrrs; ++i)
     t.push_back({msr::kMtrrPhysBase0 + i, kVar[i], &rd_mtrr_var, &wr_mtrr_var});
+  append_pmu_msrs(t);
+  append_mce_msrs(t);
   return t;
 }
 
@@ -202,6 +215,17 @@ void add_msrs(std::span<const MsrDef> defs) {
   t.insert(t.end(), defs.begin(), defs.end());
 }
 
+namespace {
+// An MSR hvsim does not model (or the direction it lacks): #GP(0), named in
+// the log (--log cpu=info).
+[[noreturn]] void unmodelled_msr(Engine& e, const char* insn, uint32_t index) {
+  base::log(base::Component::cpu)
+      .info("{} of MSR {:#x}, which hvsim does not model, at RIP {:#x}: #GP(0)", insn, index,
+            e.insn_rip());
+  raise(kGP, 0);
+}
+}  // namespace
+
 uint64_t read_msr(Engine& e, uint32_t index) {
   if (ApicRegisters* a = e.apic(); a && a->handles_msr(index)) {
     uint64_t v = 0;
@@ -209,7 +233,7 @@ uint64_t read_msr(Engine& e, uint32_t index) {
     return v;
   }
   const MsrDef* m = find_msr(index);
-  if (!m || !m->read) raise(kGP, 0);
+  if (!m || !m->read) unmodelled_msr(e, "RDMSR", index);
   return m->read(e, index);
 }
 
@@ -222,7 +246,7 @@ void write_msr(Engine& e, uint32_t index, uint64_t v) {
     return;
   }
   const MsrDef* m = find_msr(index);
-  if (!m || !m->write) raise(kGP, 0);
+  if (!m || !m->write) unmodelled_msr(e, "WRMSR", index);
   m->write(e, index, v);
 }
 
