@@ -80,6 +80,7 @@ void Engine::update_mode() {
   else
     stack_size_ = 2;
   user_ = s.cpl == 3 ? 1 : 0;
+  update_alignment_check();
   events_ |= kEvBreak;
 }
 

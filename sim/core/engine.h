@@ -24,6 +24,7 @@
 #include "sim/core/block_cache.h"
 #include "sim/core/bus.h"
 #include "sim/core/cpuid.h"
+#include "sim/core/debug_state.h"
 #include "sim/core/decoded_insn.h"
 #include "sim/core/fault.h"
 #include "sim/core/guest_context.h"
@@ -185,7 +186,7 @@ class Engine : public mmu::PhysMem {
   template <typename T>
   T read(uint64_t la) {
     const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
-    if (HVSIM_LIKELY(HostTlb::hit(e, la, user_, sizeof(T)))) {
+    if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
       T v;
       std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
       mmu_.tlbs().count_l1_hit(mmu::Access::kRead);
@@ -194,18 +195,32 @@ class Engine : public mmu::PhysMem {
     }
     T v;
     access_slow(la, &v, sizeof(T), mmu::Access::kRead, user_);
+    if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) raise(kAC, 0);  // after #PF (SDM 6.9)
+    if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), false);
     return v;
   }
   template <typename T>
   void write(uint64_t la, T v) {
     const HostTlbEntry& e = htlb_.entry(HostTlb::kWrite, la);
-    if (HVSIM_LIKELY(HostTlb::hit(e, la, user_, sizeof(T)))) {
+    if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
       std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
       mmu_.tlbs().count_l1_hit(mmu::Access::kWrite);
       charge_data(e.pa | (la & 0xfff), sizeof(T), true);
       return;
     }
+    if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) {
+      probe_write(la, sizeof(T));  // #PF is above #AC (SDM Vol. 3 6.9)
+      raise(kAC, 0);
+    }
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
+    if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), true);
+  }
+  // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
+  // or 8 bytes (larger ones: 8) must be aligned on its size.
+  template <typename T>
+  static bool misaligned(uint64_t la) {
+    constexpr uint64_t a = sizeof(T) >= 8 ? 8 : sizeof(T) >= 4 ? 4 : sizeof(T) >= 2 ? 2 : 1;
+    return la & (a - 1);
   }
   // Checks that a write of `size` bytes at `la` would succeed, without
   // writing (for instructions that must fault before any side effect).
@@ -281,8 +296,14 @@ class Engine : public mmu::PhysMem {
   void phys_write(uint64_t pa, const void* buf, unsigned n);
 
   // ---- ports ---------------------------------------------------------------
-  uint32_t io_in(uint16_t port, unsigned len) { return bus_.io_in(port, len); }
-  void io_out(uint16_t port, uint32_t v, unsigned len) { bus_.io_out(port, v, len); }
+  uint32_t io_in(uint16_t port, unsigned len) {
+    if (HVSIM_UNLIKELY(dbg_.io_mask)) debug_io(port, len);
+    return bus_.io_in(port, len);
+  }
+  void io_out(uint16_t port, uint32_t v, unsigned len) {
+    if (HVSIM_UNLIKELY(dbg_.io_mask)) debug_io(port, len);
+    bus_.io_out(port, v, len);
+  }
 
   // ---- the rest of the machine the ISA files reach -----------------------
   const timing::Latencies& lat() const { return lat_; }
@@ -305,7 +326,28 @@ class Engine : public mmu::PhysMem {
   void set_cpl(unsigned cpl) {
     s.cpl = static_cast<uint8_t>(cpl);
     user_ = cpl == 3 ? 1 : 0;
+    update_alignment_check();
   }
+  // Alignment checking is on with CR0.AM, RFLAGS.AC and CPL 3 (SDM Vol. 3
+  // 2.5, 6.15 "Interrupt 17"). Then data accesses look up the host TLB with
+  // tag 3, which no entry has, so each takes the slow path that checks.
+  // Called wherever CPL, CR0.AM or RFLAGS.AC may change (set_cpl,
+  // update_mode, POPF, MOV CR0).
+  void update_alignment_check() {
+    tlb_user_ = user_ | ((user_ && (s.cr0 & CR0_AM) && (s.rflags & AC)) ? 2 : 0);
+  }
+  bool alignment_check() const { return tlb_user_ & 2; }
+
+  // ---- debug registers and single-step (SDM Vol. 3 ch. 17; engine_debug.cc)
+  // Recomputes the breakpoint masks from DR7 and drops host-TLB entries
+  // (pages holding armed data breakpoints stay out of it). MOV DR calls it.
+  void debug_sync();
+  // An explicit data access of `n` bytes at `la` took the slow path with
+  // data breakpoints armed: records the matches as a pending trap.
+  void debug_data(uint64_t la, unsigned n, bool write);
+  void debug_io(uint16_t port, unsigned len);  // I/O breakpoints (CR4.DE)
+  // INT n / INT3 / INTO (icebp false) or INT1 (true) is delivering its event.
+  void debug_soft_interrupt(bool icebp);
 
   // ---- interrupts (SDM Vol. 3 6.8-6.9) --------------------------------------
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {
@@ -348,6 +390,7 @@ class Engine : public mmu::PhysMem {
   // as one instruction toward it (the instruction itself is the first).
   static constexpr uint64_t kRepChunk = 4096;
   uint64_t rep_budget() const {
+    if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
     if (!insn_limit_) return kRepChunk;
     const uint64_t used = limit_count();  // < insn_limit_: this instruction runs
     const uint64_t left = used < insn_limit_ ? insn_limit_ - used : 1;
@@ -420,6 +463,14 @@ class Engine : public mmu::PhysMem {
   Block* lookup_block();
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
+  // One instruction alone: the interrupt shadow, MTF, and every debug
+  // feature (instruction breakpoints, single-step and data traps, RF).
+  void step_one();
+  void deliver_debug_trap(uint32_t dr6_bits);
+  // A fault from an instruction: its pending traps go; RF is set in the
+  // image for every fault but #DB (SDM Vol. 3 17.3.1.1).
+  void note_fault(const Fault& f);
+  bool debug_watched_page(uint64_t la) const;
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
   uint64_t fetch_translate(uint64_t la);
   void fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user);
@@ -451,6 +502,8 @@ class Engine : public mmu::PhysMem {
   bool long64_ = false;
   unsigned stack_size_ = 2;
   uint64_t user_ = 0;  // 1 when CPL == 3 (tag bit of the host TLB)
+  uint64_t tlb_user_ = 0;  // user_, | 2 while alignment checking is on
+  DebugState dbg_;
   uint8_t decode_mode_ = 0;
   unsigned fault_depth_ = 0;
   bool last_fill_ok_ = true;  // the last translation may be cached in the host TLB

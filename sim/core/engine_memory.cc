@@ -65,6 +65,9 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
 void Engine::fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user) {
   uint8_t* h = host_ptr(pa & kPageMask);
   if (!h || !last_fill_ok_) return;
+  // A page holding an armed data breakpoint is only reached by the slow
+  // path, which matches the breakpoints (engine_debug.cc).
+  if (HVSIM_UNLIKELY(dbg_.data_mask) && kind != HostTlb::kExec && debug_watched_page(la)) return;
   htlb_.fill(kind, la, pa & kPageMask, h, user);
   ++stat_tlb_fills;
 }

@@ -154,16 +154,17 @@ RunExit Engine::run(uint64_t cycle_limit) {
     if (insn_limit_ && limit_count() >= insn_limit_) return RunExit::kInsnLimit;
     try {
       insn_rip_ = s.rip;
-      if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step)) {
-        // The instruction after STI / MOV SS runs alone; the shadow ends with it.
-        const bool shadow = s.interrupt_shadow;
-        exec_block(*lookup_block(), 1);
-        if (shadow) s.interrupt_shadow = 0;
+      // One instruction alone (engine_debug.cc): after STI / MOV SS, under
+      // MTF, and while TF, RF or a DR7 enable is set (SDM Vol. 3 17.3).
+      if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
+                         (s.dr[7] & kDr7Enables))) {
+        step_one();
       } else {
         exec_block(*lookup_block(), BlockCache::kMaxBlockInsns);
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;
+      note_fault(f);
       fault_at_boundary(f);
     } catch (const virt::GuestExit& x) {
       take_guest_exit(x);

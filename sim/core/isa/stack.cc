@@ -57,6 +57,7 @@ void popf(Engine& e, const DecodedInsn&) {
   if (real || e.s.cpl == 0) mask |= IOPL;
   if (real || e.s.cpl <= iopl) mask |= IF;
   e.s.rflags = ((e.s.rflags & ~mask) | (v & mask) | 0x2) & ~RF;
+  e.update_alignment_check();
   e.break_block();  // IF, TF or AC may have changed
 }
 

@@ -62,6 +62,7 @@ void write_cr0(Engine& e, uint64_t v) {
   if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) e.flush_tlb();
   e.mmu().mov_to_cr0(old, e.paging_regs());
   if ((old ^ v) & (CR0_PE | CR0_PG)) e.update_mode();
+  e.update_alignment_check();  // CR0.AM
   e.break_block();
 }
 

@@ -87,11 +87,21 @@ unsigned debug_reg(const Engine& e, unsigned r) {
   return r;
 }
 
-// TODO: DR7.GD general-detect #DB (SDM Vol. 3 17.2.4).
+// DR7.GD: any MOV DR is a #DB fault with DR6.BD set; the processor clears
+// GD so that the handler can use the debug registers (SDM Vol. 3 17.2.4).
+// After the privilege, #UD and VM-exit checks (SDM Vol. 3 25.1.1).
+void general_detect(Engine& e) {
+  if (!(e.s.dr[7] & kDr7Gd)) return;
+  e.s.dr[6] = (e.s.dr[6] & ~0xfull) | kDr6Bd;
+  e.s.dr[7] &= ~kDr7Gd;
+  raise(kDB);
+}
+
 void mov_to_dr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   const unsigned r = debug_reg(e, d.op[0].reg);
   if (virt::GuestHooks* g = e.guest()) g->dr_access(d.op[0].reg, d.op[1].reg, true);
+  general_detect(e);
   uint64_t v = gpr_operand(e, d.op[1].reg);
   if (r >= 6 && (v >> 32)) raise(kGP, 0);
   if (r == 6)
@@ -99,12 +109,14 @@ void mov_to_dr(Engine& e, const DecodedInsn& d) {
   else if (r == 7)
     v = (v & ~0xd800ull) | 0x400;  // SDM 17.2.4: bit 10 reads 1, 11-12 and 14-15 read 0
   e.s.dr[r] = v;
+  if (r != 6) e.debug_sync();  // breakpoints armed or disarmed
 }
 
 void mov_from_dr(Engine& e, const DecodedInsn& d) {
   require_cpl0(e);
   const unsigned r = debug_reg(e, d.op[1].reg);
   if (virt::GuestHooks* g = e.guest()) g->dr_access(d.op[1].reg, d.op[0].reg, false);
+  general_detect(e);
   set_gpr_operand(e, d.op[0].reg, e.s.dr[r]);
 }
 

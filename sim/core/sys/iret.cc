@@ -101,11 +101,13 @@ void iret(Engine& e, const DecodedInsn& d) {
 void int_n(Engine& e, const DecodedInsn& d) {
   if (e.s.mode == Mode::kVm86 && (e.s.rflags & IOPL) != IOPL) raise(kGP, 0);
   if (virt::GuestHooks* g = e.guest()) g->intn(static_cast<uint8_t>(d.imm));  // SVM INTn
+  e.debug_soft_interrupt(false);
   e.deliver_event(static_cast<uint8_t>(d.imm), false, 0, true);
 }
 
 void int3(Engine& e, const DecodedInsn&) {
   if (virt::GuestHooks* g = e.guest()) g->exception(kBP, false, 0, 0, true);
+  e.debug_soft_interrupt(false);
   e.deliver_event(kBP, false, 0, true);
 }
 
@@ -113,12 +115,14 @@ void into(Engine& e, const DecodedInsn&) {
   if (e.long64()) raise(kUD);
   if (!(e.s.rflags & OF)) return;
   if (virt::GuestHooks* g = e.guest()) g->exception(kOF, false, 0, 0, true);
+  e.debug_soft_interrupt(false);
   e.deliver_event(kOF, false, 0, true);
 }
 
 // INT1 / ICEBP: a #DB delivered like a hardware event, without the DPL check.
 void int1(Engine& e, const DecodedInsn&) {
   if (virt::GuestHooks* g = e.guest()) g->icebp();  // SVM ICEBP intercept
+  e.debug_soft_interrupt(true);
   deliver_through_idt(e, kDB, false, 0, EventSource::kIcebp);
   ++e.stat_exceptions;
   e.add_cycles(e.lat().exception);

@@ -17,6 +17,7 @@ void after_load(Engine& e, unsigned sreg) {
   if (sreg == SS) {
     e.update_mode();  // the stack width follows SS.B
     set_interrupt_shadow(e);
+    e.s.interrupt_shadow = kShadowMovSs;  // also holds debug traps (SDM Vol. 3 6.8.3)
   }
 }
 

@@ -61,7 +61,12 @@ void invalidate_data_segments(Engine& e, unsigned cpl) {
     Segment& sg = e.s.seg[r];
     if (sg.attr & kAttrUnusable) continue;
     const bool data_or_nc_code = !(sg.type() & 8) || !(sg.type() & 4);
-    if (data_or_nc_code && sg.dpl() < cpl) sg = null_segment(0);
+    if (!data_or_nc_code || sg.dpl() >= cpl) continue;
+    // IA-32e mode: FS/GS keep their 64-bit base (what kernels rely on when
+    // they return to CPL 3 with a DPL-0 selector in GS; QEMU does the same).
+    const uint64_t base = sg.base;
+    sg = null_segment(0);
+    if (r >= FS && ia32e(e)) sg.base = base;
   }
 }
 

@@ -22,7 +22,7 @@ TEST(Exceptions, PageFaultIn64BitModeSetsCr2AndPushesFrame) {
   EXPECT_EQ(m.stack64(0), 0u);          // error code: not present, read, supervisor
   EXPECT_EQ(m.stack64(1), kCode);       // RIP of the faulting instruction
   EXPECT_EQ(m.stack64(2), kSelCode64);
-  EXPECT_EQ(m.stack64(3), 2u);
+  EXPECT_EQ(m.stack64(3), 2u | RF);  // a fault: RF set in the image (SDM 17.3.1.1)
   EXPECT_EQ(m.stack64(4), kStack0);
   EXPECT_EQ(m.stack64(5), kSelData0);
   EXPECT_EQ(m.e->stat_exceptions, 1u);
@@ -155,7 +155,7 @@ TEST(Exceptions, Protected32GpFrame) {
   EXPECT_EQ(m.peek<uint32_t>(sp), 0x1234u);
   EXPECT_EQ(m.peek<uint32_t>(sp + 4), kCode + 4);
   EXPECT_EQ(m.peek<uint32_t>(sp + 8), kSelCode32);
-  EXPECT_EQ(m.peek<uint32_t>(sp + 12), 2u);
+  EXPECT_EQ(m.peek<uint32_t>(sp + 12), 2u | RF);  // RF: a fault (SDM 17.3.1.1)
 }
 
 TEST(Exceptions, Protected32IntAndIretd) {

@@ -1,0 +1,145 @@
+// Debug features at instruction granularity (SDM Vol. 3 ch. 17, 6.8.3):
+// instruction breakpoints (faults), single-step, data and I/O breakpoints
+// (traps), RFLAGS.RF, and the MOV SS / POP SS hold of debug traps. The run
+// loop comes here only while TF, RF or a DR7 enable is set (or for the
+// interrupt shadow and MTF); the fast path never looks at the debug state.
+#include "sim/core/engine.h"
+#include "sim/virt/guest_hooks.h"
+
+namespace hvsim::core {
+
+namespace {
+
+// Exceptions of the fault class (SDM Vol. 3 6.15, Table 6-1): their saved
+// RFLAGS image has RF set (17.3.1.1); #DB never has (an instruction
+// breakpoint would fire again; general detect is treated the same way).
+bool is_fault_class(uint8_t v) {
+  switch (v) {
+    case kDE: case kBR: case kUD: case kNM: case kTS: case kNP: case kSS:
+    case kGP: case kPF: case kMF: case kAC: case kXM: case kVE: case kCP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// B0-B3 are reported for enabled breakpoints only (SDM 17.2.3 allows either
+// for disabled ones; handlers must look only at enabled ones).
+void Engine::debug_sync() {
+  const uint64_t dr7 = s.dr[7];
+  dbg_.dr7_seen = dr7;
+  dbg_.insn_mask = dbg_.data_mask = dbg_.io_mask = 0;
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!DebugState::enabled(dr7, i)) continue;
+    const unsigned rw = DebugState::rw(dr7, i);
+    uint8_t& m = rw == 0 ? dbg_.insn_mask : rw == 2 ? dbg_.io_mask : dbg_.data_mask;
+    m |= static_cast<uint8_t>(1u << i);
+  }
+  flush_tlb();  // pages with armed data breakpoints must leave the host TLB
+  break_block();
+}
+
+bool Engine::debug_watched_page(uint64_t la) const {
+  const uint64_t page = la & ~0xfffull;
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!(dbg_.data_mask >> i & 1)) continue;
+    if (DebugState::overlaps(s.dr[i], DebugState::len(dbg_.dr7_seen, i), page, 4096)) return true;
+  }
+  return false;
+}
+
+// Data breakpoints (SDM Vol. 3 17.2.5): R/W = 01 on writes, 11 on reads and
+// writes; a trap after the instruction.
+void Engine::debug_data(uint64_t la, unsigned n, bool write) {
+  if (!(s.efer & EFER_LMA)) la = static_cast<uint32_t>(la);
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!(dbg_.data_mask >> i & 1)) continue;
+    if (!write && DebugState::rw(dbg_.dr7_seen, i) == 1) continue;
+    if (DebugState::overlaps(s.dr[i], DebugState::len(dbg_.dr7_seen, i), la, n))
+      dbg_.pending |= 1u << i;
+  }
+}
+
+// I/O breakpoints (R/W = 10) exist only with CR4.DE (SDM Vol. 3 17.2.4).
+void Engine::debug_io(uint16_t port, unsigned len) {
+  if (!(s.cr4 & CR4_DE)) return;
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!(dbg_.io_mask >> i & 1)) continue;
+    if (DebugState::overlaps(s.dr[i] & 0xffff, DebugState::len(dbg_.dr7_seen, i), port, len))
+      dbg_.pending |= 1u << i;
+  }
+}
+
+// INT n, INT3 and INTO clear TF through their delivery, and no single-step
+// trap follows them (SDM Vol. 3 17.3.1.4). INT1 delivers the #DB itself:
+// trap conditions pending for this instruction merge into it.
+void Engine::debug_soft_interrupt(bool icebp) {
+  dbg_.soft_int = 1;
+  if (!icebp) return;
+  if (dbg_.pending & 0xf) s.dr[6] = (s.dr[6] & ~0xfull) | (dbg_.pending & 0xf);
+  dbg_.pending = 0;
+}
+
+void Engine::note_fault(const Fault& f) {
+  dbg_.pending = dbg_.held = 0;  // the instruction did not complete
+  if (is_fault_class(f.vector)) s.rflags |= RF;  // delivery clears it after the push
+}
+
+// A trap-class #DB after the instruction: B0-B3 are replaced, BS/BD/BT are
+// sticky (SDM Vol. 3 17.2.3). Delivery ends STI/MOV SS blocking; a HLT
+// whose single-step trap is taken does not halt.
+void Engine::deliver_debug_trap(uint32_t bits) {
+  s.dr[6] = (s.dr[6] & ~0xfull) | bits;
+  s.interrupt_shadow = 0;
+  events_ &= ~kEvHalt;
+  fault_at_boundary(Fault{kDB, false, 0});
+}
+
+void Engine::step_one() {
+  if (HVSIM_UNLIKELY(s.dr[7] != dbg_.dr7_seen)) debug_sync();  // loaded by VM entry/exit
+  const uint64_t flags = s.rflags;
+  const uint8_t shadow = s.interrupt_shadow;
+  dbg_.pending = dbg_.held;
+  dbg_.held = 0;
+  dbg_.soft_int = 0;
+  if (flags & RF) {
+    // RF suppresses instruction breakpoints for this instruction and is
+    // cleared when it completes (SDM Vol. 3 17.3.1.1); faults set it again
+    // in their image.
+    s.rflags &= ~RF;
+  } else if (dbg_.insn_mask) {
+    // Instruction breakpoints: a fault before the instruction executes.
+    const uint64_t la = long64_ ? s.rip : static_cast<uint32_t>(s.seg[CS].base + s.rip);
+    uint32_t hit = 0;
+    for (unsigned i = 0; i < 4; ++i)
+      if ((dbg_.insn_mask >> i & 1) && s.dr[i] == la) hit |= 1u << i;
+    if (hit) {
+      s.dr[6] = (s.dr[6] & ~0xfull) | hit;
+      raise(kDB);
+    }
+  }
+  try {
+    exec_block(*lookup_block(), 1);
+  } catch (const virt::GuestExit& x) {
+    // A fault-like exit leaves the guest before the instruction: its RF is
+    // the one it began with (SDM Vol. 3 27.3.3). Pending traps are dropped
+    // (the VMCS pending-debug-exceptions field is not modelled).
+    if (!x.trap) s.rflags |= flags & RF;
+    dbg_.pending = dbg_.held = 0;
+    throw;
+  }
+  if (shadow) s.interrupt_shadow = 0;  // the shadow ends with this instruction
+  uint32_t bits = dbg_.pending;
+  if (flags & TF) bits |= kDr6Bs;  // single-step: the instruction began with TF = 1
+  if (dbg_.soft_int) bits &= ~kDr6Bs;
+  if (!bits) return;
+  if (!shadow && s.interrupt_shadow == kShadowMovSs) {
+    dbg_.held = bits;  // MOV SS / POP SS: held until after the next instruction (6.8.3)
+    return;
+  }
+  deliver_debug_trap(bits);
+}
+
+}  // namespace hvsim::core
