@@ -33,6 +33,12 @@ class CpuidModel {
   // svm.* parameters, which svm::attach() hands over with set_svm_leaf().
   bool has_svm() const { return svm_ && is_amd(); }
   void set_svm_leaf(const CpuidResult& r) { svm_leaf_ = r; }
+  // Leaf ext::kCpuidLeaf (sim/ext/extension.h): the enabled extensions'
+  // feature bits; the leaf reads as zero when no extension is enabled.
+  void set_ext_features(uint32_t bits, bool any) {
+    ext_bits_ = bits;
+    ext_any_ = any;
+  }
 
  private:
   std::string vendor_ = "GenuineIntel";
@@ -46,6 +52,8 @@ class CpuidModel {
   uint64_t rdrand_seed_ = 0;
   bool svm_ = true;
   CpuidResult svm_leaf_;
+  uint32_t ext_bits_ = 0;
+  bool ext_any_ = false;
 };
 
 }  // namespace hvsim::core
