@@ -49,6 +49,7 @@ static void handle_cpuid(void) {
   uint32_t leaf = (uint32_t)gregs.rax;
   if (leaf == 1) {
     r.ecx &= ~(1u << 5); /* VMX */
+    r.ecx |= 1u << 31;   /* a hypervisor is present */
     if (hv.mmu == MMU_SHADOW) r.ecx &= ~(1u << 17); /* PCID */
   } else if (leaf == 7 && hv.mmu == MMU_SHADOW) {
     r.ebx &= ~((1u << 7) | (1u << 10) | (1u << 20)); /* SMEP, INVPCID, SMAP */
@@ -288,7 +289,7 @@ static void handle_exit(uint32_t reason_full) {
         serial_putc((char)gregs.rbx);
         gregs.rax = 0;
       } else {
-        gregs.rax = ~0ull;
+        gregs.rax = hv_hypercall(gregs.rax, gregs.rbx); /* HVSIM_HC_NOP, lib/hv_fastcall.c */
       }
       hv_skip_instruction();
       break;
