@@ -355,7 +355,7 @@ class Engine : public mmu::PhysMem {
   }
 
   // The enabled extensions (sim/ext): VMX/SVM ask them what a world switch
-  // costs (ext::ActiveSet::world_switch_cost).
+  // or a VMCS/VMCB instruction costs (ext::ActiveSet::cost).
   const ext::ActiveSet& extensions() const { return exts_; }
 
   // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------

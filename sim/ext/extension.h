@@ -14,8 +14,8 @@
 //   - guest mode:   its semantic function throws virt::GuestExit with
 //                   Info::vmx_exit_reason / Info::svm_exit_code, or runs
 //                   exit-less (sim/ext/fastcall)
-//   - world switch: Extension::world_switch_cost may change what an exit or
-//                   entry costs
+//   - costs:        Extension::cost may change what a world switch (exit,
+//                   entry) or a VMCS/VMCB instruction costs
 //   - translation:  Extension::stage2 may wrap the EPT/NPT stage of the
 //                   walker (a nested TLB)
 #pragma once
@@ -44,8 +44,18 @@ namespace hvsim::ext {
 // collides with a future real bit.
 constexpr uint32_t kCpuidLeaf = 0x48560000;
 
-// Which world switch a cost is asked for (Extension::world_switch_cost).
-enum class SwitchKind : uint8_t { kVmxExit, kVmxEntry, kSvmExit, kSvmEntry };
+// What a cost is asked for (Extension::cost): world switches and the
+// instructions that touch the VMCS/VMCB.
+enum class CostEvent : uint8_t {
+  kVmxExit, kVmxEntry, kSvmExit, kSvmEntry,  // world switches
+  kVmread, kVmwrite, kVmptrld, kVmclear,     // VMX instructions on the current VMCS
+  kVmload, kVmsave,                          // SVM instructions on a VMCB
+};
+struct CostQuery {
+  CostEvent event;
+  uint32_t reason = 0;    // exits: the basic exit reason (VMX) / exit code (SVM)
+  uint64_t state_pa = 0;  // the VMCS / VMCB's physical address (0: unknown)
+};
 
 class Extension {
  public:
@@ -61,11 +71,9 @@ class Extension {
   }
   // Its statistics, named ext.<name>.*.
   virtual void register_stats(base::StatRegistry& /*stats*/) {}
-  // A world switch about to be charged `cost` cycles (exit `reason` in the
-  // architecture's numbering; 0 for entries): returns what it costs instead.
-  virtual uint64_t world_switch_cost(SwitchKind /*kind*/, uint32_t /*reason*/, uint64_t cost) {
-    return cost;
-  }
+  // An event about to be charged `cost` cycles: returns what it costs
+  // instead (a world switch made cheaper, a VMREAD that hits on chip).
+  virtual uint64_t cost(const CostQuery& /*q*/, uint64_t cost) { return cost; }
   // The stage-2 translation the walker should use instead of `inner`
   // (EPT/NPT); return `inner` to leave it alone.
   virtual mmu::Stage2* stage2(mmu::Stage2* inner) { return inner; }

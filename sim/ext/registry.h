@@ -32,8 +32,8 @@ class ActiveSet {
   // The instance of `name`, or null when that extension is off.
   Extension* get(const std::string& name) const;
   uint32_t cpuid_features() const { return features_; }
-  uint64_t world_switch_cost(SwitchKind k, uint32_t reason, uint64_t cost) const {
-    for (const Entry& x : entries_) cost = x.ext->world_switch_cost(k, reason, cost);
+  uint64_t cost(const CostQuery& q, uint64_t cost) const {
+    for (const Entry& x : entries_) cost = x.ext->cost(q, cost);
     return cost;
   }
   mmu::Stage2* stage2(mmu::Stage2* inner) const {
