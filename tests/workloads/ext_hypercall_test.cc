@@ -40,7 +40,7 @@ NanoRun run_nano(const std::string& hv, const std::string& hv_cmdline, std::vect
   std::smatch m;
   static const std::regex hc("timing: nano\\.hypercall ([0-9.]+) cycles/iter");
   static const std::regex cr8("timing: nano\\.cr8wr ([0-9.]+) cycles/iter");
-  static const std::regex via("nano\\.hypercall: 100 iterations via ([a-z]+), checksum 5050");
+  static const std::regex via("info: nano\\.hypercall: 100 iterations via ([a-z]+), checksum 5050");
   if (std::regex_search(run.r.out, m, hc)) run.hypercall = std::stod(m[1]);
   if (std::regex_search(run.r.out, m, cr8)) run.cr8wr = std::stod(m[1]);
   if (std::regex_search(run.r.out, m, via)) run.via = m[1];
@@ -70,7 +70,7 @@ TEST(HvsimExtFastcall, SvmHypercallAtLeastTwiceCheaper) {
 TEST(HvsimExtFastcall, NativeSkipsHypercall) {
   const ProcResult r = run_hvsim(HVSIM_BIN, workload_path("minikernel", false), "bench=nano iters=20");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_NE(r.out.find("nano.hypercall: skipped (no hypervisor"), std::string::npos);
+  EXPECT_NE(r.out.find("info: nano.hypercall: skipped (no hypervisor"), std::string::npos);
 }
 
 TEST(HvsimVmxTprShadow, Cr8WritesDoNotExitWithTheShadow) {
