@@ -45,12 +45,15 @@ WalkStatus Mmu::translate(uint64_t la, const AccessCtx& ctx, const PagingRegs& r
   last_cycles_ = hit.cycles;
   if (hit.entry) {
     const TlbEntry& e = *hit.entry;
-    if (access_allowed(ctx, regs, e.writable, e.user, e.nx)) {
+    // The stage-2 rights too: an entry a read filled may not grant a write
+    // (or a fetch) that stage 2 never allowed.
+    if (access_allowed(ctx, regs, e.writable, e.user, e.nx) &&
+        (e.s2_rights & s2_right_of(ctx.access))) {
       last_level_ = hit.level;
       if (out) {
         const uint64_t off = la & (e.size() - 1);
         *out = Translation{e.pa_page + off, e.size(),         e.writable, e.user, e.nx,
-                           e.global,        e.gpa_page + off, e.dirty};
+                           e.global,        e.gpa_page + off, e.dirty,    e.s2_rights};
       }
       return WalkStatus::kOk;
     }

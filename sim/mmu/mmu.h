@@ -6,9 +6,10 @@
 // translate() is Walker::walk's contract with TLBs in front: a hit that the
 // cached rights allow returns the cached translation without touching
 // memory, so a PTE changed without INVLPG keeps translating the old way, as
-// on hardware (4.10.4.3). A hit whose cached rights forbid the access, or a
-// write to an entry with D not known set, walks again (allowed by 4.10.4.3:
-// the processor may re-walk before faulting); a walk that faults removes the
+// on hardware (4.10.4.3). A hit whose cached rights (stage-2 rights
+// included) forbid the access, or a write to an entry with D not known set,
+// walks again (allowed by 4.10.4.3: the processor may re-walk before
+// faulting); a walk that faults removes the
 // TLB and paging-structure-cache entries for the address (4.10.4.1, "page
 // faults invalidate"). With CR0.PG=0 nothing is cached and nothing charged.
 #pragma once

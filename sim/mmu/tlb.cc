@@ -83,6 +83,7 @@ bool Tlb::fill(uint64_t la, const Translation& tr, const TlbTags& t) {
   n.user = tr.user;
   n.nx = tr.nx;
   n.dirty = tr.dirty;
+  n.s2_rights = tr.s2_rights;
   insert(n);
   return true;
 }

@@ -1,7 +1,8 @@
 // One TLB level (SDM Vol. 3 4.10.2): set-associative with LRU replacement
 // (fully associative when ways == entries), holding the page sizes it is
 // configured for. An entry caches a whole translation (4.10.2.2): the
-// physical page, the rights combined over the walk, whether the mapping
+// physical page, the rights combined over the walk (and what stage 2
+// allows on the page, under EPT/NPT), whether the mapping
 // entry's dirty flag is known to be set, and G; it is tagged with the linear
 // page, its size, the PCID (4.10.1), and a VPID/ASID `tag` and EPTP/nCR3
 // `ctx` for the VMX/SVM code (0 natively). A global entry matches every PCID
@@ -37,6 +38,7 @@ struct TlbEntry {
   bool global = false;
   bool writable = false, user = false, nx = false;
   bool dirty = false;  // D=1 in the mapping entry is known (4.8)
+  uint8_t s2_rights = 0xf;  // stage-2 rights (kS2*) of the final page (walker.h)
 
   uint64_t size() const { return 1ull << shift; }
   uint64_t la_page() const { return vpn << shift; }

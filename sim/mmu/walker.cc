@@ -19,7 +19,9 @@
 //  - Under a stage-2 hook each entry read is translate(gpa, kRead, true); an
 //    A/D update is a write to the guest paging structure, so it is translated
 //    again as translate(gpa, kWrite, true) (as EPT treats A/D updates as
-//    writes). The final access is translate(gpa, ctx.access, false).
+//    writes). The final access is translate(gpa, ctx.access, false); the
+//    stage-2 rights it reports go into the Translation, so that a TLB entry
+//    filled by a read does not later grant a write stage 2 never allowed.
 //  - No protection keys (PK is never set, bits 62:59 are ignored), 1 GiB
 //    pages are always supported, and canonical checks are the caller's.
 //  - Paging-structure caches (SDM 4.10.3, walk_cache.h) are consulted by
@@ -331,7 +333,8 @@ WalkStatus Walker::do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& 
   }
 
   uint64_t pa = w.gpa;
-  if (stage2_ && !stage2_->translate(w.gpa, ctx.access, /*is_walk=*/false, &pa))
+  uint8_t s2_rights = kS2All;
+  if (stage2_ && !stage2_->translate(w.gpa, ctx.access, /*is_walk=*/false, &pa, &s2_rights))
     return WalkStatus::kStage2Fault;
   if (out) {
     out->pa = pa;
@@ -342,6 +345,7 @@ WalkStatus Walker::do_walk(uint64_t la, const AccessCtx& ctx, const PagingRegs& 
     out->nx = w.xd_any;
     out->global = w.global && (regs.cr4 & kCr4Pge);
     out->dirty = !pg || (w.n > 0 && (w.used[w.n - 1].value & kPteD));
+    out->s2_rights = s2_rights;
   }
   return WalkStatus::kOk;
 }

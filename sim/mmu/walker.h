@@ -81,6 +81,12 @@ struct Translation {
   bool global = false;        // G of the mapping entry, only with CR4.PGE
   uint64_t gpa = 0;           // before stage 2 (equals pa with no hook)
   bool dirty = false;         // D=1 in the mapping entry after the walk (4.8)
+  // What stage 2 allows on the final guest-physical page (kS2*; all without
+  // a hook). A TLB entry keeps it: the access rights of a combined mapping
+  // come from the guest and the EPT paging structures both (SDM Vol. 3
+  // 29.4.1), so an access needing a right stage 2 did not grant must not
+  // hit on an entry a read filled.
+  uint8_t s2_rights = 0xf;
 };
 
 // The access-rights check of SDM Vol. 3 4.6.1 on combined rights (R/W and
@@ -98,12 +104,25 @@ class PhysMem {
   virtual void write_phys(uint64_t pa, uint64_t value, unsigned size) = 0;
 };
 
-// Stage-2 translation of a guest-physical address (EPT / NPT). Returns false
-// when stage 2 faults; the VMX/SVM code records the violation itself.
+// Rights of a stage-2 translation in one encoding for EPT and NPT (EPT's
+// R/W/X are bits 0-2 of its entries; NPT has no read bit, so reads are
+// always granted, and every nested access is a user access).
+enum Stage2Rights : uint8_t { kS2Read = 1, kS2Write = 2, kS2Exec = 4, kS2User = 8, kS2All = 0xf };
+
+// The stage-2 right an access of this kind needs on the final page.
+inline uint8_t s2_right_of(Access a) {
+  return a == Access::kWrite ? kS2Write : a == Access::kExec ? kS2Exec : kS2Read;
+}
+
+// Stage-2 translation of a guest-physical address (EPT / NPT), the walker's
+// hook. Returns false when stage 2 faults; the VMX/SVM code records the
+// violation itself. On success, `rights` (when non-null) receives the
+// kS2* rights the translation grants, whatever `access` was.
 class Stage2 {
  public:
   virtual ~Stage2() = default;
-  virtual bool translate(uint64_t gpa, Access access, bool is_walk, uint64_t* hpa) = 0;
+  virtual bool translate(uint64_t gpa, Access access, bool is_walk, uint64_t* hpa,
+                         uint8_t* rights = nullptr) = 0;
 };
 
 // Why a walk stopped (beyond the #PF error code): lets callers tell a

@@ -14,74 +14,61 @@ constexpr uint64_t kP = 1, kRw = 2, kUs = 4, kA = 1u << 5, kD = 1u << 6, kPs = 1
 }  // namespace
 
 void Npt::set_root(uint64_t ncr3, bool nxe, uint32_t maxpa, bool big1g) {
-  root_ = ncr3 & bits(maxpa - 1, 12);
-  nxe_ = nxe;
-  maxpa_ = maxpa;
-  big1g_ = big1g;
+  format_.root = ncr3 & bits(maxpa - 1, 12);
+  format_.maxpa = maxpa;
+  format_.accessed = kA;
+  format_.dirty = kD;
+  format_.nxe = nxe;
+  format_.big1g = big1g;
 }
 
-bool Npt::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) {
+mmu::Stage2Entry NptFormat::decode(uint64_t e, unsigned level) const {
+  mmu::Stage2Entry d;
+  d.present = e & kP;
+  const bool large = (level == 2 || level == 3) && (e & kPs);
+  d.leaf = level == 1 || large;
+  // Reserved: above MAXPHYADDR, NX without EFER.NXE, PS in a PML4E, the
+  // low address bits of a large page, and 1 GiB pages when not offered.
+  d.reserved = (e & (bits(51, maxpa) | (nxe ? 0 : kNx))) || (level == 4 && (e & kPs)) ||
+               (level == 3 && large && (!big1g || (e & bits(29, 13)))) ||
+               (level == 2 && large && (e & bits(20, 13)));
+  d.rights = mmu::kS2Read;  // no read bit
+  if (e & kRw) d.rights |= mmu::kS2Write;
+  if (e & kUs) d.rights |= mmu::kS2User;
+  if (!(nxe && (e & kNx))) d.rights |= mmu::kS2Exec;
+  return d;
+}
+
+// Every nested access is a user access (15.25.5); a write needs RW, a
+// fetch of the final page no NX.
+uint8_t NptFormat::needs(mmu::Access access, bool is_walk) const {
+  uint8_t n = mmu::kS2User;
+  if (access == mmu::Access::kWrite) n |= mmu::kS2Write;
+  if (access == mmu::Access::kExec && !is_walk) n |= mmu::kS2Exec;
+  return n;
+}
+
+bool Npt::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
+                    uint8_t* rights) {
   ++walks;
-  const bool write = access == mmu::Access::kWrite;
-  const bool fetch = access == mmu::Access::kExec && !is_walk;
-  // Every nested access is a user access (15.25.5); the error code reports
-  // the access as the guest made it, with the phase in bits 32/33.
-  uint64_t info = npf::kU | (write ? npf::kW : 0) | (fetch && nxe_ ? npf::kId : 0) |
-                  (is_walk ? npf::kTable : npf::kFinal);
-  uint64_t table = root_;
-  uint64_t used[4];
-  unsigned n = 0;
-  bool w_all = true, u_all = true, nx_any = false;
-  const uint64_t rsvd_hi = bits(51, maxpa_) | (nxe_ ? 0 : kNx);
-  for (unsigned level = 4;; --level) {
-    const unsigned shift = 12 + 9 * (level - 1);
-    const uint64_t addr = table + ((gpa >> shift) & 0x1ff) * 8;
-    const uint64_t ent = e_.read_phys(addr, 8);
-    ++refs;
-    e_.add_cycles(e_.mmu().cache().access(addr, false, mmu::CacheSource::kWalk));
-    if (!(ent & kP)) {
-      fault_ = NptFault{gpa, info};
-      ++faults;
-      return false;
-    }
-    bool rsvd = ent & rsvd_hi;
-    const bool large = (level == 2 || level == 3) && (ent & kPs);
-    if (level == 4 && (ent & kPs)) rsvd = true;
-    if (level == 3 && large && (!big1g_ || (ent & bits(29, 13)))) rsvd = true;
-    if (level == 2 && large && (ent & bits(20, 13))) rsvd = true;
-    if (rsvd) {
-      fault_ = NptFault{gpa, info | npf::kP | npf::kRsv};
-      ++faults;
-      return false;
-    }
-    w_all &= (ent & kRw) != 0;
-    u_all &= (ent & kUs) != 0;
-    nx_any |= nxe_ && (ent & kNx);
-    used[n++] = addr;
-    const bool leaf = level == 1 || large;
-    if (!leaf) {
-      table = ent & bits(maxpa_ - 1, 12);
-      continue;
-    }
-    if (!u_all || (write && !w_all) || (fetch && nx_any)) {
-      fault_ = NptFault{gpa, info | npf::kP};
-      ++faults;
-      return false;
-    }
-    // Accessed on every entry, dirty on the leaf for writes (5.4.2).
-    for (unsigned i = 0; i < n; ++i) {
-      const uint64_t v = e_.read_phys(used[i], 8);
-      uint64_t nv = v | kA;
-      if (write && i == n - 1) nv |= kD;
-      if (nv != v) {
-        e_.write_phys(used[i], nv, 8);
-        e_.add_cycles(e_.mmu().cache().access(used[i], true, mmu::CacheSource::kWalk));
-      }
-    }
-    const uint64_t size = 1ull << shift;
-    *hpa = (ent & bits(maxpa_ - 1, 12) & ~(size - 1)) | (gpa & (size - 1));
+  const mmu::Stage2Walk w = mmu::stage2_walk(format_, gpa, access, is_walk, e_, e_.mmu().cache());
+  refs += w.refs;
+  e_.add_cycles(w.cycles);
+  if (w.status == mmu::Stage2Status::kOk) {
+    *hpa = w.hpa;
+    if (rights) *rights = w.rights;
     return true;
   }
+  // 15.25.6: the access as the guest made it, with the phase in bits 32/33;
+  // P for a present entry that forbade it or set a reserved bit.
+  uint64_t info = npf::kU | ((w.needs & mmu::kS2Write) ? npf::kW : 0) |
+                  ((w.needs & mmu::kS2Exec) && format_.nxe ? npf::kId : 0) |
+                  (is_walk ? npf::kTable : npf::kFinal);
+  if (w.status == mmu::Stage2Status::kReserved) info |= npf::kP | npf::kRsv;
+  if (w.status == mmu::Stage2Status::kDenied) info |= npf::kP;
+  fault_ = NptFault{gpa, info};
+  ++faults;
+  return false;
 }
 
 }  // namespace hvsim::svm

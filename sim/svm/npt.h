@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "sim/core/engine.h"
+#include "sim/mmu/stage2_walk.h"
 #include "sim/mmu/walker.h"
 
 namespace hvsim::svm {
@@ -17,21 +18,29 @@ struct NptFault {
   uint64_t info1 = 0;  // the #PF-style error code with bits 32/33 (15.25.6)
 };
 
+// The nested page-table format for the shared stage-2 walk: long-mode
+// entries (5.3), P/RW/US/NX, PS at levels 2 and 3, A/D always kept.
+class NptFormat final : public mmu::Stage2Format {
+ public:
+  mmu::Stage2Entry decode(uint64_t entry, unsigned level) const override;
+  uint8_t needs(mmu::Access access, bool is_walk) const override;
+  bool nxe = true, big1g = true;
+};
+
 class Npt : public mmu::Stage2 {
  public:
   explicit Npt(core::Engine& e) : e_(e) {}
   // N_CR3 and the host paging state at VMRUN (NX enabled by host EFER.NXE).
   void set_root(uint64_t ncr3, bool nxe, uint32_t maxpa, bool big1g);
-  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) override;
+  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
+                 uint8_t* rights = nullptr) override;
   const NptFault& last_fault() const { return fault_; }
 
   uint64_t refs = 0, walks = 0, faults = 0;
 
  private:
   core::Engine& e_;
-  uint64_t root_ = 0;
-  bool nxe_ = true, big1g_ = true;
-  uint32_t maxpa_ = 48;
+  NptFormat format_;
   NptFault fault_;
 };
 

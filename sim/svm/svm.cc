@@ -1,6 +1,7 @@
 // SVM discovery and the Svm unit (AMD APM Vol. 2 15.4 "Enabling SVM",
-// 15.30 "SVM-Related MSRs"; Vol. 3 E.4.9 CPUID 8000_000Ah): parameters,
-// MSRs, exit-code names and how SVM attaches to a core.
+// 15.30 "SVM-Related MSRs"; Vol. 3 E.4.9 CPUID 8000_000Ah): statistics,
+// exit-code names, VMLOAD/VMSAVE (15.5.2), GIF (15.17), INVLPGA (15.16.3),
+// the MSRs and how SVM attaches to a core.
 #include "sim/svm/svm.h"
 
 #include <mutex>
@@ -8,79 +9,11 @@
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/msr.h"
 #include "sim/svm/insts.h"
+#include "sim/virt/cost_table.h"
 
 namespace hvsim::svm {
 
 using core::Engine;
-
-void declare_params(base::ParamRegistry& reg) {
-  reg.add_uint("svm.revision", 1, "", "SVM revision (CPUID 8000_000Ah EAX[7:0])", 1, 0xff);
-  reg.add_uint("svm.asids", 16, "count", "number of ASIDs (CPUID 8000_000Ah EBX), ASID 0 the host's",
-               2, 1u << 20);
-  reg.add_bool("svm.np", true, "nested paging (CPUID 8000_000Ah EDX[0])");
-  reg.add_bool("svm.nrips", true, "next-RIP save on #VMEXIT (CPUID 8000_000Ah EDX[3])");
-  reg.add_bool("svm.vmcb_clean", true, "VMCB clean bits (CPUID 8000_000Ah EDX[5])");
-  reg.add_bool("svm.flush_by_asid", true, "TLB_CONTROL 3 and 7 (CPUID 8000_000Ah EDX[6])");
-  reg.add_bool("svm.decode_assists", true, "decode assists in EXITINFO1 (CPUID 8000_000Ah EDX[7])");
-  reg.add_bool("svm.pause_filter", true, "PAUSE filter count (CPUID 8000_000Ah EDX[10])");
-  reg.add_bool("svm.pause_filter_threshold", true,
-               "PAUSE filter cycle threshold (CPUID 8000_000Ah EDX[12])");
-  reg.add_bool("svm.disabled", false,
-               "firmware disabled SVM: VM_CR.SVMDIS and VM_CR.LOCK set at reset (15.30.1)");
-  reg.add_uint("svm.vmrun_cycles", 600, "cycles",
-               "VMRUN world switch, excluding the reload of VMCB state groups");
-  reg.add_uint("svm.vmcb_group_cycles", 20, "cycles",
-               "per VMCB clean-bit group VMRUN reloads (a clean group costs nothing)");
-  reg.add_uint("svm.vmexit_cycles", 700, "cycles", "#VMEXIT world switch");
-  reg.add_uint("svm.vmload_cycles", 100, "cycles", "VMLOAD");
-  reg.add_uint("svm.vmsave_cycles", 100, "cycles", "VMSAVE");
-  reg.add_uint("svm.stgi_cycles", 20, "cycles", "STGI");
-  reg.add_uint("svm.clgi_cycles", 20, "cycles", "CLGI");
-  reg.add_uint("svm.invlpga_cycles", 100, "cycles", "INVLPGA");
-  reg.add_uint("svm.tlb_flush_cycles", 200, "cycles", "a TLB flush requested by TLB_CONTROL");
-}
-
-SvmCaps SvmCaps::from_config(const base::Config& cfg) {
-  SvmCaps c;
-  c.revision = static_cast<uint32_t>(cfg.get_uint("svm.revision"));
-  c.asids = static_cast<uint32_t>(cfg.get_uint("svm.asids"));
-  c.np = cfg.get_bool("svm.np");
-  c.nrips = cfg.get_bool("svm.nrips");
-  c.vmcb_clean = cfg.get_bool("svm.vmcb_clean");
-  c.flush_by_asid = cfg.get_bool("svm.flush_by_asid");
-  c.decode_assists = cfg.get_bool("svm.decode_assists");
-  c.pause_filter = cfg.get_bool("svm.pause_filter");
-  c.pause_filter_threshold = cfg.get_bool("svm.pause_filter_threshold");
-  c.disabled = cfg.get_bool("svm.disabled");
-  c.maxphyaddr = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
-  return c;
-}
-
-uint32_t SvmCaps::features() const {
-  uint32_t f = 0;
-  if (np) f |= 1u << 0;
-  if (nrips) f |= 1u << 3;
-  if (vmcb_clean) f |= 1u << 5;
-  if (flush_by_asid) f |= 1u << 6;
-  if (decode_assists) f |= 1u << 7;
-  if (pause_filter) f |= 1u << 10;
-  if (pause_filter_threshold) f |= 1u << 12;
-  return f;
-}
-
-SvmCosts SvmCosts::from_config(const base::Config& cfg) {
-  SvmCosts c;
-  c.vmrun = cfg.get_uint("svm.vmrun_cycles");
-  c.vmrun_group = cfg.get_uint("svm.vmcb_group_cycles");
-  c.vmexit = cfg.get_uint("svm.vmexit_cycles");
-  c.vmload = cfg.get_uint("svm.vmload_cycles");
-  c.vmsave = cfg.get_uint("svm.vmsave_cycles");
-  c.stgi = cfg.get_uint("svm.stgi_cycles");
-  c.clgi = cfg.get_uint("svm.clgi_cycles");
-  c.invlpga = cfg.get_uint("svm.invlpga_cycles");
-  c.tlb_flush = cfg.get_uint("svm.tlb_flush_cycles");
-  return c;
-}
 
 Svm::Svm(Engine& e, const SvmCaps& caps, const SvmCosts& costs)
     : e_(e), caps_(caps), costs_(costs), npt_(e) {
@@ -89,43 +22,27 @@ Svm::Svm(Engine& e, const SvmCaps& caps, const SvmCosts& costs)
 
 Svm::~Svm() = default;
 
-void Svm::register_stats(base::StatRegistry& reg) {
-  reg.add_counter("svm.vmruns", &stats_.vmruns, "count", "VMRUN instructions that entered a guest");
-  reg.add_counter("svm.exits", &stats_.exits, "count", "#VMEXITs (VMEXIT_INVALID included)");
-  reg.add_counter("svm.invalid", &stats_.invalid, "count", "VMRUNs failing their consistency checks");
-  reg.add_counter("svm.vmloads", &stats_.vmloads, "count", "VMLOAD instructions");
-  reg.add_counter("svm.vmsaves", &stats_.vmsaves, "count", "VMSAVE instructions");
-  reg.add_counter("svm.invlpgas", &stats_.invlpgas, "count", "INVLPGA instructions");
-  reg.add_counter("svm.tlb_flushes", &stats_.tlb_flushes, "count", "TLB flushes by TLB_CONTROL");
-  reg.add_counter("svm.clean_groups_skipped", &stats_.clean_groups_skipped, "count",
-                  "VMCB state groups VMRUN did not reload (clean bits)");
-  reg.add_counter("svm.npt_refs", &npt_.refs, "count", "nested page-table entries read");
-  reg.add_counter("svm.npt_faults", &npt_.faults, "count", "nested page faults");
-}
+namespace {
+const virt::CounterStat<SvmStats> kStats[] = {
+    {"svm.vmruns", "VMRUN instructions that entered a guest", &SvmStats::vmruns},
+    {"svm.exits", "#VMEXITs (VMEXIT_INVALID included)", &SvmStats::exits},
+    {"svm.invalid", "VMRUNs failing their consistency checks", &SvmStats::invalid},
+    {"svm.vmloads", "VMLOAD instructions", &SvmStats::vmloads},
+    {"svm.vmsaves", "VMSAVE instructions", &SvmStats::vmsaves},
+    {"svm.invlpgas", "INVLPGA instructions", &SvmStats::invlpgas},
+    {"svm.tlb_flushes", "TLB flushes by TLB_CONTROL", &SvmStats::tlb_flushes},
+    {"svm.clean_groups_skipped", "VMCB state groups VMRUN did not reload (clean bits)",
+     &SvmStats::clean_groups_skipped},
+};
+const virt::CounterStat<Npt> kNptStats[] = {
+    {"svm.npt_refs", "nested page-table entries read", &Npt::refs},
+    {"svm.npt_faults", "nested page faults", &Npt::faults},
+};
+}  // namespace
 
-const char* check_name(Check c) {
-  switch (c) {
-    case Check::kOk: return "ok";
-    case Check::kSvmeClear: return "EFER.SVME is 0";
-    case Check::kCr0CdNw: return "CR0.CD = 0 and CR0.NW = 1";
-    case Check::kCr0High: return "CR0[63:32] not zero";
-    case Check::kCr3Mbz: return "CR3 MBZ bit set";
-    case Check::kCr4Mbz: return "CR4 MBZ bit set";
-    case Check::kDr6High: return "DR6[63:32] not zero";
-    case Check::kDr7High: return "DR7[63:32] not zero";
-    case Check::kEferMbz: return "EFER MBZ bit set";
-    case Check::kLongModeUnsupported: return "EFER.LME/LMA without long mode";
-    case Check::kLmePgNoPae: return "EFER.LME and CR0.PG with CR4.PAE = 0";
-    case Check::kLmePgNoPe: return "EFER.LME and CR0.PG with CR0.PE = 0";
-    case Check::kLongCsLAndD: return "EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D all set";
-    case Check::kNoVmrunIntercept: return "VMRUN intercept clear";
-    case Check::kIopmBeyondMaxPa: return "IOPM beyond the maximum physical address";
-    case Check::kMsrpmBeyondMaxPa: return "MSRPM beyond the maximum physical address";
-    case Check::kBadEventInj: return "illegal event injection";
-    case Check::kAsidZero: return "ASID 0";
-    case Check::kNpUnsupported: return "NP_ENABLE without nested paging";
-  }
-  return "?";
+void Svm::register_stats(base::StatRegistry& reg) {
+  virt::register_counters(reg, stats_, kStats);
+  virt::register_counters(reg, npt_, kNptStats);
 }
 
 const char* exit_code_name(uint64_t code) {
@@ -191,6 +108,39 @@ const char* exit_code_name(uint64_t code) {
     case kExitBusy: return "VMEXIT_BUSY";
     default: return "VMEXIT_UNKNOWN";
   }
+}
+
+// ---- VMLOAD / VMSAVE (15.5.2) ----------------------------------------------------
+void Svm::vmload(uint64_t pa) {
+  VmcbSave g;
+  e_.phys_read(pa + offsetof(Vmcb, save), &g, sizeof g);
+  load_vmsave_state(g, e_.s);
+  ++stats_.vmloads;
+  e_.add_cycles(costs_.vmload);
+  e_.flush_tlb();  // FS/GS bases feed linear addresses: start from a clean host TLB
+  e_.break_block();
+}
+
+void Svm::vmsave(uint64_t pa) {
+  Vmcb image;  // only the fields VMSAVE writes are set and read
+  save_vmsave_state(e_.s, image.save);
+  write_fields(e_, pa, image, kVmsaveFields);
+  ++stats_.vmsaves;
+  e_.add_cycles(costs_.vmsave);
+}
+
+// ---- GIF (15.17) and INVLPGA (15.16.3) ----------------------------------------------
+void Svm::set_gif(bool on) {
+  e_.s.gif = on ? 1 : 0;
+  if (on) e_.notify_interrupt();
+  e_.break_block();
+}
+
+void Svm::invlpga(uint64_t la, uint32_t asid) {
+  e_.mmu().flush_tag_address(asid, la);
+  e_.flush_tlb_page_any(la);
+  ++stats_.invlpgas;
+  e_.add_cycles(costs_.invlpga);
 }
 
 // ---- MSRs (15.30) ------------------------------------------------------------

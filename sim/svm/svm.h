@@ -11,33 +11,15 @@
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
 #include "sim/core/engine.h"
+#include "sim/svm/caps.h"
+#include "sim/svm/entry_checks.h"
 #include "sim/svm/npt.h"
 #include "sim/svm/vmcb.h"
+#include "sim/svm/vmcb_state.h"
 #include "sim/virt/guest_hooks.h"
+#include "sim/virt/world_switch.h"
 
 namespace hvsim::svm {
-
-// What the CPU model offers (svm.* parameters; CPUID 8000_000Ah).
-struct SvmCaps {
-  uint32_t revision = 1;
-  uint32_t asids = 16;  // EBX: number of ASIDs (ASID 0 is the host's)
-  bool np = true, nrips = true, vmcb_clean = true, flush_by_asid = true;
-  bool decode_assists = true, pause_filter = true, pause_filter_threshold = true;
-  bool disabled = false;  // VM_CR.SVMDIS|LOCK at reset (firmware disabled SVM)
-  uint32_t maxphyaddr = 48;
-  // CPUID 8000_000Ah EDX.
-  uint32_t features() const;
-  static SvmCaps from_config(const base::Config& cfg);
-};
-
-// Cycle costs (svm.*_cycles).
-struct SvmCosts {
-  uint64_t vmrun = 0, vmrun_group = 0, vmexit = 0, vmload = 0, vmsave = 0, stgi = 0,
-           clgi = 0, invlpga = 0, tlb_flush = 0;
-  static SvmCosts from_config(const base::Config& cfg);
-};
-
-void declare_params(base::ParamRegistry& reg);
 
 class Svm;
 // Installs SVM in `e` when the CPU model offers it (cpu.svm and
@@ -57,14 +39,6 @@ constexpr uint64_t kVmCrDpd = 1, kVmCrRInit = 2, kVmCrDisA20m = 4, kVmCrLock = 8
                    kVmCrSvmdis = 16;
 }  // namespace msr
 
-// Why a VMRUN fails its consistency checks (15.5.1), for tests and traces.
-enum class Check : uint8_t {
-  kOk, kSvmeClear, kCr0CdNw, kCr0High, kCr3Mbz, kCr4Mbz, kDr6High, kDr7High, kEferMbz,
-  kLongModeUnsupported, kLmePgNoPae, kLmePgNoPe, kLongCsLAndD, kNoVmrunIntercept,
-  kIopmBeyondMaxPa, kMsrpmBeyondMaxPa, kBadEventInj, kAsidZero, kNpUnsupported,
-};
-const char* check_name(Check c);
-
 class Svm : public virt::VirtUnit, public virt::GuestHooks {
  public:
   Svm(core::Engine& e, const SvmCaps& caps, const SvmCosts& costs);
@@ -82,18 +56,20 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   const VmcbControl& ctl() const { return c_; }
   Npt& npt() { return npt_; }
 
-  // ---- instructions (insts.cc, vmrun.cc) ---------------------------------
-  // VMRUN of the VMCB at `pa` after the instruction's #UD/#GP checks.
-  // Returns the failed check (kOk: the guest runs).
-  Check vmrun(uint64_t pa);
-  // The checks alone, on a VMCB image (15.5.1).
-  Check consistency(const Vmcb& v) const;
+  // ---- the operations behind the instructions (svm.cc) -------------------
   void vmload(uint64_t pa);
   void vmsave(uint64_t pa);
   void set_gif(bool on);
   void invlpga(uint64_t la, uint32_t asid);
 
-  // ---- #VMEXIT (vmrun.cc) -------------------------------------------------
+  // ---- VMRUN (entry.cc) ---------------------------------------------------
+  // VMRUN of the VMCB at `pa` after the instruction's #UD/#GP checks.
+  // Returns the failed check (kOk: the guest runs).
+  Check vmrun(uint64_t pa);
+  // The checks alone, on a VMCB image (15.5.1, entry_checks.cc).
+  Check consistency(const Vmcb& v) const;
+
+  // ---- #VMEXIT (exit.cc) --------------------------------------------------
   void perform_exit(const virt::GuestExit& x) override;
 
   // ---- guest hooks (intercepts.cc) ----------------------------------------
@@ -144,6 +120,10 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   void load_guest(const Vmcb& v);
   void save_host();
   void load_host();
+  // A VMRUN that failed its consistency checks: #VMEXIT(VMEXIT_INVALID)
+  // with host state back and GIF = 0 (15.5.1); `entry_cost` is the
+  // VMRUN's, charged before the exit's.
+  void invalid_exit(uint64_t pa, const Vmcb& v, uint64_t entry_cost);
   void apply_translation_context();
   void tlb_control(uint8_t tc);
   void inject(uint64_t eventinj);
@@ -155,6 +135,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   SvmCaps caps_;
   SvmCosts costs_;
   SvmStats stats_;
+  virt::WorldSwitch switch_{e_, virt::Arch::kSvm};
   Npt npt_;
   VmcbControl c_{};  // the control area as VMRUN loaded it
   Vmcb cur_{};       // the VMCB image of the running guest

@@ -5,7 +5,7 @@
 // cycles in guest, in host, in world switches).
 //
 // Wiring (sim/platform's System does this; sim/vmx and sim/svm only call
-// on_exit/on_entry through the core):
+// on_exit/on_entry, through virt::WorldSwitch and the core's tracker):
 //   1. System owns one ExitTracker per CPU core. At construction:
 //        if (!spec.trace_exits.empty())
 //          tracker.open_trace(spec.trace_exits, cfg.get_uint("platform.cpu_mhz"));
@@ -18,10 +18,11 @@
 // open_trace throws base::ConfigError (a bad name, a file that cannot be
 // created): the run fails with exit status 2 and that one line.
 //
-// Cycle accounting. The caller passes, for every exit, ExitRecord::cycle = the
-// core's cycle count when the exit is taken, BEFORE it charges exit_cost; and
-// for every entry (VMLAUNCH/VMRESUME/VMRUN) on_entry(cycle, entry_cost) with
-// cycle = the count AFTER it has charged entry_cost (the guest's first cycle).
+// Cycle accounting (virt::WorldSwitch keeps it). The caller passes, for
+// every exit, ExitRecord::cycle = the core's cycle count when the exit is
+// taken, BEFORE it charges exit_cost; and for every entry
+// (VMLAUNCH/VMRESUME/VMRUN) on_entry(cycle, entry_cost) with cycle = the
+// count AFTER it has charged entry_cost (the guest's first cycle).
 // So exit_cost and entry_cost both lie inside the exit-to-entry window:
 //   host_cycles (per exit; "Time" in the summary) = next entry cycle - exit cycle
 //   virt.world_switch_cycles = sum of every exit's exit_cost and every entry's

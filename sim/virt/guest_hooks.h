@@ -1,14 +1,16 @@
-// What the core asks of a virtualization unit (VMX now, SVM later) while it
-// runs a guest. The Engine holds a GuestHooks pointer that is null outside
-// guest mode, so root/host execution pays one pointer test per intercept
-// point and nothing per plain instruction. Hooks are named by architectural
-// event, not by VMX or SVM field: each returns normally to let the event
-// proceed as on bare metal, or throws GuestExit to leave the guest.
+// What the core asks of a virtualization unit (sim/vmx or sim/svm) while
+// it runs a guest. The Engine holds a GuestHooks pointer that is null
+// outside guest mode, so root/host execution pays one pointer test per
+// intercept point and nothing per plain instruction. Hooks are named by
+// architectural event, not by VMX or SVM field: each returns normally to let
+// the event proceed as on bare metal, or throws GuestExit to leave the guest.
 //
 // A world switch is two-phase (ARCHITECTURE.md "One run" step 5): the hook
 // throws GuestExit with the reason and qualification; the run loop catches
-// it at the instruction boundary, sets RIP (the exiting instruction's, or
-// the next one's for trap-like exits) and calls perform_exit().
+// it at the instruction boundary (Engine::take_guest_exit), rolls RIP back
+// to the exiting instruction unless the exit is trap-like, and calls
+// perform_exit(), which saves the guest, loads the host and charges and
+// reports the switch through virt::WorldSwitch (world_switch.h).
 #pragma once
 
 #include <cstdint>
@@ -19,22 +21,26 @@ struct DecodedInsn;
 
 namespace hvsim::virt {
 
-// Details an exit may carry beyond reason and qualification; the meaning of
-// each follows the architecture that threw it (VMX: SDM Vol. 3 28.2).
+// An exit as the hook that requested it describes it; the meaning of each
+// field follows the architecture that threw it (VMX: SDM Vol. 3 28.2; SVM:
+// APM Vol. 2 15.6-15.7, whose EXITINFO2 and EXITINTINFO the Svm unit keeps
+// itself). Fields an architecture does not have stay 0.
 struct GuestExit {
-  uint32_t reason = 0;
-  uint64_t qualification = 0;
+  uint32_t reason = 0;         // VMX basic exit reason / SVM EXITCODE
+  uint64_t qualification = 0;  // VMX exit qualification / SVM EXITINFO1
   bool trap = false;  // trap-like: RIP already points after the instruction
   bool has_linear = false;
   uint64_t guest_linear = 0;
   bool has_physical = false;
   uint64_t guest_physical = 0;
-  uint32_t insn_info = 0;    // VMX VM-exit instruction information
-  uint32_t intr_info = 0;    // VM-exit interruption information
-  uint32_t intr_error = 0;   // VM-exit interruption error code
-  uint32_t vectoring_info = 0;   // IDT-vectoring information (event being delivered)
-  uint32_t vectoring_error = 0;  // IDT-vectoring error code
-  uint32_t insn_len = 0;     // VM-exit instruction length (0: not defined)
+  uint32_t insn_info = 0;        // VMX VM-exit instruction information
+  uint32_t intr_info = 0;        // VMX VM-exit interruption information
+  uint32_t intr_error = 0;       // VMX VM-exit interruption error code
+  uint32_t vectoring_info = 0;   // VMX IDT-vectoring information (event being delivered)
+  uint32_t vectoring_error = 0;  // VMX IDT-vectoring error code
+  // The exiting instruction's length (0: not defined): VMX's VM-exit
+  // instruction length, SVM's NRIP = RIP + insn_len (15.7.1).
+  uint32_t insn_len = 0;
 };
 
 // An event being delivered through the IDT when an exit interrupted it.
@@ -63,10 +69,12 @@ class GuestHooks {
  public:
   virtual ~GuestHooks() = default;
 
-  // Performs the exit `x` requested: save guest, load host, report it.
+  // Performs the exit `x` requested: save guest, load host, charge and
+  // report the switch.
   virtual void perform_exit(const GuestExit& x) = 0;
   // Called at instruction boundaries while Engine::set_guest_poll(true):
-  // window exits, monitor trap flag, preemption timer. May throw GuestExit.
+  // window exits, monitor trap flag, preemption timer (VMX), virtual
+  // interrupts (SVM). May throw GuestExit.
   virtual void boundary() = 0;
 
   // ---- instructions (called after the checks that have priority over exits:
@@ -99,8 +107,9 @@ class GuestHooks {
   // An exception about to be delivered (soft: INT3/INTO, RIP after them).
   virtual void exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2,
                          bool soft) = 0;
-  // Before a maskable interrupt is taken (or regardless of IF when the
-  // guest asks to exit on it): returns true when the core may deliver it.
+  // A maskable interrupt is pending, asked before RFLAGS.IF is looked at
+  // (a guest may exit on it whatever IF is): returns true when the core may
+  // go on and deliver it.
   virtual bool external_interrupt() = 0;
   virtual bool nmi() = 0;
   virtual void triple_fault() = 0;
@@ -116,7 +125,8 @@ class GuestHooks {
   virtual void begin_delivery(uint8_t vector, EventType type, bool has_error, uint32_t error) = 0;
   virtual void end_delivery() = 0;
   // A stage-2 (EPT/NPT) translation failed during the last translation of
-  // `la` (la_valid false when no linear address applies). Throws GuestExit.
+  // `la` (la_valid false when no linear address applies); what failed is
+  // the unit's Ept/Npt last_fault(). Throws GuestExit.
   [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;
 
   // ---- MONITOR/MWAIT, RDRAND/RDSEED (VMX: SDM Vol. 3 25.1.3; SVM: APM

@@ -1,6 +1,7 @@
 // Capability MSR values (SDM Vol. 3 appendix A) derived from vmx.* parameters.
 #include "sim/vmx/caps.h"
 
+#include "sim/virt/cost_table.h"
 #include "sim/vmx/controls.h"
 
 namespace hvsim::vmx {
@@ -23,26 +24,30 @@ void declare_cap_params(base::ParamRegistry& reg) {
   reg.add_bool("vmx.tpr_shadow", true, "use TPR shadow (primary control 21)");
 }
 
-void declare_cost_params(base::ParamRegistry& reg) {
-  // Estimates for a representative modern core: exits ~1,000-2,000 cycles
-  // direct cost (Nehalem ~2,000, SplitX), VMREAD/VMWRITE tens of cycles
-  // (Core 2: 52/44, Adams & Agesen ASPLOS 2006); see
-  // shared/reference/published-figures.md.
-  reg.add_uint("vmx.vmentry_cycles", 800, "cycles",
-               "VM entry (VMLAUNCH/VMRESUME) direct cost, an estimate");
-  reg.add_uint("vmx.vmexit_cycles", 1200, "cycles", "VM exit direct cost, an estimate");
-  reg.add_uint("vmx.vmread_cycles", 50, "cycles", "VMREAD, an estimate (Core 2: 52)");
-  reg.add_uint("vmx.vmwrite_cycles", 45, "cycles", "VMWRITE, an estimate (Core 2: 44)");
-  reg.add_uint("vmx.vmptrld_cycles", 200, "cycles", "VMPTRLD, an estimate");
-  reg.add_uint("vmx.vmclear_cycles", 200, "cycles", "VMCLEAR, an estimate");
-  reg.add_uint("vmx.vmxon_cycles", 1000, "cycles", "VMXON / VMXOFF, an estimate");
-  reg.add_uint("vmx.invept_cycles", 300, "cycles", "INVEPT, an estimate");
-  reg.add_uint("vmx.invvpid_cycles", 200, "cycles", "INVVPID, an estimate");
-  reg.add_uint("vmx.vmfunc_cycles", 150, "cycles", "VMFUNC EPTP switching, an estimate");
-  reg.add_uint("vmx.tlb_flush_cycles", 300, "cycles",
-               "extra cost of the TLB flush at each VM entry and exit when VPID is off, an "
-               "estimate");
-}
+namespace {
+// Estimates for a representative modern core: exits ~1,000-2,000 cycles
+// direct cost (Nehalem ~2,000, SplitX), VMREAD/VMWRITE tens of cycles
+// (Core 2: 52/44, Adams & Agesen ASPLOS 2006); see
+// shared/reference/published-figures.md.
+const virt::CostParam<VmxCosts> kCostParams[] = {
+    {"vmx.vmentry_cycles", 800, "VM entry (VMLAUNCH/VMRESUME) direct cost, an estimate",
+     &VmxCosts::vmentry},
+    {"vmx.vmexit_cycles", 1200, "VM exit direct cost, an estimate", &VmxCosts::vmexit},
+    {"vmx.vmread_cycles", 50, "VMREAD, an estimate (Core 2: 52)", &VmxCosts::vmread},
+    {"vmx.vmwrite_cycles", 45, "VMWRITE, an estimate (Core 2: 44)", &VmxCosts::vmwrite},
+    {"vmx.vmptrld_cycles", 200, "VMPTRLD, an estimate", &VmxCosts::vmptrld},
+    {"vmx.vmclear_cycles", 200, "VMCLEAR, an estimate", &VmxCosts::vmclear},
+    {"vmx.vmxon_cycles", 1000, "VMXON / VMXOFF, an estimate", &VmxCosts::vmxon},
+    {"vmx.invept_cycles", 300, "INVEPT, an estimate", &VmxCosts::invept},
+    {"vmx.invvpid_cycles", 200, "INVVPID, an estimate", &VmxCosts::invvpid},
+    {"vmx.vmfunc_cycles", 150, "VMFUNC EPTP switching, an estimate", &VmxCosts::vmfunc},
+    {"vmx.tlb_flush_cycles", 300,
+     "extra cost of the TLB flush at each VM entry and exit when VPID is off, an estimate",
+     &VmxCosts::tlb_flush},
+};
+}  // namespace
+
+void declare_cost_params(base::ParamRegistry& reg) { virt::declare_costs(reg, kCostParams); }
 
 VmxCaps VmxCaps::from_config(const base::Config& cfg) {
   VmxCaps c;
@@ -62,19 +67,7 @@ VmxCaps VmxCaps::from_config(const base::Config& cfg) {
 }
 
 VmxCosts VmxCosts::from_config(const base::Config& cfg) {
-  VmxCosts k;
-  k.vmentry = cfg.get_uint("vmx.vmentry_cycles");
-  k.vmexit = cfg.get_uint("vmx.vmexit_cycles");
-  k.vmread = cfg.get_uint("vmx.vmread_cycles");
-  k.vmwrite = cfg.get_uint("vmx.vmwrite_cycles");
-  k.vmptrld = cfg.get_uint("vmx.vmptrld_cycles");
-  k.vmclear = cfg.get_uint("vmx.vmclear_cycles");
-  k.vmxon = cfg.get_uint("vmx.vmxon_cycles");
-  k.invept = cfg.get_uint("vmx.invept_cycles");
-  k.invvpid = cfg.get_uint("vmx.invvpid_cycles");
-  k.vmfunc = cfg.get_uint("vmx.vmfunc_cycles");
-  k.tlb_flush = cfg.get_uint("vmx.tlb_flush_cycles");
-  return k;
+  return virt::costs_from_config(cfg, kCostParams);
 }
 
 namespace {

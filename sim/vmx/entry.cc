@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "sim/core/sys/msr.h"
-#include "sim/virt/exit_tracker.h"
 #include "sim/vmx/entry_checks.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
@@ -178,8 +177,7 @@ EntryResult Vmx::vm_entry(bool launch) {
   if (launch) v.set_launch_state(kLaunched);
   ++stats_.entries;
   world_switch_tlb();
-  e_.add_cycles(costs_.vmentry);
-  if (virt::ExitTracker* t = e_.exit_tracker()) t->on_entry(e_.cycles(), costs_.vmentry);
+  switch_.entry(costs_.vmentry);
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));

@@ -9,7 +9,7 @@ namespace {
 constexpr uint64_t bits(unsigned hi, unsigned lo) {
   return (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
 }
-constexpr uint64_t kR = 1, kW = 2, kX = 4, kLarge = 1u << 7, kA = 1u << 8, kD = 1u << 9;
+constexpr uint64_t kW = 2, kX = 4, kLarge = 1u << 7, kA = 1u << 8, kD = 1u << 9;
 
 // 29.3.3.1: EPT misconfigurations of one present entry at `level`.
 bool misconfigured(uint64_t e, unsigned level, uint32_t maxpa, bool big2m, bool big1g) {
@@ -43,70 +43,61 @@ bool eptp_valid(uint64_t eptp, const VmxCaps& caps) {
 
 void Ept::set_eptp(uint64_t eptp, const VmxCaps& caps) {
   eptp_ = eptp;
-  ad_ = eptp_ad(eptp) && caps.ept_ad;
-  big1g_ = caps.ept_1g;
-  big2m_ = caps.ept_2m;
-  maxpa_ = caps.maxphyaddr;
+  format_.root = eptp_pml4(eptp);
+  format_.maxpa = caps.maxphyaddr;
+  format_.ad = eptp_ad(eptp) && caps.ept_ad;
+  format_.accessed = format_.ad ? kA : 0;
+  format_.dirty = format_.ad ? kD : 0;
+  format_.big1g = caps.ept_1g;
+  format_.big2m = caps.ept_2m;
 }
 
-bool Ept::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) {
+mmu::Stage2Entry EptFormat::decode(uint64_t e, unsigned level) const {
+  mmu::Stage2Entry d;
+  d.present = (e & 7) != 0;
+  d.reserved = misconfigured(e, level, maxpa, big2m, big1g);
+  d.leaf = level == 1 || (e & kLarge);
+  d.rights = static_cast<uint8_t>((e & 7) | mmu::kS2User);  // R/W/X are kS2Read/Write/Exec
+  return d;
+}
+
+// A read (and every guest paging-structure access) needs R, a write W, a
+// fetch X; with A/D flags on, guest paging-structure accesses are writes
+// (29.3.5).
+uint8_t EptFormat::needs(mmu::Access access, bool is_walk) const {
+  uint8_t n = 0;
+  if (access == mmu::Access::kRead || is_walk) n |= mmu::kS2Read;
+  if (access == mmu::Access::kWrite || (ad && is_walk)) n |= mmu::kS2Write;
+  if (access == mmu::Access::kExec) n |= mmu::kS2Exec;
+  return n;
+}
+
+bool Ept::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
+                    uint8_t* rights) {
   ++walks;
-  // With A/D flags on, guest paging-structure accesses are writes (29.3.5).
-  const bool write = access == mmu::Access::kWrite || (ad_ && is_walk);
-  const bool fetch = access == mmu::Access::kExec;
-  uint64_t qual = (access == mmu::Access::kRead || (is_walk && !write) ? 1 : 0) |
-                  (write ? 2 : 0) | (fetch ? 4 : 0);
-  if (is_walk && write) qual |= 1;  // a paging-structure access reads too
-  uint64_t table = eptp_pml4(eptp_);
-  uint64_t used[4];
-  unsigned n = 0;
-  unsigned rights = 7;
-  for (unsigned level = 4;; --level) {
-    const unsigned shift = 12 + 9 * (level - 1);
-    const uint64_t addr = table + ((gpa >> shift) & 0x1ff) * 8;
-    const uint64_t ent = e_.read_phys(addr, 8);
-    ++refs;
-    e_.add_cycles(e_.mmu().cache().access(addr, false, mmu::CacheSource::kWalk));
-    if (!(ent & 7)) {  // not present: a violation
-      fault_ = EptFault{false, gpa, qual, is_walk};
-      ++violations;
-      return false;
-    }
-    if (misconfigured(ent, level, maxpa_, big2m_, big1g_)) {
+  const mmu::Stage2Walk w = mmu::stage2_walk(format_, gpa, access, is_walk, e_, e_.mmu().cache());
+  refs += w.refs;
+  e_.add_cycles(w.cycles);
+  switch (w.status) {
+    case mmu::Stage2Status::kOk:
+      *hpa = w.hpa;
+      if (rights) *rights = w.rights;
+      return true;
+    case mmu::Stage2Status::kReserved:
       fault_ = EptFault{true, gpa, 0, is_walk};
       ++misconfigs;
       return false;
-    }
-    rights &= ent & 7;
-    used[n++] = addr;
-    const bool leaf = level == 1 || (ent & kLarge);
-    if (!leaf) {
-      table = ent & bits(maxpa_ - 1, 12);
-      continue;
-    }
-    const uint64_t size = 1ull << shift;
-    const bool ok = !((access == mmu::Access::kRead || is_walk) && !(rights & kR)) &&
-                    !(write && !(rights & kW)) && !(fetch && !(rights & kX));
-    if (!ok) {
-      // Bits 3-5: the R/W/X of the translation (AND over the walk), 28.2.1.
-      fault_ = EptFault{false, gpa, qual | (static_cast<uint64_t>(rights) << 3), is_walk};
-      ++violations;
-      return false;
-    }
-    if (ad_) {  // 29.3.5: accessed on every entry used, dirty on the leaf for writes
-      for (unsigned i = 0; i < n; ++i) {
-        const uint64_t v = e_.read_phys(used[i], 8);
-        uint64_t nv = v | kA;
-        if (write && i == n - 1) nv |= kD;
-        if (nv != v) {
-          e_.write_phys(used[i], nv, 8);
-          e_.add_cycles(e_.mmu().cache().access(used[i], true, mmu::CacheSource::kWalk));
-        }
-      }
-    }
-    *hpa = (ent & bits(maxpa_ - 1, 12) & ~(size - 1)) | (gpa & (size - 1));
-    return true;
+    case mmu::Stage2Status::kNotPresent:
+    case mmu::Stage2Status::kDenied:
+      break;
   }
+  // Table 28-7: bits 2:0 the access (a paging-structure access reads, and
+  // writes with A/D on), bits 5:3 the R/W/X of the translation ANDed over
+  // the walk (0 when an entry was not present).
+  fault_ = EptFault{false, gpa, static_cast<uint64_t>(w.needs & 7) | ((w.rights & 7u) << 3),
+                    is_walk};
+  ++violations;
+  return false;
 }
 
 }  // namespace hvsim::vmx

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "sim/core/engine.h"
+#include "sim/mmu/stage2_walk.h"
 #include "sim/mmu/walker.h"
 
 namespace hvsim::vmx {
@@ -29,13 +30,24 @@ inline bool eptp_ad(uint64_t eptp) { return eptp & (1u << 6); }
 // An EPTP value valid on this model (checked at VM entry and by VMFUNC).
 bool eptp_valid(uint64_t eptp, const VmxCaps& caps);
 
+// The EPT entry format for the shared stage-2 walk (29.3.2, 29.3.3.1):
+// R/W/X in bits 2:0 (present when any is set), misconfigurations as
+// reserved entries, A/D in bits 8/9 when the EPTP enables them.
+class EptFormat final : public mmu::Stage2Format {
+ public:
+  mmu::Stage2Entry decode(uint64_t entry, unsigned level) const override;
+  uint8_t needs(mmu::Access access, bool is_walk) const override;
+  bool ad = false, big1g = true, big2m = true;
+};
+
 class Ept : public mmu::Stage2 {
  public:
   explicit Ept(core::Engine& e) : e_(e) {}
   void set_eptp(uint64_t eptp, const VmxCaps& caps);
   uint64_t eptp() const { return eptp_; }
 
-  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa) override;
+  bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
+                 uint8_t* rights = nullptr) override;
   const EptFault& last_fault() const { return fault_; }
 
   uint64_t refs = 0;        // EPT entries read
@@ -45,8 +57,7 @@ class Ept : public mmu::Stage2 {
  private:
   core::Engine& e_;
   uint64_t eptp_ = 0;
-  bool ad_ = false, big1g_ = true, big2m_ = true;
-  uint32_t maxpa_ = 46;
+  EptFormat format_;
   EptFault fault_;
 };
 

@@ -2,7 +2,6 @@
 // state, the VM-exit MSR-store list, load host state, the VM-exit MSR-load
 // list; charge the exit and report it.
 #include "sim/core/sys/msr.h"
-#include "sim/virt/exit_tracker.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
 
@@ -166,23 +165,9 @@ void Vmx::perform_exit(const virt::GuestExit& x) {
   load_host_state(v);
   load_exit_msrs(e_, v);
   ++stats_.exits;
-  const uint64_t exit_cycle = e_.cycles();  // the record's stamp comes before the exit cost
-  e_.add_cycles(costs_.vmexit);
-  if (virt::ExitTracker* t = e_.exit_tracker()) {
-    virt::ExitRecord r;
-    r.cycle = exit_cycle;
-    r.arch = virt::Arch::kVmx;
-    r.reason = x.reason & 0xffff;
-    r.reason_name = exit_reason_name(r.reason);
-    r.qualification = x.qualification;
-    r.guest_rip = guest_rip;
-    r.has_linear = x.has_linear;
-    r.guest_linear = x.guest_linear;
-    r.has_physical = x.has_physical;
-    r.guest_physical = x.guest_physical;
-    r.exit_cost = costs_.vmexit;
-    t->on_exit(r);
-  }
+  const uint32_t basic = x.reason & 0xffff;
+  switch_.exit(virt::WorldSwitch::record(x, basic, exit_reason_name(basic), guest_rip),
+               costs_.vmexit);
 }
 
 // 26.8: a VM entry that fails after the controls and host state were checked
@@ -199,18 +184,12 @@ void Vmx::entry_failure_exit(uint32_t reason, uint64_t qualification) {
   load_host_state(v);
   load_exit_msrs(e_, v);
   ++stats_.exits;
-  const uint64_t exit_cycle = e_.cycles();  // the record's stamp comes before the exit cost
-  e_.add_cycles(costs_.vmexit);
-  if (virt::ExitTracker* t = e_.exit_tracker()) {
-    virt::ExitRecord r;
-    r.cycle = exit_cycle;
-    r.reason = reason;
-    r.reason_name = exit_reason_name(reason);
-    r.qualification = qualification;
-    r.guest_rip = v.get(F::GUEST_RIP);
-    r.exit_cost = costs_.vmexit;
-    t->on_exit(r);
-  }
+  virt::ExitRecord r;
+  r.reason = reason;
+  r.reason_name = exit_reason_name(reason);
+  r.qualification = qualification;
+  r.guest_rip = v.get(F::GUEST_RIP);
+  switch_.exit(r, costs_.vmexit);
 }
 
 }  // namespace hvsim::vmx

@@ -6,6 +6,7 @@
 
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/msr.h"
+#include "sim/virt/cost_table.h"
 #include "sim/vmx/insts.h"
 
 namespace hvsim::vmx {
@@ -26,23 +27,32 @@ Vmx::Vmx(Engine& e, const VmxCaps& caps, const VmxCosts& costs)
 
 Vmx::~Vmx() = default;
 
+namespace {
+const virt::CounterStat<VmxStats> kStats[] = {
+    {"vmx.vmreads", "VMREAD instructions executed", &VmxStats::vmreads},
+    {"vmx.vmwrites", "VMWRITE instructions executed", &VmxStats::vmwrites},
+    {"vmx.vmptrlds", "VMPTRLD instructions executed", &VmxStats::vmptrlds},
+    {"vmx.vmclears", "VMCLEAR instructions executed", &VmxStats::vmclears},
+    {"vmx.entries", "successful VM entries", &VmxStats::entries},
+    {"vmx.exits", "VM exits (entry failures included)", &VmxStats::exits},
+    {"vmx.entry_failures", "VM entries that failed (VMfail or failure exit)",
+     &VmxStats::entry_failures},
+    {"vmx.invepts", "INVEPT instructions executed", &VmxStats::invepts},
+    {"vmx.invvpids", "INVVPID instructions executed", &VmxStats::invvpids},
+    {"vmx.vmfuncs", "VMFUNC instructions executed", &VmxStats::vmfuncs},
+    {"vmx.tlb_flushes", "TLB flushes at VM entry/exit because VPID was off",
+     &VmxStats::tlb_flushes},
+};
+const virt::CounterStat<Ept> kEptStats[] = {
+    {"vmx.ept_refs", "EPT entries read by stage-2 walks", &Ept::refs},
+    {"vmx.ept_violations", "EPT violations", &Ept::violations},
+    {"vmx.ept_misconfigs", "EPT misconfigurations", &Ept::misconfigs},
+};
+}  // namespace
+
 void Vmx::register_stats(base::StatRegistry& reg) {
-  reg.add_counter("vmx.vmreads", &stats_.vmreads, "count", "VMREAD instructions executed");
-  reg.add_counter("vmx.vmwrites", &stats_.vmwrites, "count", "VMWRITE instructions executed");
-  reg.add_counter("vmx.vmptrlds", &stats_.vmptrlds, "count", "VMPTRLD instructions executed");
-  reg.add_counter("vmx.vmclears", &stats_.vmclears, "count", "VMCLEAR instructions executed");
-  reg.add_counter("vmx.entries", &stats_.entries, "count", "successful VM entries");
-  reg.add_counter("vmx.exits", &stats_.exits, "count", "VM exits (entry failures included)");
-  reg.add_counter("vmx.entry_failures", &stats_.entry_failures, "count",
-                  "VM entries that failed (VMfail or failure exit)");
-  reg.add_counter("vmx.invepts", &stats_.invepts, "count", "INVEPT instructions executed");
-  reg.add_counter("vmx.invvpids", &stats_.invvpids, "count", "INVVPID instructions executed");
-  reg.add_counter("vmx.vmfuncs", &stats_.vmfuncs, "count", "VMFUNC instructions executed");
-  reg.add_counter("vmx.tlb_flushes", &stats_.tlb_flushes, "count",
-                  "TLB flushes at VM entry/exit because VPID was off");
-  reg.add_counter("vmx.ept_refs", &ept_.refs, "count", "EPT entries read by stage-2 walks");
-  reg.add_counter("vmx.ept_violations", &ept_.violations, "count", "EPT violations");
-  reg.add_counter("vmx.ept_misconfigs", &ept_.misconfigs, "count", "EPT misconfigurations");
+  virt::register_counters(reg, stats_, kStats);
+  virt::register_counters(reg, ept_, kEptStats);
 }
 
 // ---- 31.2: conventions ------------------------------------------------------

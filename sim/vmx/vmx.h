@@ -11,6 +11,7 @@
 #include "sim/core/engine.h"
 #include "sim/virt/exit_record.h"
 #include "sim/virt/guest_hooks.h"
+#include "sim/virt/world_switch.h"
 #include "sim/vmx/caps.h"
 #include "sim/vmx/controls.h"
 #include "sim/vmx/ept.h"
@@ -162,6 +163,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   VmxCaps caps_;
   VmxCosts costs_;
   VmxStats stats_;
+  virt::WorldSwitch switch_{e_, virt::Arch::kVmx};
   Ept ept_;
   Controls c_;
   bool vmxon_ = false, non_root_ = false;

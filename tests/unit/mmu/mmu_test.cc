@@ -110,6 +110,41 @@ TEST_F(MmuTest, CachedRightsThatForbidReWalk) {
   EXPECT_EQ(mmu.last_level(), kTlbMiss);
 }
 
+// Identity stage 2 that grants `rights` on one page and everything elsewhere.
+class PageRightsStage2 : public Stage2 {
+ public:
+  PageRightsStage2(uint64_t page, uint8_t rights) : rights_(rights), page_(page) {}
+  bool translate(uint64_t gpa, Access access, bool, uint64_t* hpa, uint8_t* rights) override {
+    const uint8_t r = (gpa >> 12) == (page_ >> 12) ? rights_ : uint8_t{kS2All};
+    if (!(r & s2_right_of(access))) return false;
+    *hpa = gpa;
+    if (rights) *rights = r;
+    return true;
+  }
+  uint8_t rights_;
+
+ private:
+  uint64_t page_;
+};
+
+// A TLB entry keeps the stage-2 rights of the walk that filled it (SDM
+// Vol. 3 29.4.1): a write that hits an entry a read filled on a page stage 2
+// keeps read-only walks again and meets the stage-2 fault, even with the
+// guest PTE writable and dirty.
+TEST_F(MmuTest, EntryFilledByReadDoesNotGrantAWriteStage2Forbids) {
+  tables.map(0x5000, 0x6000, kLeaf);
+  PageRightsStage2 s2(0x6000, kS2Read | kS2Exec | kS2User);
+  mmu.walker().set_stage2(&s2);
+  pa(0x5000, kRead);
+  EXPECT_EQ(mmu.translate(0x5000, kWrite, regs, mem, nullptr, nullptr), WalkStatus::kStage2Fault);
+  EXPECT_EQ(mmu.rights_rewalks, 1u);
+  s2.rights_ = kS2All;  // stage 2 made writable: the re-walk refills the entry
+  pa(0x5000, kWrite);
+  pa(0x5000, kWrite);
+  EXPECT_EQ(mmu.last_level(), kTlbL1);
+  mmu.walker().set_stage2(nullptr);
+}
+
 TEST_F(MmuTest, PageFaultInvalidatesTlbAndPagingStructureCaches) {
   const uint64_t pte = tables.map(0x5000, 0x6000, kPteP | kPteA | kPteD);
   tables.map(0x6000, 0x7000, kLeaf);

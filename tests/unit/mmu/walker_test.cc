@@ -859,11 +859,13 @@ class OffsetStage2 : public Stage2 {
     bool is_walk;
   };
   explicit OffsetStage2(uint64_t off) : off_(off) {}
-  bool translate(uint64_t gpa, Access access, bool is_walk, uint64_t* hpa) override {
+  bool translate(uint64_t gpa, Access access, bool is_walk, uint64_t* hpa,
+                 uint8_t* rights = nullptr) override {
     calls.push_back({gpa, access, is_walk});
     if (fail_page && (gpa >> 12) == (fail_page >> 12) && (fail_any || access == fail_access))
       return false;
     *hpa = gpa + off_;
+    if (rights) *rights = kS2All;
     return true;
   }
   std::vector<Call> calls;

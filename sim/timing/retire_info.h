@@ -1,0 +1,133 @@
+// The timing seam's record: what one instruction did, handed to the core
+// model (timing::CoreModel) when it retires. The functional engine runs
+// ahead and reports events; the model alone turns them into cycles (ZSim's
+// bound phase: the functional path produces a record, the timing model
+// consumes it). Plain data, filled in place by the engine, no allocation.
+#pragma once
+
+#include <cstdint>
+
+namespace hvsim::timing {
+
+// Register dependence mask (RegMask): one bit per architectural register the
+// model renames. Flags are a separate mask (FlagMask) because x86 writes them
+// on almost every ALU instruction and renames them as their own registers.
+namespace reg {
+constexpr unsigned kGpr0 = 0;   // RAX..R15: bits 0-15 (SDM Vol. 1 3.4.1)
+constexpr unsigned kXmm0 = 16;  // XMM/YMM0-15: bits 16-31
+constexpr unsigned kSt0 = 32;   // x87 ST0-7 / MM0-7 (aliased): bits 32-39
+constexpr unsigned kSeg0 = 40;  // ES, CS, SS, DS, FS, GS: bits 40-45
+constexpr unsigned kCount = 46;
+constexpr uint64_t gpr(unsigned n) {
+  return uint64_t{1} << (kGpr0 + n);
+}
+constexpr uint64_t xmm(unsigned n) {
+  return uint64_t{1} << (kXmm0 + n);
+}
+}  // namespace reg
+
+// Status flags (SDM Vol. 1 3.4.3.1) and DF.
+namespace flag {
+constexpr uint8_t kCF = 1 << 0, kPF = 1 << 1, kAF = 1 << 2, kZF = 1 << 3, kSF = 1 << 4,
+                  kOF = 1 << 5, kDF = 1 << 6;
+constexpr uint8_t kStatus = kCF | kPF | kAF | kZF | kSF | kOF;
+constexpr unsigned kCount = 7;
+}  // namespace flag
+
+enum class MemKind : uint8_t {
+  kLoad,   // data read
+  kStore,  // data write (retires into the store buffer)
+};
+
+// One data access, with the latency the TLB and cache models found for it
+// (an L1 hit is cache.l1d.hit_cycles; a miss adds the level that served it;
+// a TLB miss adds the page walk). An access that spans two lines is two.
+struct MemAccess {
+  uint64_t addr = 0;  // physical address
+  uint32_t latency = 0;
+  uint8_t size = 0;  // bytes
+  MemKind kind = MemKind::kLoad;
+};
+
+enum class BranchKind : uint8_t {
+  kNone,
+  kCond,          // Jcc, LOOP, JRCXZ: direct, conditional
+  kJump,          // JMP rel: direct, unconditional
+  kCall,          // CALL rel: direct; pushes the return address (RAS)
+  kIndirectJump,  // JMP r/m
+  kIndirectCall,  // CALL r/m
+  kReturn,        // RET (RAS)
+  kFar,           // far transfers, IRET, SYSCALL/SYSRET, INT n: not predicted
+};
+
+enum RetireFlags : uint8_t {
+  kTaken = 1 << 0,        // the branch was taken (kCond); always set for others
+  kSerializing = 1 << 1,  // SDM Vol. 3 10.3 (CPUID, MOV CR, WRMSR, LFENCE-like): drains
+  kFault = 1 << 2,        // faulted or was interrupted: the pipeline is flushed
+  kWorldSwitch = 1 << 3,  // VM entry or exit (VMLAUNCH/VMRESUME/VMRUN/#VMEXIT)
+  kOwnCost = 1 << 4,      // extra_cycles is the instruction's whole cost (VMX/SVM
+                          // instructions): its class latency is not added again
+  kFence = 1 << 5,        // orders memory (LOCK, MFENCE, SFENCE): waits for the store buffer
+  kMemOperand = 1 << 6,   // an explicit memory operand (not LEA/NOP): the simple
+                          // model adds timing.mem_operand_cycles, as at decode today
+};
+
+// What the decoder fixes for an instruction (timing::decode_deps() fills it
+// from Zydis); DecodedInsn keeps one and each RetireInfo starts from it.
+struct DecodeDeps {
+  uint64_t src_regs = 0, addr_regs = 0, dst_regs = 0;  // RegMask
+  uint8_t src_flags = 0, dst_flags = 0;                // FlagMask
+  uint8_t flags = 0;  // kSerializing, kFence, kMemOperand (RetireFlags)
+  BranchKind branch = BranchKind::kNone;
+};
+
+struct RetireInfo {
+  static constexpr unsigned kMaxMem = 4;
+
+  uint64_t pc = 0;                       // linear address of the instruction
+  uint64_t target = 0;                   // next RIP when a branch is taken
+  uint64_t src_regs = 0;                 // registers read by the computation (RegMask)
+  uint64_t addr_regs = 0;                // registers read to form addresses (RegMask)
+  uint64_t dst_regs = 0;                 // registers written (RegMask)
+  uint64_t extra_cycles = 0;             // flat costs charged while it executed (world
+                                         // switch, exception delivery, device access, ...)
+  uint32_t fetch_latency = 0;            // fetch stall beyond an L1I/ITLB hit (miss, walk)
+  uint8_t src_flags = 0, dst_flags = 0;  // FlagMask
+  uint8_t len = 0;
+  uint8_t tclass = 0;  // timing::InsnClass
+  uint8_t flags = 0;   // RetireFlags
+  uint8_t nmem = 0;    // valid entries of mem[]
+  BranchKind branch = BranchKind::kNone;
+  uint32_t overflow_latency = 0;  // latency of accesses beyond kMaxMem (charged serially)
+  MemAccess mem[kMaxMem];
+
+  // Starts the record of one instruction from what its decode fixed.
+  void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls) {
+    *this = RetireInfo{};
+    pc = rip;
+    len = length;
+    tclass = cls;
+    src_regs = d.src_regs;
+    addr_regs = d.addr_regs;
+    dst_regs = d.dst_regs;
+    src_flags = d.src_flags;
+    dst_flags = d.dst_flags;
+    flags = d.flags;
+    branch = d.branch;
+  }
+  // A branch's outcome (the engine calls it when RIP changes non-sequentially).
+  void taken_to(uint64_t next_rip) {
+    target = next_rip;
+    flags |= kTaken;
+  }
+  // Records one access; beyond kMaxMem the latency is kept, serially.
+  void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency) {
+    if (nmem < kMaxMem)
+      mem[nmem++] = MemAccess{pa, latency, size, kind};
+    else
+      overflow_latency += latency;
+  }
+  bool taken() const { return (flags & kTaken) != 0; }
+};
+
+}  // namespace hvsim::timing
