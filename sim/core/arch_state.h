@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "sim/core/fpu_state.h"
+#include "sim/core/sys/pmu_state.h"
 
 namespace hvsim::core {
 
@@ -119,6 +120,9 @@ struct ArchState {
   uint64_t misc_enable = 1, mtrr_def_type = 0;
   uint64_t mtrr_fixed[11] = {};  // IA32_MTRR_FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000
   uint64_t mtrr_var[16] = {};    // IA32_MTRR_PHYSBASE0/PHYSMASK0 .. 7
+  uint64_t debugctl = 0;         // IA32_DEBUGCTL (sys/mce.cc)
+  PmuState pmu;                  // performance counters (sys/pmu.cc)
+  MachineCheckState mc;          // machine-check registers (sys/mce.cc)
   // STI / MOV SS / POP SS block interrupts until after the next instruction
   // (SDM Vol. 3 6.8.3); the run loop clears it and the interrupt logic honours it.
   uint8_t interrupt_shadow = 0;

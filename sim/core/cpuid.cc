@@ -24,6 +24,12 @@ void CpuidModel::declare_params(hvsim::base::ParamRegistry& reg) {
   reg.add_bool("cpu.rdtscp", true, "RDTSCP and IA32_TSC_AUX (leaf 0x80000001 EDX[27])");
   reg.add_bool("cpu.fsgsbase", true, "RD/WR FS/GS BASE instructions (leaf 7 EBX[0])");
   reg.add_bool("cpu.invpcid", true, "INVPCID (leaf 7 EBX[10])");
+  reg.add_bool("cpu.x2apic", true, "x2APIC mode of the local APIC (leaf 1 ECX[21])");
+  reg.add_bool("cpu.pmu", true,
+               "performance counters: Intel architectural perfmon v2 (leaf 0xA), AMD core "
+               "counters with PerfCtrExtCore (leaf 0x80000001 ECX[23]); sys/pmu.cc");
+  reg.add_bool("cpu.mce", true, "machine-check MSRs (leaf 1 EDX[7] MCE, EDX[14] MCA); sys/mce.cc");
+  reg.add_uint("cpu.mce_banks", 10, "banks", "machine-check banks (IA32_MCG_CAP[7:0])", 1, 10);
   reg.add_bool("cpu.monitor", true,
                "MONITOR/MWAIT (leaf 1 ECX[3], leaf 5); MWAIT returns at once (sys/priv.cc)");
   reg.add_bool("cpu.rdrand", true, "RDRAND (leaf 1 ECX[30]); values from cpu.rdrand_seed");
@@ -59,6 +65,10 @@ void CpuidModel::configure(const hvsim::base::Config& cfg) {
   rdrand_seed_ = cfg.get_uint("cpu.rdrand_seed");
   vmx_ = cfg.get_bool("cpu.vmx");
   svm_ = cfg.get_bool("cpu.svm");
+  x2apic_ = cfg.get_bool("cpu.x2apic");
+  pmu_ = cfg.get_bool("cpu.pmu");
+  mce_ = cfg.get_bool("cpu.mce");
+  mce_banks_ = static_cast<unsigned>(cfg.get_uint("cpu.mce_banks"));
 }
 
 namespace {
@@ -75,7 +85,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
   CpuidResult r;
   switch (leaf) {
     case 0:
-      r.eax = 7;
+      r.eax = pmu_ && !is_amd() ? 0xa : 7;  // leaf 0AH: architectural perfmon
       r.ebx = str4(vendor_, 0);
       r.edx = str4(vendor_, 4);
       r.ecx = str4(vendor_, 8);
@@ -89,10 +99,13 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       if (monitor_) r.ecx |= 1u << 3;
       if (has_vmx()) r.ecx |= 1u << 5;
       if (pcid_) r.ecx |= 1u << 17;
+      if (x2apic_) r.ecx |= 1u << 21;
       r.ecx |= 1u << 23;  // POPCNT
+      r.ecx |= 1u << 24;  // TSC-deadline mode of the local APIC timer (intc/local_apic.cc)
       if (rdrand_) r.ecx |= 1u << 30;
       r.edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 |
               1u << 15 | 1u << 16 | 1u << 17;  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36
+      if (mce_) r.edx |= 1u << 7 | 1u << 14;   // MCE, MCA
       r.edx |= 1u << 0;   // FPU: the whole x87 instruction set (sim/core/x87)
       r.edx |= 1u << 23;  // MMX (sim/core/x87/mmx.cc)
       break;
@@ -114,6 +127,14 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
         if (smap_) r.ebx |= 1u << 20;
       }
       break;
+    // Architectural perfmon (SDM Vol. 3 20.2.2): version 2, 4 GP and 3 fixed
+    // counters, 48 bits wide, all 7 architectural events present.
+    case 0xa:
+      if (pmu_ && !is_amd()) {
+        r.eax = 2 | 4u << 8 | 48u << 16 | 7u << 24;
+        r.edx = 3 | 48u << 5;
+      }
+      break;
     case 0x80000000:
       r.eax = has_svm() ? 0x8000000a : 0x80000008;
       if (is_amd()) {
@@ -126,6 +147,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       r.ecx = 1u << 0 | 1u << 5;  // LAHF/SAHF in 64-bit mode, LZCNT
       r.edx = 1u << 11 | 1u << 29;  // SYSCALL/SYSRET, long mode
       if (has_svm()) r.ecx |= 1u << 2;  // SVM (APM Vol. 3 E.4.2)
+      if (pmu_ && is_amd()) r.ecx |= 1u << 23;  // PerfCtrExtCore: six core counters
       if (nx_) r.edx |= 1u << 20;
       if (pdpe1gb_) r.edx |= 1u << 26;
       if (rdtscp_) r.edx |= 1u << 27;

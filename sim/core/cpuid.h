@@ -39,6 +39,12 @@ class CpuidModel {
     ext_bits_ = bits;
     ext_any_ = any;
   }
+  bool has_x2apic() const { return x2apic_; }  // leaf 1 ECX[21]
+  // Intel architectural perfmon v2 (leaf 0AH) or AMD PerfCtrExtCore
+  // (8000_0001h ECX[23]); sys/pmu.cc.
+  bool has_pmu() const { return pmu_; }
+  bool has_mca() const { return mce_; }  // leaf 1 EDX[7] MCE, EDX[14] MCA; sys/mce.cc
+  unsigned mce_banks() const { return mce_banks_; }
 
  private:
   std::string vendor_ = "GenuineIntel";
@@ -51,6 +57,8 @@ class CpuidModel {
   bool monitor_ = true, rdrand_ = true, rdseed_ = true;
   uint64_t rdrand_seed_ = 0;
   bool svm_ = true;
+  bool pmu_ = true, mce_ = true;
+  unsigned mce_banks_ = 10;
   CpuidResult svm_leaf_;
   uint32_t ext_bits_ = 0;
   bool ext_any_ = false;

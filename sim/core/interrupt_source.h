@@ -35,6 +35,12 @@ class ApicRegisters {
   // CR8[3:0] is TPR[7:4].
   virtual uint8_t cr8() const = 0;
   virtual void set_cr8(uint8_t v) = 0;
+  // A performance counter overflowed with its interrupt enabled: the LVT
+  // performance-counter entry fires (11.5.1); `mask_after` sets its mask bit.
+  virtual void performance_interrupt(bool /*mask_after*/) {}
+  // The counters were reprogrammed: the next overflow interrupt may come at
+  // core cycle `cycle`, so the platform should stop the core by then.
+  virtual void performance_deadline(uint64_t /*cycle*/) {}
 };
 
 }  // namespace hvsim::core

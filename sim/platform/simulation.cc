@@ -38,6 +38,9 @@ void declare_params(base::ParamRegistry& reg) {
                "after reset the BSP's LVT LINT0 is ExtINT and unmasked (virtual wire mode, as "
                "QEMU's pc and a BIOS leave it), so 8259 interrupts reach a kernel that never "
                "programs the local APIC; false: masked, the SDM reset value");
+  reg.add_uint("platform.rtc_start", 1735689600, "seconds",
+               "the CMOS RTC's date at cycle 0, as Unix time (default 2025-01-01 00:00:00); it "
+               "then runs with simulated time");
   reg.add_string("platform.serial_out", "stdout",
                  "where COM1 output goes: stdout, stderr, a file path, or empty to discard");
 }

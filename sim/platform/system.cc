@@ -1,9 +1,11 @@
 #include "sim/platform/system.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "sim/core/sys/pmu.h"
 #include "sim/platform/loader/load_error.h"
 #include "sim/svm/svm.h"
 
@@ -25,6 +27,8 @@ intc::LocalApicParams lapic_params(const base::Config& cfg) {
   p.core_hz = cpu_hz(cfg);
   p.timer_hz = cfg.get_uint("platform.apic_timer_hz");
   p.bsp_lint0_extint = cfg.get_bool("platform.lint0_extint");
+  p.x2apic = cfg.get_bool("cpu.x2apic");
+  p.phys_addr_bits = unsigned(cfg.get_uint("cpu.phys_addr_bits"));
   return p;
 }
 
@@ -50,6 +54,9 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       }),
       fw_cfg_(ram->size(), 1),
       port80_(cfg.get_uint("platform.port80_cycles")),
+      testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
+      rtc_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg), cfg.get_uint("platform.rtc_start"),
+           ram->size()),
       cpu_("cpu", cfg, cpu_params(cfg, spec)),
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
@@ -71,7 +78,12 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       lapic_t_("lapic", lapic_, cpu_.cycle_time()),
       ioapic_t_("ioapic", ioapic_, cpu_.cycle_time()),
       pit_t_("pit", pit_, cpu_.cycle_time()),
-      port61_t_("port61", port61_, cpu_.cycle_time()) {
+      port61_t_("port61", port61_, cpu_.cycle_time()),
+      testdev_t_("pc_testdev", testdev_, cpu_.cycle_time()),
+      testdev_irq_t_("pc_testdev_irq", testdev_irq_, cpu_.cycle_time()),
+      rtc_t_("rtc", rtc_, cpu_.cycle_time()),
+      testdev_mem_("pc_testdev_iomem", std::make_unique<HostMemory>(PcTestdevPorts::kIomemSize),
+                   sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
   cpu_.io_socket.bind(io_bus_.target_socket);
   wire_memory_bus(layout_);
@@ -104,6 +116,9 @@ void System::wire_memory_bus(const PcMemory& mem) {
   // IA32_APIC_BASE; a relocated base is not followed). Registers, no DMI.
   add_mmio_device(ioapic_t_, intc::IoApic::kDefaultBase, intc::IoApic::kSize);
   add_mmio_device(lapic_t_, intc::LocalApic::kDefaultBase, intc::LocalApic::kSize);
+  // QEMU's pc-testdev (kvm-unit-tests): its 64 KiB of memory.
+  mem_bus_.map(PcTestdevPorts::kIomemBase, PcTestdevPorts::kIomemSize,
+               mem_bus_.bind_target(testdev_mem_.socket), 0, "pc_testdev_iomem");
   // The map is complete: the CPU answers its gaps itself (Cpu::set_memory_map).
   cpu_.set_memory_map(&mem_bus_);
 }
@@ -118,6 +133,9 @@ void System::wire_io_bus() {
   add_device(debug_exit_t_, DebugExit::kBase, DebugExit::kSize);
   add_device(uart_t_, Uart16550::kCom1Base, Uart16550::kSize);
   add_device(fw_cfg_t_, FwCfg::kBase, FwCfg::kSize);
+  add_device(testdev_t_, PcTestdevPorts::kBase, PcTestdevPorts::kSize);
+  add_device(testdev_irq_t_, PcTestdevIrq::kBase, PcTestdevIrq::kSize);
+  add_device(rtc_t_, CmosRtc::kBase, CmosRtc::kSize);
 }
 
 // IRQ 0 from the PIT (PcIrqRouter: 8259 IR0 and I/O APIC pin 2), the EOI
@@ -137,8 +155,14 @@ void System::wire_interrupts() {
     cpu_.wake();
     return true;
   });
-  cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] { return timers_.next_deadline(); });
+  // Each quantum starts with the performance counters brought up to date
+  // (an overflow raises its PMI) and ends by the next possible overflow.
+  cpu_.attach_interrupts(&lapic_, &lapic_regs_, [this] {
+    return std::min(timers_.next_deadline(), core::sys::pmu_next_deadline(cpu_.core().engine()));
+  });
   timers_.set_deadline_listener([this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
+  lapic_regs_.set_performance_deadline_listener(
+      [this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }
 
 void System::add_device(DeviceTarget& t, uint64_t base, uint64_t size) {
@@ -192,6 +216,7 @@ void System::register_intc_stats() {
       {"eoi_broadcasts", {&a.eoi_broadcasts, "EOIs of level-triggered vectors sent to the I/O APIC"}},
       {"timer_fires", {&a.timer_fires, "APIC timer expiries (masked ones included)"}},
       {"timer_masked_fires", {&a.timer_masked_fires, "APIC timer expiries while its LVT was masked"}},
+      {"pmis", {&a.pmis, "performance-counter overflow interrupts signalled to the LVT PC entry"}},
       {"ipis_sent", {&a.ipis_sent, "ICR writes that sent an interrupt message"}},
       {"ipis_to_nobody", {&a.ipis_to_nobody, "IPIs whose destination matched no APIC"}},
       {"self_ipis", {&a.self_ipis, "IPIs accepted by this APIC (self IPI, shorthands)"}},

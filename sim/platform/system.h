@@ -15,8 +15,10 @@
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
 #include "sim/platform/cpu_module.h"
+#include "sim/platform/devices/cmos_rtc.h"
 #include "sim/platform/devices/debug_exit.h"
 #include "sim/platform/devices/fw_cfg.h"
+#include "sim/platform/devices/pc_testdev.h"
 #include "sim/platform/devices/pic8259.h"
 #include "sim/platform/devices/port80.h"
 #include "sim/platform/devices/serial_sink.h"
@@ -83,6 +85,9 @@ class System : public sc_core::sc_module, private core::MagicOps {
   FwCfg fw_cfg_;
   Pic8259 pic_master_, pic_slave_;
   Port80 port80_;
+  PcTestdevPorts testdev_;
+  PcTestdevIrq testdev_irq_;
+  CmosRtc rtc_;
 
   Cpu cpu_;
   // Interrupts and timers (intc/): deadlines in core cycles on the SystemC
@@ -100,6 +105,8 @@ class System : public sc_core::sc_module, private core::MagicOps {
   Ram ram_;
   DeviceTarget uart_t_, debug_exit_t_, fw_cfg_t_, pic_master_t_, pic_slave_t_, port80_t_;
   DeviceTarget lapic_t_, ioapic_t_, pit_t_, port61_t_;
+  DeviceTarget testdev_t_, testdev_irq_t_, rtc_t_;
+  Ram testdev_mem_;  // pc-testdev's 64 KiB at 0xff000000
 
   // Region of interest: where counting (re)started, and the frozen report.
   base::StatSnapshot acc_;  // counters summed over closed regions (or since reset)

@@ -25,6 +25,11 @@ inline void branch(Engine& e, uint64_t target, unsigned opsize) {
   }
   e.s.rip = target;
   e.add_cycles(e.lat().taken_branch);
+  ++e.s.pmu.branches;  // retired near branches, for the PMU (sys/pmu.cc)
+}
+// A conditional branch that falls through also retires as a branch.
+inline void not_taken(Engine& e) {
+  ++e.s.pmu.branches;
 }
 
 void jmp_rel(Engine& e, const DecodedInsn& d) { branch(e, e.s.rip + d.imm, d.opsize); }
@@ -35,7 +40,10 @@ void jmp_ind(Engine& e, const DecodedInsn& d) {
 }
 
 void jcc(Engine& e, const DecodedInsn& d) {
-  if (cond(e.s.rflags, d.cond)) branch(e, e.s.rip + d.imm, d.opsize);
+  if (cond(e.s.rflags, d.cond))
+    branch(e, e.s.rip + d.imm, d.opsize);
+  else
+    not_taken(e);
 }
 
 uint64_t counter(const Engine& e, unsigned addrsize) {
@@ -52,7 +60,10 @@ void set_counter(Engine& e, unsigned addrsize, uint64_t v) {
 }
 
 void jrcxz(Engine& e, const DecodedInsn& d) {
-  if (counter(e, d.addrsize) == 0) branch(e, e.s.rip + d.imm, d.opsize);
+  if (counter(e, d.addrsize) == 0)
+    branch(e, e.s.rip + d.imm, d.opsize);
+  else
+    not_taken(e);
 }
 
 // LOOP (cc_mode 0), LOOPE (1), LOOPNE (2): the count register's width is the
@@ -63,7 +74,10 @@ void loop(Engine& e, const DecodedInsn& d) {
   bool take = c != 0;
   if (kCc == 1) take = take && (e.s.rflags & ZF);
   if (kCc == 2) take = take && !(e.s.rflags & ZF);
-  if (take) branch(e, e.s.rip + d.imm, d.opsize);  // may #GP: count not yet written
+  if (take)
+    branch(e, e.s.rip + d.imm, d.opsize);  // may #GP: count not yet written
+  else
+    not_taken(e);
   set_counter(e, d.addrsize, c);
 }
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "sim/base/log.h"
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/mce.h"
+#include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
 
 namespace hvsim::core::sys {
@@ -179,6 +182,8 @@ std::vector<MsrDef> base_table() {
       "IA32_MTRR_PHYSBASE6", "IA32_MTRR_PHYSMASK6", "IA32_MTRR_PHYSBASE7", "IA32_MTRR_PHYSMASK7"};
   for (uint32_t i = 0; i < 2 * kVariableMtrrs; ++i)
     t.push_back({msr::kMtrrPhysBase0 + i, kVar[i], &rd_mtrr_var, &wr_mtrr_var});
+  append_pmu_msrs(t);
+  append_mce_msrs(t);
   return t;
 }
 
@@ -202,6 +207,17 @@ void add_msrs(std::span<const MsrDef> defs) {
   t.insert(t.end(), defs.begin(), defs.end());
 }
 
+namespace {
+// An MSR hvsim does not model (or the direction it lacks): #GP(0), named in
+// the log (--log cpu=info).
+[[noreturn]] void unmodelled_msr(Engine& e, const char* insn, uint32_t index) {
+  base::log(base::Component::cpu)
+      .info("{} of MSR {:#x}, which hvsim does not model, at RIP {:#x}: #GP(0)", insn, index,
+            e.insn_rip());
+  raise(kGP, 0);
+}
+}  // namespace
+
 uint64_t read_msr(Engine& e, uint32_t index) {
   if (ApicRegisters* a = e.apic(); a && a->handles_msr(index)) {
     uint64_t v = 0;
@@ -209,7 +225,7 @@ uint64_t read_msr(Engine& e, uint32_t index) {
     return v;
   }
   const MsrDef* m = find_msr(index);
-  if (!m || !m->read) raise(kGP, 0);
+  if (!m || !m->read) unmodelled_msr(e, "RDMSR", index);
   return m->read(e, index);
 }
 
@@ -222,7 +238,7 @@ void write_msr(Engine& e, uint32_t index, uint64_t v) {
     return;
   }
   const MsrDef* m = find_msr(index);
-  if (!m || !m->write) raise(kGP, 0);
+  if (!m || !m->write) unmodelled_msr(e, "WRMSR", index);
   m->write(e, index, v);
 }
 

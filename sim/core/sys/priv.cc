@@ -1,6 +1,7 @@
 // CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, MONITOR, MWAIT, CLI, STI, IN, OUT
 // (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
 #include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
 #include "sim/core/sys/segments.h"
 
@@ -14,8 +15,10 @@ unsigned iopl(const Engine& e) {
 
 void cpuid(Engine& e, const DecodedInsn&) {
   if (virt::GuestHooks* g = e.guest()) g->cpuid();
-  const CpuidResult r =
-      e.cpuid().query(static_cast<uint32_t>(e.s.gpr[RAX]), static_cast<uint32_t>(e.s.gpr[RCX]));
+  const uint32_t leaf = static_cast<uint32_t>(e.s.gpr[RAX]);
+  CpuidResult r = e.cpuid().query(leaf, static_cast<uint32_t>(e.s.gpr[RCX]));
+  // CPUID.1:EDX.APIC[9] reads 0 while IA32_APIC_BASE.EN is clear (SDM Vol. 3 11.4.3).
+  if (leaf == 1 && !(e.s.apic_base & (1u << 11))) r.edx &= ~(1u << 9);
   e.s.gpr[RAX] = r.eax;
   e.s.gpr[RBX] = r.ebx;
   e.s.gpr[RCX] = r.ecx;
@@ -60,11 +63,23 @@ void rdpid(Engine& e, const DecodedInsn& d) {
 void rdpmc(Engine& e, const DecodedInsn&) {
   if (!(e.s.cr4 & CR4_PCE) && e.s.cpl > 0 && e.s.mode != Mode::kReal) raise(kGP, 0);
   const uint32_t ecx = static_cast<uint32_t>(e.s.gpr[RCX]);
-  const uint32_t idx = ecx & 0x3fffffff;
   if (virt::GuestHooks* g = e.guest()) g->rdpmc();
-  if ((ecx & ~0x4000ffffu) || ((ecx & 0x40000000) ? idx >= 3 : idx >= 4)) raise(kGP, 0);
-  e.s.gpr[RAX] = 0;
-  e.s.gpr[RDX] = 0;
+  const uint64_t v = pmu_rdpmc(e, ecx);  // sys/pmu.cc: the index checks and the counters
+  e.s.gpr[RAX] = static_cast<uint32_t>(v);
+  e.s.gpr[RDX] = v >> 32;
+}
+
+// STAC / CLAC (SDM Vol. 2B): set / clear RFLAGS.AC; #UD without
+// CPUID.(EAX=07H,ECX=0):EBX.SMAP[20] or at CPL > 0.
+template <bool kSet>
+void stac_clac(Engine& e, const DecodedInsn&) {
+  if (!(e.cpuid().query(7, 0).ebx & (1u << 20)) || e.s.cpl > 0 || e.s.mode == Mode::kVm86)
+    raise(kUD);
+  if (kSet)
+    e.s.rflags |= AC;
+  else
+    e.s.rflags &= ~AC;
+  e.break_block();  // AC changes how the host-pointer TLB may be used (SMAP)
 }
 
 void hlt(Engine& e, const DecodedInsn&) {
@@ -212,6 +227,8 @@ void register_priv(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_MWAIT, &bind_plain<&mwait>, k_system);
   t.add(ZYDIS_MNEMONIC_CLI, &bind_plain<&cli>, k_flags, true);
   t.add(ZYDIS_MNEMONIC_STI, &bind_plain<&sti>, k_flags, true);
+  t.add(ZYDIS_MNEMONIC_STAC, &bind_plain<&stac_clac<true>>, k_flags, true);
+  t.add(ZYDIS_MNEMONIC_CLAC, &bind_plain<&stac_clac<false>>, k_flags, true);
   t.add(ZYDIS_MNEMONIC_IN, &bind_plain<&in>, k_io, true);
   t.add(ZYDIS_MNEMONIC_OUT, &bind_plain<&out>, k_io, true);
 }

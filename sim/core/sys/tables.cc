@@ -148,6 +148,7 @@ void invlpg(Engine& e, const DecodedInsn& d) {
 
 // INVPCID (SDM Vol. 2A, Vol. 3 4.10.4.1): types 0-3.
 void invpcid(Engine& e, const DecodedInsn& d) {
+  if (!(e.cpuid().query(7, 0).ebx & (1u << 10))) raise(kUD);  // CPUID.7:EBX.INVPCID
   if (!protected_mode(e)) raise(kGP, 0);
   require_cpl0(e);
   if (virt::GuestHooks* g = e.guest()) g->invpcid(d);

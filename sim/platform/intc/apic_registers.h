@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "sim/core/interrupt_source.h"
 #include "sim/platform/intc/local_apic.h"
@@ -21,9 +22,20 @@ class LocalApicRegisters : public core::ApicRegisters {
   // CR8[3:0] = TPR[7:4]; a CR8 write clears TPR[3:0] (11.8.6.1).
   uint8_t cr8() const override { return uint8_t(apic_.tpr() >> 4); }
   void set_cr8(uint8_t v) override { apic_.set_tpr(uint8_t((v & 0xf) << 4)); }
+  void performance_interrupt(bool mask_after) override {
+    apic_.performance_counter_interrupt(mask_after);
+  }
+  // Where a PMU overflow deadline goes (System: the CPU ends its quantum there).
+  void set_performance_deadline_listener(std::function<void(uint64_t)> f) {
+    perf_deadline_ = std::move(f);
+  }
+  void performance_deadline(uint64_t cycle) override {
+    if (perf_deadline_) perf_deadline_(cycle);
+  }
 
  private:
   LocalApic& apic_;
+  std::function<void(uint64_t)> perf_deadline_;
 };
 
 }  // namespace hvsim::platform::intc

@@ -291,6 +291,13 @@ void LocalApic::set_lint(unsigned pin, bool level) {
   if (rising) local_interrupt(i);
 }
 
+void LocalApic::performance_counter_interrupt(bool mask_after) {
+  ++pmis;
+  const bool delivered = hw_enabled() && !(lvt_[kLPerf] & kLvtMask);
+  local_interrupt(kLPerf);
+  if (delivered && mask_after) lvt_[kLPerf] |= kLvtMask;
+}
+
 // ---------------------------------------------------------------- timer
 
 uint32_t LocalApic::divide() const {
@@ -498,11 +505,12 @@ MsrStatus LocalApic::write_reg(uint32_t off, bool x2, uint64_t value) {
 
 // xAPIC MMIO (11.4.1): registers at 16-byte-aligned offsets, accessed with
 // 32-bit loads and stores. Narrower reads return the addressed bytes; other
-// writes are dropped (and counted). In x2APIC mode the page is gone (11.12.2).
+// writes are dropped (and counted). In x2APIC mode (11.12.2) and while
+// hardware-disabled (11.4.3) nothing answers at the page: reads see all ones.
 uint32_t LocalApic::read(uint64_t offset, unsigned len) {
   if (!hw_enabled() || x2apic()) {
     ++bad_mmio;
-    return 0;
+    return len >= 4 ? ~0u : (1u << (8 * len)) - 1;
   }
   const unsigned byte = offset & 0xf;
   if (byte >= 4 || offset >= 0x400) return 0;
@@ -522,9 +530,11 @@ void LocalApic::write(uint64_t offset, uint32_t value, unsigned len) {
 
 // 11.4.4 / 11.12.5: EN and EXTD transitions of Table 11-5.
 MsrStatus LocalApic::write_apic_base(uint64_t v) {
-  if (v & ~(kBaseAddrMask | kBaseEn | kBaseExtd | kBaseBsp)) return MsrStatus::kGp;
+  const uint64_t addr_mask = kBaseAddrMask & ((1ull << p_.phys_addr_bits) - 1);
+  if (v & ~(addr_mask | kBaseEn | kBaseExtd | kBaseBsp)) return MsrStatus::kGp;
   const bool en = v & kBaseEn, extd = v & kBaseExtd;
   if (extd && !en) return MsrStatus::kGp;                    // invalid state
+  if (extd && !p_.x2apic) return MsrStatus::kGp;             // no x2APIC on this model
   if (x2apic() && en && !extd) return MsrStatus::kGp;        // x2APIC -> xAPIC
   if (!hw_enabled() && en && extd) return MsrStatus::kGp;    // disabled -> x2APIC
   const bool disabling = hw_enabled() && !en;

@@ -41,6 +41,11 @@ struct LocalApicParams {
   // wire mode QEMU's pc and the BIOS leave, so 8259 interrupts reach a
   // kernel that never touches the APIC (SDM reset value would be masked).
   bool bsp_lint0_extint = true;
+  // The CPU model offers x2APIC mode (CPUID.1:ECX[21], cpu.x2apic): without
+  // it, setting IA32_APIC_BASE.EXTD is #GP.
+  bool x2apic = true;
+  // MAXPHYADDR (cpu.phys_addr_bits): IA32_APIC_BASE bits above it are reserved.
+  unsigned phys_addr_bits = 52;
 };
 
 // RDMSR/WRMSR outcome for the caller (the core raises #GP(0) on kGp).
@@ -124,6 +129,10 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   bool deliver(const ApicMessage& m) override;  // ApicBus: from the I/O APIC
   void set_lint(unsigned pin, bool level);      // LINT0 / LINT1 pins
   void eoi();                                   // the EOI register write
+  // A performance counter overflowed with its interrupt enabled: the LVT
+  // performance-counter entry fires (11.5.1); `mask_after` sets its mask bit
+  // when the interrupt was delivered (Intel processors do, AMD's do not).
+  void performance_counter_interrupt(bool mask_after);
 
   // ---- inspection (tests, dumps) ----
   bool irr(uint8_t v) const { return test(irr_, v); }
@@ -145,11 +154,13 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   uint64_t nmis = 0;              // NMIs made pending
   uint64_t eois = 0, eoi_broadcasts = 0;
   uint64_t timer_fires = 0, timer_masked_fires = 0;
+  uint64_t pmis = 0;  // performance-counter interrupts signalled (LVT PC)
   uint64_t ipis_sent = 0, ipis_to_nobody = 0, self_ipis = 0;
   uint64_t inits = 0, init_deasserts = 0, sipis = 0, smis = 0;
   uint64_t lvt_masked = 0;        // local interrupts dropped by an LVT mask
   uint64_t errors = 0;            // ESR bits raised
   uint64_t bad_mmio = 0;          // misaligned/partial MMIO writes, MMIO in x2APIC mode
+                                  // or while hardware-disabled
 
  private:
   using Bits256 = std::array<uint32_t, 8>;

@@ -230,3 +230,50 @@ TEST(SystemIntc, HaltWithNothingToWakeItEndsTheRun) {
 
 }  // namespace
 }  // namespace hvsim::platform::test
+
+namespace hvsim::platform::test {
+namespace {
+
+// A counter overflow raises the LVT performance-counter interrupt while the
+// guest spins without touching the PMU: the quantum ends by the overflow
+// (sys/pmu.cc pmu_next_deadline), so the PMI comes within a few events of
+// it, not a 10^6-cycle quantum later.
+TEST(SystemIntc, PerformanceCounterOverflowRaisesThePmi) {
+  const GuestRun r = run_guest("pmu_pmi", k_guest_pmu_pmi);
+  ASSERT_FALSE(r.proc.timed_out) << r.describe();
+  ASSERT_EQ(r.proc.exit_code, 0) << r.describe();
+  ASSERT_EQ(r.words.size(), 0x60u) << r.describe();
+  EXPECT_EQ(r.d(kCount), 2u);
+  // A: PMC0 (cycles) had wrapped to a small count when the handler read it.
+  EXPECT_LT(r.d(0x100), kSlack) << "cycles past the overflow";
+  EXPECT_EQ(r.d(0x108), 0x1u) << "GLOBAL_STATUS: PMC0 overflowed";
+  EXPECT_EQ(r.d(0x48), 0x10041u) << "the PMI masked the LVT PC entry";
+  // B: PMC1 (instructions) likewise.
+  EXPECT_LT(r.d(0x114), 100u) << "instructions past the overflow";
+  EXPECT_EQ(r.d(0x118), 0x2u) << "GLOBAL_STATUS: PMC1 overflowed";
+  EXPECT_EQ(r.d(0x4c), 0u) << "the handlers cleared the status";
+  EXPECT_EQ(r.stat("platform.lapic.pmis"), 2);
+  EXPECT_EQ(r.stat("platform.lapic.irqs_delivered"), 2);
+}
+
+}  // namespace
+}  // namespace hvsim::platform::test
+
+namespace hvsim::platform::test {
+namespace {
+
+// QEMU's pc-testdev (kvm-unit-tests' IRQ lines, scratch register, memory).
+TEST(SystemIntc, PcTestdevIrqLinesScratchAndMemory) {
+  const GuestRun r = run_guest("pc_testdev", k_guest_pc_testdev);
+  ASSERT_FALSE(r.proc.timed_out) << r.describe();
+  ASSERT_EQ(r.proc.exit_code, 0) << r.describe();
+  ASSERT_EQ(r.words.size(), 0x20u) << r.describe();
+  EXPECT_EQ(r.d(0x50), 2u) << "two rising edges on IRQ 14, two interrupts";
+  EXPECT_EQ(r.d(0x44), 0x44332211u) << "bytes written at 0xe8-0xeb, read at 0xe0";
+  EXPECT_EQ(r.d(0x48), 0xcafef00du) << "memory at 0xff000000";
+  EXPECT_EQ(r.d(0x4c), 0x8badf00du);
+  EXPECT_EQ(r.stat("platform.lapic.irqs_delivered"), 2);
+}
+
+}  // namespace
+}  // namespace hvsim::platform::test

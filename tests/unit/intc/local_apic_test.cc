@@ -139,11 +139,11 @@ TEST_F(Apic, X2apicMsrs) {
   EXPECT_EQ(apic.write_msr(0x808, 1ull << 32), MsrStatus::kGp) << "reserved upper half";
   EXPECT_EQ(apic.read_msr(0x8ff, v), MsrStatus::kGp);
   // the MMIO page is gone
-  EXPECT_EQ(rd(L::kVer), 0u);
+  EXPECT_EQ(rd(L::kVer), 0xffffffffu) << "nothing answers: all ones";
   // back to xAPIC directly is invalid; through disabled is fine and resets
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kGp);
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000), MsrStatus::kOk);
-  EXPECT_EQ(rd(L::kVer), 0u) << "hardware-disabled";
+  EXPECT_EQ(rd(L::kVer), 0xffffffffu) << "hardware-disabled: all ones";
   EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kOk);
   EXPECT_EQ(rd(L::kSvr), 0xffu);
   EXPECT_EQ(rd(L::kTpr), 0u) << "disabling reset the registers";
@@ -476,6 +476,64 @@ TEST_F(Apic, Lint1AsNmi) {
   apic.set_lint(1, true);
   EXPECT_FALSE(apic.nmi_pending());
   EXPECT_EQ(apic.lvt_masked, 1u);
+}
+
+}  // namespace
+}  // namespace hvsim::platform::intc
+
+namespace hvsim::platform::intc {
+namespace {
+
+// The LVT performance-counter entry (11.5.1): a counter overflow is a fixed
+// interrupt (or NMI) through it; masked, it is dropped; Intel's PMI sets the
+// mask bit on delivery, so the handler must unmask it.
+TEST_F(Apic, PerformanceCounterInterruptThroughLvtPc) {
+  enable();
+  apic.performance_counter_interrupt(true);
+  EXPECT_EQ(apic.pending_vector(), -1) << "LVT PC is masked at reset";
+  EXPECT_EQ(apic.lvt_masked, 1u);
+  wr(L::kLvtPerf, 0x42);
+  apic.performance_counter_interrupt(true);
+  EXPECT_TRUE(apic.irr(0x42));
+  EXPECT_EQ(rd(L::kLvtPerf), 0x10042u) << "masked after the PMI (Intel)";
+  EXPECT_EQ(apic.acknowledge(), 0x42);
+  apic.eoi();
+  wr(L::kLvtPerf, 0x43);
+  apic.performance_counter_interrupt(false);
+  EXPECT_TRUE(apic.irr(0x43));
+  EXPECT_EQ(rd(L::kLvtPerf), 0x43u) << "AMD leaves the entry unmasked";
+  wr(L::kLvtPerf, 0x400);  // NMI delivery
+  apic.performance_counter_interrupt(false);
+  EXPECT_TRUE(apic.nmi_pending());
+  EXPECT_EQ(apic.pmis, 4u);
+}
+
+TEST(ApicModel, X2apicModeNeedsTheCpuFeature) {
+  FakeTimerHost host;
+  LocalApicParams p{0, true, kCoreHz, kTimerHz, true};
+  p.x2apic = false;
+  LocalApic apic{p, host};
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | kExtd), MsrStatus::kGp);
+  EXPECT_FALSE(apic.x2apic());
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn), MsrStatus::kOk);
+}
+
+TEST(ApicModel, ApicBaseBitsAboveMaxphyaddrAreReserved) {
+  FakeTimerHost host;
+  LocalApicParams p{0, true, kCoreHz, kTimerHz, true};
+  p.phys_addr_bits = 39;
+  LocalApic apic{p, host};
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1ull << 39), MsrStatus::kGp);
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1), MsrStatus::kGp) << "bit 0";
+  EXPECT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000 | kEn | 1ull << 38), MsrStatus::kOk);
+}
+
+TEST_F(Apic, DisabledApicPageReadsAllOnes) {
+  ASSERT_EQ(apic.write_msr(L::kMsrApicBase, 0xfee00000), MsrStatus::kOk);
+  wr(L::kTpr, 0x20);
+  EXPECT_EQ(apic.tpr(), 0u) << "writes reach nothing";
+  EXPECT_EQ(rd(L::kTpr), 0xffffffffu);
+  EXPECT_EQ(apic.read(L::kVer, 1), 0xffu);
 }
 
 }  // namespace
