@@ -79,7 +79,7 @@ TEST(HvsimExtFastcall, SvmHypercallAtLeastTwiceCheaper) {
 TEST(HvsimExtFastcall, NativeSkipsHypercall) {
   const ProcResult r = run_hvsim(HVSIM_BIN, workload_path("minikernel", false), "bench=nano iters=20");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_NE(r.out.find("info: nano.hypercall: skipped (no hypervisor"), std::string::npos);
+  EXPECT_NE(r.out.find("info: nano.hypercall: skipped (no bundled hypervisor"), std::string::npos);
 }
 
 TEST(HvsimVmxTprShadow, Cr8WritesDoNotExitWithTheShadow) {

@@ -27,8 +27,16 @@ static inline uint32_t hvsim_ext_features(void) {
   return r.eax;
 }
 
-/* CPUID.1:ECX[31]: a hypervisor says it is there (both bundled ones do). */
-static inline int hvsim_under_hypervisor(void) { return (cpuid(1, 0).ecx >> 31) & 1; }
+/* One of the bundled hypervisors (workloads/hv) is there: CPUID.1:ECX[31]
+ * and leaf 4000_0000h EBX:ECX:EDX = "hvsimbundled" (other hypervisors, e.g.
+ * QEMU's TCG, set the bit too but do not serve HVSIM_HC_*). */
+#define HVSIM_HV_CPUID_LEAF 0x40000000u
+static inline int hvsim_under_hypervisor(void) {
+  if (!((cpuid(1, 0).ecx >> 31) & 1)) return 0;
+  struct cpuid_regs r = cpuid(HVSIM_HV_CPUID_LEAF, 0);
+  return r.ebx == 0x69737668u /* "hvsi" */ && r.ecx == 0x6e75626du /* "mbun" */ &&
+         r.edx == 0x64656c64u /* "dled" */;
+}
 
 /* FASTCALL (0F 0A): the hypervisor's handler runs and returns with FASTRET;
  * RAX = nr, RBX = arg in, RAX out. */

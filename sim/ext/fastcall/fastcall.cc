@@ -129,7 +129,7 @@ void Fastcall::exec_fastcall(Engine& e, const DecodedInsn& d) {
   ++st.calls;
 }
 
-void Fastcall::exec_fastret(Engine& e, const DecodedInsn&d) {
+void Fastcall::exec_fastret(Engine& e, const DecodedInsn& d) {
   State& st = state_of(d);
   Saved& sv = st.saved;
   if (!sv.active || e.guest()) raise(core::kUD);

@@ -50,7 +50,7 @@ static int is_amd(void) {
 /* hypercall: HVSIM_HC_NOP returns its argument + 1 (hvsim_ext.h). */
 static int nano_hypercall(uint64_t n) {
   if (!hvsim_under_hypervisor()) {
-    printf("info: nano.hypercall: skipped (no hypervisor: CPUID.1:ECX[31] is 0)\n");
+    printf("info: nano.hypercall: skipped (no bundled hypervisor: CPUID 4000_0000h)\n");
     return 0;
   }
   const int fast = (hvsim_ext_features() & HVSIM_EXT_FASTCALL) != 0, amd = is_amd();

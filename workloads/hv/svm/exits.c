@@ -16,6 +16,12 @@ static void exit_cpuid(void) {
   uint32_t leaf = (uint32_t)rax(), sub = (uint32_t)hv_regs.r[R_RCX];
   struct cpuid_regs r = cpuid(leaf, sub);
   if (leaf == 1) r.ecx |= 1u << 31; /* a hypervisor is present */
+  if (leaf == HVSIM_HV_CPUID_LEAF) { /* "hvsimbundled" (hvsim_ext.h) */
+    r.eax = HVSIM_HV_CPUID_LEAF;
+    r.ebx = 0x69737668u;
+    r.ecx = 0x6e75626du;
+    r.edx = 0x64656c64u;
+  }
   if (leaf == 0x80000001u) r.ecx &= ~CPUID_8000_0001_ECX_SVM;
   if (leaf == 0x8000000au) r.eax = r.ebx = r.ecx = r.edx = 0;
   set_rax(r.eax);

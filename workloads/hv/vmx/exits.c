@@ -51,6 +51,11 @@ static void handle_cpuid(void) {
     r.ecx &= ~(1u << 5); /* VMX */
     r.ecx |= 1u << 31;   /* a hypervisor is present */
     if (hv.mmu == MMU_SHADOW) r.ecx &= ~(1u << 17); /* PCID */
+  } else if (leaf == HVSIM_HV_CPUID_LEAF) { /* "hvsimbundled" (hvsim_ext.h) */
+    r.eax = HVSIM_HV_CPUID_LEAF;
+    r.ebx = 0x69737668u;
+    r.ecx = 0x6e75626du;
+    r.edx = 0x64656c64u;
   } else if (leaf == 7 && hv.mmu == MMU_SHADOW) {
     r.ebx &= ~((1u << 7) | (1u << 10) | (1u << 20)); /* SMEP, INVPCID, SMAP */
   }
