@@ -14,6 +14,7 @@ trap 'rm -rf "$out"' EXIT
 # name | mode | arguments to `hvsim run` (relative to WORKLOAD_DIR for files)
 benches=(
   "demo|native|demo.elf"
+  "demo-v3|native|demo_v3.elf"
   "tlb-stress|native|minikernel.elf --cmdline bench=tlb"
   "demo|vmx-ept|hv_vmx.elf --module demo.elf --cmdline mmu=ept"
   "tlb-stress|vmx-ept|hv_vmx.elf --module minikernel.elf:bench=tlb --cmdline mmu=ept"

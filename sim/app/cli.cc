@@ -139,6 +139,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.demo.jobs = parse_count("-j", demo_jobs);
     if (!demo_iters.empty() && cl.demo.iters == 0)
       throw UsageError("--iters 0: must be at least 1");
+    if (cl.demo.iters > kDemoMaxIters)
+      throw UsageError("--iters " + demo_iters + ": more than the maximum of " +
+                       std::to_string(kDemoMaxIters));
     if (!demo_jobs.empty() && cl.demo.jobs == 0) throw UsageError("-j 0: must be at least 1");
   } else if (version) {
     cl.command = Command::kVersion;

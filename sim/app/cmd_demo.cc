@@ -48,8 +48,10 @@ std::string find_workloads(const std::string& given) {
 
 // A generous cycle limit per run, so that a setup that never ends fails
 // instead of hanging the demo (the slowest setup needs ~1.5M cycles/iter).
+// iters is at most kDemoMaxIters (checked when parsing), so this cannot wrap.
 uint64_t demo_max_cycles(uint64_t iters) {
-  return 2'000'000'000ULL + 8'000'000ULL * iters;
+  static_assert(kDemoMaxIters <= (UINT64_MAX - 2'000'000'000ULL) / 8'000'000ULL);
+  return 2'000'000'000ULL + 8'000'000ULL * std::min(iters, kDemoMaxIters);
 }
 
 }  // namespace
@@ -96,6 +98,9 @@ int demo_command(const DemoArgs& a) {
   if (!readable_file(in_dir(workloads, kGuest)))
     throw ConfigError("--workloads " + workloads + ": no readable " + kGuest +
                       " (build the workloads, or pass --workloads DIR)");
+  if (a.iters > kDemoMaxIters)
+    throw ConfigError("--iters " + std::to_string(a.iters) + ": more than the maximum of " +
+                      std::to_string(kDemoMaxIters));
   const uint64_t iters = a.iters ? a.iters : kDemoDefaultIters;
   const std::vector<DemoSetupSpec> setups = demo_setups(workloads, iters, a.sets);
   uint64_t jobs = a.jobs;

@@ -25,6 +25,10 @@ struct DemoArgs {
 };
 
 inline constexpr uint64_t kDemoDefaultIters = 1000;
+// --iters above this is refused: at ~1.5M cycles per iteration the slowest
+// setup would run for days, and the per-setup cycle limit (demo_max_cycles)
+// stays far from overflowing (a wrapped limit of 0 would mean "unlimited").
+inline constexpr uint64_t kDemoMaxIters = 1'000'000;
 inline constexpr size_t kDemoTopExits = 4;
 
 struct DemoSetupSpec {

@@ -143,7 +143,10 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
     resolve_config(cfg, a.config_file, a.sets);
   }
   std::vector<SweepAxis> axes;
-  for (const auto& v : a.varies) axes.push_back(parse_vary(v));
+  for (const auto& v : a.varies) {
+    axes.push_back(parse_vary(v));
+    grid_size(axes);  // the cap, axis by axis: many large axes never pile up in memory
+  }
   check_axes(axes, reg);
   for (const auto& s : a.sets) {
     for (const auto& axis : axes) {

@@ -71,23 +71,49 @@ std::vector<std::string> expand_int_range(const std::string& spec, const std::st
     throw ConfigError("range '" + spec + "': number out of range");
   }
   if (step == 0) throw ConfigError("range '" + spec + "': step must not be 0");
-  if ((stop - start) / step < 0)
-    throw ConfigError("range '" + spec + "': step goes away from stop");
-  const uint64_t count = static_cast<uint64_t>((stop - start) / step) + 1;
-  if (count > kMaxRangeValues) {
+  // In 128 bits: stop - start overflows int64 for 0:INT64_MIN, and
+  // INT64_MIN / -1 traps (SIGFPE) on x86.
+  const __int128 span = static_cast<__int128>(stop) - start;
+  const __int128 steps = span / step;
+  if (steps < 0) throw ConfigError("range '" + spec + "': step goes away from stop");
+  if (steps >= static_cast<__int128>(kMaxRangeValues)) {
     throw ConfigError("range '" + spec + "': more than " + std::to_string(kMaxRangeValues) +
                       " values");
   }
+  const uint64_t count = static_cast<uint64_t>(steps) + 1;
   std::vector<std::string> values;
+  // Every value lies between start and stop, so start + i*step fits in int64.
   for (uint64_t i = 0; i < count; ++i)
-    values.push_back(std::to_string(start + static_cast<int64_t>(i) * step));
+    values.push_back(std::to_string(static_cast<int64_t>(start + static_cast<__int128>(i) * step)));
   return values;
+}
+
+// Decimal ranges are printed with "%.*f": magnitudes and decimals are bounded
+// so every value is exact in a double and fits the print buffer.
+constexpr double kMaxDecimalMagnitude = 1e15;
+constexpr int kMaxFractionDigits = 9;
+
+double parse_decimal(const std::string& spec, const std::string& text) {
+  double v = 0;
+  try {
+    v = std::stod(text);
+  } catch (const std::exception&) {
+    throw ConfigError("range '" + spec + "': '" + text + "' is out of range");
+  }
+  if (!(std::fabs(v) <= kMaxDecimalMagnitude))
+    throw ConfigError("range '" + spec + "': '" + text + "' is out of range (at most 1e15)");
+  return v;
 }
 
 std::vector<std::string> expand_decimal_range(const std::string& spec, const std::string& a,
                                               const std::string& b, const std::string& c,
                                               int digits) {
-  const double start = std::stod(a), stop = std::stod(b), step = std::stod(c);
+  if (digits > kMaxFractionDigits) {
+    throw ConfigError("range '" + spec + "': more than " + std::to_string(kMaxFractionDigits) +
+                      " digits after the point");
+  }
+  const double start = parse_decimal(spec, a), stop = parse_decimal(spec, b),
+               step = parse_decimal(spec, c);
   if (step == 0) throw ConfigError("range '" + spec + "': step must not be 0");
   if (stop != start && (stop > start) != (step > 0))
     throw ConfigError("range '" + spec + "': step goes away from stop");
@@ -95,7 +121,7 @@ std::vector<std::string> expand_decimal_range(const std::string& spec, const std
   // so 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 (not 0.30000000000000004), and a stop
   // a rounding error beyond the last step is still included.
   const double n = std::floor((stop - start) / step + 1e-9);
-  if (n + 1 > static_cast<double>(kMaxRangeValues)) {
+  if (!(n + 1 <= static_cast<double>(kMaxRangeValues))) {
     throw ConfigError("range '" + spec + "': more than " + std::to_string(kMaxRangeValues) +
                       " values");
   }
@@ -170,11 +196,24 @@ void check_axes(const std::vector<SweepAxis>& axes, const base::ParamRegistry& r
   }
 }
 
+uint64_t grid_size(const std::vector<SweepAxis>& axes) {
+  if (axes.empty()) return 0;
+  uint64_t total = 1;
+  bool overflow = false;
+  for (const auto& a : axes)
+    overflow = overflow || __builtin_mul_overflow(total, a.values.size(), &total);
+  if (overflow || total > kMaxGridPoints) {
+    const std::string count = overflow ? "more than 2^64" : std::to_string(total);
+    throw ConfigError("--vary: the grid has " + count + " points, more than the cap of " +
+                      std::to_string(kMaxGridPoints));
+  }
+  return total;
+}
+
 std::vector<SweepPoint> expand_grid(const std::vector<SweepAxis>& axes) {
   std::vector<SweepPoint> points;
-  if (axes.empty()) return points;
-  size_t total = 1;
-  for (const auto& a : axes) total *= a.values.size();
+  const uint64_t total = grid_size(axes);  // checked before anything is allocated
+  points.reserve(total);
   for (size_t i = 0; i < total; ++i) {
     SweepPoint p;
     p.index = i;

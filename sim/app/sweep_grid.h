@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,13 @@ inline constexpr size_t kMaxRangeValues = 100000;
 // be in range for it; a key may be varied once. Throws base::ConfigError.
 void check_axes(const std::vector<SweepAxis>& axes, const base::ParamRegistry& reg);
 
-// The cross product in row-major order (an empty list of axes: no points).
+// The number of points of the cross product (0 for no axes); throws
+// base::ConfigError, naming the count and the cap, above kMaxGridPoints.
+uint64_t grid_size(const std::vector<SweepAxis>& axes);
+inline constexpr uint64_t kMaxGridPoints = 100000;
+
+// The cross product in row-major order (an empty list of axes: no points);
+// throws as grid_size() before allocating anything.
 std::vector<SweepPoint> expand_grid(const std::vector<SweepAxis>& axes);
 
 // "point-007" for index 7 in a grid of up to 1000 points (at least 3 digits).

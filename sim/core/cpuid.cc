@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "sim/core/simd/host_cpu.h"
 #include "sim/ext/extension.h"
 
 namespace hvsim::core {
@@ -36,6 +37,9 @@ void CpuidModel::declare_params(hvsim::base::ParamRegistry& reg) {
   reg.add_bool("cpu.rdseed", true, "RDSEED (leaf 7 EBX[18]); values from cpu.rdrand_seed");
   reg.add_uint("cpu.rdrand_seed", 0x68767369, "",
                "seed of the deterministic generator behind RDRAND/RDSEED (same seed, same values)");
+  reg.add_bool("cpu.avx", true,
+               "AVX, AVX2, FMA, F16C and the AVX state component (XCR0 bit 2); "
+               "withheld anyway when the host lacks them (they run on the host FPU)");
   reg.add_bool("cpu.vmx", true,
                "VMX (leaf 1 ECX[5]); the capabilities are the vmx.* parameters (Intel vendor only)");
   reg.add_bool("cpu.svm", true,
@@ -64,6 +68,7 @@ void CpuidModel::configure(const hvsim::base::Config& cfg) {
   rdseed_ = cfg.get_bool("cpu.rdseed");
   rdrand_seed_ = cfg.get_uint("cpu.rdrand_seed");
   vmx_ = cfg.get_bool("cpu.vmx");
+  avx_ = cfg.get_bool("cpu.avx");
   svm_ = cfg.get_bool("cpu.svm");
   x2apic_ = cfg.get_bool("cpu.x2apic");
   pmu_ = cfg.get_bool("cpu.pmu");
@@ -85,7 +90,7 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
   CpuidResult r;
   switch (leaf) {
     case 0:
-      r.eax = pmu_ && !is_amd() ? 0xa : 7;  // leaf 0AH: architectural perfmon
+      r.eax = 0xd;  // through leaf 0DH (XSAVE); 0AH reads zero without the Intel PMU
       r.ebx = str4(vendor_, 0);
       r.edx = str4(vendor_, 4);
       r.ecx = str4(vendor_, 8);
@@ -108,6 +113,22 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       if (mce_) r.edx |= 1u << 7 | 1u << 14;   // MCE, MCA
       r.edx |= 1u << 0;   // FPU: the whole x87 instruction set (sim/core/x87)
       r.edx |= 1u << 23;  // MMX (sim/core/x87/mmx.cc)
+      // Vector extensions (sim/core/simd, sys/xstate.cc); OSXSAVE (bit 27)
+      // mirrors CR4 and is filled in by the CPUID instruction.
+      if (const simd::HostCpu& h = simd::host_cpu(); h.os_avx) {
+        r.edx |= 1u << 24 | 1u << 25 | 1u << 26;  // FXSR SSE SSE2
+        r.ecx |= 1u << 26;                         // XSAVE
+        if (h.sse3) r.ecx |= 1u << 0;
+        if (h.pclmul) r.ecx |= 1u << 1;
+        if (h.ssse3) r.ecx |= 1u << 9;
+        if (h.sse41 && h.sse42) r.ecx |= 1u << 19 | 1u << 20;
+        if (h.aes) r.ecx |= 1u << 25;
+        if (avx_ && h.avx) {
+          r.ecx |= 1u << 28;
+          if (h.fma) r.ecx |= 1u << 12;
+          if (h.f16c) r.ecx |= 1u << 29;
+        }
+      }
       break;
     }
     case 5:  // MONITOR/MWAIT: 64-byte monitor line, EMX and interrupt break-event
@@ -125,6 +146,23 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
         if (invpcid_) r.ebx |= 1u << 10;
         if (rdseed_) r.ebx |= 1u << 18;
         if (smap_) r.ebx |= 1u << 20;
+        if (avx_ && simd::host_cpu().avx && simd::host_cpu().avx2) r.ebx |= 1u << 5;  // AVX2
+      }
+      break;
+    case 0xd:  // XSAVE components (SDM Vol. 1 13.2); EBX of subleaves 0 and 1 follow XCR0/XSS
+      if (simd::host_cpu().os_avx) {
+        const bool avx = avx_ && simd::host_cpu().avx;
+        if (subleaf == 0) {
+          r.eax = avx ? 7 : 3;
+          r.ebx = 576;
+          r.ecx = avx ? 832 : 576;
+        } else if (subleaf == 1) {
+          r.eax = 0xf;  // XSAVEOPT, XSAVEC (and compacted XRSTOR), XGETBV ECX=1, XSAVES/IA32_XSS
+          r.ebx = 576;
+        } else if (subleaf == 2 && avx) {
+          r.eax = 256;  // AVX: YMM_Hi128 at offset 576 of the standard layout
+          r.ebx = 576;
+        }
       }
       break;
     // Architectural perfmon (SDM Vol. 3 20.2.2): version 2, 4 GP and 3 fixed

@@ -54,6 +54,7 @@ class CpuidModel {
   bool pdpe1gb_ = true, nx_ = true, pcid_ = true, smep_ = true, smap_ = true;
   bool rdtscp_ = true, fsgsbase_ = true, invpcid_ = true, x2apic_ = true;
   bool vmx_ = true;
+  bool avx_ = true;
   bool monitor_ = true, rdrand_ = true, rdseed_ = true;
   uint64_t rdrand_seed_ = 0;
   bool svm_ = true;

@@ -126,7 +126,7 @@ void Engine::start_at_sipi(uint8_t vector) {
 // column: CR0 = 60000010H with CD and NW unchanged, the rest as after RESET.
 // Kept here: every MSR in ArchState except IA32_EFER (paging is off, so
 // LME/LMA cannot stand; cleared), CR0.CD/NW, the TSC (cycles + offset). The
-// x87/SSE register state is not modelled. XCR0 returns to 1 (Table 10-1).
+// x87/SSE/AVX register state and MXCSR are kept. XCR0 returns to 1 (Table 10-1).
 // The core then waits for a STARTUP IPI.
 void Engine::perform_init() {
   const ArchState old = s;
@@ -146,6 +146,9 @@ void Engine::perform_init() {
   s.tsc_offset = old.tsc_offset;
   s.misc_enable = old.misc_enable;
   s.mtrr_def_type = old.mtrr_def_type;
+  s.x87 = old.x87;  // x87, MMX, XMM/YMM and MXCSR are left unchanged by INIT
+  s.vec = old.vec;
+  s.xss = old.xss;  // an MSR
   std::copy(std::begin(old.mtrr_fixed), std::end(old.mtrr_fixed), std::begin(s.mtrr_fixed));
   std::copy(std::begin(old.mtrr_var), std::end(old.mtrr_var), std::begin(s.mtrr_var));
   monitor = AddressMonitor{};  // the monitor is disarmed

@@ -50,6 +50,9 @@ void Svm::invd() {
 void Svm::wbinvd() {
   if (intercepted2(misc2::kWbinvd)) exit_insn(kExitWbinvd);
 }
+void Svm::xsetbv() {
+  if (intercepted2(misc2::kXsetbv)) exit_insn(kExitXsetbv);
+}
 void Svm::invlpg(uint64_t la) {
   if (intercepted(misc1::kInvlpg)) exit_insn(kExitInvlpg, caps_.decode_assists ? la : 0);
 }

@@ -79,6 +79,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   void hlt() override;
   void invd() override;
   void wbinvd() override;
+  void xsetbv() override;
   void invlpg(uint64_t la) override;
   void invpcid(const core::DecodedInsn& d) override;
   void rdpmc() override;

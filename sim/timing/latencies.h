@@ -41,7 +41,20 @@ namespace hvsim::timing {
   X(x87_control, 8, "FLDCW, FNSTCW, FNSTSW, FNCLEX, FNINIT, FWAIT, FNOP")           \
   X(x87_env, 60, "FNSTENV/FLDENV/FNSAVE/FRSTOR (x87 environment and state)")        \
   X(mmx, 1, "MMX moves, add/subtract, logic, compare, pack/unpack, shifts, EMMS")  \
-  X(mmx_mul, 3, "MMX multiplies, PMADDWD, PSADBW")
+  X(mmx_mul, 3, "MMX multiplies, PMADDWD, PSADBW")  \
+  X(simd_move, 1, "SSE/AVX register and memory moves, broadcasts, inserts/extracts")  \
+  X(simd_int, 1, "SSE/AVX packed-integer add/sub/logic/compare/shift")               \
+  X(simd_imul, 5, "SSE/AVX packed-integer multiply, PMADD*, PSADBW, MPSADBW")        \
+  X(simd_shuffle, 1, "SSE/AVX shuffles, unpacks, packs, permutes, blends")           \
+  X(fp_add, 3, "SSE/AVX FP add/sub/min/max/compare/round, COMIS/UCOMIS")            \
+  X(fp_mul, 4, "SSE/AVX FP multiply, dot products, RCP/RSQRT approximations")       \
+  X(fp_fma, 4, "FMA3 fused multiply-add")                                            \
+  X(fp_div, 13, "SSE/AVX FP divide")                                                \
+  X(fp_sqrt, 15, "SSE/AVX FP square root")                                          \
+  X(fp_cvt, 4, "SSE/AVX conversions (CVT*, F16C)")                                   \
+  X(simd_string, 10, "SSE4.2 PCMPESTRx/PCMPISTRx, CRC32")                            \
+  X(crypto, 4, "AES-NI rounds and PCLMULQDQ")                                        \
+  X(xsave, 60, "FXSAVE/FXRSTOR/XSAVE*/XRSTOR*, XSETBV, LDMXCSR")
 
 enum InsnClass : uint8_t {
 #define HVSIM_X(name, def, desc) k_##name,

@@ -156,6 +156,8 @@ class GuestHooks {
   // SIDT/SGDT/SLDT/STR (write = false) and LIDT/LGDT/LLDT/LTR (write = true).
   virtual void desc_table(DescTable /*t*/, bool /*write*/) {}
   virtual void icebp() {}
+  // XSETBV (after its #UD and CPL checks): VMX always exits, SVM when intercepted.
+  virtual void xsetbv() {}
 };
 
 }  // namespace hvsim::virt

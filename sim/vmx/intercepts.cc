@@ -39,6 +39,7 @@ void Vmx::invd() { exit_insn(kExitInvd); }
 void Vmx::wbinvd() {
   if (c_.has2(proc2::kWbinvd)) exit_insn(kExitWbinvd);
 }
+void Vmx::xsetbv() { exit_insn(kExitXsetbv); }  // unconditional (SDM Vol. 3 26.1.2)
 void Vmx::invlpg(uint64_t la) {
   if (c_.proc & proc::kInvlpg) exit_insn(kExitInvlpg, la);
 }

@@ -20,6 +20,7 @@ void register_all_families(BinderTable& t) {
   register_system(t);
   register_misc(t);
   register_random(t);
+  register_simd(t);  // before MMX, which chains onto the mnemonics they share
   register_x87(t);
   register_mmx(t);  // after every family that binds XMM forms of its mnemonics (replace)
 }

@@ -65,6 +65,7 @@ void register_flags(BinderTable& t);    // isa/flagops.cc: clc, stc, cmc, cld, s
 void register_system(BinderTable& t);   // isa/system.cc: CR/DR/MSR, descriptor tables, ...
 void register_misc(BinderTable& t);     // isa/misc.cc: nop, pause, cpuid, rdtsc, ud2, hlt, ...
 void register_random(BinderTable& t);   // isa/random.cc: rdrand, rdseed
+void register_simd(BinderTable& t);     // simd/registry.cc: SSE..AVX2, FMA, F16C, AES, PCLMUL, XSAVE
 void register_x87(BinderTable& t);      // x87/control.cc: the x87 FPU (all groups of x87/)
 // x87/mmx.cc: MMX-register forms. It chains (BinderTable::replace) onto the
 // mnemonics shared with SSE, so it must be registered after the SSE family.
@@ -95,6 +96,12 @@ void bind_far_branch(const ZydisDecodedInstruction& zi, const ZydisDecodedOperan
 // hands these forms over.
 void bind_seg_push_pop(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                        DecodedInsn& d);
+
+// MOVSD and CMPSD are string mnemonics (isa/string.cc) and SSE2 mnemonics
+// (F2 0F 10 / F2 0F C2); the string family hands the forms with XMM
+// operands to this binder, which the vector family defines.
+void bind_sse_string_form(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
+                          DecodedInsn& d);
 
 // Picks the instantiation of a size-templated semantic function.
 inline ExecFn by_size(unsigned size, ExecFn f8, ExecFn f16, ExecFn f32, ExecFn f64) {

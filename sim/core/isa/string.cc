@@ -179,9 +179,9 @@ template <ExecFn F, bool kStringForm>
 void bind_string(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
                  DecodedInsn& d) {
   // MOVSD and CMPSD are also SSE2 mnemonics (F2 0F 10 / F2 0F C2): those
-  // have visible XMM operands and end up #UD here.
+  // have visible XMM operands and belong to the vector family.
   if (kStringForm && zi.operand_count_visible != 0 && zi.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT)
-    return;
+    return bind_sse_string_form(zi, ops, d);
   find_source_segment(zi, ops, d);
   d.nops = 0;
   d.exec = F;

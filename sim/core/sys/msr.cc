@@ -81,6 +81,13 @@ void wr_sfmask(Engine& e, uint32_t, uint64_t v) {
   if (v >> 32) gp();
   e.s.sfmask = v;
 }
+// IA32_XSS (SDM Vol. 1 13.3): no supervisor state component is supported,
+// so every bit is reserved.
+void wr_xss(Engine& e, uint32_t, uint64_t v) {
+  if (v) gp();
+  e.s.xss = v;
+}
+
 void wr_tsc_aux(Engine& e, uint32_t, uint64_t v) {
   if (v >> 32) gp();
   e.s.tsc_aux = v;
@@ -168,6 +175,7 @@ std::vector<MsrDef> base_table() {
       {msr::kKernelGsBase, "IA32_KERNEL_GS_BASE", &rd_field<&ArchState::kernel_gs_base>,
        &wr_canonical<&ArchState::kernel_gs_base>},
       {msr::kTscAux, "IA32_TSC_AUX", &rd_field<&ArchState::tsc_aux>, &wr_tsc_aux},
+      {msr::kXss, "IA32_XSS", &rd_field<&ArchState::xss>, &wr_xss},
   };
   static const char* kFix4k[8] = {"IA32_MTRR_FIX4K_C0000", "IA32_MTRR_FIX4K_C8000",
                                   "IA32_MTRR_FIX4K_D0000", "IA32_MTRR_FIX4K_D8000",

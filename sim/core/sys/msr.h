@@ -52,6 +52,7 @@ enum : uint32_t {
   kGsBase = 0xc0000101,
   kKernelGsBase = 0xc0000102,
   kTscAux = 0xc0000103,
+  kXss = 0xda0,
 };
 constexpr unsigned kVariableMtrrs = 8;
 }  // namespace msr

@@ -3,6 +3,7 @@
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
+#include "sim/core/sys/xstate.h"
 #include "sim/core/sys/segments.h"
 
 namespace hvsim::core::sys {
@@ -16,9 +17,11 @@ unsigned iopl(const Engine& e) {
 void cpuid(Engine& e, const DecodedInsn&) {
   if (virt::GuestHooks* g = e.guest()) g->cpuid();
   const uint32_t leaf = static_cast<uint32_t>(e.s.gpr[RAX]);
-  CpuidResult r = e.cpuid().query(leaf, static_cast<uint32_t>(e.s.gpr[RCX]));
+  const uint32_t subleaf = static_cast<uint32_t>(e.s.gpr[RCX]);
+  CpuidResult r = e.cpuid().query(leaf, subleaf);
   // CPUID.1:EDX.APIC[9] reads 0 while IA32_APIC_BASE.EN is clear (SDM Vol. 3 11.4.3).
   if (leaf == 1 && !(e.s.apic_base & (1u << 11))) r.edx &= ~(1u << 9);
+  cpuid_state_fields(e, leaf, subleaf, r);
   e.s.gpr[RAX] = r.eax;
   e.s.gpr[RBX] = r.ebx;
   e.s.gpr[RCX] = r.ecx;

@@ -31,8 +31,15 @@ struct BootInfo {
   std::vector<Range> modules;  // where each module was placed: [start, end)
 };
 
-// Reads a whole file; LoadError "<path>: cannot open: <errno text>" when missing or unreadable.
-std::vector<uint8_t> read_boot_file(const std::string& path);
+// The size of a regular file (stat); LoadError "<path>: cannot open: ..."
+// when missing, a directory or not a regular file.
+uint64_t boot_file_size(const std::string& path);
+
+// Reads a whole regular file of at most max_bytes, checked (stat) before
+// anything is read; LoadError "<path>: ..." when missing, unreadable, too
+// large, or a read fails (EIO from /proc/self/mem, say).
+std::vector<uint8_t> read_boot_file(const std::string& path, uint64_t max_bytes = UINT64_MAX);
+inline constexpr uint64_t kMaxKernelFileBytes = 4ull << 30;
 
 // Loads `kernel` (named kernel_path in messages and in the command line) and
 // the modules into ram, the RAM below 4 GiB (ram.size() == mem.below_4g).

@@ -47,7 +47,20 @@ namespace hvsim::timing::ooo {
   X(x87_control, 2, 0x63, 1) \
   X(x87_env, 20, 0x63, 1)    \
   X(mmx, 1, 0x23, 1)         \
-  X(mmx_mul, 1, 0x03, 1)
+  X(mmx_mul, 1, 0x03, 1)     \
+  X(simd_move, 1, 0x23, 1)   \
+  X(simd_int, 1, 0x23, 1)    \
+  X(simd_imul, 1, 0x03, 1)   \
+  X(simd_shuffle, 1, 0x21, 1) \
+  X(fp_add, 1, 0x03, 1)      \
+  X(fp_mul, 1, 0x03, 1)      \
+  X(fp_fma, 1, 0x03, 1)      \
+  X(fp_div, 1, 0x01, 4)      \
+  X(fp_sqrt, 1, 0x01, 6)     \
+  X(fp_cvt, 2, 0x03, 1)      \
+  X(simd_string, 3, 0x03, 2) \
+  X(crypto, 1, 0x03, 1)      \
+  X(xsave, 20, 0x63, 1)
 
 struct ClassParams {
   uint32_t latency = 1;  // cycles from issue to result (timing.<class>_cycles)

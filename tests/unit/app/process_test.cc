@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +153,52 @@ TEST_P(ProcessTest, BadFilesAndValues) {
   expect_bad_input({"config", "--show", "missing.toml"});
   expect_bad_input({"config", "--show", "bad.toml"});
   EXPECT_FALSE(fs::exists(dir / "hvsim-out")) << "bad input must not create the output folder";
+}
+
+// Inputs found by fuzzing the command line: each was a crash, a hang, an
+// out-of-memory or an internal error, and is now one line with status 2.
+TEST_P(ProcessTest, ExtremeInputsAreBadInput) {
+  const std::string key = some_uint_key();
+  const auto expect_says = [&](const std::vector<std::string>& args, const std::string& what) {
+    expect_bad_input(args);
+    const std::string err = read_all(dir / "stderr.txt");
+    EXPECT_NE(err.find(what), std::string::npos) << err;
+  };
+  // SIGFPE in the integer range arithmetic (INT64_MIN / -1).
+  expect_says({"sweep", "kernel.elf", "--vary", key + "=0:-9223372036854775808:-1"},
+              "range '0:-9223372036854775808:-1': more than 100000 values");
+  // std::stod's out_of_range was an internal error.
+  const std::string huge = "1" + std::string(400, '0') + ".5";
+  expect_says({"sweep", "kernel.elf", "--vary", key + "=0.5:" + huge + ":1"},
+              "'" + huge + "' is out of range");
+  const std::string tiny = "0." + std::string(400, '0') + "1";
+  expect_says({"sweep", "kernel.elf", "--vary", key + "=0:1:" + tiny},
+              "more than 9 digits after the point");
+  // The per-setup cycle limit wrapped to 0 (unlimited): the demo never ended.
+  expect_says({"demo", "--iters", "36028797018963718"},
+              "--iters 36028797018963718: more than the maximum of 1000000");
+}
+
+TEST_P(ProcessTest, ExtremeInputsToTheRealModelAreBadInput) {
+  if (is_stub()) GTEST_SKIP() << "the real parameters and loader";
+  const auto expect_says = [&](const std::vector<std::string>& args, const std::string& what) {
+    expect_bad_input(args);
+    const std::string err = read_all(dir / "stderr.txt");
+    EXPECT_NE(err.find(what), std::string::npos) << err;
+  };
+  // 6.6e9 points were allocated until memory ran out.
+  expect_says({"sweep", "kernel.elf", "--vary", "memory.size_mib=2:65536:1", "--vary",
+               "platform.cpu_mhz=1:100000:1"},
+              "--vary: the grid has 6553500000 points, more than the cap of 100000");
+  // Reads fail with EIO: was "internal error" (84).
+  expect_says({"run", "/proc/self/mem"}, "/proc/self/mem: ");
+  // A 1 GiB module was read whole (47 s, 1 GB RSS) before being refused.
+  { std::ofstream(dir / "big.bin", std::ios::binary); }
+  fs::resize_file(dir / "big.bin", 1ull << 30);
+  const auto t0 = std::chrono::steady_clock::now();
+  expect_says({"run", "kernel.elf", "--module", "big.bin"},
+              "big.bin: module of 1073741824 bytes does not fit");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
 }
 
 // The rest needs the stub's scripted "kernels".

@@ -48,6 +48,74 @@ TEST(SweepGrid, BadSpecsAreOneLineErrors) {
   EXPECT_THROW(parse_vary("k=0:1000000:1"), base::ConfigError);  // too many values
 }
 
+std::string vary_error(const std::string& arg) {
+  try {
+    parse_vary(arg);
+  } catch (const base::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Ranges found by fuzzing: each is one ConfigError line, never a trap or a
+// stray std::out_of_range ("internal error: stod").
+TEST(SweepGrid, ExtremeRangesAreOneLineErrors) {
+  // INT64_MIN - 0 overflows int64, and INT64_MIN / -1 raised SIGFPE.
+  EXPECT_EQ(vary_error("k=0:-9223372036854775808:-1"),
+            "--vary k=0:-9223372036854775808:-1: range '0:-9223372036854775808:-1': more than "
+            "100000 values");
+  EXPECT_EQ(vary_error("k=-9223372036854775808:9223372036854775807:1"),
+            "--vary k=-9223372036854775808:9223372036854775807:1: range "
+            "'-9223372036854775808:9223372036854775807:1': more than 100000 values");
+  EXPECT_EQ(vary_error("k=9223372036854775807:-9223372036854775808:1"),
+            "--vary k=9223372036854775807:-9223372036854775808:1: range "
+            "'9223372036854775807:-9223372036854775808:1': step goes away from stop");
+  EXPECT_EQ(parse_vary("k=9223372036854775806:9223372036854775807:1").values,
+            (Values{"9223372036854775806", "9223372036854775807"}));
+  EXPECT_EQ(parse_vary("k=-9223372036854775807:-9223372036854775808:-1").values,
+            (Values{"-9223372036854775807", "-9223372036854775808"}));
+  const std::string huge = "1" + std::string(400, '0') + ".5";
+  EXPECT_EQ(vary_error("k=0.5:" + huge + ":1"), "--vary k=0.5:" + huge + ":1: range '0.5:" + huge +
+                                                    ":1': '" + huge + "' is out of range");
+  EXPECT_EQ(vary_error("k=0.5:10000000000000000.5:1"),
+            "--vary k=0.5:10000000000000000.5:1: range '0.5:10000000000000000.5:1': "
+            "'10000000000000000.5' is out of range (at most 1e15)");
+  const std::string tiny = "0." + std::string(400, '0') + "1";
+  EXPECT_EQ(vary_error("k=0:1:" + tiny), "--vary k=0:1:" + tiny + ": range '0:1:" + tiny +
+                                             "': more than 9 digits after the point");
+  EXPECT_EQ(vary_error("k=0:1:0.000000001"),
+            "--vary k=0:1:0.000000001: range '0:1:0.000000001': more than 100000 values");
+  EXPECT_EQ(parse_vary("k=0.000000001:0.000000003:0.000000001").values,
+            (Values{"0.000000001", "0.000000002", "0.000000003"}));
+  EXPECT_EQ(parse_vary("k=-999999999999999.5:-999999999999998.5:0.5").values,
+            (Values{"-999999999999999.5", "-999999999999999.0", "-999999999999998.5"}));
+}
+
+// The grid's size is checked before any point is allocated.
+TEST(SweepGrid, GridLargerThanTheCapIsRefused) {
+  const std::vector<SweepAxis> axes{parse_vary("a=2:65536:1"), parse_vary("b=1:100000:1")};
+  try {
+    expand_grid(axes);
+    FAIL() << "accepted";
+  } catch (const base::ConfigError& e) {
+    EXPECT_STREQ(e.what(), "--vary: the grid has 6553500000 points, more than the cap of 100000");
+  }
+  std::vector<SweepAxis> many(6, parse_vary("a=1:100000:1"));  // 10^30 points: wraps uint64
+  EXPECT_THROW(
+      {
+        try {
+          grid_size(many);
+        } catch (const base::ConfigError& e) {
+          EXPECT_STREQ(e.what(),
+                       "--vary: the grid has more than 2^64 points, more than the cap of 100000");
+          throw;
+        }
+      },
+      base::ConfigError);
+  EXPECT_EQ(grid_size({parse_vary("a=1:1000:1"), parse_vary("b=1:100:1")}), 100000u);
+  EXPECT_EQ(grid_size({}), 0u);
+}
+
 TEST(SweepGrid, CrossProductIsRowMajorLastAxisFastest) {
   const std::vector<SweepAxis> axes{{"a", {"1", "2"}}, {"b", {"x", "y", "z"}}};
   const std::vector<SweepPoint> pts = expand_grid(axes);

@@ -50,7 +50,8 @@ TEST(X87Timing, XmmFormOfSharedMnemonicIsNotMmx) {
   base::ParamRegistry reg;
   timing::Latencies::declare_params(reg);
   base::Config cfg(reg);
-  Decoder dec(timing::Latencies::from_config(cfg));
+  const timing::Latencies lat = timing::Latencies::from_config(cfg);  // Decoder keeps a ref
+  Decoder dec(lat);
   std::vector<uint8_t> b = {0x66, 0x0f, 0xfc, 0xc1};  // paddb xmm0, xmm1
   b.resize(15, 0x90);
   DecodedInsn d;

@@ -2,6 +2,7 @@
 // names the file.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -184,6 +185,51 @@ TEST(LoaderErrors, MissingModuleFile) {
     EXPECT_EQ(std::string(e.what()).rfind("/nonexistent/mod: cannot open", 0), 0u) << e.what();
   }
   std::filesystem::remove(kernel);
+}
+
+// Sizes are checked with stat before anything is read: a sparse 1 GiB module
+// is refused at once, without reading it into host memory.
+TEST(LoaderErrors, ModuleLargerThanRamIsRefusedBeforeReading) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto big = (dir / ("hvsim_loader_big_" + std::to_string(getpid()) + ".bin")).string();
+  { std::ofstream(big, std::ios::binary); }
+  std::filesystem::resize_file(big, 1ull << 30);
+  std::vector<uint8_t> ram(kRam);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    load_multiboot_files(ram, pc_memory(kRam), "/nonexistent/kernel.elf", "", {{big, ""}});
+    FAIL() << "no LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              big +
+                  ": module of 1073741824 bytes does not fit: the modules need 1073741824 "
+                  "bytes, RAM above 1 MiB has 7340032");
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  std::filesystem::remove(big);
+}
+
+TEST(LoaderErrors, FileLargerThanItsLimit) {
+  try {
+    read_boot_file("/proc/self/exe", 16);
+    FAIL() << "no LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_NE(std::string(e.what()).find("bytes, more than the 16 bytes"), std::string::npos)
+        << e.what();
+  }
+}
+
+// /proc/self/mem is a "regular file" of size 0 whose reads fail (EIO): an
+// empty kernel, so no multiboot header; never an internal error.
+TEST(LoaderErrors, UnreadableProcFileIsBadInput) {
+  std::vector<uint8_t> ram(kRam);
+  try {
+    load_multiboot_files(ram, pc_memory(kRam), "/proc/self/mem", "", {});
+    FAIL() << "no LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/proc/self/mem: ", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(load_multiboot_files(ram, pc_memory(kRam), "/dev/null", "", {}), LoadError);
 }
 
 TEST(LoaderErrors, DirectoryIsNotAKernel) {

@@ -147,6 +147,20 @@ TEST_F(LoaderTest, ModulesPageAlignedAfterKernelWithStrings) {
   EXPECT_GT(u32(list), b.kernel_end) << "modules come after the kernel";
 }
 
+// An empty file is a valid module (mod_start == mod_end), as GRUB and QEMU
+// load it; the loader copies nothing (no memcpy from a null pointer, which
+// UBSan reports).
+TEST_F(LoaderTest, EmptyModuleIsAnEmptyRange) {
+  std::vector<BootModule> mods = {{"/g/empty.bin", "", {}}, {"/g/data.bin", "", {1, 2, 3}}};
+  const BootInfo b = load(build_elf(two_segments(false)), "", mods);
+  mbi = b.mbi_addr;
+  ASSERT_EQ(info(multiboot::kInfoModsCount), 2u);
+  const uint32_t list = info(multiboot::kInfoModsAddr);
+  EXPECT_EQ(u32(list), u32(list + 4));
+  EXPECT_EQ(b.modules[0].start, b.modules[0].end);
+  EXPECT_EQ(u32(list + 20) - u32(list + 16), 3u);
+}
+
 TEST_F(LoaderTest, LowMemoryKernelIsAllowed) {
   ElfSpec s;
   s.segments = {{0x8000, 0x8000, {0xf4}, 1}};
