@@ -54,7 +54,8 @@ const DemoColumn* native_column(const std::vector<DemoColumn>& columns) {
 const std::vector<std::string>& demo_benchmarks() {
   static const std::vector<std::string> b{
       "syscall",    "pgfault",      "fork",         "tlb",          "nano.syscall", "nano.in",
-      "nano.cr8wr", "nano.callret", "nano.divzero", "nano.pgfault", "nano.ptemod"};
+      "nano.cr8wr", "nano.callret", "nano.divzero", "nano.pgfault", "nano.ptemod",
+      "nano.hypercall"};
   return b;
 }
 

@@ -1,8 +1,8 @@
 // Every parameter of the simulator, declared once, in a fixed order (the
 // order ParamRegistry::all() keeps for `hvsim config --list`):
-//   core::Core     timing.*, cpu.*, mmu.*, cache.*
+//   core::Core     timing.*, cpu.*, mmu.*, cache.*, ext.* (sim/ext, every
+//                  linked extension: ext.<name>.enabled and its own keys)
 //   platform       memory.*, vmx.*, svm.*, platform.*
-// ISA extensions (sim/ext) declare no parameters yet.
 #include "sim/app/param_registry_all.h"
 
 #include "sim/core/core.h"

@@ -25,6 +25,7 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
                  "maskable external interrupts accepted");
   st.add_counter("cpu.nmis", &e.stat_nmis, "count", "NMIs accepted");
   e.mmu().register_stats(st);
+  e.extensions().register_stats(st);
 }
 
 ArchState& Core::state() { return engine_->s; }

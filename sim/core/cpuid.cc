@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sim/core/simd/host_cpu.h"
+#include "sim/ext/extension.h"
 
 namespace hvsim::core {
 
@@ -204,6 +205,14 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       break;
     case 0x8000000a:  // SVM revision, ASIDs, features (APM Vol. 3 E.4.9)
       if (has_svm()) r = svm_leaf_;
+      break;
+    case ext::kCpuidLeaf:  // proposed features (sim/ext/extension.h)
+      if (ext_any_) {
+        r.eax = ext_bits_;
+        std::memcpy(&r.ebx, "hvsi", 4);
+        std::memcpy(&r.edx, "mExt", 4);
+        std::memcpy(&r.ecx, "Feat", 4);
+      }
       break;
     default:
       break;  // unknown leaves read as zero (Intel returns the highest basic leaf's data)

@@ -33,6 +33,12 @@ class CpuidModel {
   // svm.* parameters, which svm::attach() hands over with set_svm_leaf().
   bool has_svm() const { return svm_ && is_amd(); }
   void set_svm_leaf(const CpuidResult& r) { svm_leaf_ = r; }
+  // Leaf ext::kCpuidLeaf (sim/ext/extension.h): the enabled extensions'
+  // feature bits; the leaf reads as zero when no extension is enabled.
+  void set_ext_features(uint32_t bits, bool any) {
+    ext_bits_ = bits;
+    ext_any_ = any;
+  }
   bool has_x2apic() const { return x2apic_; }  // leaf 1 ECX[21]
   // Intel architectural perfmon v2 (leaf 0AH) or AMD PerfCtrExtCore
   // (8000_0001h ECX[23]); sys/pmu.cc.
@@ -55,6 +61,8 @@ class CpuidModel {
   bool pmu_ = true, mce_ = true;
   unsigned mce_banks_ = 10;
   CpuidResult svm_leaf_;
+  uint32_t ext_bits_ = 0;
+  bool ext_any_ = false;
 };
 
 }  // namespace hvsim::core

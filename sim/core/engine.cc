@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "sim/core/decoder.h"
+#include "sim/ext/registry.h"
 #include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
@@ -31,6 +32,7 @@ void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
   timing::Latencies::declare_params(reg);
   CpuidModel::declare_params(reg);
   mmu::MmuParams::declare_params(reg);  // mmu.* and cache.*
+  ext::declare_params(reg);             // ext.* (every linked extension)
 }
 
 Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
@@ -38,6 +40,9 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);
+  exts_.create(*this, cfg);
+  for (const ext::ActiveSet::Entry& x : exts_.entries()) decoder_->add_extension(x.ext.get());
+  cpuid_.set_ext_features(exts_.cpuid_features(), !exts_.empty());
   // The host-pointer TLB may only hold what the L1 TLBs hold, so that a hit
   // in it is an L1 TLB hit: an L1 eviction removes the host entries too.
   mmu_.tlbs().dtlb().set_evict_listener(&Engine::on_tlb_evict, this);

@@ -32,6 +32,7 @@
 #include "sim/core/interrupt_source.h"
 #include "sim/core/magic_ops.h"
 #include "sim/core/rng.h"
+#include "sim/ext/registry.h"
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
@@ -404,6 +405,10 @@ class Engine : public mmu::PhysMem {
     }
   }
 
+  // The enabled extensions (sim/ext): VMX/SVM ask them what a world switch
+  // or a VMCS/VMCB instruction costs (ext::ActiveSet::cost).
+  const ext::ActiveSet& extensions() const { return exts_; }
+
   // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------
   const GuestContext& guest_context() const { return virt_; }
   // Where VMX and SVM report world switches.
@@ -431,6 +436,7 @@ class Engine : public mmu::PhysMem {
   }
   // Stage-2 translation (EPT/NPT) for guest-physical addresses; null: none.
   void set_stage2(mmu::Stage2* s2) {
+    if (s2 && !exts_.empty()) s2 = exts_.stage2(s2);  // e.g. a nested TLB (sim/ext/ntlb)
     virt_.stage2 = s2;
     mmu_.walker().set_stage2(s2);
   }
@@ -487,6 +493,7 @@ class Engine : public mmu::PhysMem {
   CpuidModel cpuid_;
   mmu::Mmu mmu_;
   GuestContext virt_;
+  ext::ActiveSet exts_;  // the enabled ISA extensions (sim/ext), built from the config
   InterruptSource* intc_ = nullptr;
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary

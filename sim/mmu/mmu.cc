@@ -134,12 +134,15 @@ void Mmu::mov_to_cr0(uint64_t old_cr0, const PagingRegs& regs) {
 
 void Mmu::flush_all() {
   flush(TlbFlush::with(PcidScope::kAll));
+  if (s2_flush_) s2_flush_(s2_flush_arg_);
 }
 void Mmu::flush_tag(uint32_t tag) {
   flush(TlbFlush::with(PcidScope::kAll).in_tag(tag));
+  if (s2_flush_) s2_flush_(s2_flush_arg_);
 }
 void Mmu::flush_ctx(uint64_t ctx) {
   flush(TlbFlush::with(PcidScope::kAll).in_ctx(ctx));
+  if (s2_flush_) s2_flush_(s2_flush_arg_);
 }
 void Mmu::flush_tag_address(uint32_t tag, uint64_t la) {
   tlbs_.flush(TlbFlush::with(PcidScope::kAll).at(la).in_tag(tag));

@@ -85,6 +85,13 @@ class Mmu {
   void flush_ctx(uint64_t ctx);
   // One address of one VPID/ASID, globals too (INVVPID type 0, INVLPGA).
   void flush_tag_address(uint32_t tag, uint64_t la);
+  // Called by flush_all, flush_tag and flush_ctx (which cover INVEPT, the
+  // SVM TLB_CONTROL flushes, reset): a structure that caches guest-physical
+  // translations outside the TLBs (sim/ext/ntlb) empties itself there.
+  void set_stage2_flush_listener(void (*fn)(void*), void* arg) {
+    s2_flush_ = fn;
+    s2_flush_arg_ = arg;
+  }
 
   Walker& walker() { return walker_; }
   TlbHierarchy& tlbs() { return tlbs_; }
@@ -106,6 +113,8 @@ class Mmu {
   Walker walker_;
   uint64_t last_cycles_ = 0;
   TlbLevel last_level_ = kTlbMiss;
+  void (*s2_flush_)(void*) = nullptr;
+  void* s2_flush_arg_ = nullptr;
 };
 
 }  // namespace hvsim::mmu

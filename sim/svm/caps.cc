@@ -2,6 +2,7 @@
 // Vol. 3 E.4.9 CPUID 8000_000Ah).
 #include "sim/svm/caps.h"
 
+#include "sim/svm/svm.h"
 #include "sim/virt/cost_table.h"
 
 namespace hvsim::svm {
@@ -38,6 +39,7 @@ void declare_params(base::ParamRegistry& reg) {
   reg.add_bool("svm.disabled", false,
                "firmware disabled SVM: VM_CR.SVMDIS and VM_CR.LOCK set at reset (15.30.1)");
   virt::declare_costs(reg, kCostParams);
+  virt::declare_exit_costs(reg, "svm", exit_names());
 }
 
 SvmCaps SvmCaps::from_config(const base::Config& cfg) {

@@ -164,6 +164,7 @@ Check Svm::vmrun(uint64_t pa) {
   save_host();
   host_if_ = e_.s.rflags & core::IF;
   vmcb_pa_ = pa;
+  switch_.set_state_pa(pa);  // the VMCB this VMRUN and its #VMEXIT use
   const Check bad = consistency(v);
   if (bad != Check::kOk) {
     invalid_exit(pa, v, cost);

@@ -4,6 +4,7 @@
 // the MSRs and how SVM attaches to a core.
 #include "sim/svm/svm.h"
 
+#include <cstring>
 #include <mutex>
 
 #include "sim/core/sys/control_regs.h"
@@ -198,6 +199,18 @@ void register_msrs() {
   });
 }
 
+const std::vector<virt::ExitName>& exit_names() {
+  static const std::vector<virt::ExitName> n = [] {
+    std::vector<virt::ExitName> v;
+    for (uint32_t code = 0; code < 0x1000; ++code)
+      if (const char* name = exit_code_name(code); name && !std::strncmp(name, "VMEXIT_", 7) &&
+                                                       std::strcmp(name, "VMEXIT_UNKNOWN"))
+        v.push_back({code, name + 7});
+    return v;
+  }();
+  return n;
+}
+
 Svm* attach(Engine& e, const base::Config& cfg) {
   if (!e.cpuid().has_svm()) return nullptr;
   register_msrs();
@@ -208,6 +221,7 @@ Svm* attach(Engine& e, const base::Config& cfg) {
   leaf.edx = caps.features();
   e.cpuid_model().set_svm_leaf(leaf);
   auto v = std::make_unique<Svm>(e, caps, SvmCosts::from_config(cfg));
+  v->set_exit_costs(virt::exit_costs_from_config(cfg, "svm", exit_names()));
   Svm* raw = v.get();
   e.set_virt_unit(std::move(v));
   e.extend_isa(&register_insns);

@@ -17,6 +17,7 @@
 #include "sim/svm/vmcb.h"
 #include "sim/svm/vmcb_state.h"
 #include "sim/virt/guest_hooks.h"
+#include "sim/virt/exit_costs.h"
 #include "sim/virt/world_switch.h"
 
 namespace hvsim::svm {
@@ -116,6 +117,8 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   [[noreturn]] void exit_insn(uint64_t code, uint64_t info1 = 0, uint64_t info2 = 0);
   bool intercepted(uint32_t misc1_bit) const { return c_.intercept_misc1 & misc1_bit; }
   bool intercepted2(uint32_t misc2_bit) const { return c_.intercept_misc2 & misc2_bit; }
+  // svm.exit_cycles.<CODE> (sim/virt/exit_costs.h).
+  void set_exit_costs(std::map<uint32_t, uint64_t> c) { switch_.set_exit_costs(std::move(c)); }
 
  private:
   void load_guest(const Vmcb& v);
@@ -153,5 +156,8 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   uint32_t pause_count_ = 0;
   uint64_t last_pause_ = 0;
 };
+
+// Every named exit code without its VMEXIT_ prefix (svm.exit_cycles.<NAME>).
+const std::vector<virt::ExitName>& exit_names();
 
 }  // namespace hvsim::svm

@@ -7,6 +7,8 @@
 namespace hvsim::virt {
 
 void WorldSwitch::entry(uint64_t cost) {
+  const auto ev = arch_ == Arch::kVmx ? ext::CostEvent::kVmxEntry : ext::CostEvent::kSvmEntry;
+  cost = e_.extensions().cost({ev, 0, state_pa_}, cost);
   e_.add_cycles(cost);
   if (ExitTracker* t = e_.exit_tracker()) t->on_entry(e_.cycles(), cost);
 }
@@ -14,6 +16,9 @@ void WorldSwitch::entry(uint64_t cost) {
 void WorldSwitch::exit(ExitRecord r, uint64_t cost) {
   r.cycle = e_.cycles();  // the record's stamp comes before the exit cost
   r.arch = arch_;
+  if (auto it = exit_costs_.find(r.reason); it != exit_costs_.end()) cost = it->second;
+  const auto ev = arch_ == Arch::kVmx ? ext::CostEvent::kVmxExit : ext::CostEvent::kSvmExit;
+  cost = e_.extensions().cost({ev, r.reason, state_pa_}, cost);
   r.exit_cost = cost;
   e_.add_cycles(cost);
   if (ExitTracker* t = e_.exit_tracker()) t->on_exit(r);

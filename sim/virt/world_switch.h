@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 
 #include "sim/virt/exit_record.h"
 #include "sim/virt/guest_hooks.h"
@@ -33,9 +34,18 @@ class WorldSwitch {
   static ExitRecord record(const GuestExit& x, uint32_t reason, const char* name,
                            uint64_t guest_rip);
 
+  // Exits of these reasons cost this instead of the caller's cost
+  // (vmx.exit_cycles.* / svm.exit_cycles.*, exit_costs.h).
+  void set_exit_costs(std::map<uint32_t, uint64_t> c) { exit_costs_ = std::move(c); }
+  // The VMCS / VMCB the switches load and save, for extensions' costs
+  // (sim/ext: Extension::cost, e.g. ext.vmcs_cache).
+  void set_state_pa(uint64_t pa) { state_pa_ = pa; }
+
  private:
   core::Engine& e_;
   Arch arch_;
+  std::map<uint32_t, uint64_t> exit_costs_;
+  uint64_t state_pa_ = 0;
 };
 
 }  // namespace hvsim::virt

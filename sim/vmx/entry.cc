@@ -177,6 +177,7 @@ EntryResult Vmx::vm_entry(bool launch) {
   if (launch) v.set_launch_state(kLaunched);
   ++stats_.entries;
   world_switch_tlb();
+  switch_.set_state_pa(current_);  // the VMCS this entry and its exit use
   switch_.entry(costs_.vmentry);
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);

@@ -18,6 +18,9 @@ namespace {
 
 Vmx& vmx_of(Engine& e) { return *static_cast<Vmx*>(e.virt_unit()); }
 
+// The current VMCS's address for extensions' costs (sim/ext); 0 when none.
+uint64_t current_pa(const Vmx& v) { return v.has_current() ? v.current_vmcs() : 0; }
+
 bool compat_or_legacy_bad(const Engine& e) {
   // CR0.PE = 0, RFLAGS.VM = 1, or compatibility mode: #UD (31.3).
   return !(e.s.cr0 & core::CR0_PE) || (e.s.rflags & core::VM) ||
@@ -82,7 +85,7 @@ void vmclear(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmclear, static_cast<uint64_t>(d.mem.disp), vmx_insn_info(e, d, 0, 0, false));
   const uint64_t pa = read_m64(e, d);
   ++v.stats().vmclears;
-  e.add_cycles(v.costs().vmclear);
+  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmclear, 0, pa}, v.costs().vmclear));
   if (bad_region(v, pa)) return v.vm_fail(kErrVmclearInvalidAddr);
   if (pa == v.vmxon_ptr()) return v.vm_fail(kErrVmclearVmxonPtr);
   v.do_vmclear(pa);
@@ -94,7 +97,7 @@ void vmptrld(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmptrld, static_cast<uint64_t>(d.mem.disp), vmx_insn_info(e, d, 0, 0, false));
   const uint64_t pa = read_m64(e, d);
   ++v.stats().vmptrlds;
-  e.add_cycles(v.costs().vmptrld);
+  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmptrld, 0, pa}, v.costs().vmptrld));
   if (bad_region(v, pa)) return v.vm_fail(kErrVmptrldInvalidAddr);
   if (pa == v.vmxon_ptr()) return v.vm_fail(kErrVmptrldVmxonPtr);
   // Bit 31 (shadow VMCS) is not supported: a mismatch like a wrong revision.
@@ -118,7 +121,7 @@ void vmread(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmread, reg_dest ? 0 : static_cast<uint64_t>(d.mem.disp),
            vmx_insn_info(e, d, reg_dest ? d.op[0].reg : 0, d.op[1].reg, reg_dest));
   ++v.stats().vmreads;
-  e.add_cycles(v.costs().vmread);
+  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmread, 0, current_pa(v)}, v.costs().vmread));
   if (!v.has_current()) return v.vm_fail_invalid();
   uint64_t val = 0;
   uint32_t err = 0;
@@ -140,7 +143,8 @@ void vmwrite(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmwrite, reg_src ? 0 : static_cast<uint64_t>(d.mem.disp),
            vmx_insn_info(e, d, reg_src ? d.op[1].reg : 0, d.op[0].reg, reg_src));
   ++v.stats().vmwrites;
-  e.add_cycles(v.costs().vmwrite);
+  e.add_cycles(
+      e.extensions().cost({ext::CostEvent::kVmwrite, 0, current_pa(v)}, v.costs().vmwrite));
   if (!v.has_current()) return v.vm_fail_invalid();
   uint64_t val;
   if (reg_src)

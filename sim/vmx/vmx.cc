@@ -7,15 +7,33 @@
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/msr.h"
 #include "sim/virt/cost_table.h"
+#include "sim/virt/exit_costs.h"
+#include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/insts.h"
 
 namespace hvsim::vmx {
 
 using core::Engine;
 
+namespace {
+
+// Every basic exit reason and its name (exit_reasons.h), for the
+// vmx.exit_cycles.<NAME> keys.
+const std::vector<virt::ExitName>& exit_names() {
+  static const std::vector<virt::ExitName> n{
+#define HVSIM_X(id, code, name) {code, name},
+      HVSIM_VMX_EXIT_REASONS(HVSIM_X)
+#undef HVSIM_X
+  };
+  return n;
+}
+
+}  // namespace
+
 void declare_params(base::ParamRegistry& reg) {
   declare_cap_params(reg);
   declare_cost_params(reg);
+  virt::declare_exit_costs(reg, "vmx", exit_names());
 }
 
 Vmx::Vmx(Engine& e, const VmxCaps& caps, const VmxCosts& costs)
@@ -241,6 +259,7 @@ Vmx* attach(Engine& e, const base::Config& cfg) {
   if (!e.cpuid().has_vmx()) return nullptr;
   register_msrs();
   auto v = std::make_unique<Vmx>(e, VmxCaps::from_config(cfg), VmxCosts::from_config(cfg));
+  v->set_exit_costs(virt::exit_costs_from_config(cfg, "vmx", exit_names()));
   Vmx* raw = v.get();
   e.set_virt_unit(std::move(v));
   e.extend_isa(&register_insns);

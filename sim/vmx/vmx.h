@@ -161,6 +161,12 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void save_guest_state(VmcsRef v);
   void world_switch_tlb();
 
+ public:
+  // vmx.exit_cycles.<REASON> (sim/virt/exit_costs.h).
+  void set_exit_costs(std::map<uint32_t, uint64_t> c) { switch_.set_exit_costs(std::move(c)); }
+
+ private:
+
   core::Engine& e_;
   VmxCaps caps_;
   VmxCosts costs_;

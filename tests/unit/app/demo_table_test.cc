@@ -58,8 +58,8 @@ TEST(DemoTable, EveryBenchmarkRowAndEverySetupColumn) {
   const auto lines = lines_of(demo_table(cols));
   ASSERT_EQ(lines.size(), 2 + demo_benchmarks().size());
   EXPECT_EQ(lines[0], "cycles per iteration (ratio to native)");
-  EXPECT_EQ(lines[1], "benchmark     native |    vmx-ept | svm-npt");
-  EXPECT_EQ(lines[2], "syscall          100 | 250 (2.5x) |     n/a");
+  EXPECT_EQ(lines[1], "benchmark       native |    vmx-ept | svm-npt");
+  EXPECT_EQ(lines[2], "syscall            100 | 250 (2.5x) |     n/a");
   for (size_t i = 0; i < demo_benchmarks().size(); ++i)
     EXPECT_EQ(lines[2 + i].rfind(demo_benchmarks()[i] + " ", 0), 0u) << lines[2 + i];
   // call/ret: the same cycles everywhere is a ratio of exactly 1.0.

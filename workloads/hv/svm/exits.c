@@ -15,6 +15,13 @@ static uint64_t rax(void) { return hv_vmcb.save.rax; }
 static void exit_cpuid(void) {
   uint32_t leaf = (uint32_t)rax(), sub = (uint32_t)hv_regs.r[R_RCX];
   struct cpuid_regs r = cpuid(leaf, sub);
+  if (leaf == 1) r.ecx |= 1u << 31; /* a hypervisor is present */
+  if (leaf == HVSIM_HV_CPUID_LEAF) { /* "hvsimbundled" (hvsim_ext.h) */
+    r.eax = HVSIM_HV_CPUID_LEAF;
+    r.ebx = 0x69737668u;
+    r.ecx = 0x6e75626du;
+    r.edx = 0x64656c64u;
+  }
   if (leaf == 0x80000001u) r.ecx &= ~CPUID_8000_0001_ECX_SVM;
   if (leaf == 0x8000000au) r.eax = r.ebx = r.ecx = r.edx = 0;
   set_rax(r.eax);
@@ -134,9 +141,10 @@ static void exit_invlpg(void) {
 }
 
 /* VMMCALL (0F 01 D9): RAX = 0 asks "which hypervisor", answering
- * 0x53564d ("SVM"); anything else returns -1. */
+ * 0x53564d ("SVM"); others are the shared hypercalls (hv_hypercall,
+ * lib/hv_fastcall.c: HVSIM_HC_NOP returns RBX + 1, unknown ones -1). */
 static void exit_vmmcall(void) {
-  set_rax(rax() == 0 ? 0x53564d : (uint64_t)-1);
+  set_rax(rax() == 0 ? 0x53564d : hv_hypercall(rax(), hv_regs.r[R_RBX]));
   hv_skip_insn(3);
 }
 

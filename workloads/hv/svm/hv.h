@@ -8,6 +8,7 @@
 #include "hv_shadow.h"
 #include "svm.h"
 #include "wl.h"
+#include "hvsim_ext.h"
 
 /* Exit codes of the hypervisor itself (the guest's own status otherwise). */
 #define HV_EXIT_SETUP 0x70    /* no SVM, bad arguments, no guest module */

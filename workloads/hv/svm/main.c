@@ -225,6 +225,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
          hv_guest.ram_size / MIB, (uint64_t)hv_guest.ram, hv_guest.entry, guest_cmdline);
   vmcb_init(gmbi);
   vmcb_ready = 1;
+  hv_fastcall_setup();
 
   for (;;) {
     hv_vmcb.control.vmcb_clean = 0; /* nothing cached: every field may have changed */

@@ -49,7 +49,13 @@ static void handle_cpuid(void) {
   uint32_t leaf = (uint32_t)gregs.rax;
   if (leaf == 1) {
     r.ecx &= ~(1u << 5); /* VMX */
+    r.ecx |= 1u << 31;   /* a hypervisor is present */
     if (hv.mmu == MMU_SHADOW) r.ecx &= ~(1u << 17); /* PCID */
+  } else if (leaf == HVSIM_HV_CPUID_LEAF) { /* "hvsimbundled" (hvsim_ext.h) */
+    r.eax = HVSIM_HV_CPUID_LEAF;
+    r.ebx = 0x69737668u;
+    r.ecx = 0x6e75626du;
+    r.edx = 0x64656c64u;
   } else if (leaf == 7 && hv.mmu == MMU_SHADOW) {
     r.ebx &= ~((1u << 7) | (1u << 10) | (1u << 20)); /* SMEP, INVPCID, SMAP */
   }
@@ -288,7 +294,7 @@ static void handle_exit(uint32_t reason_full) {
         serial_putc((char)gregs.rbx);
         gregs.rax = 0;
       } else {
-        gregs.rax = ~0ull;
+        gregs.rax = hv_hypercall(gregs.rax, gregs.rbx); /* HVSIM_HC_NOP, lib/hv_fastcall.c */
       }
       hv_skip_instruction();
       break;

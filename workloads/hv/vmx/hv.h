@@ -20,6 +20,7 @@
 #include "hv_shadow.h"
 #include "vmx.h"
 #include "wl.h"
+#include "hvsim_ext.h"
 
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4)
@@ -63,7 +64,8 @@ struct hv {
   uint64_t guest_efer;
   uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
   uint64_t cr0_mask, cr4_mask; /* host-owned CR0/CR4 bits (guest/host masks) */
-  uint64_t tpr; /* CR8 */
+  uint64_t tpr; /* CR8 (tpr=exit; with the TPR shadow it is VTPR) */
+  int tpr_exit;   /* tpr=exit: intercept CR8 even when the TPR shadow is offered */
   uint32_t cpu_ctls, cpu_ctls2, entry_ctls;
   uint64_t ept_cap; /* IA32_VMX_EPT_VPID_CAP when EPT or VPID is used */
   int have_mtf;

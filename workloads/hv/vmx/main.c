@@ -1,7 +1,9 @@
 /* hv_vmx: a small VMX hypervisor running one 64-bit multiboot guest.
  *
- * Command line: [mmu=ept|shadow|auto] [mem=MIB]   (defaults: ept, 64;
- * auto: EPT when the processor offers it, shadow paging otherwise)
+ * Command line: [mmu=ept|shadow|auto] [mem=MIB] [tpr=shadow|exit]
+ * (defaults: ept, 64, shadow; auto: EPT when the processor offers it, shadow
+ * paging otherwise; tpr=shadow uses the TPR shadow when offered, so CR8
+ * accesses do not exit, tpr=exit intercepts every CR8 access)
  * Module 0: the guest, an ELF64 multiboot v1 kernel; the module's string
  * ("path args") becomes the guest's command line.
  *
@@ -100,6 +102,8 @@ static void parse_cmdline(uint64_t *ram_size) {
     else if (str_starts(a, "mmu=ept")) hv.mmu = MMU_EPT;
     else if (str_starts(a, "mmu=auto")) hv.mmu = MMU_AUTO;
     else if (str_starts(a, "mem=")) *ram_size = parse_num(a + 4) << 20;
+    else if (str_starts(a, "tpr=exit")) hv.tpr_exit = 1;
+    else if (str_starts(a, "tpr=shadow")) hv.tpr_exit = 0;
     while (*a && *a != ' ') a++;
   }
   if (*ram_size < (8ull << 20)) *ram_size = 8ull << 20;
@@ -137,6 +141,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   outb(0xA1, 0xFF);
   uint32_t gmbi = load_guest(ram_size);
   vmx_setup(hv_guest.entry, gmbi);
+  hv_fastcall_setup();
 
   hv_run();
 }

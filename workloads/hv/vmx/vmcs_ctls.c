@@ -44,8 +44,12 @@ void vmcs_setup_controls(void) {
   int shadow = hv.mmu == MMU_SHADOW;
 
   uint32_t pin = vmx_adjust_ctls(PIN_EXT_INT_EXITING, pin_msr);
-  uint32_t cpu_want = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY |
-                      CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
+  uint32_t cpu_want = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY;
+  /* CR8: with the TPR shadow (SDM 29.3) MOV to/from CR8 use VTPR in the
+   * virtual-APIC page and never exit (TPR threshold 0: no TPR-below-
+   * threshold exits); otherwise (tpr=exit, or not offered) both exit. */
+  int tpr_shadow = !hv.tpr_exit && vmx_ctls_allowed(CPU_TPR_SHADOW, cpu_msr);
+  cpu_want |= tpr_shadow ? CPU_TPR_SHADOW : CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
   if (shadow) cpu_want |= CPU_INVLPG_EXITING | CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING;
   uint32_t cpu = vmx_adjust_ctls(cpu_want, cpu_msr);
   hv.have_mtf = vmx_ctls_allowed(CPU_MTF, cpu_msr);
@@ -96,6 +100,12 @@ void vmcs_setup_controls(void) {
   vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
   vmwrite(VMCS_ENTRY_INTR_INFO, 0);
   if (cpu & CPU_USE_MSR_BITMAPS) vmwrite(VMCS_MSR_BITMAP, msr_bitmap());
+  if (cpu & CPU_TPR_SHADOW) {
+    static uint8_t vapic[4096] __attribute__((aligned(4096)));
+    vmwrite(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)(uintptr_t)vapic);
+    vmwrite(VMCS_TPR_THRESHOLD, 0);
+  }
+  printf("info: hv: tpr=%s\n", (cpu & CPU_TPR_SHADOW) ? "shadow" : "exit");
   /* Which CR bits exits and read shadows cover. */
   if (shadow) {
     hv.cr0_mask = ~0ull;
