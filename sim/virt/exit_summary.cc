@@ -32,15 +32,17 @@ std::string format_exit_summary(std::vector<ReasonSummary> rows) {
 
   std::string out = "Analyze events for all VMs, all VCPUs:\n\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%*s %10s %9s %9s %11s %11s %11s\n\n", width, "VM-EXIT",
-                "Samples", "Samples%", "Time%", "Min Time", "Max Time", "Avg time");
+  std::snprintf(line, sizeof line, "%*s %10s %9s %9s %11s %11s %11s %11s\n\n", width,
+                "VM-EXIT", "Samples", "Samples%", "Time%", "Min Time", "Max Time", "Avg time",
+                "Exit cost");
   out += line;
   for (const auto& r : rows) {
     const double avg = r.timed == 0 ? 0.0 : static_cast<double>(r.total_time) / r.timed;
+    const double cost = r.samples == 0 ? 0.0 : static_cast<double>(r.exit_cost) / r.samples;
     std::snprintf(line, sizeof line,
-                  "%*s %10" PRIu64 " %8.2f%% %8.2f%% %11" PRIu64 " %11" PRIu64 " %11.2f\n", width,
-                  r.name.c_str(), r.samples, percent(r.samples, samples),
-                  percent(r.total_time, time), r.min_time, r.max_time, avg);
+                  "%*s %10" PRIu64 " %8.2f%% %8.2f%% %11" PRIu64 " %11" PRIu64 " %11.2f %11.2f\n",
+                  width, r.name.c_str(), r.samples, percent(r.samples, samples),
+                  percent(r.total_time, time), r.min_time, r.max_time, avg, cost);
     out += line;
   }
   std::snprintf(line, sizeof line,

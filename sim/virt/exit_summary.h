@@ -1,11 +1,12 @@
 // The per-reason exit summary, laid out like `perf kvm stat report` with
-// times in cycles (from the exit to the next entry):
+// times in cycles (from the exit to the next entry), and the average cost
+// each exit paid for the world switch out (vmx.exit_cycles.REASON, ...):
 //
 //   Analyze events for all VMs, all VCPUs:
 //
-//                VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time
+//                VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time   Exit cost
 //
-//                  CPUID          3    60.00%    25.00%         100         200      133.33
+//                  CPUID          3    60.00%    25.00%         100         200      133.33     1200.00
 //   ...
 //
 //   Total Samples:5, Total events handled time:1600cycles.
@@ -31,6 +32,7 @@ struct ReasonSummary {
   uint64_t total_time = 0;   // cycles, sum over the timed exits
   uint64_t min_time = 0;     // over the timed exits (0 if none)
   uint64_t max_time = 0;
+  uint64_t exit_cost = 0;    // cycles charged for the world switches out, sum over all exits
 };
 
 std::string format_exit_summary(std::vector<ReasonSummary> rows);

@@ -56,6 +56,7 @@ struct ExitTracker::Impl {
     uint64_t timed = 0;
     uint64_t min_time = std::numeric_limits<uint64_t>::max();
     uint64_t max_time = 0;
+    uint64_t exit_cost = 0;   // world-switch cycles charged, over every exit
     bool registered = false;
   };
 
@@ -156,6 +157,7 @@ void ExitTracker::on_exit(const ExitRecord& r) {
     m.register_reason(a);
   }
   a.exits++;
+  a.exit_cost += r.exit_cost;
 
   m.pending = true;
   m.pending_rec = r;
@@ -219,6 +221,7 @@ std::string ExitTracker::summary_text() const {
     r.total_time = a.total_time;
     r.min_time = a.timed ? a.min_time : 0;
     r.max_time = a.max_time;
+    r.exit_cost = a.exit_cost;
     rows.push_back(std::move(r));
   }
   return format_exit_summary(std::move(rows));

@@ -20,19 +20,21 @@ ReasonSummary row(const char* name, uint32_t reason, uint64_t samples, uint64_t 
 }
 
 TEST(ExitSummary, SortedBySamplesThenTime) {
+  ReasonSummary msr_write = row("MSR_WRITE", 32, 5, 500, 50, 150);
+  msr_write.exit_cost = 5 * 1200;  // the last column: cycles each exit paid to leave the guest
   const std::string s = format_exit_summary({row("HLT", 12, 1, 10, 10, 10),
-                                             row("MSR_WRITE", 32, 5, 500, 50, 150),
+                                             msr_write,
                                              row("IO_INSTRUCTION", 30, 1, 90, 90, 90),
                                              row("CPUID", 10, 2, 400, 100, 300)});
   EXPECT_EQ(s,
             "Analyze events for all VMs, all VCPUs:\n"
             "\n"
-            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time\n"
+            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time   Exit cost\n"
             "\n"
-            "           MSR_WRITE          5    55.56%    50.00%          50         150      100.00\n"
-            "               CPUID          2    22.22%    40.00%         100         300      200.00\n"
-            "      IO_INSTRUCTION          1    11.11%     9.00%          90          90       90.00\n"
-            "                 HLT          1    11.11%     1.00%          10          10       10.00\n"
+            "           MSR_WRITE          5    55.56%    50.00%          50         150      100.00     1200.00\n"
+            "               CPUID          2    22.22%    40.00%         100         300      200.00        0.00\n"
+            "      IO_INSTRUCTION          1    11.11%     9.00%          90          90       90.00        0.00\n"
+            "                 HLT          1    11.11%     1.00%          10          10       10.00        0.00\n"
             "\n"
             "Total Samples:9, Total events handled time:1000cycles.\n");
 }

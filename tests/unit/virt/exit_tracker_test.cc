@@ -162,10 +162,10 @@ TEST(ExitTracker, SummaryOfTheSequence) {
   EXPECT_EQ(t.summary_text(),
             "Analyze events for all VMs, all VCPUs:\n"
             "\n"
-            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time\n"
+            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time   Exit cost\n"
             "\n"
-            "               CPUID          3    75.00%    54.55%         200         600      400.00\n"
-            "       EPT_VIOLATION          1    25.00%    45.45%        1000        1000     1000.00\n"
+            "               CPUID          3    75.00%    54.55%         200         600      400.00      100.00\n"
+            "       EPT_VIOLATION          1    25.00%    45.45%        1000        1000     1000.00      100.00\n"
             "\n"
             "Total Samples:4, Total events handled time:2200cycles.\n");
 }
