@@ -99,14 +99,10 @@ TEST(FatalEnd, HugeRepOverUnbackedMemoryEndsPromptlyAtInstructionLimit) {
   // mov ecx, 0xffffffff; mov esi, 0xd0000000; mov edi, 0xe0000000; cld; rep movsb; cli; hlt
   const std::vector<uint8_t> code = {0xb9, 0xff, 0xff, 0xff, 0xff, 0xbe, 0x00, 0x00, 0x00, 0xd0,
                                      0xbf, 0x00, 0x00, 0x00, 0xe0, 0xfc, 0xf3, 0xa4, 0xfa, 0xf4};
-  const auto start = std::chrono::steady_clock::now();
   const auto r = run_code("hugerep", code, {"--max-insns", "200000"});
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 82) << r.err;
   EXPECT_NE(r.err.find("instruction limit of 200000 reached"), std::string::npos) << r.err;
-  EXPECT_LT(secs, 20.0);
 }
 
 }  // namespace
