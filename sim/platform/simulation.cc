@@ -3,6 +3,7 @@
 // SystemC object exists, so a bad binary is a LoadError and nothing else.
 #include "sim/platform/simulation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -25,6 +26,10 @@ void declare_params(base::ParamRegistry& reg) {
                "latency RAM adds to a b_transport write and reports in its DMI grant");
   vmx::declare_params(reg);
   svm::declare_params(reg);
+  reg.add_uint("platform.cpus", 1, "count",
+               "CPUs (cores) in the machine: CPU 0 is the BSP and boots the kernel, the others "
+               "wait for INIT-SIPI-SIPI; local APIC ID = core index",
+               1, 64);
   reg.add_uint("platform.cpu_mhz", 3000, "MHz", "CPU clock: converts cycles to simulated time", 1,
                1000000);
   reg.add_uint("platform.quantum_cycles", 10000, "cycles",
@@ -49,8 +54,13 @@ namespace {
 
 // Ends not reported by the Cpu: the kernel ran out of events. With the CPU
 // waiting in HLT that means no timer is armed and no device can interrupt it.
-RunEnd effective_end(Cpu& cpu) {
+RunEnd effective_end(Cpu& cpu, size_t ncpus) {
   if (cpu.end().ended) return cpu.end();
+  if (cpu.waiting_in_halt() && ncpus > 1)
+    return {true, base::kExitHalted,
+            "every CPU halted (HLT) or waiting for SIPI with nothing to wake it: no timer "
+            "armed, no interrupt pending",
+            ""};
   if (cpu.waiting_in_halt())
     return {true, base::kExitHalted,
             "CPU halted (HLT) with nothing to wake it: no timer armed, no interrupt pending",
@@ -76,13 +86,18 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   sc_core::sc_start();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const RunEnd end = effective_end(system.cpu());
+  const RunEnd end = effective_end(system.cpu(), system.cpus().size());
   RunResult r;
   r.exit_status = end.exit_status;
   r.end_reason = end.reason;
   r.register_dump = end.register_dump;
-  r.instructions = system.cpu().core().instructions();
-  r.cycles = system.cpu().core().cycles();
+  // A multiprocessor: all cores' instructions over the furthest core's cycles.
+  for (Cpu* c : system.cpus()) {
+    r.instructions += c->core().instructions();
+    r.cycles = std::max(r.cycles, c->core().cycles());
+    if (system.cpus().size() > 1)
+      r.per_core.push_back({c->core().instructions(), c->core().cycles()});
+  }
   r.wall_seconds = wall;
   system.finish();  // stats are read from the model's counters: before teardown
   return r;

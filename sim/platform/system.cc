@@ -20,6 +20,8 @@ sc_core::sc_time cycles_time(const base::Config& cfg, const std::string& key) {
 
 uint64_t cpu_hz(const base::Config& cfg) { return cfg.get_uint("platform.cpu_mhz") * 1'000'000; }
 
+}  // namespace
+
 intc::LocalApicParams lapic_params(const base::Config& cfg) {
   intc::LocalApicParams p;
   p.apic_id = 0;
@@ -37,8 +39,6 @@ CpuParams cpu_params(const base::Config& cfg, const RunSpec& spec) {
           spec.max_cycles, spec.max_insns};
 }
 
-}  // namespace
-
 System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunSpec& spec,
                std::unique_ptr<HostMemory> ram, const BootInfo& boot, base::StatRegistry& stats)
     : sc_module(name),
@@ -52,7 +52,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
                      "guest wrote " + std::to_string(v) + " to isa-debug-exit at port " + hex(port),
                      false);
       }),
-      fw_cfg_(ram->size(), 1),
+      fw_cfg_(ram->size(), uint16_t(cfg.get_uint("platform.cpus"))),
       port80_(cfg.get_uint("platform.port80_cycles")),
       testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
       rtc_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg), cfg.get_uint("platform.rtc_start"),
@@ -61,7 +61,8 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
       lapic_regs_(lapic_),
-      ioapic_(lapic_),
+      lapic_bank_(apics_, group_),
+      ioapic_(apics_),
       irq_(pic_master_, pic_slave_, ioapic_, &lapic_),
       pit_(timers_, cpu_hz(cfg)),
       port61_(pit_),
@@ -75,7 +76,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       pic_master_t_("pic_master", pic_master_, cpu_.cycle_time()),
       pic_slave_t_("pic_slave", pic_slave_, cpu_.cycle_time()),
       port80_t_("port80", port80_, cpu_.cycle_time()),
-      lapic_t_("lapic", lapic_, cpu_.cycle_time()),
+      lapic_t_("lapic", lapic_bank_, cpu_.cycle_time()),
       ioapic_t_("ioapic", ioapic_, cpu_.cycle_time()),
       pit_t_("pit", pit_, cpu_.cycle_time()),
       port61_t_("port61", port61_, cpu_.cycle_time()),
@@ -86,12 +87,16 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
                    sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
   cpu_.io_socket.bind(io_bus_.target_socket);
+  group_.cpus.push_back(&cpu_);
+  cpu_.join(&group_, 0);
+  apics_.add(lapic_);
   wire_memory_bus(layout_);
   wire_io_bus();
   wire_interrupts();
   cpu_.core().enter_multiboot(boot.entry, boot.mbi_addr);
   cpu_.core().set_magic_ops(this);
   wire_virtualization(cfg);
+  build_aps(cfg, unsigned(cfg.get_uint("platform.cpus")));
   register_stats();
 }
 
@@ -150,7 +155,13 @@ void System::wire_interrupts() {
   lapic_.set_tsc_offset([this] { return int64_t(cpu_.core().state().tsc_offset); });
   lapic_.set_wakeup([this] { cpu_.wake(); });
   lapic_.set_sipi_handler([this](uint8_t v) {
-    if (!cpu_.core().waiting_for_sipi()) return false;
+    if (!cpu_.core().waiting_for_sipi()) {
+      if (!lapic_.init_pending()) return false;  // SIPI is ignored outside wait-for-SIPI
+      cpu_.latch_sipi(v);                      // INIT not yet performed: held for it
+      cpu_.wake();
+      return true;
+    }
+    lapic_.take_init();  // an INIT received while waiting for SIPI: already in that state
     cpu_.core().start_at_sipi(v);
     cpu_.wake();
     return true;
@@ -184,9 +195,16 @@ void System::register_stats() {
   register_intc_stats();
   exits_.register_stats(stats_);
   if (vmx_) vmx_->register_stats(stats_);
-  // Formulas read the (region-adjusted) counters through the registry.
-  auto insns = [this] { return double(stats_.value("cpu.instructions")); };
-  auto cycles = [this] { return double(stats_.value("cpu.cycles")); };
+  register_smp_stats();
+  // Formulas read the (region-adjusted) counters through the registry; on a
+  // multiprocessor, instructions are all cores' and cycles the furthest core's.
+  const bool smp = group_.cpus.size() > 1;
+  auto insns = [this, smp] {
+    return smp ? stats_.as_double("smp.instructions") : double(stats_.value("cpu.instructions"));
+  };
+  auto cycles = [this, smp] {
+    return smp ? stats_.as_double("smp.cycles") : double(stats_.value("cpu.cycles"));
+  };
   // Host time of the counted part: the regions so far, or the whole run.
   auto wall = [this] { return roi_seen_ && !in_roi_ ? acc_wall_ : region_wall_seconds(); };
   const double hz =
@@ -341,6 +359,7 @@ void System::finish() {
   exits_.finish(cpu_.core().cycles());
   const std::string summary = exits_.summary_text();
   if (exits_.exits() > 0) std::fprintf(stderr, "%s", summary.c_str());
+  finish_aps();
   if (!spec_.out_dir.empty()) {
     std::filesystem::create_directories(spec_.out_dir);
     std::ofstream(std::filesystem::path(spec_.out_dir) / "exits.txt") << summary;
