@@ -186,7 +186,11 @@ bool Cpu::wait_in_halt() {
     // Otherwise wake at the next activity (it may be the last), the guest's
     // deadline or the limit.
     sc_core::sc_time limit = cycle_ * double(until - now);
-    if (sc_core::sc_pending_activity())
+    // Two halted CPUs must not wake each other at zero time forever: on a
+    // multiprocessor only activity later than now bounds the wait.
+    const bool multi = group_ && group_->multi();
+    if (sc_core::sc_pending_activity() &&
+        (!multi || sc_core::sc_time_to_pending_activity() > sc_core::SC_ZERO_TIME))
       limit = std::min(limit, sc_core::sc_time_to_pending_activity());
     sc_core::wait(limit, wake_);
   }
