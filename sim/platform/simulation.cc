@@ -10,6 +10,8 @@
 #include <systemc>
 
 #include "sim/base/exit_status.h"
+#include "sim/core/cpuid.h"
+#include "sim/platform/firmware/mp_table.h"
 #include "sim/platform/loader/loader.h"
 #include "sim/platform/system.h"
 #include "sim/svm/svm.h"
@@ -76,6 +78,17 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   auto ram = std::make_unique<HostMemory>(ram_bytes);
   const BootInfo boot = load_multiboot_files(ram->span().first(layout.below_4g), layout,
                                              spec.kernel, spec.cmdline, spec.modules);
+
+  // The MP configuration tables (firmware/mp_table.h), as a BIOS leaves them.
+  {
+    core::CpuidModel cpuid;
+    cpuid.configure(cfg);
+    MpTableParams mp;
+    mp.cpus = unsigned(cfg.get_uint("platform.cpus"));
+    mp.cpu_signature = cpuid.query(1, 0).eax;
+    mp.cpu_features = cpuid.query(1, 0).edx;
+    if (layout.below_4g > kMpFloating + 0x1000) write_mp_table(ram->span(), mp);
+  }
 
   // sc_stop() is how every run ends: its "Simulation stopped by user" info is noise.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,

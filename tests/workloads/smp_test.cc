@@ -71,6 +71,7 @@ TEST(Smp, FourCoresStartAndEveryIpiKindArrives) {
   const SmpRun r = run_smp(4, "four");
   ASSERT_EQ(r.proc.exit_code, 0) << r.describe();
   for (const char* l : {
+           "mp table: 4 processors, checksums ok",
            "smp: 4 of 4 cpus online",
            "ipi fixed physical: 0 1 1 1",
            "ipi self: 1 0 0 0",

@@ -304,6 +304,27 @@ static void parallel(void) {
   printf("timing: parallel %lu cycles\n", (unsigned long)(t1 - t0));
 }
 
+/* The MP floating pointer in the BIOS area (MP spec 1.4, 4.1): count the
+ * processor entries of its configuration table. */
+static void mp_table(void) {
+  for (uintptr_t a = 0xf0000; a < 0x100000; a += 16) {
+    const uint8_t *f = (const uint8_t *)a;
+    if (memcmp(f, "_MP_", 4) != 0) continue;
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 16; ++i) sum = (uint8_t)(sum + f[i]);
+    const uint8_t *c = (const uint8_t *)(uintptr_t)(*(const uint32_t *)(f + 4));
+    const uint16_t len = *(const uint16_t *)(c + 4);
+    for (unsigned i = 0; i < len; ++i) sum = (uint8_t)(sum + c[i]);
+    unsigned cpus = 0;
+    for (const uint8_t *e = c + 44; e < c + len; e += e[0] == 0 ? 20 : 8) cpus += e[0] == 0;
+    printf("mp table: %u processors, checksums %s\n", cpus, sum == 0 ? "ok" : "bad");
+    check("mp table processors", cpus, ncpu);
+    return;
+  }
+  printf("mp table: none\n");
+  ++failures;
+}
+
 int smp_tests_run(const char *which) {
   (void)which;
   failures = 0;
@@ -314,6 +335,7 @@ int smp_tests_run(const char *which) {
   set_handler(V_PONG, on_pong);
   set_handler(2, on_nmi);
   ncpu = smp_ncpus();
+  mp_table();
   const unsigned online = smp_start_aps(ncpu, ap_idle);
   printf("smp: %u of %u cpus online\n", online, ncpu);
   check("online", online, ncpu);
