@@ -5,5 +5,5 @@
 int kmain(uint32_t magic, uint32_t mbi) {
   (void)magic;
   (void)mbi;
-  return smp_tests_run("all");
+  return smp_tests_run(wl_mbi.args);
 }

@@ -282,11 +282,11 @@ static void pingpong(void) {
 
 /* ------------------------------------------------------------ parallel */
 
-#define PAR_ITERS 2000000u
+static unsigned par_iters = 2000000u;  /* `par=N` on the command line */
 static volatile uint64_t partial[SMP_MAX_CPUS];
 static void par_work(unsigned id) {
   uint64_t x = 0x9e3779b97f4a7c15ull * (id + 1), s = 0;
-  for (unsigned i = 0; i < PAR_ITERS; ++i) {
+  for (unsigned i = 0; i < par_iters; ++i) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     s += x >> 33;
   }
@@ -299,7 +299,7 @@ static void parallel(void) {
   const uint64_t t1 = rdtsc();
   uint64_t sum = 0;
   for (unsigned i = 0; i < ncpu; ++i) sum ^= partial[i];
-  printf("parallel: %u cpus x %u iterations, checksum %016lx\n", ncpu, PAR_ITERS,
+  printf("parallel: %u cpus x %u iterations, checksum %016lx\n", ncpu, par_iters,
          (unsigned long)sum);
   printf("timing: parallel %lu cycles\n", (unsigned long)(t1 - t0));
 }
@@ -325,8 +325,20 @@ static void mp_table(void) {
   ++failures;
 }
 
-int smp_tests_run(const char *which) {
-  (void)which;
+/* "par=N" in args sets the parallel benchmark's iterations per CPU. */
+static void parse_args(const char *a) {
+  for (; a && *a; ++a) {
+    if (memcmp(a, "par=", 4) == 0) {
+      unsigned v = 0;
+      for (a += 4; *a >= '0' && *a <= '9'; ++a) v = v * 10 + (unsigned)(*a - '0');
+      if (v) par_iters = v;
+      if (!*a) return;
+    }
+  }
+}
+
+int smp_tests_run(const char *args) {
+  parse_args(args);
   failures = 0;
   set_handler(V_COUNT, on_count);
   set_handler(V_WORK, on_work);

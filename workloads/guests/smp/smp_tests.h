@@ -3,7 +3,8 @@
 #ifndef SMP_TESTS_H
 #define SMP_TESTS_H
 
-/* Starts the APs and runs everything; returns the number of failures. */
-int smp_tests_run(const char *which);
+/* Starts the APs and runs everything; returns the number of failures.
+ * args may hold "par=N": the parallel benchmark's iterations per CPU. */
+int smp_tests_run(const char *args);
 
 #endif
