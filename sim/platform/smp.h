@@ -24,6 +24,22 @@ namespace hvsim::platform {
 intc::LocalApicParams lapic_params(const base::Config& cfg);
 CpuParams cpu_params(const base::Config& cfg, const RunSpec& spec);
 
+// On a multiprocessor every core's exit tracker writes the one
+// --trace-exits file through this (the System owns the file's sink and
+// closes it after every tracker has finished); records carry their vCPU.
+class ForwardSink : public virt::ExitSink {
+ public:
+  explicit ForwardSink(virt::ExitSink& to) : to_(to) {}
+  void record(const virt::ExitRecord& r) override { to_.record(r); }
+  void finish() override {}
+  void guest_phase(uint32_t vcpu, uint64_t begin, uint64_t end) override {
+    to_.guest_phase(vcpu, begin, end);
+  }
+
+ private:
+  virt::ExitSink& to_;
+};
+
 // One application processor and what is private to it.
 struct ApSlot {
   ApSlot(const std::string& name, const base::Config& cfg, const CpuParams& p,

@@ -103,7 +103,9 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
 // The CPU model decides which virtualization unit the core has; its world
 // switches are reported to the exit tracker (trace file, summary, stats).
 void System::wire_virtualization(const base::Config& cfg) {
-  if (!spec_.trace_exits.empty())
+  if (!spec_.trace_exits.empty() && cfg.get_uint("platform.cpus") > 1)
+    open_shared_trace(cfg);  // one file for every core (system_smp.cc)
+  else if (!spec_.trace_exits.empty())
     exits_.open_trace(spec_.trace_exits, static_cast<unsigned>(cfg.get_uint("platform.cpu_mhz")));
   exits_.set_filter(spec_.trace_filter);
   cpu_.core().set_exit_tracker(&exits_);

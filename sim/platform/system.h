@@ -75,6 +75,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   void wire_ap(const base::Config& cfg, ApSlot& a, unsigned index);
   void register_smp_stats();
   void finish_aps();
+  void open_shared_trace(const base::Config& cfg);
   void magic(uint16_t op, uint64_t arg) override;  // core::MagicOps
   // Regions of interest accumulate: counters count only between ROI begin
   // and ROI end, summed over every region; reset-stats starts over.
@@ -130,6 +131,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   double acc_wall_ = 0;      // host seconds of closed regions
   std::optional<std::pair<std::string, std::string>> frozen_;  // text, json at ROI end
   std::vector<std::unique_ptr<ApSlot>> aps_;  // CPUs 1..platform.cpus-1
+  std::unique_ptr<virt::ExitSink> shared_trace_;  // --trace-exits of all cores (cpus > 1)
   bool warned_checkpoint_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include "sim/core/sys/pmu.h"
 #include "sim/platform/system.h"
 #include "sim/svm/svm.h"
+#include "sim/virt/exit_sinks.h"
 
 namespace hvsim::platform {
 
@@ -67,6 +68,8 @@ void System::wire_ap(const base::Config& cfg, ApSlot& a, unsigned index) {
   a.timers.set_deadline_listener([&cpu](uint64_t c) { cpu.deadline_moved(c); });
   a.regs.set_performance_deadline_listener([&cpu](uint64_t c) { cpu.deadline_moved(c); });
   a.exits.set_filter(spec_.trace_filter);
+  a.exits.set_vcpu(index);  // the trace's vcpu column is the core
+  if (shared_trace_) a.exits.add_sink(std::make_unique<ForwardSink>(*shared_trace_));
   cpu.core().set_exit_tracker(&a.exits);
   vmx::attach(cpu.core().engine(), cfg);
   svm::attach(cpu.core().engine(), cfg);
@@ -120,7 +123,17 @@ void System::register_smp_stats() {
   s.add_formula("smp.invlpgs", [sum] { return sum("invlpgs"); }, "count", "INVLPGs, all cores");
 }
 
-// The APs' VM exits: each core's summary, after the BSP's (vCPU = core).
+void System::open_shared_trace(const base::Config& cfg) {
+  const auto format = virt::trace_format_for_path(spec_.trace_exits);
+  if (!format)
+    throw base::ConfigError("--trace-exits " + spec_.trace_exits +
+                            ": unknown trace format (expected " + virt::kTraceFormatsHint + ")");
+  shared_trace_ = virt::make_trace_sink(*format, spec_.trace_exits, cfg.get_uint("platform.cpu_mhz"));
+  exits_.add_sink(std::make_unique<ForwardSink>(*shared_trace_));
+}
+
+// The APs' VM exits: each core's summary, after the BSP's (vCPU = core),
+// like `perf kvm stat report --vcpu N`; then the shared trace is closed.
 void System::finish_aps() {
   for (size_t i = 0; i < aps_.size(); ++i) {
     ApSlot& a = *aps_[i];
@@ -129,6 +142,7 @@ void System::finish_aps() {
     const std::string text = a.exits.summary_text();
     std::fprintf(stderr, "vCPU %zu (cpu%zu):\n%s", i + 1, i + 1, text.c_str());
   }
+  if (shared_trace_) shared_trace_->finish();
 }
 
 }  // namespace hvsim::platform
