@@ -14,10 +14,11 @@
 // timer_hz / divide; cycles are at core_hz. Both are parameters
 // (platform.apic_timer_hz, platform.cpu_mhz).
 //
-// One CPU: INIT (to self, to "all including self" or to this APIC's ID) makes
-// INIT pending for the core (init_pending; the core performs it and waits for
-// SIPI); a SIPI then starts the core through the SIPI handler. "All excluding
-// self" reaches nobody. The APIC's own register reset on INIT (11.4.7.3) is
+// INIT makes INIT pending for the core (init_pending; the core performs it
+// and waits for SIPI); a SIPI then starts the core through the SIPI handler.
+// Alone (one CPU) the ICR delivers to this APIC only ("all excluding self"
+// reaches nobody); on a multiprocessor set_ipi_sender hands every ICR message
+// to the ApicCluster. The APIC's own register reset on INIT (11.4.7.3) is
 // not modelled: take_init only clears the pending INIT.
 #pragma once
 
