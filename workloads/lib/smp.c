@@ -8,7 +8,7 @@ extern const uint8_t smp_tramp_start[], smp_tramp_end[];
 extern const uint8_t smp_tramp_cr3[], smp_tramp_stack[], smp_tramp_entry[], smp_tramp_gdtr[],
     smp_tramp_idtr[];
 
-#define AP_STACK 16384
+#define AP_STACK 8192
 static uint8_t ap_stacks[SMP_MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
 static smp_entry ap_entry;
 volatile unsigned smp_online = 1;
