@@ -48,7 +48,9 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       serial_(make_serial_sink(cfg.get_string("platform.serial_out"))),
       uart_(*serial_),
       debug_exit_([this](uint8_t v, uint16_t port) {
-        cpu_.end_run(v,
+        // The CPU that wrote the port ends the run (the BSP outside any).
+        Cpu& by = group_.running > 0 ? *group_.cpus[size_t(group_.running)] : cpu_;
+        by.end_run(v,
                      "guest wrote " + std::to_string(v) + " to isa-debug-exit at port " + hex(port),
                      false);
       }),

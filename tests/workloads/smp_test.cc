@@ -139,6 +139,18 @@ TEST(Smp, OneCpuRunsTheSameGuest) {
   EXPECT_EQ(r.stat.count("smp.cpus"), 0u);  // uniprocessor statistics are unchanged
 }
 
+TEST(Smp, MiniKernelSmpMode) {
+  const fs::path out = fs::path(testing::TempDir()) / ("hvsim_smp_mk_" + std::to_string(::getpid()));
+  const auto p = hvsim_test::run_process(
+      {HVSIM_BIN, "run", std::string(HVSIM_WORKLOADS_DIR) + "/minikernel.elf", "--cmdline",
+       "bench=smp", "--set", "platform.cpus=2", "--out", out.string()},
+      std::chrono::seconds(300));
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+  EXPECT_NE(p.out.find("smp: 2 of 2 cpus online\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("smp: 0 failures\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("minikernel: 0 failures\n"), std::string::npos) << p.out;
+}
+
 TEST(Smp, OutOfRangeCpuCountIsBadInput) {
   for (const char* n : {"0", "65"}) {
     const auto p = hvsim_test::run_process(
