@@ -83,6 +83,7 @@ TEST(Smp, FourCoresStartAndEveryIpiKindArrives) {
            "ipi logical cluster 0x0a: 0 1 0 1",
            "ipi logical cluster 0x13: 0 0 0 0",
            "ipi nmi: 0 0 0 1",
+           "vmx per core: 4 of 4 cores kept their own VMCS",
            "init-sipi restart: cpu3 online again (5 starts)",
            "ipi x2apic physical: 0 0 1 0",
            "smp: 0 failures",

@@ -304,6 +304,60 @@ static void parallel(void) {
   printf("timing: parallel %lu cycles\n", (unsigned long)(t1 - t0));
 }
 
+/* ------------------------------------------------------------ VMX per core */
+
+/* Each core enters VMX operation with its own VMXON region, makes its own
+ * VMCS current and writes its guest RIP field; then every core reads the
+ * field back through VMREAD: each must see its own value (per-core VMX
+ * state and VMCS cache, SDM Vol. 3 24.1). */
+#define VMX_CPUS 8
+static uint8_t vmx_pages[VMX_CPUS][2][4096] __attribute__((aligned(4096)));
+static volatile unsigned vmx_ok;
+
+static int vmx_op(const char *insn_is_vmxon, uint64_t pa) {
+  uint8_t bad;
+  if (insn_is_vmxon[0] == 'o')
+    __asm__ volatile("vmxon %1; setna %0" : "=q"(bad) : "m"(pa) : "cc", "memory");
+  else if (insn_is_vmxon[0] == 'c')
+    __asm__ volatile("vmclear %1; setna %0" : "=q"(bad) : "m"(pa) : "cc", "memory");
+  else
+    __asm__ volatile("vmptrld %1; setna %0" : "=q"(bad) : "m"(pa) : "cc", "memory");
+  return bad;
+}
+
+static void vmx_enter(unsigned id) {
+  if (id >= VMX_CPUS) return;
+  const uint32_t rev = (uint32_t)rdmsr(0x480) & 0x7fffffff;  /* IA32_VMX_BASIC */
+  if (!(rdmsr(0x3a) & 1)) wrmsr(0x3a, 0x5);  /* IA32_FEATURE_CONTROL: lock, VMXON outside SMX */
+  write_cr0((read_cr0() | rdmsr(0x486)) & rdmsr(0x487));
+  write_cr4(((read_cr4() | (1u << 13)) | rdmsr(0x488)) & rdmsr(0x489));
+  *(uint32_t *)vmx_pages[id][0] = rev;
+  *(uint32_t *)vmx_pages[id][1] = rev;
+  const uint64_t on = (uint64_t)(uintptr_t)vmx_pages[id][0], vmcs = (uint64_t)(uintptr_t)vmx_pages[id][1];
+  if (vmx_op("on", on) || vmx_op("clear", vmcs) || vmx_op("ptrld", vmcs)) return;
+  const uint64_t field = 0x681e, value = 0x1000 + id;  /* guest RIP */
+  __asm__ volatile("vmwrite %0, %1" ::"r"(value), "r"(field) : "cc");
+}
+
+static void vmx_check(unsigned id) {
+  if (id >= VMX_CPUS) return;
+  uint64_t v = 0;
+  const uint64_t field = 0x681e;
+  __asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(field) : "cc");
+  if (v == 0x1000 + id) __atomic_add_fetch(&vmx_ok, 1, __ATOMIC_SEQ_CST);
+  __asm__ volatile("vmxoff" ::: "cc");
+}
+
+static void vmx_per_core(void) {
+  if (!(cpuid(1, 0).ecx & (1u << 5))) return;  /* no VMX */
+  const unsigned n = ncpu < VMX_CPUS ? ncpu : VMX_CPUS;
+  vmx_ok = 0;
+  run_everywhere(vmx_enter, 1);
+  run_everywhere(vmx_check, 1);
+  printf("vmx per core: %u of %u cores kept their own VMCS\n", vmx_ok, n);
+  check("vmx per core", vmx_ok, n);
+}
+
 /* The MP floating pointer in the BIOS area (MP spec 1.4, 4.1): count the
  * processor entries of its configuration table. */
 static void mp_table(void) {
@@ -357,6 +411,7 @@ int smp_tests_run(const char *args) {
   shootdown();
   pingpong();
   parallel();
+  vmx_per_core();
   restart_ap();
   x2apic_ipi();
   printf("smp: %u failures\n", failures);
