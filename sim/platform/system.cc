@@ -7,6 +7,7 @@
 
 #include "sim/base/exit_status.h"
 #include "sim/core/sys/pmu.h"
+#include "sim/platform/boot_stats.h"
 #include "sim/platform/firmware/acpi.h"
 #include "sim/platform/loader/linux_entry.h"
 #include "sim/platform/loader/load_error.h"
@@ -204,6 +205,7 @@ void System::register_stats() {
   stats_.add_counter("platform.fw_cfg.reads", &fw_cfg_t_.reads, "count",
                      "reads of the fw_cfg ports");
   register_intc_stats();
+  register_boot_stats(stats_, cpu_);
   exits_.register_stats(stats_);
   if (vmx_) vmx_->register_stats(stats_);
   // Formulas read the (region-adjusted) counters through the registry.

@@ -29,7 +29,8 @@ uint8_t AcpiPm::read8(uint64_t offset) const {
 uint32_t AcpiPm::read(uint64_t offset, unsigned len) {
   if (offset >= 8 && offset < 12) {
     ++timer_reads;
-    return uint32_t(uint64_t(timer()) >> (8 * (offset - 8)));
+    const uint64_t v = uint64_t(timer()) >> (8 * (offset - 8));
+    return uint32_t(len >= 4 ? v : v & ((1ull << (8 * len)) - 1));
   }
   uint32_t v = 0;
   for (unsigned i = 0; i < len; ++i) v |= uint32_t(read8(offset + i)) << (8 * i);
