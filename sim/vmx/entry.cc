@@ -66,6 +66,8 @@ static void load_guest_state(core::Engine& e, VmcsRef v, const Controls& c) {
   s.sysenter_esp = v.get(F::GUEST_SYSENTER_ESP);
   s.sysenter_eip = v.get(F::GUEST_SYSENTER_EIP);
   if (c.entry & entryc::kLoadPat) s.pat = v.get(F::GUEST_IA32_PAT);
+  if (c.entry & entryc::kLoadPerf)  // checked: only counters that exist (26.3.2.1)
+    core::sys::write_msr(e, kPerfGlobalCtrl, v.get(F::GUEST_IA32_PERF_GLOBAL_CTRL));
   const bool ia32e = c.entry & entryc::kIa32eGuest;
   if (c.entry & entryc::kLoadEfer) {
     s.efer = v.get(F::GUEST_IA32_EFER);

@@ -142,6 +142,10 @@ bool host_sysenter(const EntryCtx& c) {
 bool host_pat(const EntryCtx& c) {
   return !(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadPat) || pat_ok(c.get(F::HOST_IA32_PAT));
 }
+bool host_perf_global_ctrl(const EntryCtx& c) {
+  return !(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadPerf) ||
+         !(c.get(F::HOST_IA32_PERF_GLOBAL_CTRL) & ~c.caps.perf_global_ctrl);
+}
 bool host_efer(const EntryCtx& c) {
   if (!(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadEfer)) return true;
   const uint64_t v = c.get(F::HOST_IA32_EFER);
@@ -195,6 +199,10 @@ bool guest_dr7(const EntryCtx& c) {
 }
 bool guest_sysenter(const EntryCtx& c) {
   return canonical(c.get(F::GUEST_SYSENTER_ESP)) && canonical(c.get(F::GUEST_SYSENTER_EIP));
+}
+bool guest_perf_global_ctrl(const EntryCtx& c) {
+  return !(u32(c, F::VM_ENTRY_CONTROLS) & entryc::kLoadPerf) ||
+         !(c.get(F::GUEST_IA32_PERF_GLOBAL_CTRL) & ~c.caps.perf_global_ctrl);
 }
 bool guest_pat(const EntryCtx& c) {
   return !(u32(c, F::VM_ENTRY_CONTROLS) & entryc::kLoadPat) || pat_ok(c.get(F::GUEST_IA32_PAT));
@@ -390,6 +398,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"host_cr4", CheckClass::kHost, &host_cr4, 0},
       {"host_cr3", CheckClass::kHost, &host_cr3, 0},
       {"host_sysenter", CheckClass::kHost, &host_sysenter, 0},
+      {"host_perf_global_ctrl", CheckClass::kHost, &host_perf_global_ctrl, 0},
       {"host_pat", CheckClass::kHost, &host_pat, 0},
       {"host_efer", CheckClass::kHost, &host_efer, 0},
       {"host_selectors", CheckClass::kHost, &host_selectors, 0},
@@ -401,6 +410,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"guest_cr3", CheckClass::kGuest, &guest_cr3, 0},
       {"guest_dr7", CheckClass::kGuest, &guest_dr7, 0},
       {"guest_sysenter", CheckClass::kGuest, &guest_sysenter, 0},
+      {"guest_perf_global_ctrl", CheckClass::kGuest, &guest_perf_global_ctrl, 0},
       {"guest_pat", CheckClass::kGuest, &guest_pat, 0},
       {"guest_efer", CheckClass::kGuest, &guest_efer, 0},
       {"guest_tr", CheckClass::kGuest, &guest_tr, 0},

@@ -90,6 +90,8 @@ void Vmx::load_host_state(VmcsRef v) {
   s.sysenter_esp = v.get(F::HOST_IA32_SYSENTER_ESP);
   s.sysenter_eip = v.get(F::HOST_IA32_SYSENTER_EIP);
   if (c_.exit & exitc::kLoadPat) s.pat = v.get(F::HOST_IA32_PAT);
+  if (c_.exit & exitc::kLoadPerf)  // checked at entry (26.2.2); 27.5.1
+    core::sys::write_msr(e_, kPerfGlobalCtrl, v.get(F::HOST_IA32_PERF_GLOBAL_CTRL));
   if (c_.exit & exitc::kLoadEfer) {
     s.efer = v.get(F::HOST_IA32_EFER);
   } else {

@@ -13,7 +13,8 @@
 //    27.3.1, 27.5.1);
 //  - entry checks: PAE PDPTEs (26.3.1.6), TPR threshold against VTPR (26.2.1.1),
 //    pending debug exceptions against RFLAGS.TF (26.3.1.5);
-//  - RDPID is #UD while "enable RDTSCP" is 0 (25.3).
+//  - RDPID is #UD while "enable RDTSCP" is 0 (25.3);
+//  - the load-IA32_PERF_GLOBAL_CTRL entry and exit controls.
 #include <gtest/gtest.h>
 
 #include "vmx_machine.h"
@@ -193,6 +194,31 @@ TEST(VmxEntryChecks, TprThresholdAboveVtprFails) {
   EXPECT_EQ(m.get(F::VM_INSTRUCTION_ERROR), kErrEntryInvalidControl);
   m.set(F::TPR_THRESHOLD, 3);
   EXPECT_EQ(m.v->vm_entry(true), EntryResult::kEntered);
+}
+
+// Load IA32_PERF_GLOBAL_CTRL at entry and at exit (26.3.2.1, 27.5.1); a
+// bit for a counter that does not exist fails the entry (26.3.1.1, 26.2.2).
+TEST(VmxPerfGlobalCtrl, LoadedAtEntryAndExitAndChecked) {
+  VmxMachine m;
+  ASSERT_NE(m.v->caps().perf_global_ctrl, 0u) << "the default CPU model has an Intel PMU";
+  EXPECT_TRUE((m.v->caps().entry_ctls(true) >> 32) & entryc::kLoadPerf);
+  EXPECT_TRUE((m.v->caps().exit_ctls(true) >> 32) & exitc::kLoadPerf);
+  m.set(F::VM_ENTRY_CONTROLS, entryc::kTrueDefault1 | entryc::kIa32eGuest | entryc::kLoadPerf);
+  m.set(F::VM_EXIT_CONTROLS, exitc::kTrueDefault1 | exitc::kHostAddrSpace | exitc::kLoadPerf);
+  m.set(F::GUEST_IA32_PERF_GLOBAL_CTRL, 1ull << 32);
+  m.set(F::HOST_IA32_PERF_GLOBAL_CTRL, 3);
+  m.load(kGuestCode, {0x0f, 0x01, 0xc1});  // vmcall
+  ASSERT_TRUE(m.launch());
+  EXPECT_EQ(m.s().pmu.global_ctrl, 1ull << 32);
+  m.run(10);
+  EXPECT_EQ(m.exit_reason(), kExitVmcall);
+  EXPECT_EQ(m.s().pmu.global_ctrl, 3u);
+  m.set(F::GUEST_IA32_PERF_GLOBAL_CTRL, 1ull << 4);  // no fifth general counter
+  EXPECT_EQ(m.v->vm_entry(false), EntryResult::kFailGuestState);
+  m.set(F::GUEST_IA32_PERF_GLOBAL_CTRL, 0);
+  m.set(F::HOST_IA32_PERF_GLOBAL_CTRL, 1ull << 35);  // no fourth fixed counter
+  EXPECT_EQ(m.v->vm_entry(false), EntryResult::kFailValid);
+  EXPECT_EQ(m.get(F::VM_INSTRUCTION_ERROR), kErrEntryInvalidHost);
 }
 
 TEST(VmxInsn, RdpidIsUdWithoutEnableRdtscp) {
