@@ -97,7 +97,7 @@ class ExitTracker {
   // Any other destination (tests, tools); receives what a trace file would.
   void add_sink(std::unique_ptr<ExitSink> sink);
   // The vCPU (core index) every record of this tracker carries (trace
-  // column `vcpu`, Chrome trace track); 0 by default.
+  // column `vcpu`, Chrome trace track); without it records keep their own.
   void set_vcpu(uint32_t vcpu);
   // Only these reason names (case-insensitive) reach the trace; empty = all.
   // The summary and the statistics always count every exit.

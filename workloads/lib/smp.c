@@ -8,8 +8,11 @@ extern const uint8_t smp_tramp_start[], smp_tramp_end[];
 extern const uint8_t smp_tramp_cr3[], smp_tramp_stack[], smp_tramp_entry[], smp_tramp_gdtr[],
     smp_tramp_idtr[];
 
+/* AP stacks: 8 KiB each in conventional memory from 0x10000 (up to
+ * 0x90000 for 64 CPUs, below the EBDA), so the kernel image stays small
+ * (programs that run in 2 MiB of RAM link this file). */
 #define AP_STACK 8192
-static uint8_t ap_stacks[SMP_MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
+#define AP_STACKS 0x10000ul
 static smp_entry ap_entry;
 volatile unsigned smp_online = 1;
 
@@ -58,7 +61,7 @@ unsigned smp_start_aps(unsigned n, smp_entry entry) {
   lapic_enable();
   for (unsigned id = 1; id < n; ++id) {
     const unsigned before = smp_online;
-    *(uint64_t *)slot(smp_tramp_stack) = (uint64_t)(uintptr_t)&ap_stacks[id][AP_STACK];
+    *(uint64_t *)slot(smp_tramp_stack) = AP_STACKS + (uint64_t)(id + 1) * AP_STACK;
     /* INIT (assert, then de-assert), 10 ms, SIPI, 200 us, SIPI (9.4.4.1);
        the waits are scaled down: the simulated AP needs none of them. */
     lapic_send_ipi((uint8_t)id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);

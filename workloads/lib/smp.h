@@ -10,6 +10,7 @@
 
 #define SMP_MAX_CPUS 64
 #define SMP_TRAMPOLINE 0x8000 /* SIPI vector 0x08: real mode at 0800:0000 */
+/* AP n's 8 KiB stack ends at 0x10000 + (n + 1) * 8 KiB (conventional memory). */
 #define LAPIC_BASE 0xfee00000ul
 
 /* Local APIC registers (SDM Vol. 3 Table 11-1). */

@@ -310,7 +310,7 @@ static void parallel(void) {
  * VMCS current and writes its guest RIP field; then every core reads the
  * field back through VMREAD: each must see its own value (per-core VMX
  * state and VMCS cache, SDM Vol. 3 24.1). */
-#define VMX_CPUS 8
+#define VMX_CPUS 4
 static uint8_t vmx_pages[VMX_CPUS][2][4096] __attribute__((aligned(4096)));
 static volatile unsigned vmx_ok;
 
