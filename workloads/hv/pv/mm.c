@@ -1,0 +1,277 @@
+/* Page-table validation (Xen's page types and counts): mmu_update,
+ * update_va_mapping, mmuext_op, and guest-virtual copies. */
+#include "hv.h"
+
+static struct page_info frames[HV_MAX_FRAMES];
+static int stale_writable; /* a writable mapping went away since the last flush */
+
+#define PTE_FLAGS_OK \
+  (PTE_P | PTE_W | PTE_U | (1ull << 3) | (1ull << 4) | PTE_A | PTE_D | PTE_G | (7ull << 9) | (0x7Full << 52) | PTE_NX)
+
+void mm_init(uint64_t mem_base, uint64_t mem_end) {
+  dom.mem_base = mem_base;
+  dom.mem_end = mem_end;
+}
+
+struct page_info *page_info_of(uint64_t pa) {
+  if (pa < dom.mem_base || pa >= dom.mem_end) return 0;
+  return &frames[(pa - dom.mem_base) >> 12];
+}
+
+void flush_tlb(void) {
+  write_cr3(read_cr3());
+  stale_writable = 0;
+}
+
+/* Xen x86-64 PV runs the guest kernel in ring 3, so every guest mapping is
+ * made user-accessible (Xen's adjust_guest_l*e). */
+static uint64_t adjust(uint64_t e) { return (e & PTE_P) ? e | PTE_U : e; }
+
+static int reserved_l4_slot(unsigned i) { return i == 0 || i == 256; }
+static uint64_t forced_l4(unsigned i) { return i == 0 ? dom.l4_slot0 : dom.l4_slot256; }
+
+/* References held by a present entry of a table of the given level. */
+static int get_entry_ref(int level, uint64_t e) {
+  if (!(e & PTE_P)) return 0;
+  uint64_t pa = e & PTE_ADDR;
+  struct page_info *pi = page_info_of(pa);
+  if (!pi) return -PV_EPERM; /* not the guest's frame */
+  if (level > 1 && (e & PTE_PS)) return -PV_EINVAL; /* no superpages */
+  if (e & ~(PTE_FLAGS_OK | PTE_ADDR) & ~(level == 1 ? (1ull << 7) : 0)) return -PV_EINVAL;
+  if (level > 1) return get_page_type(pa, level - 1);
+  if (e & PTE_W) {
+    if (pi->type != PGT_none) return -PV_EPERM; /* never a writable mapping of a page table */
+    pi->wr_count++;
+  }
+  return 0;
+}
+
+static void put_entry_ref(int level, uint64_t e) {
+  if (!(e & PTE_P)) return;
+  uint64_t pa = e & PTE_ADDR;
+  struct page_info *pi = page_info_of(pa);
+  if (!pi) return;
+  if (level > 1) {
+    put_page_type(pa);
+  } else if (e & PTE_W) {
+    pi->wr_count--;
+    stale_writable = 1;
+  }
+}
+
+static void devalidate(uint64_t pa, int level, unsigned upto) {
+  uint64_t *t = hv_map(pa);
+  for (unsigned i = 0; i < upto; i++)
+    if (!(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
+}
+
+/* Takes the references of every entry; undoes them on failure. */
+static int validate(uint64_t pa, int level) {
+  uint64_t *t = hv_map(pa);
+  for (unsigned i = 0; i < 512; i++) {
+    if (level == 4 && reserved_l4_slot(i)) {
+      t[i] = forced_l4(i);
+      continue;
+    }
+    t[i] = adjust(t[i]);
+    int rc = get_entry_ref(level, t[i]);
+    if (rc) {
+      devalidate(pa, level, i);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int get_page_type(uint64_t pa, int type) {
+  struct page_info *pi = page_info_of(pa);
+  if (!pi || (pa & 0xFFF)) return -PV_EINVAL;
+  if (pi->type == type) {
+    pi->type_count++;
+    return 0;
+  }
+  if (pi->type != PGT_none) return -PV_EINVAL; /* a table of another level */
+  if (pi->wr_count) return -PV_EBUSY;          /* still mapped writable somewhere */
+  pi->type = (uint8_t)type;                    /* set first: refuses loops through itself */
+  pi->type_count = 1;
+  int rc = validate(pa, type);
+  if (rc) {
+    pi->type = PGT_none;
+    pi->type_count = 0;
+    return rc;
+  }
+  /* A TLB may still hold a writable translation of this frame. */
+  if (stale_writable) flush_tlb();
+  return 0;
+}
+
+void put_page_type(uint64_t pa) {
+  struct page_info *pi = page_info_of(pa);
+  if (!pi || pi->type == PGT_none || pi->type_count == 0) return;
+  if (--pi->type_count) return;
+  devalidate(pa, pi->type, 512);
+  pi->type = PGT_none;
+}
+
+/* Walks the current page tables for va as a ring-3 access would. */
+static uint64_t *guest_pte(uint64_t va, int write, int leaf_only) {
+  uint64_t t = vcpu.cr3;
+  for (int shift = 39; shift >= 12; shift -= 9) {
+    uint64_t *e = hv_map(t) + (va >> shift & 511);
+    if (shift == 12 && leaf_only) return e;
+    if (!(*e & PTE_P) || !(*e & PTE_U) || (write && !(*e & PTE_W))) return 0;
+    if (shift > 12 && (*e & PTE_PS)) return 0;
+    t = *e & PTE_ADDR;
+  }
+  return hv_map(t);
+}
+
+static void *guest_ptr(uint64_t va, int write) {
+  if (va >= 0x0000800000000000ull) return 0;
+  uint64_t *page = guest_pte(va, write, 0);
+  return page ? (char *)page + (va & 0xFFF) : 0;
+}
+
+int copy_from_guest(void *dst, uint64_t va, uint64_t len) {
+  char *d = dst;
+  while (len) {
+    uint64_t n = 4096 - (va & 0xFFF);
+    if (n > len) n = len;
+    const char *s = guest_ptr(va, 0);
+    if (!s) return -PV_EFAULT;
+    memcpy(d, s, n);
+    d += n, va += n, len -= n;
+  }
+  return 0;
+}
+
+int copy_to_guest(uint64_t va, const void *src, uint64_t len) {
+  const char *s = src;
+  while (len) {
+    uint64_t n = 4096 - (va & 0xFFF);
+    if (n > len) n = len;
+    char *d = guest_ptr(va, 1);
+    if (!d) return -PV_EFAULT;
+    memcpy(d, s, n);
+    s += n, va += n, len -= n;
+  }
+  return 0;
+}
+
+/* One entry update of a validated table: the new entry's references
+ * first, then the old one's released. */
+static long update_entry(uint64_t entry_pa, uint64_t val) {
+  struct page_info *pi = page_info_of(entry_pa);
+  if (!pi || pi->type == PGT_none || (entry_pa & 7)) {
+    dom.refused++;
+    return -PV_EINVAL;
+  }
+  int level = pi->type;
+  unsigned idx = (entry_pa & 0xFFF) >> 3;
+  uint64_t *e = hv_map(entry_pa);
+  if (level == 4 && reserved_l4_slot(idx)) {
+    /* the same entry (but for the accessed/dirty bits the processor sets) is accepted */
+    if (((adjust(val) ^ forced_l4(idx)) & ~(PTE_A | PTE_D)) == 0) return 0;
+    dom.refused++;
+    return -PV_EPERM;
+  }
+  val = adjust(val);
+  int rc = get_entry_ref(level, val);
+  if (rc) {
+    dom.refused++;
+    return rc;
+  }
+  uint64_t old = *e;
+  *e = val;
+  put_entry_ref(level, old);
+  return 0;
+}
+
+long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t done_va) {
+  uint64_t i;
+  long rc = 0;
+  for (i = 0; i < count; i++) {
+    struct mmu_update u;
+    if (copy_from_guest(&u, reqs + i * sizeof u, sizeof u)) {
+      rc = -PV_EFAULT;
+      break;
+    }
+    if ((u.ptr & 3) != MMU_NORMAL_PT_UPDATE) {
+      rc = -PV_ENOSYS;
+      break;
+    }
+    rc = update_entry(u.ptr & ~7ull, u.val);
+    if (rc) break;
+    dom.mmu_entries++;
+  }
+  if (done_va && copy_to_guest(done_va, &i, sizeof i)) return -PV_EFAULT;
+  return rc;
+}
+
+long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags) {
+  if (va >= 0x0000800000000000ull && va < 0xFFFF800000000000ull) return -PV_EINVAL;
+  uint64_t *e = guest_pte(va, 0, 1);
+  if (!e) return -PV_EINVAL; /* no L1 table for va */
+  long rc = update_entry((uint64_t)e - PV_HV_DIRECTMAP, val);
+  if (rc) return rc;
+  dom.mmu_entries++;
+  if ((flags & 3) == UVMF_TLB_FLUSH) flush_tlb();
+  else if ((flags & 3) == UVMF_INVLPG) invlpg(va);
+  return 0;
+}
+
+static long mmuext_one(const struct mmuext_op *op) {
+  uint64_t pa = op->arg1 & ~0xFFFull;
+  struct page_info *pi = page_info_of(pa);
+  switch (op->cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE: {
+      if (!pi) return -PV_EINVAL;
+      if (pi->pinned) return -PV_EINVAL;
+      int rc = get_page_type(pa, (int)(op->cmd - MMUEXT_PIN_L1_TABLE) + 1);
+      if (rc) {
+        dom.refused++;
+        return rc;
+      }
+      pi->pinned = 1;
+      return 0;
+    }
+    case MMUEXT_UNPIN_TABLE:
+      if (!pi || !pi->pinned || pa == vcpu.cr3) return -PV_EINVAL;
+      pi->pinned = 0;
+      put_page_type(pa);
+      return 0;
+    case MMUEXT_NEW_BASEPTR:
+      if (!pi || pi->type != PGT_l4 || !pi->pinned) return -PV_EINVAL;
+      vcpu.cr3 = pa;
+      write_cr3(pa);
+      stale_writable = 0;
+      return 0;
+    case MMUEXT_TLB_FLUSH_LOCAL:
+      flush_tlb();
+      return 0;
+    case MMUEXT_INVLPG_LOCAL:
+      invlpg(op->arg1);
+      return 0;
+    default:
+      return -PV_ENOSYS;
+  }
+}
+
+long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t done_va) {
+  uint64_t i;
+  long rc = 0;
+  for (i = 0; i < count; i++) {
+    struct mmuext_op op;
+    if (copy_from_guest(&op, ops + i * sizeof op, sizeof op)) {
+      rc = -PV_EFAULT;
+      break;
+    }
+    rc = mmuext_one(&op);
+    if (rc) break;
+  }
+  if (done_va && copy_to_guest(done_va, &i, sizeof i)) return -PV_EFAULT;
+  return rc;
+}
