@@ -27,6 +27,7 @@ struct page_info {
   uint16_t pad;
   uint32_t type_count; /* references as a table: higher-level entries, pins, the hypervisor */
   uint32_t wr_count;   /* writable mappings in validated L1 tables */
+  uint32_t stamp;      /* TLB flush clock when a writable mapping went away (mm.c) */
 };
 
 struct vcpu {

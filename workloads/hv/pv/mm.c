@@ -3,10 +3,15 @@
 #include "hv.h"
 
 static struct page_info frames[HV_MAX_FRAMES];
-static int stale_writable; /* a writable mapping went away since the last flush */
+/* TLB flush clock (Xen's tlbflush_timestamp, simplified): flush_epoch
+ * counts full flushes; a frame whose writable mapping went away gets
+ * stamp = flush_epoch + 1 and may still be writable through a stale TLB
+ * entry until the next full flush, so it becomes a table only after one. */
+static uint32_t flush_epoch;
+static int stale(const struct page_info *pi) { return pi->stamp == flush_epoch + 1; }
 
 #define PTE_FLAGS_OK \
-  (PTE_P | PTE_W | PTE_U | (1ull << 3) | (1ull << 4) | PTE_A | PTE_D | PTE_G | (7ull << 9) | (0x7Full << 52) | PTE_NX)
+  (PTE_P | PTE_W | PTE_U | (1ull << 3) | (1ull << 4) | PTE_A | PTE_D | (7ull << 9) | (0x7Full << 52) | PTE_NX) /* no G: CR3 loads flush all */
 
 void mm_init(uint64_t mem_base, uint64_t mem_end) {
   dom.mem_base = mem_base;
@@ -20,7 +25,18 @@ struct page_info *page_info_of(uint64_t pa) {
 
 void flush_tlb(void) {
   write_cr3(read_cr3());
-  stale_writable = 0;
+  flush_epoch++;
+}
+
+/* Word copies when both sides allow (lib's memcpy copies bytes). */
+static void copy(void *d, const void *s, uint64_t n) {
+  if (!(((uint64_t)d | (uint64_t)s | n) & 7)) {
+    uint64_t *dq = d;
+    const uint64_t *sq = s;
+    for (n /= 8; n; n--) *dq++ = *sq++;
+  } else {
+    memcpy(d, s, n);
+  }
 }
 
 /* Xen x86-64 PV runs the guest kernel in ring 3, so every guest mapping is
@@ -55,14 +71,14 @@ static void put_entry_ref(int level, uint64_t e) {
     put_page_type(pa);
   } else if (e & PTE_W) {
     pi->wr_count--;
-    stale_writable = 1;
+    pi->stamp = flush_epoch + 1;
   }
 }
 
 static void devalidate(uint64_t pa, int level, unsigned upto) {
   uint64_t *t = hv_map(pa);
   for (unsigned i = 0; i < upto; i++)
-    if (!(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
+    if ((t[i] & PTE_P) && !(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
 }
 
 /* Takes the references of every entry; undoes them on failure. */
@@ -73,6 +89,7 @@ static int validate(uint64_t pa, int level) {
       t[i] = forced_l4(i);
       continue;
     }
+    if (!(t[i] & PTE_P)) continue;
     t[i] = adjust(t[i]);
     int rc = get_entry_ref(level, t[i]);
     if (rc) {
@@ -101,7 +118,7 @@ int get_page_type(uint64_t pa, int type) {
     return rc;
   }
   /* A TLB may still hold a writable translation of this frame. */
-  if (stale_writable) flush_tlb();
+  if (stale(pi)) flush_tlb();
   return 0;
 }
 
@@ -139,7 +156,7 @@ int copy_from_guest(void *dst, uint64_t va, uint64_t len) {
     if (n > len) n = len;
     const char *s = guest_ptr(va, 0);
     if (!s) return -PV_EFAULT;
-    memcpy(d, s, n);
+    copy(d, s, n);
     d += n, va += n, len -= n;
   }
   return 0;
@@ -152,7 +169,7 @@ int copy_to_guest(uint64_t va, const void *src, uint64_t len) {
     if (n > len) n = len;
     char *d = guest_ptr(va, 1);
     if (!d) return -PV_EFAULT;
-    memcpy(d, s, n);
+    copy(d, s, n);
     s += n, va += n, len -= n;
   }
   return 0;
@@ -212,11 +229,19 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags) {
   if (va >= 0x0000800000000000ull && va < 0xFFFF800000000000ull) return -PV_EINVAL;
   uint64_t *e = guest_pte(va, 0, 1);
   if (!e) return -PV_EINVAL; /* no L1 table for va */
+  const uint64_t old = *e;
+  struct page_info *was = (old & PTE_P) ? page_info_of(old & PTE_ADDR) : 0;
+  const int was_stale = was && stale(was);
   long rc = update_entry((uint64_t)e - PV_HV_DIRECTMAP, val);
   if (rc) return rc;
   dom.mmu_entries++;
-  if ((flags & 3) == UVMF_TLB_FLUSH) flush_tlb();
-  else if ((flags & 3) == UVMF_INVLPG) invlpg(va);
+  if ((flags & 3) == UVMF_TLB_FLUSH) {
+    flush_tlb();
+  } else if ((flags & 3) == UVMF_INVLPG) {
+    invlpg(va);
+    /* the mapping just dropped cannot be stale any more */
+    if (was && !was_stale) was->stamp = 0;
+  }
   return 0;
 }
 
@@ -247,7 +272,7 @@ static long mmuext_one(const struct mmuext_op *op) {
       if (!pi || pi->type != PGT_l4 || !pi->pinned) return -PV_EINVAL;
       vcpu.cr3 = pa;
       write_cr3(pa);
-      stale_writable = 0;
+      flush_epoch++;
       return 0;
     case MMUEXT_TLB_FLUSH_LOCAL:
       flush_tlb();

@@ -147,6 +147,42 @@ static void events_init(void) {
   }
 }
 
+/* The hypervisor's validation, seen from the guest: each of these must be
+ * refused with the given error and change nothing. */
+static uint8_t scratch[4096] __attribute__((aligned(4096)));
+
+static void validation_checks(void) {
+  const uint64_t pml4 = (uint64_t)boot_pml4, s = (uint64_t)scratch;
+  struct mmu_update u;
+  struct mmuext_op op = {MMUEXT_PIN_L4_TABLE, 0, s, 0};
+  long got[7], want[7] = {-PV_EPERM, -PV_EPERM, -PV_EBUSY, -PV_EBUSY, -PV_EINVAL, -PV_EPERM, -PV_EINVAL};
+  /* a writable mapping of a page table (the kernel's L4) */
+  got[0] = pv_hc(__HYPERVISOR_update_va_mapping, pml4, pml4 | PTE_P | PTE_U | PTE_W, UVMF_INVLPG, 0);
+  /* a mapping of the hypervisor's memory */
+  got[1] = pv_hc(__HYPERVISOR_update_va_mapping, s, 0x100000 | PTE_P | PTE_U, UVMF_INVLPG, 0);
+  /* a frame mapped writable pinned as an L4, and linked as an L3 */
+  got[2] = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF);
+  u.ptr = (uint64_t)&boot_pml4[300], u.val = s | PTE_P | PTE_W;
+  got[3] = pv_hc(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF);
+  /* an "entry" of a frame that is not a page table */
+  u.ptr = s + 8, u.val = 0;
+  got[4] = pv_hc(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF);
+  /* the hypervisor's reserved L4 slot 256 */
+  u.ptr = (uint64_t)&boot_pml4[256], u.val = 0;
+  got[5] = pv_hc(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF);
+  /* PS set in an upper-level entry (no superpages) */
+  u.ptr = (uint64_t)&boot_pml4[300], u.val = s | PTE_P | PTE_PS;
+  got[6] = pv_hc(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF);
+  int ok = 0;
+  for (int i = 0; i < 7; i++) {
+    if (got[i] == want[i]) ok++;
+    else printf("minikernel: FAIL pv validation check %d: %ld, expected %ld\n", i, got[i], want[i]);
+  }
+  scratch[0] = 1; /* still writable */
+  printf("info: pv: validation: %d of 7 bad updates refused as expected\n", ok);
+  if (ok != 7 || boot_pml4[300] != 0) exit(WL_EXIT_FATAL);
+}
+
 int pv_nano_hypercall(uint64_t n) {
   uint64_t sum = 0, t0 = rdtsc();
   hvsim_roi_begin(16);
@@ -193,6 +229,7 @@ void pv_start(const struct start_info *start) {
   if (rc) fatal("physdev_op", rc);
   mbi_from_start_info();
   pv_mm_init(si.pt_base);
+  validation_checks();
   events_init();
   exit(kmain(0, 0));
 }
