@@ -151,7 +151,8 @@ std::string demo_exit_summary(const std::vector<DemoColumn>& columns, size_t n) 
     }
   }
   std::string out =
-      "top exit reasons in the timed loops (exits, share of the setup's timed cycles)\n";
+      "top exit reasons in the timed loops (exits, share of the setup's timed cycles; "
+      "pv: hypercalls and bounces)\n";
   for (const auto& c : columns) {
     const std::string label = pad_right(c.setup, name_w);
     if (!c.ok) {

@@ -75,21 +75,30 @@ static void put_entry_ref(int level, uint64_t e) {
   }
 }
 
+/* The index of the first non-zero entry in t[from, to), or to.  Tables
+ * are mostly empty: REPE SCASQ skips the zero entries (DF is clear in the
+ * hypervisor). */
+static unsigned next_nonzero(const uint64_t *t, unsigned from, unsigned to) {
+  if (from >= to) return to;
+  const uint64_t *p = t + from;
+  uint64_t n = to - from;
+  __asm__ volatile("repe scasq" : "+D"(p), "+c"(n) : "a"(0ull), "m"(*(const uint64_t(*)[512])t) : "cc");
+  const unsigned last = (unsigned)(p - t) - 1;
+  return t[last] ? last : to;
+}
+
 static void devalidate(uint64_t pa, int level, unsigned upto) {
   uint64_t *t = hv_map(pa);
-  for (unsigned i = 0; i < upto; i++)
+  for (unsigned i = next_nonzero(t, 0, upto); i < upto; i = next_nonzero(t, i + 1, upto))
     if ((t[i] & PTE_P) && !(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
 }
 
 /* Takes the references of every entry; undoes them on failure. */
 static int validate(uint64_t pa, int level) {
   uint64_t *t = hv_map(pa);
-  for (unsigned i = 0; i < 512; i++) {
-    if (level == 4 && reserved_l4_slot(i)) {
-      t[i] = forced_l4(i);
-      continue;
-    }
-    if (!(t[i] & PTE_P)) continue;
+  if (level == 4) t[0] = forced_l4(0), t[256] = forced_l4(256);
+  for (unsigned i = next_nonzero(t, 0, 512); i < 512; i = next_nonzero(t, i + 1, 512)) {
+    if (!(t[i] & PTE_P) || (level == 4 && reserved_l4_slot(i))) continue;
     t[i] = adjust(t[i]);
     int rc = get_entry_ref(level, t[i]);
     if (rc) {
