@@ -28,6 +28,7 @@ struct page_info {
   uint32_t type_count; /* references as a table: higher-level entries, pins, the hypervisor */
   uint32_t wr_count;   /* writable mappings in validated L1 tables */
   uint32_t stamp;      /* TLB flush clock when a writable mapping went away (mm.c) */
+  uint64_t nz;         /* a table's groups of 8 entries that may be non-zero (bit g: entries 8g..8g+7) */
 };
 
 struct vcpu {

@@ -87,17 +87,28 @@ static unsigned next_nonzero(const uint64_t *t, unsigned from, unsigned to) {
   return t[last] ? last : to;
 }
 
+/* Releases the references of entries [0, upto), visiting only the groups
+ * the table's nz summary marks (kept by validate and update_entry, so a
+ * mostly empty table is not scanned again). */
 static void devalidate(uint64_t pa, int level, unsigned upto) {
   uint64_t *t = hv_map(pa);
-  for (unsigned i = next_nonzero(t, 0, upto); i < upto; i = next_nonzero(t, i + 1, upto))
-    if ((t[i] & PTE_P) && !(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
+  struct page_info *pi = page_info_of(pa);
+  for (uint64_t nz = pi->nz; nz; nz &= nz - 1) {
+    const unsigned g = (unsigned)__builtin_ctzll(nz) * 8;
+    for (unsigned i = g; i < g + 8 && i < upto; i++)
+      if ((t[i] & PTE_P) && !(level == 4 && reserved_l4_slot(i))) put_entry_ref(level, t[i]);
+  }
+  pi->nz = 0;
 }
 
 /* Takes the references of every entry; undoes them on failure. */
 static int validate(uint64_t pa, int level) {
   uint64_t *t = hv_map(pa);
+  struct page_info *pi = page_info_of(pa);
   if (level == 4) t[0] = forced_l4(0), t[256] = forced_l4(256);
+  pi->nz = 0;
   for (unsigned i = next_nonzero(t, 0, 512); i < 512; i = next_nonzero(t, i + 1, 512)) {
+    pi->nz |= 1ull << (i >> 3);
     if (!(t[i] & PTE_P) || (level == 4 && reserved_l4_slot(i))) continue;
     t[i] = adjust(t[i]);
     int rc = get_entry_ref(level, t[i]);
@@ -209,6 +220,7 @@ static long update_entry(uint64_t entry_pa, uint64_t val) {
   }
   uint64_t old = *e;
   *e = val;
+  if (val) pi->nz |= 1ull << (idx >> 3);
   put_entry_ref(level, old);
   return 0;
 }
