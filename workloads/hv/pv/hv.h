@@ -24,7 +24,8 @@ enum { PGT_none = 0, PGT_l1 = 1, PGT_l2, PGT_l3, PGT_l4 };
 struct page_info {
   uint8_t type;        /* PGT_* */
   uint8_t pinned;      /* MMUEXT_PIN_Ln_TABLE holds one type reference */
-  uint16_t pad;
+  uint8_t user_l4;     /* an L4 named by NEW_USER_BASEPTR: slot 0 is the user view */
+  uint8_t pad;
   uint32_t type_count; /* references as a table: higher-level entries, pins, the hypervisor */
   uint32_t wr_count;   /* writable mappings in validated L1 tables */
   uint32_t stamp;      /* TLB flush clock when a writable mapping went away (mm.c) */
@@ -36,7 +37,8 @@ struct vcpu {
   uint64_t kernel_ss, kernel_sp; /* stack_switch */
   uint64_t event_cb, syscall_cb, failsafe_cb;
   struct trap_info traps[256];  /* set_trap_table: the virtual IDT */
-  uint64_t cr3;                 /* current L4 (machine address), pinned */
+  uint64_t cr3;                 /* guest kernel mode's L4 (machine address), pinned */
+  uint64_t cr3_user;            /* guest user mode's L4, 0 = the kernel's */
   uint32_t iopl;                /* virtual IOPL (physdev_op set_iopl) */
   uint64_t timer_deadline;      /* TSC; 0 = none */
 };
@@ -46,6 +48,8 @@ struct domain {
   struct start_info *si;
   struct shared_info *shared;
   uint64_t l4_slot0, l4_slot256; /* the entries forced into every guest L4 */
+  uint64_t l4_slot0_user;        /* slot 0 of a user L4: the hypervisor and the user window */
+  uint64_t *user_l2;             /* the L2 behind l4_slot0_user */
   uint8_t port_virq[PV_NR_EVTCHN]; /* per port: 1 + VIRQ, or 0x80 for an IPI port, 0 = free */
   uint32_t virq_port[8];           /* VIRQ -> port (0 = unbound) */
   uint64_t hypercalls[PV_NR_HYPERCALLS], bounces[32], syscalls, upcalls, emulated_io;
@@ -69,6 +73,14 @@ long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t done_va);
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);
 long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t done_va);
 void flush_tlb(void);
+void load_cr3(uint64_t pa); /* CR3 <- pa (a full flush) */
+/* The guest changes mode: the L4 of the new mode is loaded. */
+static inline void switch_to_kernel_mode(void) {
+  if (vcpu.cr3_user) load_cr3(vcpu.cr3);
+}
+static inline void switch_to_user_mode(void) {
+  if (vcpu.cr3_user) load_cr3(vcpu.cr3_user);
+}
 
 /* traps.c */
 void traps_init(void);

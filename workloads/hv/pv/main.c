@@ -19,6 +19,9 @@ struct domain dom;
 
 static uint64_t hv_l3[512] __attribute__((aligned(4096)));
 static uint64_t hv_l2[512] __attribute__((aligned(4096)));
+/* Slot 0 of user L4s: the hypervisor and the user window only. */
+static uint64_t hv_l3u[512] __attribute__((aligned(4096)));
+static uint64_t hv_l2u[512] __attribute__((aligned(4096)));
 static uint64_t gdt[10] __attribute__((aligned(16)));
 extern uint64_t boot_pml4[512];
 extern uint64_t hv_stack_top;
@@ -165,7 +168,11 @@ int kmain(uint32_t magic, uint32_t mbi) {
     ((uint64_t *)l1_pa)[(pa - dom.mem_base) >> 12] = pa | PTE_P | PTE_U | (table ? 0 : PTE_W);
   }
   hv_l3[0] = (uint64_t)hv_l2 | PTE_P | PTE_W | PTE_U;
-  for (unsigned i = 0; i < HV_HOLE_END / PAGE_2M; i++) hv_l2[i] = (uint64_t)i * PAGE_2M | PTE_P | PTE_W | PTE_PS;
+  for (unsigned i = 0; i < HV_HOLE_END / PAGE_2M; i++)
+    hv_l2[i] = hv_l2u[i] = (uint64_t)i * PAGE_2M | PTE_P | PTE_W | PTE_PS;
+  hv_l3u[0] = (uint64_t)hv_l2u | PTE_P | PTE_W | PTE_U;
+  dom.l4_slot0_user = (uint64_t)hv_l3u | PTE_P | PTE_W | PTE_U;
+  dom.user_l2 = hv_l2u;
   for (uint64_t k = 0; k < nl1; k++) {
     if (get_page_type(l1_pa + k * 4096, PGT_l1)) setup_fail("cannot validate the direct map");
     hv_l2[HV_HOLE_END / PAGE_2M + k] = (l1_pa + k * 4096) | PTE_P | PTE_W | PTE_U;
@@ -175,8 +182,9 @@ int kmain(uint32_t magic, uint32_t mbi) {
   if (get_page_type(l4_pa, PGT_l4)) setup_fail("cannot validate the initial L4");
   page_info_of(l4_pa)->pinned = 1;
 
-  dom.si = (struct start_info *)si_pa;
-  dom.shared = (struct shared_info *)sh_pa;
+  /* Through the hypervisor's map: guest user mode does not map them. */
+  dom.si = (struct start_info *)hv_map(si_pa);
+  dom.shared = (struct shared_info *)hv_map(sh_pa);
   dom.shared->vcpu_info[0].evtchn_upcall_mask = 1; /* events masked until the guest is ready */
   struct start_info *si = dom.si;
   memcpy(si->magic, "xen-3.0-x86_64", 15);

@@ -28,6 +28,11 @@ void flush_tlb(void) {
   flush_epoch++;
 }
 
+void load_cr3(uint64_t pa) {
+  write_cr3(pa);
+  flush_epoch++;
+}
+
 /* Word copies when both sides allow (lib's memcpy copies bytes). */
 static void copy(void *d, const void *s, uint64_t n) {
   if (!(((uint64_t)d | (uint64_t)s | n) & 7)) {
@@ -44,7 +49,9 @@ static void copy(void *d, const void *s, uint64_t n) {
 static uint64_t adjust(uint64_t e) { return (e & PTE_P) ? e | PTE_U : e; }
 
 static int reserved_l4_slot(unsigned i) { return i == 0 || i == 256; }
-static uint64_t forced_l4(unsigned i) { return i == 0 ? dom.l4_slot0 : dom.l4_slot256; }
+static uint64_t forced_l4(const struct page_info *pi, unsigned i) {
+  return i == 256 ? dom.l4_slot256 : pi->user_l4 ? dom.l4_slot0_user : dom.l4_slot0;
+}
 
 /* References held by a present entry of a table of the given level. */
 static int get_entry_ref(int level, uint64_t e) {
@@ -105,7 +112,7 @@ static void devalidate(uint64_t pa, int level, unsigned upto) {
 static int validate(uint64_t pa, int level) {
   uint64_t *t = hv_map(pa);
   struct page_info *pi = page_info_of(pa);
-  if (level == 4) t[0] = forced_l4(0), t[256] = forced_l4(256);
+  if (level == 4) t[0] = forced_l4(pi, 0), t[256] = forced_l4(pi, 256);
   pi->nz = 0;
   for (unsigned i = next_nonzero(t, 0, 512); i < 512; i = next_nonzero(t, i + 1, 512)) {
     pi->nz |= 1ull << (i >> 3);
@@ -148,6 +155,7 @@ void put_page_type(uint64_t pa) {
   if (--pi->type_count) return;
   devalidate(pa, pi->type, 512);
   pi->type = PGT_none;
+  pi->user_l4 = 0;
 }
 
 /* Walks the current page tables for va as a ring-3 access would. */
@@ -208,7 +216,8 @@ static long update_entry(uint64_t entry_pa, uint64_t val) {
   uint64_t *e = hv_map(entry_pa);
   if (level == 4 && reserved_l4_slot(idx)) {
     /* the same entry (but for the accessed/dirty bits the processor sets) is accepted */
-    if (((adjust(val) ^ forced_l4(idx)) & ~(PTE_A | PTE_D)) == 0) return 0;
+    if (((adjust(val) ^ forced_l4(pi, idx)) & ~(PTE_A | PTE_D)) == 0) return 0;
+    if (idx == 0 && pi->user_l4 && ((adjust(val) ^ dom.l4_slot0) & ~(PTE_A | PTE_D)) == 0) return 0;
     dom.refused++;
     return -PV_EPERM;
   }
@@ -285,16 +294,38 @@ static long mmuext_one(const struct mmuext_op *op) {
       return 0;
     }
     case MMUEXT_UNPIN_TABLE:
-      if (!pi || !pi->pinned || pa == vcpu.cr3) return -PV_EINVAL;
+      if (!pi || !pi->pinned || pa == vcpu.cr3 || pa == vcpu.cr3_user) return -PV_EINVAL;
       pi->pinned = 0;
       put_page_type(pa);
       return 0;
     case MMUEXT_NEW_BASEPTR:
-      if (!pi || pi->type != PGT_l4 || !pi->pinned) return -PV_EINVAL;
+      if (!pi || pi->type != PGT_l4 || !pi->pinned || pi->user_l4) return -PV_EINVAL;
       vcpu.cr3 = pa;
-      write_cr3(pa);
-      flush_epoch++;
+      if (vcpu.kernel_mode || !vcpu.cr3_user) load_cr3(pa);
       return 0;
+    case MMUEXT_NEW_USER_BASEPTR:
+      if (op->arg1 == 0) {
+        vcpu.cr3_user = 0;
+        return 0;
+      }
+      if (!pi || pi->type != PGT_l4 || !pi->pinned || pa == vcpu.cr3) return -PV_EINVAL;
+      if (!pi->user_l4) { /* from now on a user L4: its slot 0 is the user view */
+        pi->user_l4 = 1;
+        hv_map(pa)[0] = dom.l4_slot0_user;
+      }
+      vcpu.cr3_user = pa;
+      if (!vcpu.kernel_mode) load_cr3(pa);
+      return 0;
+    case MMUEXT_SET_USER_WINDOW: {
+      const uint64_t va = op->arg2;
+      if (va < HV_HOLE_END || va >= HV_GUEST_MAX_END || (va & (PAGE_2M - 1)) || !pi) return -PV_EINVAL;
+      uint64_t *slot = &dom.user_l2[va >> 21];
+      if (*slot) return -PV_EBUSY;
+      int rc = get_page_type(pa, PGT_l1);
+      if (rc) return rc;
+      *slot = pa | PTE_P | PTE_W | PTE_U;
+      return 0;
+    }
     case MMUEXT_TLB_FLUSH_LOCAL:
       flush_tlb();
       return 0;

@@ -27,7 +27,11 @@
  * Address space: the hypervisor reserves L4 slot 0's first 32 MiB (its own
  * image, supervisor-only) and L4 slot 256 (its map of all machine memory);
  * it fills both in every L4 it validates and refuses guest updates of those
- * slots (hvsim: Xen reserves slots 256-271 only).  Guest memory is machine
+ * slots (hvsim: Xen reserves slots 256-271 only).  As in 64-bit Xen, guest
+ * user mode runs on its own L4 (MMUEXT_NEW_USER_BASEPTR) without the
+ * kernel's mappings: slot 0 of a user L4 holds only the hypervisor and the
+ * user window (MMUEXT_SET_USER_WINDOW); the hypervisor switches CR3 when
+ * the guest changes mode.  Guest memory is machine
  * memory from PV_GUEST_BASE up, which the guest sees identity mapped
  * (pseudo-physical = machine, "direct paging") through L1 tables it owns.
  */
@@ -87,6 +91,13 @@ struct mmu_update { uint64_t ptr, val; };
 #define MMUEXT_NEW_BASEPTR 5
 #define MMUEXT_TLB_FLUSH_LOCAL 6
 #define MMUEXT_INVLPG_LOCAL 7
+#define MMUEXT_NEW_USER_BASEPTR 15 /* the L4 loaded in guest user mode (0: none) */
+/* hvsim: the L1 (arg1) that maps the 2 MiB at arg2 in every user L4 (an L4
+ * once named by NEW_USER_BASEPTR), in the slot the hypervisor owns: the
+ * user programs' window of the kernel image (hvsim's mini kernel links its
+ * ring-3 programs into the image; Xen guests keep user and kernel apart by
+ * address and need no such window). */
+#define MMUEXT_SET_USER_WINDOW 0x100
 struct mmuext_op {
   uint32_t cmd;
   uint32_t pad;

@@ -47,6 +47,7 @@ static void bounce(struct wl_frame *f, uint64_t handler, int with_error, uint64_
   } else {
     if (!vcpu.kernel_sp) crash("no kernel stack (stack_switch)", f);
     sp = vcpu.kernel_sp & ~15ull;
+    switch_to_kernel_mode();
   }
   uint64_t w[8];
   int n = 0;
@@ -118,6 +119,7 @@ static long do_iret(struct wl_frame *f) {
   f->rflags = (c.rflags & RFLAGS_SAFE) | RFLAGS_IF | 2;
   f->rsp = c.rsp;
   f->ss = PV_USER_SS;
+  if (vcpu.kernel_mode && c.cs == PV_USER_CS) switch_to_user_mode();
   vcpu.kernel_mode = c.cs == PV_KERNEL_CS;
   /* Xen restores the event mask from the context's IF. */
   dom.shared->vcpu_info[0].evtchn_upcall_mask = !(c.rflags & RFLAGS_IF);

@@ -2,7 +2,12 @@
  * mmu_update the hypervisor validates; a frame becomes a table only after
  * the guest has remapped it read-only (update_va_mapping), and is pinned
  * as an L4 before it can be a CR3 (mmuext_op).  In lazy mode the requests
- * are queued and issued together as one multicall. */
+ * are queued and issued together as one multicall.
+ *
+ * As 64-bit Linux does on Xen, each process has two L4s: the kernel's
+ * (pml4, with everything) and a user twin holding only the user half
+ * (entries 1-255, mirrored from the kernel's by mk_set_pte) and the user
+ * window, which the hypervisor loads in guest user mode. */
 #include "../mk.h"
 
 uint64_t boot_pml4[512] __attribute__((aligned(4096)));
@@ -15,6 +20,14 @@ static struct mmu_update req[MAX_REQ];
 static struct mmuext_op ext[MAX_MC];
 static void *to_free[MAX_MC];
 static unsigned nmc, nreq, next_op, nfree, lazy;
+
+/* Kernel L4 -> its user twin (one per process). */
+static struct { uint64_t *k, *u; } twins[NPROC + 1];
+static uint64_t *twin_of(const uint64_t *k) {
+  for (unsigned i = 0; i < NPROC + 1; i++)
+    if (twins[i].k == k) return twins[i].u;
+  return 0;
+}
 
 static void fatal(const char *what, long rc) {
   printf("FATAL: pv: %s failed (%ld)\n", what, rc);
@@ -64,7 +77,23 @@ static void mmuext(uint32_t cmd, uint64_t arg) {
   call(__HYPERVISOR_mmuext_op, (uint64_t)o, 1, 0, DOMID_SELF);
 }
 
+static void set_pte(uint64_t *slot, uint64_t v);
+
 void mk_set_pte(uint64_t *slot, uint64_t v) {
+  const unsigned idx = ((uint64_t)slot & 0xFFF) / 8;
+  uint64_t *u = idx >= 1 && idx < 256 ? twin_of((uint64_t *)((uint64_t)slot & ~0xFFFull)) : 0;
+  if (u && !lazy) {
+    lazy++; /* both L4s in one hypercall */
+    set_pte(slot, v);
+    set_pte(&u[idx], v);
+    mk_lazy_end();
+    return;
+  }
+  set_pte(slot, v);
+  if (u) set_pte(&u[idx], v);
+}
+
+static void set_pte(uint64_t *slot, uint64_t v) {
   if (!lazy) {
     struct mmu_update u = {(uint64_t)slot, v};
     long rc = pv_hc(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF);
@@ -84,7 +113,7 @@ void mk_set_pte(uint64_t *slot, uint64_t v) {
   nreq++;
 }
 
-void *mk_pt_alloc(int level) {
+static void *table_alloc(int level) {
   void *p = page_alloc(); /* zeroed through the writable direct map */
   if (!p) return 0;
   call(__HYPERVISOR_update_va_mapping, (uint64_t)p, (uint64_t)p | PTE_P | PTE_U, UVMF_INVLPG, 0);
@@ -92,7 +121,34 @@ void *mk_pt_alloc(int level) {
   return p;
 }
 
+static void table_free(void *p, int level);
+
+void *mk_pt_alloc(int level) {
+  void *p = table_alloc(level);
+  if (!p || level != 4) return p;
+  for (unsigned i = 0; i < NPROC + 1; i++)
+    if (!twins[i].k) {
+      uint64_t *u = table_alloc(4);
+      if (!u) break;
+      twins[i].k = p;
+      twins[i].u = u;
+      return p;
+    }
+  table_free(p, 4);
+  return 0;
+}
+
 void mk_pt_free(void *p, int level) {
+  if (level == 4)
+    for (unsigned i = 0; i < NPROC + 1; i++)
+      if (twins[i].k == p) {
+        table_free(twins[i].u, 4);
+        twins[i].k = twins[i].u = 0;
+      }
+  table_free(p, level);
+}
+
+static void table_free(void *p, int level) {
   if (level == 4) mmuext(MMUEXT_UNPIN_TABLE, (uint64_t)p);
   call(__HYPERVISOR_update_va_mapping, (uint64_t)p, (uint64_t)p | PTE_P | PTE_U | PTE_W, UVMF_INVLPG, 0);
   if (!lazy) {
@@ -114,7 +170,14 @@ void pv_write_cr3(uint64_t v) {
   unsigned was = lazy;
   lazy = 0;
   flush();
-  mmuext(v == cur_cr3 ? MMUEXT_TLB_FLUSH_LOCAL : MMUEXT_NEW_BASEPTR, v);
+  if (v == cur_cr3) {
+    mmuext(MMUEXT_TLB_FLUSH_LOCAL, v);
+  } else {
+    struct mmuext_op ops[2] = {{MMUEXT_NEW_BASEPTR, 0, v, 0},
+                               {MMUEXT_NEW_USER_BASEPTR, 0, (uint64_t)twin_of((uint64_t *)v), 0}};
+    long rc = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)ops, 2, 0, DOMID_SELF);
+    if (rc) fatal("mmuext_op new baseptr", rc);
+  }
   cur_cr3 = v;
   lazy = was;
 }
@@ -129,7 +192,10 @@ int map_page(uint64_t va, uint64_t pa, uint64_t flags, uint64_t size) {
   return rc ? -1 : 0;
 }
 
-/* Moves from the builder's L4 to boot_pml4 (the kernel's own). */
+/* Moves from the builder's L4 to boot_pml4 (the kernel's own), and gives
+ * user mode its window: an L1 mapping the .user pages read-only. */
+static uint64_t user_window[512] __attribute__((aligned(4096)));
+
 void pv_mm_init(uint64_t initial_l4) {
   cur_cr3 = initial_l4;
   void *p = boot_pml4;
@@ -137,4 +203,13 @@ void pv_mm_init(uint64_t initial_l4) {
   mmuext(MMUEXT_PIN_L4_TABLE, (uint64_t)p);
   pv_write_cr3((uint64_t)p);
   mmuext(MMUEXT_UNPIN_TABLE, initial_l4);
+  const uint64_t base = (uint64_t)__user_start & ~(PAGE_2M - 1);
+  if ((uint64_t)__user_end - 1 >= base + PAGE_2M) fatal("user window: .user crosses a 2 MiB boundary", 0);
+  for (uint64_t va = (uint64_t)__user_start; va < (uint64_t)__user_end; va += PAGE_4K)
+    user_window[(va - base) >> 12] = va | PTE_P | PTE_U;
+  p = user_window;
+  call(__HYPERVISOR_update_va_mapping, (uint64_t)p, (uint64_t)p | PTE_P | PTE_U, UVMF_INVLPG, 0);
+  struct mmuext_op op = {MMUEXT_SET_USER_WINDOW, 0, (uint64_t)p, base};
+  long rc = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF);
+  if (rc) fatal("mmuext_op set_user_window", rc);
 }
