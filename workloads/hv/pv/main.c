@@ -21,6 +21,9 @@ static uint64_t hv_l3[512] __attribute__((aligned(4096)));
 static uint64_t hv_l2[512] __attribute__((aligned(4096)));
 /* Slot 0 of user L4s: the hypervisor and the user window only. */
 static uint64_t hv_l3u[512] __attribute__((aligned(4096)));
+/* L4 slot 256: all machine memory below 4 GiB, 2 MiB global pages. */
+static uint64_t dm_l3[512] __attribute__((aligned(4096)));
+static uint64_t dm_l2[4][512] __attribute__((aligned(4096)));
 static uint64_t hv_l2u[512] __attribute__((aligned(4096)));
 static uint64_t gdt[10] __attribute__((aligned(16)));
 extern uint64_t boot_pml4[512];
@@ -145,7 +148,12 @@ int kmain(uint32_t magic, uint32_t mbi) {
   if (wl_mbi.mods[0].end > PV_GUEST_BASE) setup_fail("the guest module lies above 32 MiB");
   find_memory();
   cpu_init();
-  boot_pml4[256] = boot_pml4[0]; /* the hypervisor's map of machine memory (L4 slot 256) */
+  for (unsigned j = 0; j < 4; j++) {
+    for (unsigned k = 0; k < 512; k++)
+      dm_l2[j][k] = ((uint64_t)j << 30 | (uint64_t)k << 21) | PTE_P | PTE_W | PTE_PS | PTE_G;
+    dm_l3[j] = (uint64_t)dm_l2[j] | PTE_P | PTE_W;
+  }
+  boot_pml4[256] = (uint64_t)dm_l3 | PTE_P | PTE_W; /* the hypervisor's map of machine memory */
   write_cr3(read_cr3());
 
   uint64_t entry, hpage;
@@ -168,8 +176,11 @@ int kmain(uint32_t magic, uint32_t mbi) {
     ((uint64_t *)l1_pa)[(pa - dom.mem_base) >> 12] = pa | PTE_P | PTE_U | (table ? 0 : PTE_W);
   }
   hv_l3[0] = (uint64_t)hv_l2 | PTE_P | PTE_W | PTE_U;
+  /* The hypervisor's own mappings are global (CR4.PGE): they survive the
+   * CR3 loads of guest mode switches (guest entries cannot be global). */
   for (unsigned i = 0; i < HV_HOLE_END / PAGE_2M; i++)
-    hv_l2[i] = hv_l2u[i] = (uint64_t)i * PAGE_2M | PTE_P | PTE_W | PTE_PS;
+    hv_l2[i] = hv_l2u[i] = (uint64_t)i * PAGE_2M | PTE_P | PTE_W | PTE_PS | PTE_G;
+  write_cr4(read_cr4() | (1u << 7)); /* CR4.PGE */
   hv_l3u[0] = (uint64_t)hv_l2u | PTE_P | PTE_W | PTE_U;
   dom.l4_slot0_user = (uint64_t)hv_l3u | PTE_P | PTE_W | PTE_U;
   dom.user_l2 = hv_l2u;
@@ -178,7 +189,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
     hv_l2[HV_HOLE_END / PAGE_2M + k] = (l1_pa + k * 4096) | PTE_P | PTE_W | PTE_U;
   }
   dom.l4_slot0 = (uint64_t)hv_l3 | PTE_P | PTE_W | PTE_U;
-  dom.l4_slot256 = boot_pml4[0] & ~PTE_U;
+  dom.l4_slot256 = boot_pml4[256];
   if (get_page_type(l4_pa, PGT_l4)) setup_fail("cannot validate the initial L4");
   page_info_of(l4_pa)->pinned = 1;
 
