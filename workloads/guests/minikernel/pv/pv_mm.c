@@ -23,7 +23,18 @@ static unsigned nmc, nreq, next_op, nfree, lazy;
 
 /* Kernel L4 -> its user twin (one per process). */
 static struct { uint64_t *k, *u; } twins[NPROC + 1];
+static uint64_t has_twin[(1u << 30 >> 12) / 64]; /* frames below 1 GiB that are kernel L4s with a twin */
+static int twin_bit(const void *k) {
+  const uint64_t f = (uint64_t)k >> 12;
+  return f < sizeof has_twin * 8 && (has_twin[f / 64] >> (f % 64) & 1);
+}
+static void set_twin_bit(const void *k, int on) {
+  const uint64_t f = (uint64_t)k >> 12;
+  if (on) has_twin[f / 64] |= 1ull << (f % 64);
+  else has_twin[f / 64] &= ~(1ull << (f % 64));
+}
 static uint64_t *twin_of(const uint64_t *k) {
+  if (!twin_bit(k)) return 0;
   for (unsigned i = 0; i < NPROC + 1; i++)
     if (twins[i].k == k) return twins[i].u;
   return 0;
@@ -132,6 +143,7 @@ void *mk_pt_alloc(int level) {
       if (!u) break;
       twins[i].k = p;
       twins[i].u = u;
+      set_twin_bit(p, 1);
       return p;
     }
   table_free(p, 4);
@@ -143,6 +155,7 @@ void mk_pt_free(void *p, int level) {
     for (unsigned i = 0; i < NPROC + 1; i++)
       if (twins[i].k == p) {
         table_free(twins[i].u, 4);
+        set_twin_bit(p, 0);
         twins[i].k = twins[i].u = 0;
       }
   table_free(p, level);
