@@ -162,6 +162,20 @@ TEST(HvsimPvHv, HypercallsInStatsAndTrace) {
   EXPECT_NE(run.trace.find(",pv,"), std::string::npos) << run.trace.substr(0, 400);
 }
 
+// Guest user mode runs on its own page table without the kernel's
+// mappings: a process reading kernel data is killed by a not-present fault.
+TEST(HvsimPvHv, ProcessesCannotSeeTheirKernel) {
+  const PvRun run = run_pv("pvcheck=isolation bench=syscall iters=10");
+  ASSERT_FALSE(run.r.timed_out) << describe(run.r);
+  EXPECT_EQ(run.r.exit_code, 0) << describe(run.r);
+  EXPECT_NE(run.r.out.find("killed: not-present read fault at a kernel address\n"), std::string::npos)
+      << run.r.out;
+  EXPECT_TRUE(std::regex_search(
+      run.r.out, std::regex("info: pv: isolation: a process reading kernel data at 0x[0-9a-f]+ \\(\\d+ in "
+                            "kernel mode\\) exited 139\n")))
+      << run.r.out;
+}
+
 TEST(HvsimPvHv, GuestExitStatusForwarded) {
   const PvRun run = run_pv("ws=0");
   ASSERT_FALSE(run.r.timed_out) << describe(run.r);
