@@ -130,6 +130,15 @@ TEST(HvsimPvHv, ValidationRefusesWritablePageTableMappings) {
   EXPECT_NE(out.find(", refused 7\n"), std::string::npos) << out;  // and nothing else was refused
 }
 
+// Error paths: unknown hypercall and commands, nested multicall and iret in
+// a multicall, a console buffer in the hypervisor's memory, a ring-0 stack
+// segment, sending to a VIRQ port or port 0, a base pointer that is not an
+// L4, unpinning the L4 in use, a trap handler outside the guest's half.
+TEST(HvsimPvHv, HypercallErrorPaths) {
+  const std::string& out = small_run().r.out;
+  EXPECT_NE(out.find("info: pv: hypercall checks: 13 of 13 as expected\n"), std::string::npos) << out;
+}
+
 TEST(HvsimPvHv, EventChannelsDeliverUpcalls) {
   const std::string& out = small_run().r.out;
   EXPECT_TRUE(std::regex_search(

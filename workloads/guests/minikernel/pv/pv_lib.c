@@ -183,6 +183,44 @@ static void validation_checks(void) {
   if (ok != 7 || boot_pml4[300] != 0) exit(WL_EXIT_FATAL);
 }
 
+/* The hypercalls' error paths: each call must fail with the given error. */
+static void hypercall_checks(void) {
+  struct multicall_entry mc[2];
+  struct mmuext_op op;
+  struct evtchn_port_op port;
+  struct trap_info ti[2] = {{14, 0, PV_KERNEL_CS, 0, 0xFFFF800000001000ull}, {0, 0, 0, 0, 0}};
+  long got[13], want[13] = {-PV_ENOSYS, -PV_EINVAL, -PV_EINVAL, -PV_EFAULT, -PV_ENOSYS, -PV_EINVAL, -PV_EINVAL,
+                            -PV_EINVAL, -PV_ENOSYS, -PV_EINVAL, -PV_EINVAL, -PV_EINVAL, (4 << 16) | 19};
+  got[0] = pv_hc(11, 0, 0, 0, 0); /* no such hypercall */
+  mc[0] = (struct multicall_entry){__HYPERVISOR_multicall, 0, {(uint64_t)&mc[1], 0, 0, 0, 0, 0}};
+  mc[1] = (struct multicall_entry){__HYPERVISOR_iret, 0, {0, 0, 0, 0, 0, 0}};
+  long rc = pv_hc(__HYPERVISOR_multicall, (uint64_t)mc, 2, 0, 0);
+  got[1] = rc ? rc : (long)mc[0].result; /* a multicall inside a multicall */
+  got[2] = rc ? rc : (long)mc[1].result; /* iret inside a multicall */
+  got[3] = pv_hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4, 0x100000, 0); /* the hypervisor's memory */
+  got[4] = pv_hc(__HYPERVISOR_sched_op, 99, 0, 0, 0);
+  got[5] = pv_hc(__HYPERVISOR_stack_switch, 0x10, 0x1000, 0, 0); /* a ring-0 stack segment */
+  port.port = timer_port; /* a VIRQ port: not sendable */
+  got[6] = pv_hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (uint64_t)&port, 0, 0);
+  port.port = 0;
+  got[7] = pv_hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (uint64_t)&port, 0, 0);
+  op = (struct mmuext_op){99, 0, 0, 0};
+  got[8] = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF);
+  op = (struct mmuext_op){MMUEXT_NEW_BASEPTR, 0, (uint64_t)scratch, 0}; /* not an L4 */
+  got[9] = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF);
+  op = (struct mmuext_op){MMUEXT_UNPIN_TABLE, 0, (uint64_t)boot_pml4, 0}; /* the L4 in use */
+  got[10] = pv_hc(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF);
+  got[11] = pv_hc(__HYPERVISOR_set_trap_table, (uint64_t)ti, 0, 0, 0); /* a handler in the hypervisor's half */
+  got[12] = pv_hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0);
+  int ok = 0;
+  for (int i = 0; i < 13; i++) {
+    if (got[i] == want[i]) ok++;
+    else printf("minikernel: FAIL pv hypercall check %d: %ld, expected %ld\n", i, got[i], want[i]);
+  }
+  printf("info: pv: hypercall checks: %d of 13 as expected\n", ok);
+  if (ok != 13) exit(WL_EXIT_FATAL);
+}
+
 int pv_nano_hypercall(uint64_t n) {
   uint64_t sum = 0, t0 = rdtsc();
   hvsim_roi_begin(16);
@@ -258,6 +296,7 @@ void pv_start(const struct start_info *start) {
   pv_mm_init(si.pt_base);
   validation_checks();
   events_init();
+  hypercall_checks();
   int status = kmain(0, 0);
   if (isolation_check && status == 0 && run_isolation_check()) {
     printf("minikernel: FAIL pv isolation\n");
