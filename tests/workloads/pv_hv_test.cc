@@ -103,6 +103,16 @@ TEST(HvsimPvHv, MinikernelSmall) { check_minikernel(small_run(), "minikernel-sma
 
 TEST(HvsimPvHv, MinikernelDefault) { check_minikernel(run_pv(""), "minikernel"); }
 
+// Guest mode switches keep both modes' translations under PCIDs 1 and 2
+// when the CPU offers PCID and INVPCID, and flush the TLB otherwise: the
+// same output either way.
+TEST(HvsimPvHv, MinikernelSmallWithAndWithoutPcids) {
+  EXPECT_NE(small_run().r.out.find(", PCIDs on\n"), std::string::npos) << small_run().r.out;
+  const PvRun off = run_pv(kMinikernelSmallArgs, {"--set", "cpu.pcid=false"});
+  EXPECT_NE(off.r.out.find(", PCIDs off\n"), std::string::npos) << off.r.out;
+  check_minikernel(off, "minikernel-small");
+}
+
 TEST(HvsimPvHv, EveryHypercallIsUsed) {
   const std::string& out = small_run().r.out;
   for (const char* name :

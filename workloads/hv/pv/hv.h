@@ -72,14 +72,20 @@ int copy_to_guest(uint64_t va, const void *src, uint64_t len);
 long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t done_va);
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);
 long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t done_va);
-void flush_tlb(void);
-void load_cr3(uint64_t pa); /* CR3 <- pa (a full flush) */
+/* TLB maintenance for the guest.  With PCIDs (when CPUID offers PCID and
+ * INVPCID) guest kernel mode runs on PCID 1 and user mode on PCID 2, so a
+ * mode switch keeps both modes' translations (as Xen does with PCID); the
+ * guest's flushes then reach both. */
+int pcid_init(void); /* 1 when PCIDs are used */
+void flush_tlb(void);          /* every guest translation */
+void flush_va(uint64_t va);    /* va's translations, both modes */
+void load_mode_cr3(int user);  /* the L4 of a guest mode, without a flush when PCIDs allow */
 /* The guest changes mode: the L4 of the new mode is loaded. */
 static inline void switch_to_kernel_mode(void) {
-  if (vcpu.cr3_user) load_cr3(vcpu.cr3);
+  if (vcpu.cr3_user) load_mode_cr3(0);
 }
 static inline void switch_to_user_mode(void) {
-  if (vcpu.cr3_user) load_cr3(vcpu.cr3_user);
+  if (vcpu.cr3_user) load_mode_cr3(1);
 }
 
 /* traps.c */

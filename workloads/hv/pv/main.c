@@ -181,6 +181,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   for (unsigned i = 0; i < HV_HOLE_END / PAGE_2M; i++)
     hv_l2[i] = hv_l2u[i] = (uint64_t)i * PAGE_2M | PTE_P | PTE_W | PTE_PS | PTE_G;
   write_cr4(read_cr4() | (1u << 7)); /* CR4.PGE */
+  const int pcids = pcid_init();
   hv_l3u[0] = (uint64_t)hv_l2u | PTE_P | PTE_W | PTE_U;
   dom.l4_slot0_user = (uint64_t)hv_l3u | PTE_P | PTE_W | PTE_U;
   dom.user_l2 = hv_l2u;
@@ -209,11 +210,11 @@ int kmain(uint32_t magic, uint32_t mbi) {
   size_t n = strlen(cl);
   if (n >= sizeof si->cmd_line) n = sizeof si->cmd_line - 1;
   memcpy(si->cmd_line, cl, n);
-  printf("info: hv: guest memory 0x%lx-0x%lx (%lu pages), entry 0x%lx, hypercall page 0x%lx\n", dom.mem_base,
-         dom.mem_end, si->nr_pages, entry, hpage);
+  printf("info: hv: guest memory 0x%lx-0x%lx (%lu pages), entry 0x%lx, hypercall page 0x%lx, PCIDs %s\n",
+         dom.mem_base, dom.mem_end, si->nr_pages, entry, hpage, pcids ? "on" : "off");
 
   vcpu.kernel_mode = 1;
   vcpu.cr3 = l4_pa;
-  write_cr3(l4_pa);
+  load_mode_cr3(0);
   hv_enter_guest(entry, 0, si_pa);
 }

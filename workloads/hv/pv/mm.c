@@ -23,14 +23,54 @@ struct page_info *page_info_of(uint64_t pa) {
   return &frames[(pa - dom.mem_base) >> 12];
 }
 
+static int use_pcid;
+#define PCID_KERNEL 1ull
+#define PCID_USER 2ull
+#define CR3_NOFLUSH (1ull << 63)
+
+/* INVPCID types (SDM Vol. 2A): 0 one address, 1 one PCID, 3 all but global. */
+static void invpcid(uint64_t type, uint64_t pcid, uint64_t va) {
+  struct { uint64_t pcid, va; } d = {pcid, va};
+  __asm__ volatile("invpcid %0, %1" ::"m"(d), "r"(type) : "memory");
+}
+
+int pcid_init(void) {
+  const int pcid = (cpuid(1, 0).ecx >> 17) & 1, inv = (cpuid(7, 0).ebx >> 10) & 1;
+  if (!pcid || !inv) return 0;
+  write_cr4(read_cr4() | (1u << 17)); /* CR4.PCIDE (CR3[11:0] is 0 here) */
+  use_pcid = 1;
+  return 1;
+}
+
 void flush_tlb(void) {
-  write_cr3(read_cr3());
+  if (use_pcid) invpcid(3, 0, 0);
+  else write_cr3(read_cr3());
   flush_epoch++;
 }
 
-void load_cr3(uint64_t pa) {
-  write_cr3(pa);
-  flush_epoch++;
+void flush_va(uint64_t va) {
+  if (use_pcid) {
+    invpcid(0, PCID_KERNEL, va);
+    invpcid(0, PCID_USER, va);
+  } else {
+    invlpg(va);
+  }
+}
+
+void load_mode_cr3(int user) {
+  const uint64_t pa = user ? vcpu.cr3_user : vcpu.cr3;
+  if (use_pcid) {
+    write_cr3(pa | (user ? PCID_USER : PCID_KERNEL) | CR3_NOFLUSH);
+  } else {
+    write_cr3(pa);
+    flush_epoch++;
+  }
+}
+
+/* A new L4 for a mode: that mode's old translations go. */
+static void new_base(int user) {
+  if (use_pcid) invpcid(1, user ? PCID_USER : PCID_KERNEL, 0);
+  if (vcpu.kernel_mode != user) load_mode_cr3(user); /* the current mode's */
 }
 
 /* Word copies when both sides allow (lib's memcpy copies bytes). */
@@ -268,7 +308,7 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags) {
   if ((flags & 3) == UVMF_TLB_FLUSH) {
     flush_tlb();
   } else if ((flags & 3) == UVMF_INVLPG) {
-    invlpg(va);
+    flush_va(va);
     /* the mapping just dropped cannot be stale any more */
     if (was && !was_stale) was->stamp = 0;
   }
@@ -301,7 +341,7 @@ static long mmuext_one(const struct mmuext_op *op) {
     case MMUEXT_NEW_BASEPTR:
       if (!pi || pi->type != PGT_l4 || !pi->pinned || pi->user_l4) return -PV_EINVAL;
       vcpu.cr3 = pa;
-      if (vcpu.kernel_mode || !vcpu.cr3_user) load_cr3(pa);
+      new_base(0);
       return 0;
     case MMUEXT_NEW_USER_BASEPTR:
       if (op->arg1 == 0) {
@@ -314,7 +354,7 @@ static long mmuext_one(const struct mmuext_op *op) {
         hv_map(pa)[0] = dom.l4_slot0_user;
       }
       vcpu.cr3_user = pa;
-      if (!vcpu.kernel_mode) load_cr3(pa);
+      new_base(1);
       return 0;
     case MMUEXT_SET_USER_WINDOW: {
       const uint64_t va = op->arg2;
@@ -330,7 +370,7 @@ static long mmuext_one(const struct mmuext_op *op) {
       flush_tlb();
       return 0;
     case MMUEXT_INVLPG_LOCAL:
-      invlpg(op->arg1);
+      flush_va(op->arg1);
       return 0;
     default:
       return -PV_ENOSYS;
