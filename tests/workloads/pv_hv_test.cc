@@ -195,6 +195,22 @@ TEST(HvsimPvHv, ProcessesCannotSeeTheirKernel) {
       << run.r.out;
 }
 
+// The reference: hv_pv and minikernel-pv on QEMU (TCG) give the same
+// functional output (QEMU's exit status is (code << 1) | 1).
+TEST(QemuPvHv, MinikernelSmallMatchesGolden) {
+  if (qemu_path().empty()) GTEST_SKIP() << "qemu-system-x86_64 not installed";
+  const std::string module = workload_path("minikernel-pv", false) + " " + kMinikernelSmallArgs;
+  const ProcResult r = run_process({qemu_path(), "-accel", "tcg", "-cpu", "max", "-m", "128", "-kernel",
+                                    workload_path("hv_pv", true), "-initrd", module, "-serial", "stdio",
+                                    "-display", "none", "-monitor", "none", "-no-reboot", "-device",
+                                    "isa-debug-exit,iobase=0xf4,iosize=0x04"},
+                                   std::chrono::seconds(600));
+  ASSERT_FALSE(r.timed_out) << describe(r);
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(guest_lines(r.out), read_golden("minikernel-small"));
+  EXPECT_NE(r.out.find("info: pv: hypercall checks: 13 of 13 as expected\n"), std::string::npos) << r.out;
+}
+
 TEST(HvsimPvHv, GuestExitStatusForwarded) {
   const PvRun run = run_pv("ws=0");
   ASSERT_FALSE(run.r.timed_out) << describe(run.r);

@@ -125,6 +125,11 @@ static void cpu_init(void) {
   wrmsr(MSR_SFMASK, 0x47700); /* TF, IF, DF, IOPL, NT, AC cleared on entry */
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
   write_cr0(read_cr0() | CR0_WP); /* the guest's read-only mappings bind the hypervisor too */
+  /* The guest runs with RFLAGS.IF set and the hypervisor takes no device
+   * interrupts (its timer is polled): mask both 8259s, whose vectors a
+   * BIOS leaves at 8-15 (QEMU's PIT would otherwise arrive as vector 8). */
+  outb(0x21, 0xff);
+  outb(0xa1, 0xff);
   set_rsp0(hv_stack_top);
   traps_init();
 }

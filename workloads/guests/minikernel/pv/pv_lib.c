@@ -135,8 +135,11 @@ static void events_init(void) {
   if (rc) fatal("evtchn send", rc);
   rc = pv_hc(__HYPERVISOR_set_timer_op, rdtsc() + 20000, 0, 0, 0);
   if (rc) fatal("set_timer_op", rc);
-  rc = pv_hc(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0);
-  if (rc) fatal("sched_op block", rc);
+  /* The timer may have fired (and its upcall run) before the block. */
+  while (!timer_events) {
+    rc = pv_hc(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0);
+    if (rc) fatal("sched_op block", rc);
+  }
   rc = pv_hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0);
   if (rc) fatal("sched_op yield", rc);
   printf("info: pv: event channels: ipi port %u events %lu, timer port %u events %lu, upcalls %lu\n", ipi_port,
