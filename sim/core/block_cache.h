@@ -16,6 +16,8 @@ namespace hvsim::core {
 
 struct Block {
   uint64_t key = 0;  // (pa << 3) | decode mode
+  uint64_t pa = 0;     // physical address of the first byte (instruction fetch)
+  uint32_t bytes = 0;  // length of its instructions (at most a page)
   std::vector<DecodedInsn> insns;
 };
 

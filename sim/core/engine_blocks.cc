@@ -28,6 +28,7 @@ void Engine::extend_isa(void (*reg)(isa::BinderTable&)) {
 Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
   auto blk = std::make_unique<Block>();
   blk->key = key;
+  blk->pa = pa;
   const DecodeMode mode = static_cast<DecodeMode>(decode_mode_);
   uint8_t* page = host_ptr(pa & kPageMask);
   uint64_t cur = pa;
@@ -55,10 +56,12 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
       phys_read(pa_next, buf + avail, 15 - avail);
       decoder_->decode(buf, 15, mode, d);
       blk->insns.push_back(d);
+      blk->bytes = avail;  // the part on this page (the rest's ITLB walk is charged)
       cacheable = false;
       break;
     }
     blk->insns.push_back(d);
+    blk->bytes += d.len;
     cur += d.len;
     la += d.len;
     if ((d.flags & kEndsBlock) || (cur & 0xfff) == 0 || (cur & kPageMask) != (pa & kPageMask))

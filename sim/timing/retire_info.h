@@ -98,13 +98,25 @@ struct RetireInfo {
   uint8_t flags = 0;   // RetireFlags
   uint8_t nmem = 0;    // valid entries of mem[]
   BranchKind branch = BranchKind::kNone;
-  uint32_t overflow_latency = 0;  // latency of accesses beyond kMaxMem (charged serially)
+  uint32_t overflow_latency = 0;  // latency of loads beyond kMaxMem (charged serially)
+  // Stores beyond kMaxMem (REP STOS/MOVS): how many, and their latency. A
+  // model charges at most overflow_stores * its store cost (a store-buffer
+  // core: every access costs at least an L1 hit, so this is exact).
+  uint32_t overflow_stores = 0, overflow_store_latency = 0;
   MemAccess mem[kMaxMem];
 
   // Starts the record of one instruction from what its decode fixed.
+  // Field by field, not `*this = RetireInfo{}`: mem[] beyond nmem is never
+  // read, and this runs once per instruction.
   void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls) {
-    *this = RetireInfo{};
     pc = rip;
+    target = 0;
+    extra_cycles = 0;
+    fetch_latency = 0;
+    nmem = 0;
+    overflow_latency = 0;
+    overflow_stores = 0;
+    overflow_store_latency = 0;
     len = length;
     tclass = cls;
     src_regs = d.src_regs;
@@ -122,10 +134,29 @@ struct RetireInfo {
   }
   // Records one access; beyond kMaxMem the latency is kept, serially.
   void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency) {
-    if (nmem < kMaxMem)
+    if (__builtin_expect(nmem < kMaxMem, 1)) {
       mem[nmem++] = MemAccess{pa, latency, size, kind};
-    else
+    } else if (kind == MemKind::kStore) {
+      ++overflow_stores;
+      overflow_store_latency += latency;
+    } else {
       overflow_latency += latency;
+    }
+  }
+  // What the stores beyond kMaxMem cost when each costs at most `cap`.
+  uint64_t overflow_store_cost(uint32_t cap) const {
+    const uint64_t most = uint64_t{overflow_stores} * cap;
+    return overflow_store_latency < most ? overflow_store_latency : most;
+  }
+  // Clears what charges collect (after a retire or stall).
+  void clear_charges() {
+    extra_cycles = 0;
+    fetch_latency = 0;
+    nmem = 0;
+    overflow_latency = 0;
+    overflow_stores = 0;
+    overflow_store_latency = 0;
+    flags = 0;
   }
   bool taken() const { return (flags & kTaken) != 0; }
 };

@@ -18,11 +18,14 @@ namespace hvsim::timing {
 
 class SimpleCore final {
  public:
+  static constexpr bool kTimesFetch = false;  // fetch is free but for ITLB walks
+
   // store_cap: the most a store's access costs (UINT32_MAX: stores block).
   SimpleCore(const Latencies& lat, uint32_t store_cap) : lat_(lat), store_cap_(store_cap) {}
 
   void retire(const RetireInfo& r) {
     uint64_t c = r.extra_cycles + r.overflow_latency + r.fetch_latency;
+    if (__builtin_expect(r.overflow_stores != 0, 0)) c += r.overflow_store_cost(store_cap_);
     if (!(r.flags & kOwnCost)) {
       c += lat_.cls[r.tclass];
       if (r.flags & kMemOperand) c += lat_.mem_operand;

@@ -182,7 +182,7 @@ void OooCore::retire(const RetireInfo& r) {
     ready.at_least(issue, Cpi::kExecute);
   }
   const uint64_t lat = ((r.flags & kOwnCost) || n.compute == 0 ? 0 : cp.latency) + r.extra_cycles +
-                       r.overflow_latency;
+                       r.overflow_latency + r.overflow_store_cost(p_.l1d_hit_cycles);
   Timed result{issue + lat, r.extra_cycles ? Cpi::kSerialize : ready.why};
 
   Timed complete = result;

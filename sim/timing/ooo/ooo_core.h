@@ -43,6 +43,8 @@ struct CoreStats {
 
 class OooCore final {
  public:
+  static constexpr bool kTimesFetch = true;  // the engine fetches through the L1I
+
   explicit OooCore(const OooParams& p);
 
   void retire(const RetireInfo& r);
