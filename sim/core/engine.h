@@ -278,7 +278,7 @@ class Engine : public mmu::PhysMem {
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
     ri_.add_access(pa, static_cast<uint8_t>(n),
                    is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
-                   mmu_.data_access(pa, n, is_write) + walk);
+                   mmu_.data_access(pa, n, is_write) + walk, walk != 0);
   }
 
   // ---- operands ------------------------------------------------------------

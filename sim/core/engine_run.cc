@@ -62,6 +62,8 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
 
 void Engine::settle() {
   uint64_t c = ri_.extra_cycles + ri_.overflow_latency + ri_.overflow_store_cost(store_cap_);
+  const timing::StallKind kind = (ri_.flags & timing::kWorldSwitch) ? timing::StallKind::kWorldSwitch
+                                                                    : timing::StallKind::kIdle;
   for (unsigned k = 0; k < ri_.nmem; ++k) {
     const uint32_t l = ri_.mem[k].latency;
     c += ri_.mem[k].kind == timing::MemKind::kStore && l > store_cap_ ? store_cap_ : l;
@@ -69,7 +71,7 @@ void Engine::settle() {
   ri_.clear_charges();
   if (c == 0) return;
   std::visit([&](auto& m) {
-    m.stall(c);
+    m.stall(c, kind);
     cycles_ = m.cycles();
   }, model_);
 }

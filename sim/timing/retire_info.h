@@ -47,7 +47,11 @@ struct MemAccess {
   uint32_t latency = 0;
   uint8_t size = 0;  // bytes
   MemKind kind = MemKind::kLoad;
+  bool walked = false;  // its translation walked the page tables (in `latency`)
 };
+
+// What time with no instruction was (the CPI stack's idle or world_switch).
+enum class StallKind : uint8_t { kIdle, kWorldSwitch };
 
 enum class BranchKind : uint8_t {
   kNone,
@@ -133,9 +137,9 @@ struct RetireInfo {
     flags |= kTaken;
   }
   // Records one access; beyond kMaxMem the latency is kept, serially.
-  void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency) {
+  void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency, bool walked = false) {
     if (__builtin_expect(nmem < kMaxMem, 1)) {
-      mem[nmem++] = MemAccess{pa, latency, size, kind};
+      mem[nmem++] = MemAccess{pa, latency, size, kind, walked};
     } else if (kind == MemKind::kStore) {
       ++overflow_stores;
       overflow_store_latency += latency;

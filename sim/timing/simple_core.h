@@ -42,7 +42,7 @@ class SimpleCore final {
   }
   // Time that passes with no instruction retiring (HLT, a device stall,
   // exception delivery between instructions).
-  void stall(uint64_t c) { cycles_ += c; }
+  void stall(uint64_t c, StallKind = StallKind::kIdle) { cycles_ += c; }
   uint64_t cycles() const { return cycles_; }
   uint64_t instructions() const { return instructions_; }
   void register_stats(base::StatRegistry& reg, const std::string& prefix);
