@@ -91,6 +91,32 @@ bool CacheLevel::probe(uint64_t line, bool write) {
   return false;
 }
 
+bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
+  Way* s = set_of(line);
+  Way* invalid = nullptr;
+  Way* oldest = &s[0];
+  for (uint32_t w = 0; w < assoc_; ++w) {
+    if (s[w].line == line) {
+      s[w].lru = ++clock_;
+      s[w].dirty |= write;
+      return true;
+    }
+    // fill()'s choice: the first invalid way, else the first least recent.
+    if (s[w].line == ~0ull) {
+      if (!invalid) invalid = &s[w];
+    } else if (s[w].lru < oldest->lru) {
+      oldest = &s[w];
+    }
+  }
+  *victim = invalid ? invalid : oldest;
+  return false;
+}
+
+void CacheLevel::fill_way(Way* victim, uint64_t line, bool dirty) {
+  if (victim->line != ~0ull && victim->dirty) ++writebacks;
+  *victim = Way{line, ++clock_, dirty};
+}
+
 bool CacheLevel::contains(uint64_t line) const {
   if (!enabled()) return false;
   const Way* s = &ways_[set_index(line) * assoc_];
@@ -124,17 +150,26 @@ CacheModel::CacheModel(const CacheParams& p)
       line_mask_(uint64_t{p.line_bytes} - 1),
       line_shift_(static_cast<unsigned>(__builtin_ctz(p.line_bytes ? p.line_bytes : 64))),
       store_cap_(p.stores_block ? ~0u : p.l1d.hit_cycles),
-      memory_cycles_(p.memory_cycles) {}
+      memory_cycles_(p.memory_cycles) {
+  // One MRU slot per L1D set when the sets are a power of two (a line's
+  // slot is its set), else a single slot (the last line accessed).
+  const uint64_t lines = p.line_bytes ? p.l1d.size_bytes / p.line_bytes : 0;
+  const uint64_t sets = p.l1d.ways && lines >= p.l1d.ways ? lines / p.l1d.ways : 0;
+  const bool pow2 = sets != 0 && (sets & (sets - 1)) == 0 && sets <= (1u << 16);
+  mru_.assign(pow2 ? sets : 1, MruSlot{});
+  mru_mask_ = pow2 ? sets - 1 : 0;
+}
 
 uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, unsigned first) {
   unsigned missed = 0;  // levels [0, missed) missed and need the line
   uint32_t latency = memory_cycles_ + dram_extra_;
   bool hit = false;
+  CacheLevel::Way* victim[3] = {};  // where each level that missed takes the line
   for (unsigned i = first; i < 3; ++i) {
     CacheLevel& c = levels_[i];
     if (!c.enabled()) continue;
     // Only the innermost enabled level holds the line dirty (write-back).
-    if (c.probe(line, is_write && missed == 0)) {
+    if (c.lookup(line, is_write && missed == 0, &victim[i])) {
       ++c.hits[src];
       latency = c.hit_cycles();
       hit = true;
@@ -150,7 +185,7 @@ uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, uns
   for (unsigned i = first; i < missed; ++i) {
     CacheLevel& c = levels_[i];
     if (!c.enabled()) continue;
-    c.fill(line, is_write && first_fill);
+    c.fill_way(victim[i], line, is_write && first_fill);
     first_fill = false;
   }
   return latency;
@@ -160,9 +195,10 @@ uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource sourc
   const uint32_t latency = lookup_fill(line, is_write, static_cast<unsigned>(source), 0);
   // The line is now the most recently used of its L1 set.
   if (levels_[0].enabled()) {
-    if (mru_line_ != line) mru_dirty_ = false;
-    mru_line_ = line;
-    mru_dirty_ = mru_dirty_ || is_write;
+    MruSlot& m = mru_[line & mru_mask_];
+    if (m.line != line) m.dirty = false;
+    m.line = line;
+    m.dirty = m.dirty || is_write;
   }
   return latency;
 }
@@ -184,8 +220,7 @@ uint32_t CacheModel::fetch_full(uint64_t line) {
 
 void CacheModel::invalidate_all() {
   for (CacheLevel& c : levels_) c.invalidate_all();
-  mru_line_ = ~0ull;
-  mru_dirty_ = false;
+  for (MruSlot& m : mru_) m = MruSlot{};
   fetch_mru_ = ~0ull;
 }
 

@@ -64,6 +64,15 @@ class CacheLevel {
   bool probe(uint64_t line, bool write);
   // Inserts `line` (known absent), evicting the LRU way of its set.
   void fill(uint64_t line, bool dirty);
+  // probe() and, on a miss, the way fill() would evict (*victim), in one
+  // scan of the set; fill_way() then inserts there.
+  struct Way {
+    uint64_t line = ~0ull;  // ~0 = invalid
+    uint64_t lru = 0;
+    bool dirty = false;
+  };
+  bool lookup(uint64_t line, bool write, Way** victim);
+  void fill_way(Way* victim, uint64_t line, bool dirty);
   bool contains(uint64_t line) const;
   void invalidate_all();
   uint32_t hit_cycles() const { return hit_cycles_; }
@@ -73,11 +82,6 @@ class CacheLevel {
   uint64_t writebacks = 0;  // dirty lines evicted
 
  private:
-  struct Way {
-    uint64_t line = ~0ull;  // ~0 = invalid
-    uint64_t lru = 0;
-    bool dirty = false;
-  };
   Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
@@ -94,14 +98,16 @@ class CacheModel {
   explicit CacheModel(const CacheParams& p = {});
 
   // Charges one access to the line holding `pa`; returns its latency.
-  // Fast path: the line of the previous access is still in L1 and already
-  // the most recently used of its set, so a data access to it is an L1 hit
-  // with nothing to update (a first write to it still takes the full path
-  // to mark the line dirty).
+  // Fast path: the line is the one its L1 set saw last (mru_[set]), so it
+  // is in L1 and already the most recently used of its set: an L1 hit with
+  // nothing to update, as LRU order within the set cannot change (a first
+  // write to it still takes the full path to mark the line dirty). With a
+  // power-of-two number of sets mru_ has one slot per set; otherwise one.
   uint32_t access(uint64_t pa, bool is_write, CacheSource source) {
     const uint64_t line = pa >> line_shift_;
-    if (line == mru_line_ && source == CacheSource::kData && (mru_dirty_ || !is_write)) {
-      ++levels_[0].hits[0];
+    const MruSlot& m = mru_[line & mru_mask_];
+    if (line == m.line && (m.dirty || !is_write) && source != CacheSource::kFetch) {
+      ++levels_[0].hits[static_cast<unsigned>(source)];
       return levels_[0].hit_cycles();
     }
     return access_full(line, is_write, source);
@@ -162,8 +168,12 @@ class CacheModel {
   CacheLevel levels_[4];  // L1D, L2, LLC, L1I
   uint64_t fetch_mru_ = ~0ull;  // line of the last fetch, when the L1I is enabled
   uint32_t dram_extra_ = 0;
-  uint64_t mru_line_ = ~0ull;  // line of the last access, when L1 is enabled
-  bool mru_dirty_ = false;
+  struct MruSlot {
+    uint64_t line = ~0ull;  // the line its L1 set saw last (when L1 is enabled)
+    bool dirty = false;     // known dirty in L1
+  };
+  std::vector<MruSlot> mru_;
+  uint64_t mru_mask_ = 0;
   uint32_t line_bytes_;
   uint64_t line_mask_;
   unsigned line_shift_;

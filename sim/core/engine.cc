@@ -81,6 +81,7 @@ void Engine::update_mode() {
   else
     m = s.seg[CS].db() ? Mode::kProt32 : Mode::kProt16;
   s.mode = m;
+  unchain();
   long64_ = m == Mode::kLong64;
   decode_mode_ = decode_mode_for(m);
   if (long64_)

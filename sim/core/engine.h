@@ -140,10 +140,19 @@ class Engine : public mmu::PhysMem {
   bool long64() const { return long64_; }
   unsigned stack_size() const { return stack_size_; }  // 2, 4 or 8 bytes
   // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
-  void flush_tlb() { htlb_.flush(); }
-  void flush_tlb_page(uint64_t la) { htlb_.flush_page(la); }
+  void flush_tlb() {
+    htlb_.flush();
+    unchain();
+  }
+  void flush_tlb_page(uint64_t la) {
+    htlb_.flush_page(la);
+    unchain();
+  }
   // INVLPG: one page, or everything when a large page may back the entry.
-  void flush_tlb_page_any(uint64_t la) { htlb_.flush_page_any(la); }
+  void flush_tlb_page_any(uint64_t la) {
+    htlb_.flush_page_any(la);
+    unchain();
+  }
 
   // ---- registers -----------------------------------------------------------
   template <typename T>
@@ -368,6 +377,7 @@ class Engine : public mmu::PhysMem {
   // Called wherever CPL, CR0.AM or RFLAGS.AC may change (set_cpl,
   // update_mode, POPF, MOV CR0).
   void update_alignment_check() {
+    unchain();  // CPL or AC changed: the fetch's host-TLB check with it
     tlb_user_ = user_ | ((user_ && (s.cr0 & CR0_AM) && (s.rflags & AC)) ? 2 : 0);
   }
   bool alignment_check() const { return tlb_user_ & 2; }
@@ -500,6 +510,16 @@ class Engine : public mmu::PhysMem {
   uint64_t limit_count() const { return icount_ + rep_extra_; }
 
   Block* lookup_block();
+  // Block chaining: the block that ran last, and in it a link to the block
+  // that followed it (Block::next), valid while chain_gen_ has not moved.
+  // Anything that could change which block a RIP maps to (a host-TLB flush,
+  // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
+  // mode only (there the fetch's linear address is RIP).
+  Block* next_block();
+  void unchain() {
+    ++chain_gen_;
+    chain_from_ = nullptr;
+  }
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
   template <class M>
@@ -575,6 +595,8 @@ class Engine : public mmu::PhysMem {
   std::string last_error_;
   MagicOps* magic_ = nullptr;
 
+  Block* chain_from_ = nullptr;
+  uint64_t chain_gen_ = 1;
   HostTlb htlb_;
   std::vector<DmiRegion> dmi_;
   BlockCache blocks_;

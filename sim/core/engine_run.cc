@@ -41,8 +41,10 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
   ri_open_ = true;
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
-    ri_.start(i->deps, insn_rip_, i->len, i->tclass);
-    ri_.fetch_latency = fetch;
+    if constexpr (M::kReadsDeps)
+      ri_.start(i->deps, insn_rip_, i->len, i->tclass, fetch);
+    else
+      ri_.start_charges(i->deps.flags, i->deps.branch, i->tclass, fetch);
     fetch = 0;
     s.rip += i->len;
     i->exec(*this, *i);
@@ -218,7 +220,7 @@ RunExit Engine::run(uint64_t cycle_limit) {
                          (s.dr[7] & kDr7Enables))) {
         step_one();
       } else {
-        exec_block(*lookup_block(), BlockCache::kMaxBlockInsns);
+        exec_block(*next_block(), BlockCache::kMaxBlockInsns);
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;

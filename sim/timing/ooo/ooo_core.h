@@ -44,6 +44,7 @@ struct CoreStats {
 class OooCore final {
  public:
   static constexpr bool kTimesFetch = true;  // the engine fetches through the L1I
+  static constexpr bool kReadsDeps = true;   // the dependence masks, PC and length
 
   explicit OooCore(const OooParams& p);
 
