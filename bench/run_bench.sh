@@ -56,7 +56,7 @@ for spec in "${benches[@]}"; do
       ipc=$(sed -E 's/.* IPC ([0-9.]+).*/\1/' <<<"$line")
       mips=$(sed -E 's/.* ([0-9.]+) MIPS.*/\1/' <<<"$line")
       cpu=$(awk '{ print $1 + $2 }' "$out/time")
-      cpu_mips=$(awk -v n="$insns" -v s="$cpu" 'BEGIN { printf "%.1f", s > 0 ? n / s / 1e6 : 0 }')
+      cpu_mips=$(awk -v n="$insns" -v s="$cpu" 'BEGIN { printf "%.1f", (s > 0 ? n / s / 1e6 : 0) }')
       if [ -z "$best" ] || awk -v a="$mips" -v b="$best" 'BEGIN { exit !(a > b) }'; then
         best=$mips
       fi
