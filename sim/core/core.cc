@@ -25,6 +25,9 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
                  "maskable external interrupts accepted");
   st.add_counter("cpu.nmis", &e.stat_nmis, "count", "NMIs accepted");
   e.mmu().register_stats(st);
+  // The core model's: timing.{cycles,instructions,ipc}; under ooo the CPI
+  // stack, branch MPKI, occupancy histograms and MLP (docs/timing.md).
+  std::visit([&](auto& m) { m.register_stats(st, "timing"); }, e.core_model());
   e.extensions().register_stats(st);
 }
 

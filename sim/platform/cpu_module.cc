@@ -361,6 +361,7 @@ bool Cpu::get_dmi(uint64_t pa, core::DmiRegion& out) {
     return false;
   }
   r.host = dmi.get_dmi_ptr();
+  r.read_cycles = static_cast<uint32_t>(dmi.get_read_latency() / cycle_ + 0.5);
   dmi_.push_back(r);
   ++dmi_grants;
   out = r;
