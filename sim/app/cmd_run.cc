@@ -12,6 +12,7 @@
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/log.h"
+#include "sim/platform/stop_signal.h"
 
 namespace hvsim::app {
 
@@ -89,6 +90,8 @@ int run_command(const RunArgs& args, int argc, char** argv) {
   if (!args.log_spec.empty()) base::configure_logging(args.log_spec);
   const platform::RunSpec spec = make_run_spec(args);
   write_resolved_config(spec.out_dir, cfg);
+  // Ctrl-C / SIGTERM: stop at an instruction boundary and keep the statistics.
+  platform::install_stop_signal_handlers();
   const platform::RunResult result = simulate(spec, cfg, argc, argv);
   report(result);
   return result.exit_status;

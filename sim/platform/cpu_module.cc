@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "sim/base/exit_status.h"
+#include "sim/platform/stop_signal.h"
 
 namespace hvsim::platform {
 
@@ -83,6 +84,19 @@ void Cpu::end_run(int exit_status, const std::string& reason, bool with_register
   if (with_register_dump) end_.register_dump = core_->dump_registers();
   core_->request_stop();
   sc_core::sc_stop();
+  if (rc_) rc_->run_ended(exit_status, reason);
+}
+
+bool Cpu::end_on_signal() {
+  const int sig = pending_stop_signal();
+  if (!sig || end_.ended) return false;
+  const bool term = sig == SIGTERM;
+  end_run(term ? base::kExitTerminated : base::kExitInterrupted,
+          std::string(term ? "stopped by SIGTERM" : "interrupted by SIGINT (Ctrl-C)") +
+              " at cycle " + std::to_string(core_->cycles()) +
+              "; statistics cover the run so far",
+          false);
+  return true;
 }
 
 void Cpu::run_thread() {
@@ -97,6 +111,7 @@ void Cpu::run_loop() {
   core_->set_insn_limit(p_.max_insns);
   synced_cycles_ = total_cycles();
   for (;;) {
+    if (end_on_signal()) return;
     uint64_t limit = core_->cycles() + p_.quantum_cycles;
     if (p_.max_cycles) limit = std::min(limit, p_.max_cycles);
     // A timer interrupt is due: end the quantum there, so the kernel reaches
@@ -104,7 +119,7 @@ void Cpu::run_loop() {
     if (next_deadline_) limit = std::min(limit, next_deadline_());
     run_limit_ = limit;
     in_run_ = true;
-    const RunExit e = core_->run(limit);
+    const RunExit e = rc_ ? rc_->run(limit) : core_->run(limit);
     in_run_ = false;
     // Wakes during the run were seen by the core itself (notify_interrupt);
     // from here on they matter to a halted core.
@@ -139,6 +154,10 @@ bool Cpu::wait_in_halt() {
   const uint64_t guest_deadline = core_->guest_wake_deadline();
   const uint64_t until = std::min<uint64_t>(guest_deadline, p_.max_cycles ? p_.max_cycles : ~0ull);
   while (!wake_pending_) {
+    if (end_on_signal()) {
+      halt_waiting_ = false;
+      return true;
+    }
     const uint64_t now = now_cycles();
     if (now >= until) break;
     // Nothing scheduled anywhere: only this thread could make something

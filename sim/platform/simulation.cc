@@ -72,11 +72,18 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
                                           sc_core::SC_DO_NOTHING);
   base::StatRegistry stats;
   System system("system", cfg, spec, std::move(ram), boot, stats);
+  std::unique_ptr<RunControl> control;  // --gdb: the debugger drives the core
+  if (spec.run_control) {
+    control = spec.run_control(system.cpu());
+    system.cpu().set_run_control(control.get());
+  }
   const auto t0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const RunEnd end = effective_end(system.cpu());
+  if (control && !system.cpu().end().ended) control->run_ended(end.exit_status, end.reason);
+  system.cpu().set_run_control(nullptr);
   RunResult r;
   r.exit_status = end.exit_status;
   r.end_reason = end.reason;

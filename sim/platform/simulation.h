@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,6 +19,9 @@ namespace hvsim::platform {
 struct LoadError : hvsim::base::ConfigError {
   using hvsim::base::ConfigError::ConfigError;
 };
+
+class Cpu;
+class RunControl;
 
 struct ModuleSpec {
   std::string path;
@@ -32,6 +37,8 @@ struct RunSpec {
   std::string out_dir;     // stats.txt and stats.json are written here at the end
   std::string trace_exits;                // --trace-exits FILE (.csv/.jsonl/.json); empty = none
   std::vector<std::string> trace_filter;  // --trace-filter reason names; empty = every exit
+  // Builds a debugger for the CPU before the simulation starts (--gdb); empty: none.
+  std::function<std::unique_ptr<RunControl>(Cpu&)> run_control;
 };
 
 struct RunResult {
