@@ -24,7 +24,8 @@ uint64_t parse_count(const std::string& option, const std::string& text) {
   }
 }
 
-void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles) {
+void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles,
+                     std::string& gdb_port) {
   run.add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot")->required();
   run.add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
       ->allow_extra_args(false);
@@ -43,6 +44,8 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
                  "only these exit reasons reach the trace: NAME[,NAME...] (case-insensitive)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  run.add_option("--gdb", gdb_port,
+                 "wait for gdb on 127.0.0.1:PORT before the first instruction (0: any free port)");
 }
 
 void check_trace_options(const RunArgs& a) {
@@ -76,8 +79,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   app.add_flag("--version", version, "print the version and exit");
 
   CLI::App* run = app.add_subcommand("run", "boot a kernel and simulate until it exits");
-  std::string max_insns, max_cycles;
-  add_run_options(*run, cl.run, max_insns, max_cycles);
+  std::string max_insns, max_cycles, gdb_port;
+  add_run_options(*run, cl.run, max_insns, max_cycles, gdb_port);
 
   CLI::App* config = app.add_subcommand("config", "list parameters or show a resolved config");
   bool list = false, show = false;
@@ -123,6 +126,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.command = Command::kRun;
     cl.run.max_insns = parse_count("--max-insns", max_insns);
     cl.run.max_cycles = parse_count("--max-cycles", max_cycles);
+    if (!gdb_port.empty()) {
+      const uint64_t port = parse_count("--gdb", gdb_port);
+      if (port > 65535) throw UsageError("--gdb " + gdb_port + ": not a TCP port (0-65535)");
+      cl.run.gdb_port = static_cast<int>(port);
+    }
     check_trace_options(cl.run);
   } else if (config->parsed()) {
     if (!list && !show) throw UsageError("config: expected --list or --show");

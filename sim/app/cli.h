@@ -3,6 +3,7 @@
 //             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
 //             [--log component=level,...]
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
+//             [--gdb PORT]
 //   hvsim config --list | --show [FILE] [--set key=value]...
 //   hvsim sweep KERNEL ... --vary key=SPEC... (see sweep_args.h)
 //   hvsim demo [--workloads DIR] [--iters N] [-j N] [--out DIR] [--set key=value]...
@@ -36,6 +37,7 @@ struct RunArgs {
   std::string log_spec;
   std::string trace_exits;                // format checked by the extension at parse time
   std::vector<std::string> trace_filter;  // reason names, split at commas; needs trace_exits
+  int gdb_port = -1;                      // --gdb PORT (0: any free port); -1: no debugger
 };
 
 struct ConfigArgs {

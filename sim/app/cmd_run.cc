@@ -12,6 +12,7 @@
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/log.h"
+#include "sim/gdb/gdb_entry.h"
 #include "sim/platform/stop_signal.h"
 
 namespace hvsim::app {
@@ -79,6 +80,7 @@ platform::RunSpec make_run_spec(const RunArgs& args) {
   spec.out_dir = args.out_dir;
   spec.trace_exits = args.trace_exits;  // the format was checked when parsing
   spec.trace_filter = args.trace_filter;
+  if (args.gdb_port >= 0) spec.run_control = gdb::make_run_control(static_cast<uint16_t>(args.gdb_port));
   return spec;
 }
 

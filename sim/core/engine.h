@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/base/params.h"
@@ -349,6 +350,11 @@ class Engine : public mmu::PhysMem {
   void debug_io(uint16_t port, unsigned len);  // I/O breakpoints (CR4.DE)
   // INT n / INT3 / INTO (icebp false) or INT1 (true) is delivering its event.
   void debug_soft_interrupt(bool icebp);
+  // A debugger's watchpoint in slot i (0-3): [la, la + len) for writes
+  // (kind 1), reads (2) or both (3); kind 0 clears it. take_debugger_hits
+  // returns the slots hit since the last call (bit i) and clears them.
+  void set_debugger_watch(unsigned i, uint64_t la, unsigned len, unsigned kind);
+  uint8_t take_debugger_hits() { return std::exchange(dbg_.ext_hit, 0); }
 
   // ---- interrupts (SDM Vol. 3 6.8-6.9) --------------------------------------
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {

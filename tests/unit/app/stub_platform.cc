@@ -56,3 +56,10 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
 }
 
 }  // namespace hvsim::platform
+
+namespace hvsim::gdb {
+
+// The stand-in has no CPU to debug: --gdb runs without a stub.
+decltype(platform::RunSpec::run_control) make_run_control(uint16_t) { return {}; }
+
+}  // namespace hvsim::gdb
