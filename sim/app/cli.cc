@@ -44,6 +44,7 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
                  "only these exit reasons reach the trace: NAME[,NAME...] (case-insensitive)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  run.add_flag("--quiet", a.quiet, "no progress display on stderr (it is shown on a terminal)");
   run.add_option("--gdb", gdb_port,
                  "wait for gdb on 127.0.0.1:PORT before the first instruction (0: any free port)");
 }
@@ -108,6 +109,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   demo->add_option("-j,--jobs", demo_jobs, "run up to N setups at once (default: one per CPU)");
   demo->add_option("--out", cl.demo.out_dir,
                    "output folder, one subfolder per setup (default hvsim-demo)");
+  demo->add_flag("--quiet", cl.demo.quiet, "no progress display on stderr");
   demo->add_option("--set", cl.demo.sets,
                    "override one parameter in every setup: key=value (repeatable)")
       ->allow_extra_args(false);

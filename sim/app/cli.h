@@ -38,6 +38,7 @@ struct RunArgs {
   std::string trace_exits;                // format checked by the extension at parse time
   std::vector<std::string> trace_filter;  // reason names, split at commas; needs trace_exits
   int gdb_port = -1;                      // --gdb PORT (0: any free port); -1: no debugger
+  bool quiet = false;                     // --quiet: no progress display
 };
 
 struct ConfigArgs {

@@ -50,6 +50,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& a, SweepCountText& counts)
   s->add_option("--out", a.out_dir,
                 "sweep folder: sweep.csv, plots, point-NNN/ (default hvsim-sweep)");
   s->add_flag("--force", a.force, "re-run points whose results already exist");
+  s->add_flag("--quiet", a.quiet, "no progress display on stderr");
   s->add_option("--max-insns", counts.max_insns,
                 "stop each point after N instructions (0 = no limit)");
   s->add_option("--max-cycles", counts.max_cycles, "stop each point after N cycles (0 = no limit)");

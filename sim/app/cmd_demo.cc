@@ -13,6 +13,7 @@
 #include "sim/app/resolve_config.h"
 #include "sim/app/sweep_csv.h"
 #include "sim/app/sweep_results.h"
+#include "sim/app/progress.h"
 #include "sim/app/sweep_runner.h"
 #include "sim/base/exit_status.h"
 
@@ -149,13 +150,17 @@ int demo_command(const DemoArgs& a) {
                demo_guest_args(iters).c_str(), static_cast<unsigned long long>(jobs),
                a.out_dir.c_str());
   size_t finished = 0;
+  PointsProgress progress("demo", ordered.size(), progress_enabled(a.quiet));
   const std::vector<PointOutcome> outcomes =
       run_points(self_executable(), ordered, jobs, [&](size_t k, const PointOutcome& o) {
+        progress.before_line();
         ++finished;
         std::fprintf(stderr, "hvsim: demo: [%zu/%zu] %s: %s (%.2f s)\n", finished, ordered.size(),
                      setups[job_setup[order[k]]].name.c_str(),
                      o.exit_status == 0 ? "ok" : ("FAILED, " + o.reason).c_str(), o.seconds);
+        progress.point_done();
       });
+  progress.before_line();
 
   // 3. Read the results back.
   for (size_t k = 0; k < ordered.size(); ++k) {

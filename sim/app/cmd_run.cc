@@ -8,6 +8,7 @@
 
 #include "sim/app/module_arg.h"
 #include "sim/app/param_registry_all.h"
+#include "sim/app/progress.h"
 #include "sim/app/resolve_config.h"
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
@@ -90,11 +91,17 @@ int run_command(const RunArgs& args, int argc, char** argv) {
   base::Config cfg(reg);
   resolve_config(cfg, args.config_file, args.sets);
   if (!args.log_spec.empty()) base::configure_logging(args.log_spec);
-  const platform::RunSpec spec = make_run_spec(args);
+  platform::RunSpec spec = make_run_spec(args);
+  RunProgressLine progress;
+  if (progress_enabled(args.quiet)) {
+    spec.progress = [&progress](const platform::RunProgress& p) { progress.draw(p); };
+    spec.progress_after_seconds = progress_delay_seconds();
+  }
   write_resolved_config(spec.out_dir, cfg);
   // Ctrl-C / SIGTERM: stop at an instruction boundary and keep the statistics.
   platform::install_stop_signal_handlers();
   const platform::RunResult result = simulate(spec, cfg, argc, argv);
+  progress.clear();
   report(result);
   return result.exit_status;
 }

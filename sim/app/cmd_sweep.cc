@@ -11,6 +11,7 @@
 #include "sim/app/sweep_grid.h"
 #include "sim/app/sweep_plot.h"
 #include "sim/app/sweep_results.h"
+#include "sim/app/progress.h"
 #include "sim/app/sweep_runner.h"
 #include "sim/base/exit_status.h"
 
@@ -199,8 +200,10 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
 
   // 3. Run; each finished point leaves its marker and one progress line.
   size_t finished = 0;
+  PointsProgress progress("sweep", jobs.size(), progress_enabled(a.quiet));
   const std::vector<PointOutcome> outcomes =
       run_points(exe, jobs, a.jobs, [&](size_t j, const PointOutcome& o) {
+        progress.before_line();
         const Point& p = points[job_point[j]];
         try {
           write_file_atomically(in_dir(p.job.dir, kPointMarker),
@@ -212,7 +215,9 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
         std::fprintf(stderr, "hvsim: sweep: [%zu/%zu] %s %s: %s (%.2f s)\n", finished, jobs.size(),
                      p.name.c_str(), describe(axes, p.grid).c_str(),
                      o.exit_status == 0 ? "ok" : ("FAILED, " + o.reason).c_str(), o.seconds);
+        progress.point_done();
       });
+  progress.before_line();
 
   // 4. Collect in grid order, write the CSV, then the plots.
   std::vector<PointOutcome> by_point(points.size(), PointOutcome{0, "", 0});

@@ -24,6 +24,7 @@ struct SweepArgs {
   bool force = false;
   uint64_t max_insns = 0;
   uint64_t max_cycles = 0;
+  bool quiet = false;  // --quiet: no progress display
 };
 
 }  // namespace hvsim::app

@@ -112,6 +112,10 @@ void Cpu::run_loop() {
   synced_cycles_ = total_cycles();
   for (;;) {
     if (end_on_signal()) return;
+    if (progress_ && g_progress_due.load(std::memory_order_relaxed)) {
+      g_progress_due.store(false, std::memory_order_relaxed);
+      progress_();
+    }
     uint64_t limit = core_->cycles() + p_.quantum_cycles;
     if (p_.max_cycles) limit = std::min(limit, p_.max_cycles);
     // A timer interrupt is due: end the quantum there, so the kernel reaches

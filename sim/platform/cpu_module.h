@@ -94,6 +94,8 @@ class Cpu : public sc_core::sc_module, public core::Bus {
 
   // A debugger between the run loop and the core (null: none).
   void set_run_control(RunControl* rc) { rc_ = rc; }
+  // Called between quanta when g_progress_due (stop_signal.h) is set.
+  void set_progress(std::function<void()> f) { progress_ = std::move(f); }
 
   // The memory bus's address map (System wires it): an access to a range no
   // window maps is answered here as the router would answer it (reads all
@@ -154,6 +156,7 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   uint64_t run_limit_ = 0;              // the cycle limit of the current Core::run
   std::function<uint64_t()> next_deadline_;
   RunControl* rc_ = nullptr;
+  std::function<void()> progress_;
 
  public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay

@@ -4,12 +4,16 @@
 #include "sim/platform/simulation.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <systemc>
 
 #include "sim/base/exit_status.h"
 #include "sim/platform/loader/loader.h"
+#include "sim/platform/stop_signal.h"
 #include "sim/platform/system.h"
 #include "sim/svm/svm.h"
 #include "sim/vmx/vmx.h"
@@ -58,6 +62,45 @@ RunEnd effective_end(Cpu& cpu) {
   return {true, base::kExitNoGuestExit, "simulation ran out of events", ""};
 }
 
+// Sets g_progress_due twice a second after the first display's delay, until
+// destroyed: the simulation thread draws the display between quanta.
+class ProgressTicker {
+ public:
+  explicit ProgressTicker(double after_seconds)
+      : after_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(after_seconds))),
+        thread_([this] { tick(); }) {}
+  ~ProgressTicker() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void tick() {
+    std::unique_lock<std::mutex> lock(m_);
+    auto next = std::chrono::steady_clock::now() + after_;
+    while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
+      g_progress_due.store(true, std::memory_order_relaxed);
+      next += std::chrono::milliseconds(500);
+    }
+  }
+  std::chrono::steady_clock::duration after_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+const uint64_t* find_counter(const base::StatRegistry& stats, const std::string& name) {
+  for (const auto& s : stats.all())
+    if (s.name == name) return s.counter;
+  return nullptr;
+}
+
 }  // namespace
 
 RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
@@ -78,7 +121,19 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
     system.cpu().set_run_control(control.get());
   }
   const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<ProgressTicker> ticker;
+  if (spec.progress) {
+    const uint64_t* exits = find_counter(stats, "virt.exits");
+    Cpu& cpu = system.cpu();
+    cpu.set_progress([&spec, &cpu, exits, t0] {
+      spec.progress(RunProgress{
+          cpu.core().instructions(), cpu.core().cycles(), exits ? *exits : 0,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+    });
+    ticker = std::make_unique<ProgressTicker>(spec.progress_after_seconds);
+  }
   sc_core::sc_start();
+  ticker.reset();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const RunEnd end = effective_end(system.cpu());

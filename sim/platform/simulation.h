@@ -28,6 +28,14 @@ struct ModuleSpec {
   std::string args;  // the module's string is "path args" (multiboot v1)
 };
 
+// What a progress display shows while a run goes on (RunSpec::progress).
+struct RunProgress {
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+  uint64_t exits = 0;  // VM exits so far
+  double wall_seconds = 0;
+};
+
 struct RunSpec {
   std::string kernel;
   std::vector<ModuleSpec> modules;
@@ -39,6 +47,10 @@ struct RunSpec {
   std::vector<std::string> trace_filter;  // --trace-filter reason names; empty = every exit
   // Builds a debugger for the CPU before the simulation starts (--gdb); empty: none.
   std::function<std::unique_ptr<RunControl>(Cpu&)> run_control;
+  // Called from the simulation thread about twice a second once the run has
+  // lasted progress_after_seconds (a progress display); empty: never.
+  std::function<void(const RunProgress&)> progress;
+  double progress_after_seconds = 2;  // the first display (then every 0.5 s)
 };
 
 struct RunResult {

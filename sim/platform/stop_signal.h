@@ -17,6 +17,10 @@ static_assert(std::atomic<int>::is_always_lock_free);
 // 0, or the signal (SIGINT, SIGTERM) that asked the run to stop.
 inline int pending_stop_signal() { return g_stop_signal.load(std::memory_order_relaxed); }
 
+// Set by a host timer thread when a progress display is due (RunSpec::progress);
+// the CPU module looks at it once per quantum, only when a display is wanted.
+inline std::atomic<bool> g_progress_due{false};
+
 inline void install_stop_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = [](int sig) { g_stop_signal.store(sig, std::memory_order_relaxed); };
