@@ -110,6 +110,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   demo->add_option("--out", cl.demo.out_dir,
                    "output folder, one subfolder per setup (default hvsim-demo)");
   demo->add_flag("--quiet", cl.demo.quiet, "no progress display on stderr");
+  demo->add_option("--config", cl.demo.config_file,
+                   "TOML preset applied to every setup (before the setup's own --set values)");
   demo->add_option("--set", cl.demo.sets,
                    "override one parameter in every setup: key=value (repeatable)")
       ->allow_extra_args(false);

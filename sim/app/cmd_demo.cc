@@ -93,7 +93,7 @@ int demo_command(const DemoArgs& a) {
   declare_all_params(reg);
   {
     base::Config cfg(reg);
-    resolve_config(cfg, "", a.sets);
+    resolve_config(cfg, a.config_file, a.sets);
   }
   const std::string workloads = find_workloads(a.workloads_dir);
   if (!readable_file(in_dir(workloads, kGuest)))
@@ -103,7 +103,11 @@ int demo_command(const DemoArgs& a) {
     throw ConfigError("--iters " + std::to_string(a.iters) + ": more than the maximum of " +
                       std::to_string(kDemoMaxIters));
   const uint64_t iters = a.iters ? a.iters : kDemoDefaultIters;
-  const std::vector<DemoSetupSpec> setups = demo_setups(workloads, iters, a.sets);
+  std::vector<DemoSetupSpec> setups = demo_setups(workloads, iters, a.sets);
+  if (!a.config_file.empty()) {  // the preset first: each setup's own --set values win
+    const std::string config = fs::absolute(a.config_file).string();
+    for (auto& s : setups) s.args.insert(s.args.begin() + 2, {"--config", config});
+  }
   uint64_t jobs = a.jobs;
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<uint64_t>(jobs, setups.size());

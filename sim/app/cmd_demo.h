@@ -23,6 +23,7 @@ struct DemoArgs {
   std::string out_dir = "hvsim-demo";
   std::vector<std::string> sets;  // "key=value", applied to every setup after its own
   bool quiet = false;             // --quiet: no progress display
+  std::string config_file;        // --config: a preset under every setup's own settings
 };
 
 inline constexpr uint64_t kDemoDefaultIters = 1000;

@@ -3,6 +3,8 @@
 // SystemC object exists, so a bad binary is a LoadError and nothing else.
 #include "sim/platform/simulation.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -16,6 +18,8 @@
 #include "sim/platform/stop_signal.h"
 #include "sim/platform/system.h"
 #include "sim/svm/svm.h"
+#include "sim/svm/vmcb.h"
+#include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
 
 namespace hvsim::platform {
@@ -101,9 +105,45 @@ const uint64_t* find_counter(const base::StatRegistry& stats, const std::string&
   return nullptr;
 }
 
+// --trace-filter names must be exit reasons (any case): bad input otherwise.
+void check_trace_filter(const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  std::vector<std::string> known = exit_reason_names();
+  auto upper = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const auto& n : names) {
+    if (std::find(known.begin(), known.end(), upper(n)) == known.end())
+      throw base::ConfigError("--trace-filter " + n +
+                              ": not an exit reason (VMX names as in the SDM, e.g. CPUID, "
+                              "EPT_VIOLATION; SVM names as in the APM, e.g. VMEXIT_NPF)");
+  }
+}
+
 }  // namespace
 
+std::vector<std::string> exit_reason_names() {
+  std::vector<std::string> names;
+  for (uint32_t r = 0; r < 128; ++r) {
+    const std::string n = vmx::exit_reason_name(r);
+    if (n != "UNKNOWN") names.push_back(n);
+  }
+  auto svm_code = [&](uint64_t c) {
+    const std::string n = svm::exit_code_name(c);
+    if (n != "VMEXIT_UNKNOWN" && std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(n);
+  };
+  for (uint64_t c = 0; c < 0x100; ++c) svm_code(c);
+  for (uint64_t c = 0x400; c < 0x410; ++c) svm_code(c);
+  for (uint64_t c = 0xf0000000; c < 0xf0000010; ++c) svm_code(c);
+  svm_code(~0ull);  // VMEXIT_INVALID
+  svm_code(~1ull);  // VMEXIT_BUSY
+  return names;
+}
+
 RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
+  check_trace_filter(spec.trace_filter);
   const uint64_t ram_bytes = cfg.get_uint("memory.size_mib") << 20;
   const PcMemory layout = pc_memory(ram_bytes);
   auto ram = std::make_unique<HostMemory>(ram_bytes);

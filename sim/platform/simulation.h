@@ -62,6 +62,10 @@ struct RunResult {
   double wall_seconds = 0;
 };
 
+// Every VM exit reason name hvsim reports (VMX: SDM Vol. 3 App. C; SVM:
+// APM Vol. 2 App. C), as --trace-filter, exits.txt and virt.exits.* use them.
+std::vector<std::string> exit_reason_names();
+
 // Registers every parameter the platform and the models it builds read.
 void declare_params(hvsim::base::ParamRegistry& reg);
 

@@ -25,6 +25,10 @@ void declare_params(base::ParamRegistry& reg) {
   reg.add_string("platform.uart", "stdout", "stub: where COM1 goes", {"stdout", "none"});
 }
 
+std::vector<std::string> exit_reason_names() {
+  return {"CPUID", "HLT", "IO_INSTRUCTION", "EPT_VIOLATION", "VMEXIT_CPUID", "VMEXIT_NPF"};
+}
+
 RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   std::ifstream in(spec.kernel);
   std::string what;
