@@ -20,7 +20,7 @@ std::string run_summary(const platform::RunResult& r) {
   char tail[96];
   std::snprintf(tail, sizeof tail, ", IPC %.2f, %.1f MIPS, %.2f s wall", ipc, mips, r.wall_seconds);
   return "hvsim: " + with_commas(r.instructions) + " instructions, " + with_commas(r.cycles) +
-         " cycles" + tail;
+         " cycles" + tail + " (whole run; stats.txt: " + r.stats_scope + ")";
 }
 
 }  // namespace hvsim::app

@@ -7,6 +7,9 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -121,6 +124,24 @@ void check_trace_filter(const std::vector<std::string>& names) {
   }
 }
 
+// stats.txt starts with what its counters cover, since the end-of-run line
+// and exits.txt cover the whole run (stats.json keeps its plain layout).
+void note_stats_scope(const std::string& out_dir, bool roi) {
+  if (out_dir.empty()) return;
+  const std::filesystem::path txt = std::filesystem::path(out_dir) / "stats.txt";
+  std::ifstream in(txt);
+  if (!in) return;
+  std::ostringstream body;
+  body << in.rdbuf();
+  in.close();
+  std::ofstream(txt, std::ios::trunc)
+      << (roi ? "# scope: regions of interest (the guest's ROI begin/end): every counter below "
+                "is summed over the regions only; the end-of-run line and exits.txt cover the "
+                "whole run\n"
+              : "# scope: whole run (the guest marked no region of interest)\n")
+      << body.str();
+}
+
 }  // namespace
 
 std::vector<std::string> exit_reason_names() {
@@ -187,6 +208,8 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   r.cycles = system.cpu().core().cycles();
   r.wall_seconds = wall;
   system.finish();  // stats are read from the model's counters: before teardown
+  if (system.roi_seen()) r.stats_scope = "regions of interest";
+  note_stats_scope(spec.out_dir, system.roi_seen());
   return r;
 }
 

@@ -60,6 +60,10 @@ struct RunResult {
   uint64_t instructions = 0;
   uint64_t cycles = 0;
   double wall_seconds = 0;
+  // What stats.txt and stats.json cover: "regions of interest" (the guest
+  // marked some; counters are summed over them) or "whole run". The
+  // instruction and cycle counts above and exits.txt always cover the whole run.
+  std::string stats_scope = "whole run";
 };
 
 // Every VM exit reason name hvsim reports (VMX: SDM Vol. 3 App. C; SVM:

@@ -216,7 +216,8 @@ TEST_P(ProcessTest, RunReportsOnStderrAndGuestOnStdout) {
   EXPECT_EQ(
       o.err,
       "hvsim: guest wrote 3 to isa-debug-exit\n"
-      "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall\n");
+      "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall "
+      "(whole run; stats.txt: whole run)\n");
   const std::string resolved = read_all(dir / "o1" / "config.resolved.toml");
   EXPECT_NE(resolved.find("[platform]\n# MiB: stub: guest RAM\nmemory_mib = 64\n"),
             std::string::npos)
