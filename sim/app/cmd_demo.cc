@@ -10,6 +10,7 @@
 
 #include "sim/app/demo_table.h"
 #include "sim/app/param_registry_all.h"
+#include "sim/app/run_info.h"
 #include "sim/app/resolve_config.h"
 #include "sim/app/sweep_csv.h"
 #include "sim/app/sweep_results.h"
@@ -114,6 +115,7 @@ int demo_command(const DemoArgs& a) {
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (ec) throw ConfigError("--out " + a.out_dir + ": " + ec.message());
+  write_run_info(a.out_dir);
 
   // 2. The runs. A setup whose hypervisor is missing fails without running.
   std::vector<DemoColumn> columns(setups.size());

@@ -10,6 +10,7 @@
 #include "sim/app/param_registry_all.h"
 #include "sim/app/progress.h"
 #include "sim/app/resolve_config.h"
+#include "sim/app/run_info.h"
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/log.h"
@@ -98,6 +99,7 @@ int run_command(const RunArgs& args, int argc, char** argv) {
     spec.progress_after_seconds = progress_delay_seconds();
   }
   write_resolved_config(spec.out_dir, cfg);
+  write_run_info(spec.out_dir);
   // Ctrl-C / SIGTERM: stop at an instruction boundary and keep the statistics.
   platform::install_stop_signal_handlers();
   const platform::RunResult result = simulate(spec, cfg, argc, argv);

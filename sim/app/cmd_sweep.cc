@@ -3,11 +3,14 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "sim/app/cmd_run.h"
 #include "sim/app/param_registry_all.h"
 #include "sim/app/resolve_config.h"
+#include "sim/app/run_info.h"
 #include "sim/app/sweep_csv.h"
 #include "sim/app/sweep_grid.h"
 #include "sim/app/sweep_plot.h"
@@ -161,8 +164,28 @@ std::vector<std::string> choose_metrics(const SweepArgs& a, const std::vector<Po
   return metrics;
 }
 
+// The units of the metrics: stats.txt's for statistics, the word after the
+// value of a guest's "timing: NAME VALUE UNIT" line for guest.NAME.
+std::map<std::string, std::string> metric_units(const std::vector<Point>& points,
+                                                const std::vector<SweepRow>& rows) {
+  std::map<std::string, std::string> units;
+  for (size_t i = 0; i < points.size() && i < rows.size(); ++i) {
+    if (!rows[i].ok) continue;
+    units = stat_units(read_text_file(in_dir(points[i].job.dir, "stats.txt")));
+    std::istringstream out(read_text_file(in_dir(points[i].job.dir, kPointStdout)));
+    for (std::string line; std::getline(out, line);) {
+      std::istringstream w(line);
+      std::string tag, name, value, unit;
+      if (w >> tag >> name >> value >> unit && tag == "timing:") units["guest." + name] = unit;
+    }
+    break;
+  }
+  return units;
+}
+
 void plot_all(const std::string& out_dir, const std::vector<SweepAxis>& axes,
-              const std::vector<std::string>& metrics, const std::vector<SweepRow>& rows) {
+              const std::vector<std::string>& metrics, const std::vector<SweepRow>& rows,
+              const std::map<std::string, std::string>& units, const std::string& x_unit) {
   const std::string gnuplot = find_on_path("gnuplot");
   if (gnuplot.empty()) {
     std::fprintf(stderr,
@@ -179,7 +202,9 @@ void plot_all(const std::string& out_dir, const std::vector<SweepAxis>& axes,
     if (!any) continue;
     const std::string png = in_dir(out_dir, plot_file_name(m).c_str());
     const std::string script = png.substr(0, png.size() - 4) + ".gp";
-    write_file_atomically(script, gnuplot_script(m, png, axes, rows));
+    const auto u = units.find(m);
+    write_file_atomically(script, gnuplot_script(m, png, axes, rows,
+                                                 {u == units.end() ? "" : u->second, x_unit}));
     const int rc = run_gnuplot(gnuplot, script, log);
     if (rc != 0) {
       std::fprintf(stderr, "hvsim: sweep: gnuplot failed (status %d) on %s, see %s\n", rc,
@@ -237,6 +262,7 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (ec) throw ConfigError("--out " + a.out_dir + ": " + ec.message());
+  write_run_info(a.out_dir);
   if (!grid.empty()) check_metrics(a, exe, point_args(a, axes, grid.front(), a.out_dir));
 
   // 2. The points: skip those whose results are complete, clear the others.
@@ -314,7 +340,9 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
   for (const auto& axis : axes) keys.push_back(axis.key);
   const std::string csv = in_dir(a.out_dir, "sweep.csv");
   write_file_atomically(csv, sweep_csv(keys, metrics, rows));
-  plot_all(a.out_dir, axes, metrics, rows);
+  const base::ParamSpec* x_param = axes.empty() ? nullptr : reg.find(axes.front().key);
+  plot_all(a.out_dir, axes, metrics, rows, metric_units(points, rows),
+           x_param ? x_param->unit : "");
   std::fprintf(stderr, "hvsim: sweep: %zu ok, %zu failed (%zu skipped as done); wrote %s\n",
                points.size() - failed, failed, skipped, csv.c_str());
   return failed ? kExitSomePointsFailed : base::kExitOk;
