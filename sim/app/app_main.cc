@@ -11,6 +11,7 @@
 #include "sim/app/cmd_run.h"
 #include "sim/app/cmd_sweep.h"
 #include "sim/app/run_info.h"
+#include "sim/app/sweep_slurm.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/exit_status.h"
 #include "sim/base/params.h"
@@ -44,6 +45,8 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       return sweep_command(cl.sweep);
     case Command::kDemo:
       return demo_command(cl.demo);
+    case Command::kSweepPoint:
+      return sweep_point_command(cl.sweep_point_dir);
   }
   return base::kExitInternal;
 }

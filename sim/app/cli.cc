@@ -96,6 +96,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   SweepCountText sweep_counts;
   CLI::App* sweep = add_sweep_command(app, cl.sweep, sweep_counts);
 
+  // A Slurm array task of `hvsim sweep --backend slurm` (sweep_slurm.h); not in --help.
+  CLI::App* sweep_point = app.add_subcommand("sweep-point", "");
+  sweep_point->group("");
+  sweep_point->add_option("DIR", cl.sweep_point_dir, "the point's folder")->required();
+
   CLI::App* demo = app.add_subcommand(
       "demo",
       "the mini kernel's benchmarks natively and under VMX and SVM (shadow paging, "
@@ -145,6 +150,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (sweep->parsed()) {
     cl.command = Command::kSweep;
     finish_sweep_args(cl.sweep, sweep_counts);
+  } else if (sweep_point->parsed()) {
+    cl.command = Command::kSweepPoint;
   } else if (demo->parsed()) {
     cl.command = Command::kDemo;
     cl.demo.iters = parse_count("--iters", demo_iters);

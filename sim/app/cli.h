@@ -46,7 +46,7 @@ struct ConfigArgs {
   std::vector<std::string> sets;
 };
 
-enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo };
+enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo, kSweepPoint };
 
 struct CommandLine {
   Command command = Command::kHelp;
@@ -54,6 +54,7 @@ struct CommandLine {
   ConfigArgs config;
   SweepArgs sweep;
   DemoArgs demo;
+  std::string sweep_point_dir;  // the hidden `sweep-point DIR` of a Slurm task
   std::string help_text;  // for kHelp
 };
 

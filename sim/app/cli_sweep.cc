@@ -57,6 +57,12 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& a, SweepCountText& counts)
                 "only these exit reasons reach each point's trace: NAME[,NAME...]")
       ->delimiter(',')
       ->allow_extra_args(false);
+  s->add_option("--backend", a.backend,
+                "where points run: local (processes here, default) or slurm (one job array, "
+                "one point per task; the folder must be shared with the nodes)");
+  s->add_option("--partition", a.partition, "slurm: the partition to submit to");
+  s->add_option("--time", a.time, "slurm: time limit per point, as sbatch --time takes it");
+  s->add_option("--mem", a.mem, "slurm: memory per point, as sbatch --mem takes it (e.g. 2G)");
   s->add_option("--vary-cmdline", a.vary_cmdlines,
                 "an axis over the kernel's command line: one whole value per use (repeatable)")
       ->allow_extra_args(false);
@@ -88,6 +94,10 @@ void finish_sweep_args(SweepArgs& a, const SweepCountText& counts) {
                        ": a file name in each point's folder ending in " +
                        virt::kTraceFormatsHint);
   }
+  if (a.backend != "local" && a.backend != "slurm")
+    throw UsageError("--backend " + a.backend + ": expected local or slurm");
+  if (a.backend == "local" && (!a.partition.empty() || !a.time.empty() || !a.mem.empty()))
+    throw UsageError("--partition, --time and --mem need --backend slurm");
   std::erase(a.trace_filter, std::string());
   if (!a.trace_filter.empty() && a.trace_exits.empty())
     throw UsageError("--trace-filter needs --trace-exits NAME");

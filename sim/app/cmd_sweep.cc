@@ -17,6 +17,7 @@
 #include "sim/app/sweep_results.h"
 #include "sim/app/progress.h"
 #include "sim/app/sweep_runner.h"
+#include "sim/app/sweep_slurm.h"
 #include "sim/base/exit_status.h"
 #include "sim/platform/simulation.h"
 
@@ -293,17 +294,16 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
     job_point.push_back(i);
   }
   const size_t skipped = points.size() - jobs.size();
-  std::fprintf(
-      stderr,
-      "hvsim: sweep: %zu points (%zu to run, %zu already done), up to %llu at once, in %s\n",
-      points.size(), jobs.size(), skipped, static_cast<unsigned long long>(a.jobs),
-      a.out_dir.c_str());
+  const std::string how = a.backend == "slurm"
+                              ? std::string("as a Slurm job array")
+                              : "up to " + std::to_string(a.jobs) + " at once";
+  std::fprintf(stderr, "hvsim: sweep: %zu points (%zu to run, %zu already done), %s, in %s\n",
+               points.size(), jobs.size(), skipped, how.c_str(), a.out_dir.c_str());
 
   // 3. Run; each finished point leaves its marker and one progress line.
   size_t finished = 0;
   PointsProgress progress("sweep", jobs.size(), progress_enabled(a.quiet));
-  const std::vector<PointOutcome> outcomes =
-      run_points(exe, jobs, a.jobs, [&](size_t j, const PointOutcome& o) {
+  auto on_done = [&](size_t j, const PointOutcome& o) {
         progress.before_line();
         const Point& p = points[job_point[j]];
         try {
@@ -317,7 +317,11 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
                      p.name.c_str(), describe(axes, p.grid).c_str(),
                      o.exit_status == 0 ? "ok" : ("FAILED, " + o.reason).c_str(), o.seconds);
         progress.point_done();
-      });
+      };
+  SlurmOptions slurm{a.partition, a.time, a.mem, a.jobs > 1 ? static_cast<size_t>(a.jobs) : 0};
+  const std::vector<PointOutcome> outcomes =
+      a.backend == "slurm" ? run_points_slurm(exe, jobs, a.out_dir, slurm, on_done)
+                           : run_points(exe, jobs, a.jobs, on_done);
   progress.before_line();
 
   // 4. Collect in grid order, write the CSV, then the plots.

@@ -29,6 +29,8 @@ struct SweepArgs {
   std::vector<std::string> trace_filter;   // --trace-filter, passed to each point
   std::vector<std::string> vary_cmdlines;  // --vary-cmdline: an axis "cmdline", one value each
   std::vector<std::string> vary_modules;   // --vary-module: an axis "module" (FILE[:args])
+  std::string backend = "local";           // --backend local|slurm
+  std::string partition, time, mem;        // --partition, --time, --mem (slurm only)
 };
 
 }  // namespace hvsim::app
