@@ -94,7 +94,7 @@ int run_command(const RunArgs& args, int argc, char** argv) {
   if (!args.log_spec.empty()) base::configure_logging(args.log_spec);
   platform::RunSpec spec = make_run_spec(args);
   RunProgressLine progress;
-  if (progress_enabled(args.quiet)) {
+  if (progress_enabled(args.quiet) && args.gdb_port < 0) {  // gdb: the user steps, no display
     spec.progress = [&progress](const platform::RunProgress& p) { progress.draw(p); };
     spec.progress_after_seconds = progress_delay_seconds();
   }
