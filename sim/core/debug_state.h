@@ -29,6 +29,10 @@ struct DebugState {
   uint8_t soft_int = 0;       // the instruction was INT n / INT3 / INTO / INT1
   uint32_t pending = 0;       // DR6 bits of trap-class #DB for this instruction
   uint32_t held = 0;          // held by MOV SS / POP SS until after the next one
+  // A trap-class #DB recognized at this boundary but not yet delivered: under
+  // MTF (whose VM exit has priority over debug traps, SDM Vol. 3 25.5.2) or
+  // loaded by VM entry from the pending-debug-exceptions field (26.7.3).
+  uint32_t due = 0;
   // Debugger watchpoints (sim/gdb), not architectural: never a #DB. Slot i
   // is bit i + 4 of data_mask, so the same slow path sees them.
   uint8_t ext_mask = 0;       // slots in use

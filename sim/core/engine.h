@@ -23,6 +23,7 @@
 #include "sim/core/address_monitor.h"
 #include "sim/core/arch_state.h"
 #include "sim/core/block_cache.h"
+#include "sim/core/cpl_split.h"
 #include "sim/core/bus.h"
 #include "sim/core/cpuid.h"
 #include "sim/core/debug_state.h"
@@ -324,8 +325,10 @@ class Engine : public mmu::PhysMem {
     mmu_.flush_all();
   }
   bool cpl3() const { return s.cpl == 3; }
+  const CplSplit& cpl_split() const { return cpl_split_; }
   // Loads CS:RIP-style mode changes: sets CPL from the new CS and updates mode.
   void set_cpl(unsigned cpl) {
+    if ((cpl == 3) != (user_ == 1)) cpl_split_.cross(cpl == 3, cycles(), icount_);
     s.cpl = static_cast<uint8_t>(cpl);
     user_ = cpl == 3 ? 1 : 0;
     update_alignment_check();
@@ -350,6 +353,21 @@ class Engine : public mmu::PhysMem {
   void debug_io(uint16_t port, unsigned len);  // I/O breakpoints (CR4.DE)
   // INT n / INT3 / INTO (icebp false) or INT1 (true) is delivering its event.
   void debug_soft_interrupt(bool icebp);
+  // VMX pending debug exceptions (SDM Vol. 3 24.4.2): the DR6 bits of
+  // trap-class #DB conditions recognized and not yet delivered at this
+  // boundary (held by MOV SS, or due behind a higher-priority MTF exit).
+  uint32_t pending_debug_traps() const { return dbg_.due | dbg_.held; }
+  void clear_pending_debug_traps() { dbg_.due = dbg_.held = 0; }
+  // VM entry (26.7.3): held by MOV-SS blocking until after the next
+  // instruction, or due at the first boundary.
+  void set_pending_debug_traps(uint32_t bits, bool held) {
+    clear_pending_debug_traps();
+    (held ? dbg_.held : dbg_.due) = bits;
+    events_ |= kEvBreak;
+  }
+  bool debug_trap_due() const { return dbg_.due != 0; }
+  // Delivers the due trap (#DB); a VM exit it causes propagates.
+  void deliver_due_debug_trap();
   // A debugger's watchpoint in slot i (0-3): [la, la + len) for writes
   // (kind 1), reads (2) or both (3); kind 0 clears it. take_debugger_hits
   // returns the slots hit since the last call (bit i) and clears them.
@@ -515,6 +533,7 @@ class Engine : public mmu::PhysMem {
   bool long64_ = false;
   unsigned stack_size_ = 2;
   uint64_t user_ = 0;  // 1 when CPL == 3 (tag bit of the host TLB)
+  CplSplit cpl_split_;  // time by privilege (cpl_split.h)
   uint64_t tlb_user_ = 0;  // user_, | 2 while alignment checking is on
   DebugState dbg_;
   uint8_t decode_mode_ = 0;
