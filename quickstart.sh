@@ -12,21 +12,33 @@ PACKAGES=(cmake g++ make pkg-config binutils
   qemu-system-x86                                    # reference for native and SVM guests
   bochs bochsbios vgabios grub-pc-bin xorriso mtools   # reference for VMX guests
   gnuplot-nox)                                       # plots of `hvsim sweep`
+# Only for `test`: the gdb stub's tests drive Debian's gdb, and the Slurm
+# backend's test starts a one-node Slurm of its own (about 3 MB to fetch,
+# 15 s of test; it skips with a note where Slurm cannot start).
+TEST_PACKAGES=(gdb slurmctld slurmd slurm-client munge)
 BUILD=${HVSIM_BUILD_DIR:-build}
 JOBS=${HVSIM_JOBS:-$(nproc)}
 
 install_missing() {
-  local missing=()
+  local missing=() extra=()
+  for p in "${TEST_PACKAGES[@]:0:${WITH_TEST_PACKAGES:-0}}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || extra+=("$p")
+  done
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "quickstart: installing ${missing[*]}" >&2
+  [ ${#missing[@]} -eq 0 ] && [ ${#extra[@]} -eq 0 ] && return 0
+  echo "quickstart: installing ${missing[*]} ${extra[*]}" >&2
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq
   # With recommends, as the reference runs (QEMU, Bochs, GRUB) were validated.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+  [ ${#missing[@]} -eq 0 ] ||
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+  # The test tools without recommends: no mail system, no documentation.
+  [ ${#extra[@]} -eq 0 ] ||
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${extra[@]}" >&2
 }
 
 build() {
@@ -41,7 +53,7 @@ case "${1:-}" in
     "$BUILD/sim/app/hvsim" demo --workloads "$BUILD/workloads" --out "$BUILD/demo-out"
     ;;
   test)
-    install_missing
+    WITH_TEST_PACKAGES=${#TEST_PACKAGES[@]} install_missing
     build
     ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
     ;;

@@ -10,6 +10,8 @@
 #include "sim/app/cmd_demo.h"
 #include "sim/app/cmd_run.h"
 #include "sim/app/cmd_sweep.h"
+#include "sim/app/run_info.h"
+#include "sim/app/sweep_slurm.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/exit_status.h"
 #include "sim/base/params.h"
@@ -31,7 +33,7 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       std::fputs(cl.help_text.c_str(), stdout);
       return base::kExitOk;
     case Command::kVersion:
-      std::printf("hvsim %s (%s)\n", HVSIM_VERSION, systemc_version().c_str());
+      std::printf("%s\n", version_line().c_str());
       return base::kExitOk;
     case Command::kConfigList:
       return config_list_command(cl.config);
@@ -43,6 +45,8 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       return sweep_command(cl.sweep);
     case Command::kDemo:
       return demo_command(cl.demo);
+    case Command::kSweepPoint:
+      return sweep_point_command(cl.sweep_point_dir);
   }
   return base::kExitInternal;
 }
@@ -52,6 +56,7 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
 int app_main(int argc, char** argv) {
   // Before any SystemC kernel exists: no banner, on any stream.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  set_command_line(argc, argv);
   try {
     return dispatch(parse_command_line(argc, argv), argc, argv);
   } catch (const base::ConfigError& e) {

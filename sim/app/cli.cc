@@ -24,7 +24,8 @@ uint64_t parse_count(const std::string& option, const std::string& text) {
   }
 }
 
-void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles) {
+void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles,
+                     std::string& gdb_port) {
   run.add_option("KERNEL", a.kernel, "kernel to boot: multiboot (ELF) or Linux bzImage")->required();
   run.add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
       ->allow_extra_args(false);
@@ -44,6 +45,9 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
                  "only these exit reasons reach the trace: NAME[,NAME...] (case-insensitive)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  run.add_flag("--quiet", a.quiet, "no progress display on stderr (it is shown on a terminal)");
+  run.add_option("--gdb", gdb_port,
+                 "wait for gdb on 127.0.0.1:PORT before the first instruction (0: any free port)");
 }
 
 void check_trace_options(const RunArgs& a) {
@@ -77,8 +81,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   app.add_flag("--version", version, "print the version and exit");
 
   CLI::App* run = app.add_subcommand("run", "boot a kernel and simulate until it exits");
-  std::string max_insns, max_cycles;
-  add_run_options(*run, cl.run, max_insns, max_cycles);
+  std::string max_insns, max_cycles, gdb_port;
+  add_run_options(*run, cl.run, max_insns, max_cycles, gdb_port);
 
   CLI::App* config = app.add_subcommand("config", "list parameters or show a resolved config");
   bool list = false, show = false;
@@ -92,6 +96,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   SweepCountText sweep_counts;
   CLI::App* sweep = add_sweep_command(app, cl.sweep, sweep_counts);
+
+  // A Slurm array task of `hvsim sweep --backend slurm` (sweep_slurm.h); not in --help.
+  CLI::App* sweep_point = app.add_subcommand("sweep-point", "");
+  sweep_point->group("");
+  sweep_point->add_option("DIR", cl.sweep_point_dir, "the point's folder")->required();
 
   CLI::App* demo = app.add_subcommand(
       "demo",
@@ -107,6 +116,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   demo->add_option("-j,--jobs", demo_jobs, "run up to N setups at once (default: one per CPU)");
   demo->add_option("--out", cl.demo.out_dir,
                    "output folder, one subfolder per setup (default hvsim-demo)");
+  demo->add_flag("--quiet", cl.demo.quiet, "no progress display on stderr");
+  demo->add_option("--config", cl.demo.config_file,
+                   "TOML preset applied to every setup (before the setup's own --set values)");
   demo->add_option("--set", cl.demo.sets,
                    "override one parameter in every setup: key=value (repeatable)")
       ->allow_extra_args(false);
@@ -125,6 +137,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.command = Command::kRun;
     cl.run.max_insns = parse_count("--max-insns", max_insns);
     cl.run.max_cycles = parse_count("--max-cycles", max_cycles);
+    if (!gdb_port.empty()) {
+      const uint64_t port = parse_count("--gdb", gdb_port);
+      if (port > 65535) throw UsageError("--gdb " + gdb_port + ": not a TCP port (0-65535)");
+      cl.run.gdb_port = static_cast<int>(port);
+    }
     check_trace_options(cl.run);
   } else if (config->parsed()) {
     if (!list && !show) throw UsageError("config: expected --list or --show");
@@ -135,6 +152,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (sweep->parsed()) {
     cl.command = Command::kSweep;
     finish_sweep_args(cl.sweep, sweep_counts);
+  } else if (sweep_point->parsed()) {
+    cl.command = Command::kSweepPoint;
   } else if (demo->parsed()) {
     cl.command = Command::kDemo;
     cl.demo.iters = parse_count("--iters", demo_iters);

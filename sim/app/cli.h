@@ -3,6 +3,7 @@
 //             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
 //             [--log component=level,...]
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
+//             [--gdb PORT]
 //   hvsim config --list | --show [FILE] [--set key=value]...
 //   hvsim sweep KERNEL ... --vary key=SPEC... (see sweep_args.h)
 //   hvsim demo [--workloads DIR] [--iters N] [-j N] [--out DIR] [--set key=value]...
@@ -37,6 +38,8 @@ struct RunArgs {
   std::string log_spec;
   std::string trace_exits;                // format checked by the extension at parse time
   std::vector<std::string> trace_filter;  // reason names, split at commas; needs trace_exits
+  int gdb_port = -1;                      // --gdb PORT (0: any free port); -1: no debugger
+  bool quiet = false;                     // --quiet: no progress display
 };
 
 struct ConfigArgs {
@@ -44,7 +47,7 @@ struct ConfigArgs {
   std::vector<std::string> sets;
 };
 
-enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo };
+enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo, kSweepPoint };
 
 struct CommandLine {
   Command command = Command::kHelp;
@@ -52,6 +55,7 @@ struct CommandLine {
   ConfigArgs config;
   SweepArgs sweep;
   DemoArgs demo;
+  std::string sweep_point_dir;  // the hidden `sweep-point DIR` of a Slurm task
   std::string help_text;  // for kHelp
 };
 

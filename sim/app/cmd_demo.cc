@@ -10,9 +10,11 @@
 
 #include "sim/app/demo_table.h"
 #include "sim/app/param_registry_all.h"
+#include "sim/app/run_info.h"
 #include "sim/app/resolve_config.h"
 #include "sim/app/sweep_csv.h"
 #include "sim/app/sweep_results.h"
+#include "sim/app/progress.h"
 #include "sim/app/sweep_runner.h"
 #include "sim/base/exit_status.h"
 
@@ -104,7 +106,7 @@ int demo_command(const DemoArgs& a) {
   declare_all_params(reg);
   {
     base::Config cfg(reg);
-    resolve_config(cfg, "", a.sets);
+    resolve_config(cfg, a.config_file, a.sets);
   }
   const std::string workloads = find_workloads(a.workloads_dir);
   if (!readable_file(in_dir(workloads, kGuest)))
@@ -114,13 +116,18 @@ int demo_command(const DemoArgs& a) {
     throw ConfigError("--iters " + std::to_string(a.iters) + ": more than the maximum of " +
                       std::to_string(kDemoMaxIters));
   const uint64_t iters = a.iters ? a.iters : kDemoDefaultIters;
-  const std::vector<DemoSetupSpec> setups = demo_setups(workloads, iters, a.sets);
+  std::vector<DemoSetupSpec> setups = demo_setups(workloads, iters, a.sets);
+  if (!a.config_file.empty()) {  // the preset first: each setup's own --set values win
+    const std::string config = fs::absolute(a.config_file).string();
+    for (auto& s : setups) s.args.insert(s.args.begin() + 2, {"--config", config});
+  }
   uint64_t jobs = a.jobs;
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<uint64_t>(jobs, setups.size());
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (ec) throw ConfigError("--out " + a.out_dir + ": " + ec.message());
+  write_run_info(a.out_dir);
 
   // 2. The runs. A setup whose hypervisor is missing fails without running.
   std::vector<DemoColumn> columns(setups.size());
@@ -161,13 +168,17 @@ int demo_command(const DemoArgs& a) {
                demo_guest_args(iters).c_str(), static_cast<unsigned long long>(jobs),
                a.out_dir.c_str());
   size_t finished = 0;
+  PointsProgress progress("demo", ordered.size(), progress_enabled(a.quiet));
   const std::vector<PointOutcome> outcomes =
       run_points(self_executable(), ordered, jobs, [&](size_t k, const PointOutcome& o) {
+        progress.before_line();
         ++finished;
         std::fprintf(stderr, "hvsim: demo: [%zu/%zu] %s: %s (%.2f s)\n", finished, ordered.size(),
                      setups[job_setup[order[k]]].name.c_str(),
                      o.exit_status == 0 ? "ok" : ("FAILED, " + o.reason).c_str(), o.seconds);
+        progress.point_done();
       });
+  progress.before_line();
 
   // 3. Read the results back.
   for (size_t k = 0; k < ordered.size(); ++k) {

@@ -23,6 +23,8 @@ struct DemoArgs {
   uint64_t jobs = 0;          // 0: one per host CPU (at most the number of setups)
   std::string out_dir = "hvsim-demo";
   std::vector<std::string> sets;  // "key=value", applied to every setup after its own
+  bool quiet = false;             // --quiet: no progress display
+  std::string config_file;        // --config: a preset under every setup's own settings
 };
 
 inline constexpr uint64_t kDemoDefaultIters = 1000;

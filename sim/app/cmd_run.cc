@@ -8,10 +8,14 @@
 
 #include "sim/app/module_arg.h"
 #include "sim/app/param_registry_all.h"
+#include "sim/app/progress.h"
 #include "sim/app/resolve_config.h"
+#include "sim/app/run_info.h"
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/log.h"
+#include "sim/gdb/gdb_entry.h"
+#include "sim/platform/stop_signal.h"
 
 namespace hvsim::app {
 
@@ -82,6 +86,7 @@ platform::RunSpec make_run_spec(const RunArgs& args) {
   spec.out_dir = args.out_dir;
   spec.trace_exits = args.trace_exits;  // the format was checked when parsing
   spec.trace_filter = args.trace_filter;
+  if (args.gdb_port >= 0) spec.run_control = gdb::make_run_control(static_cast<uint16_t>(args.gdb_port));
   return spec;
 }
 
@@ -91,9 +96,18 @@ int run_command(const RunArgs& args, int argc, char** argv) {
   base::Config cfg(reg);
   resolve_config(cfg, args.config_file, args.sets);
   if (!args.log_spec.empty()) base::configure_logging(args.log_spec);
-  const platform::RunSpec spec = make_run_spec(args);
+  platform::RunSpec spec = make_run_spec(args);
+  RunProgressLine progress;
+  if (progress_enabled(args.quiet) && args.gdb_port < 0) {  // gdb: the user steps, no display
+    spec.progress = [&progress](const platform::RunProgress& p) { progress.draw(p); };
+    spec.progress_after_seconds = progress_delay_seconds();
+  }
   write_resolved_config(spec.out_dir, cfg);
+  write_run_info(spec.out_dir);
+  // Ctrl-C / SIGTERM: stop at an instruction boundary and keep the statistics.
+  platform::install_stop_signal_handlers();
   const platform::RunResult result = simulate(spec, cfg, argc, argv);
+  progress.clear();
   report(result);
   return result.exit_status;
 }

@@ -29,7 +29,7 @@ std::string run_summary(const platform::RunResult& r) {
   }
   if (!cores.empty()) cores += ")";
   return "hvsim: " + with_commas(r.instructions) + " instructions, " + with_commas(r.cycles) +
-         " cycles" + tail + cores;
+         " cycles" + tail + cores + " (whole run; stats.txt: " + r.stats_scope + ")";
 }
 
 }  // namespace hvsim::app

@@ -24,6 +24,13 @@ struct SweepArgs {
   bool force = false;
   uint64_t max_insns = 0;
   uint64_t max_cycles = 0;
+  bool quiet = false;  // --quiet: no progress display
+  std::string trace_exits;                 // --trace-exits NAME: each point writes POINT/NAME
+  std::vector<std::string> trace_filter;   // --trace-filter, passed to each point
+  std::vector<std::string> vary_cmdlines;  // --vary-cmdline: an axis "cmdline", one value each
+  std::vector<std::string> vary_modules;   // --vary-module: an axis "module" (FILE[:args])
+  std::string backend = "local";           // --backend local|slurm
+  std::string partition, time, mem;        // --partition, --time, --mem (slurm only)
 };
 
 }  // namespace hvsim::app

@@ -42,8 +42,28 @@ std::string plot_file_name(const std::string& metric) {
   return "plot-" + name + ".png";
 }
 
+std::map<std::string, std::string> stat_units(const std::string& stats_txt) {
+  std::map<std::string, std::string> units;
+  size_t pos = 0;
+  while (pos < stats_txt.size()) {
+    size_t end = stats_txt.find('\n', pos);
+    if (end == std::string::npos) end = stats_txt.size();
+    const std::string line = stats_txt.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] == '#' || line.back() != ')') continue;
+    const size_t open = line.rfind('('), hash = line.find('#');
+    const size_t name_end = line.find(' ');
+    if (open == std::string::npos || hash == std::string::npos || open < hash ||
+        name_end == std::string::npos)
+      continue;
+    units[line.substr(0, name_end)] = line.substr(open + 1, line.size() - open - 2);
+  }
+  return units;
+}
+
 std::string gnuplot_script(const std::string& metric, const std::string& png_path,
-                           const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows) {
+                           const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows,
+                           const PlotUnits& units) {
   const std::vector<SweepPoint> points = expand_grid(axes);
   const SweepAxis& x_axis = axes.at(0);
   bool numeric_x = true;
@@ -52,6 +72,7 @@ std::string gnuplot_script(const std::string& metric, const std::string& png_pat
   // One series per combination of the other axes, in grid order.
   std::vector<std::string> titles;
   std::map<std::string, std::vector<std::pair<size_t, std::string>>> series;  // title -> (x, y)
+  bool negative = false;
   for (size_t i = 0; i < points.size() && i < rows.size(); ++i) {
     std::string title;
     for (size_t k = 1; k < axes.size(); ++k)
@@ -59,8 +80,10 @@ std::string gnuplot_script(const std::string& metric, const std::string& png_pat
     if (!series.count(title)) titles.push_back(title);
     auto& s = series[title];
     const auto it = rows[i].metrics.find(metric);
-    if (rows[i].ok && it != rows[i].metrics.end() && is_number(it->second))
+    if (rows[i].ok && it != rows[i].metrics.end() && is_number(it->second)) {
       s.emplace_back(points[i].coords[0], it->second);
+      negative = negative || std::strtod(it->second.c_str(), nullptr) < 0;
+    }
     else
       s.emplace_back(points[i].coords[0], "");  // a gap
   }
@@ -74,11 +97,16 @@ std::string gnuplot_script(const std::string& metric, const std::string& png_pat
        "}\n";
   g += "set output " + gp_string(png_path) + "\n";
   g += "set title " + gp_string(metric + " against " + x_axis.key) + "\n";
-  g += "set xlabel " + gp_string(x_axis.key) + "\n";
-  g += "set ylabel " + gp_string(metric) + "\n";
+  auto label = [](const std::string& name, const std::string& unit) {
+    return unit.empty() ? name : name + " (" + unit + ")";
+  };
+  g += "set xlabel " + gp_string(label(x_axis.key, units.x)) + "\n";
+  g += "set ylabel " + gp_string(label(metric, units.y)) + "\n";
   g += "set grid\nset key top left box opaque\nset offsets graph 0.05, graph 0.05, graph 0.1, "
        "graph 0.1\n"
        "set datafile missing \"?\"\n";
+  // Counts and cycles start at zero, so heights compare; offsets only pad the top.
+  if (!negative) g += "set yrange [0:*]\nset offsets graph 0.05, graph 0.05, graph 0.1, 0\n";
   if (numeric_x && x_axis.values.size() <= 20) {
     g += "set xtics (";
     for (size_t k = 0; k < x_axis.values.size(); ++k)
@@ -101,7 +129,7 @@ std::string gnuplot_script(const std::string& metric, const std::string& png_pat
   for (size_t t = 0; t < titles.size(); ++t) {
     g += (t ? ", \\\n     " : "") + std::string("$series") + std::to_string(t) +
          " using 1:2 with linespoints pointtype 7 " +
-         (titles[t].empty() ? std::string("notitle") : "title " + gp_string(titles[t]));
+         "title " + gp_string(titles[t].empty() ? metric : titles[t]);
   }
   g += "\n";
   return g;

@@ -101,6 +101,28 @@ std::string failure_reason(int wait_status, const std::string& stderr_text) {
   return line.empty() ? reason : reason + ": " + line;
 }
 
+std::string guest_reason_line(const std::string& stdout_text) {
+  std::string text = stdout_text;
+  for (;;) {
+    const std::string line = last_line(text);
+    if (line.empty()) return "";
+    if (line.rfind("timing:", 0) != 0 && line.rfind("info:", 0) != 0) return line;
+    text.resize(text.rfind(line));
+  }
+}
+
+std::string point_failure_reason(int wait_status, const std::string& stderr_text,
+                                 const std::string& stdout_text) {
+  const std::string reason = failure_reason(wait_status, stderr_text);
+  if (reason.empty() || !WIFEXITED(wait_status)) return reason;
+  const std::string hvsim_line = reason_line(stderr_text);
+  if (hvsim_line.find("guest wrote") == std::string::npos) return reason;
+  const std::string guest = guest_reason_line(stdout_text);
+  if (guest.empty()) return reason;
+  return "exit " + std::to_string(WEXITSTATUS(wait_status)) + ": guest: \"" + guest + "\" (" +
+         hvsim_line + ")";
+}
+
 std::vector<PointOutcome> run_points(const std::string& exe, const std::vector<PointJob>& jobs,
                                      size_t parallel,
                                      const std::function<void(size_t, const PointOutcome&)>& done) {
@@ -139,7 +161,8 @@ std::vector<PointOutcome> run_points(const std::string& exe, const std::vector<P
     running.erase(it);
     PointOutcome o;
     o.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.reason = failure_reason(status, read_text_file(path_in(jobs[i].dir, kPointStderr)));
+    o.reason = point_failure_reason(status, read_text_file(path_in(jobs[i].dir, kPointStderr)),
+                                    read_text_file(path_in(jobs[i].dir, kPointStdout)));
     o.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     finish(i, std::move(o));
   }

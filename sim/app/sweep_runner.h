@@ -58,6 +58,16 @@ std::string point_marker(int exit_status, const std::vector<std::string>& args);
 bool point_is_complete(const std::string& dir, const std::vector<std::string>& args,
                        const std::string& resolved_toml);
 
+// The guest's own last word: the last line of its serial output that is not a
+// "timing:" or "info:" line ("" if none).
+std::string guest_reason_line(const std::string& stdout_text);
+
+// The reason of a failed point: failure_reason(), and when the guest itself
+// ended the run (it wrote the exit port) the guest's reason line first:
+// exit 2: guest: "minikernel: bad ws/stride ..." (hvsim: guest wrote 2 ...).
+std::string point_failure_reason(int wait_status, const std::string& stderr_text,
+                                 const std::string& stdout_text);
+
 // The path of this process's own executable (/proc/self/exe resolved).
 std::string self_executable();
 

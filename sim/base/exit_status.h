@@ -14,7 +14,10 @@ enum ExitStatus : int {
   kExitCycleLimit = 83,   // --max-cycles reached
   kExitInternal = 84,     // hvsim itself failed (a bug): message and register dump
   kExitNoGuestExit = 85,  // simulation ended without the guest writing the exit port
+  kExitDebuggerKill = 86,  // the debugger (--gdb) killed the run
   kExitGuestReset = 87,   // the guest reset the machine (i8042 reset line, port 0xcf9)
+  kExitInterrupted = 130,  // SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+  kExitTerminated = 143,   // SIGTERM: 128 + 15
 };
 
 }  // namespace hvsim::base

@@ -33,6 +33,13 @@ struct DebugState {
   // MTF (whose VM exit has priority over debug traps, SDM Vol. 3 25.5.2) or
   // loaded by VM entry from the pending-debug-exceptions field (26.7.3).
   uint32_t due = 0;
+  // Debugger watchpoints (sim/gdb), not architectural: never a #DB. Slot i
+  // is bit i + 4 of data_mask, so the same slow path sees them.
+  uint8_t ext_mask = 0;       // slots in use
+  uint8_t ext_kind[4] = {};   // 1 writes, 2 reads, 3 both
+  uint8_t ext_hit = 0;        // slots hit since the debugger last looked
+  uint32_t ext_len[4] = {};
+  uint64_t ext_addr[4] = {};  // linear addresses
 
   // DR7 fields of breakpoint i (SDM Vol. 3 17.2.4).
   static bool enabled(uint64_t dr7, unsigned i) { return (dr7 >> (2 * i)) & 3; }

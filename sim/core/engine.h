@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/base/params.h"
@@ -410,6 +411,11 @@ class Engine : public mmu::PhysMem {
   bool debug_trap_due() const { return dbg_.due != 0; }
   // Delivers the due trap (#DB); a VM exit it causes propagates.
   void deliver_due_debug_trap();
+  // A debugger's watchpoint in slot i (0-3): [la, la + len) for writes
+  // (kind 1), reads (2) or both (3); kind 0 clears it. take_debugger_hits
+  // returns the slots hit since the last call (bit i) and clears them.
+  void set_debugger_watch(unsigned i, uint64_t la, unsigned len, unsigned kind);
+  uint8_t take_debugger_hits() { return std::exchange(dbg_.ext_hit, 0); }
 
   // ---- interrupts (SDM Vol. 3 6.8-6.9) --------------------------------------
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {

@@ -30,7 +30,8 @@ bool is_fault_class(uint8_t v) {
 void Engine::debug_sync() {
   const uint64_t dr7 = s.dr[7];
   dbg_.dr7_seen = dr7;
-  dbg_.insn_mask = dbg_.data_mask = dbg_.io_mask = 0;
+  dbg_.insn_mask = dbg_.io_mask = 0;
+  dbg_.data_mask = static_cast<uint8_t>(dbg_.ext_mask << 4);  // the debugger's slots
   for (unsigned i = 0; i < 4; ++i) {
     if (!DebugState::enabled(dr7, i)) continue;
     const unsigned rw = DebugState::rw(dr7, i);
@@ -47,7 +48,22 @@ bool Engine::debug_watched_page(uint64_t la) const {
     if (!(dbg_.data_mask >> i & 1)) continue;
     if (DebugState::overlaps(s.dr[i], DebugState::len(dbg_.dr7_seen, i), page, 4096)) return true;
   }
+  for (unsigned i = 0; i < 4; ++i) {
+    if ((dbg_.ext_mask >> i & 1) && dbg_.ext_addr[i] < page + 4096 &&
+        page < dbg_.ext_addr[i] + dbg_.ext_len[i])
+      return true;
+  }
   return false;
+}
+
+void Engine::set_debugger_watch(unsigned i, uint64_t la, unsigned len, unsigned kind) {
+  if (i >= 4) return;
+  dbg_.ext_addr[i] = la;
+  dbg_.ext_len[i] = len ? len : 1;
+  dbg_.ext_kind[i] = static_cast<uint8_t>(kind & 3);
+  dbg_.ext_mask = static_cast<uint8_t>((dbg_.ext_mask & ~(1u << i)) | ((kind & 3) ? 1u << i : 0));
+  dbg_.ext_hit &= static_cast<uint8_t>(~(1u << i));
+  debug_sync();  // new masks; the watched pages leave the host TLB
 }
 
 // Data breakpoints (SDM Vol. 3 17.2.5): R/W = 01 on writes, 11 on reads and
@@ -59,6 +75,11 @@ void Engine::debug_data(uint64_t la, unsigned n, bool write) {
     if (!write && DebugState::rw(dbg_.dr7_seen, i) == 1) continue;
     if (DebugState::overlaps(s.dr[i], DebugState::len(dbg_.dr7_seen, i), la, n))
       dbg_.pending |= 1u << i;
+  }
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!(dbg_.ext_mask >> i & 1) || !(dbg_.ext_kind[i] & (write ? 1 : 2))) continue;
+    if (dbg_.ext_addr[i] < la + n && la < dbg_.ext_addr[i] + dbg_.ext_len[i])
+      dbg_.ext_hit |= static_cast<uint8_t>(1u << i);
   }
 }
 

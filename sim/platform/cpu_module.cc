@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "sim/base/exit_status.h"
+#include "sim/platform/stop_signal.h"
 
 namespace hvsim::platform {
 
@@ -101,6 +102,19 @@ void Cpu::end_run(int exit_status, const std::string& reason, bool with_register
   else
     core_->request_stop();
   sc_core::sc_stop();
+  if (rc_) rc_->run_ended(exit_status, reason);
+}
+
+bool Cpu::end_on_signal() {
+  const int sig = pending_stop_signal();
+  if (!sig || end_->ended) return false;
+  const bool term = sig == SIGTERM;
+  end_run(term ? base::kExitTerminated : base::kExitInterrupted,
+          std::string(term ? "stopped by SIGTERM" : "interrupted by SIGINT (Ctrl-C)") +
+              " at cycle " + std::to_string(core_->cycles()) +
+              "; statistics cover the run so far",
+          false);
+  return true;
 }
 
 void Cpu::run_thread() {
@@ -115,6 +129,11 @@ void Cpu::run_loop() {
   core_->set_insn_limit(p_.max_insns);
   synced_cycles_ = total_cycles();
   for (;;) {
+    if (end_on_signal()) return;
+    if (progress_ && g_progress_due.load(std::memory_order_relaxed)) {
+      g_progress_due.store(false, std::memory_order_relaxed);
+      progress_();
+    }
     uint64_t limit = core_->cycles() + p_.quantum_cycles;
     if (p_.max_cycles) limit = std::min(limit, p_.max_cycles);
     // A timer interrupt is due: end the quantum there, so the kernel reaches
@@ -123,7 +142,7 @@ void Cpu::run_loop() {
     run_limit_ = limit;
     in_run_ = true;
     if (group_) group_->running = int(index_);
-    const RunExit e = core_->run(limit);
+    const RunExit e = rc_ ? rc_->run(limit) : core_->run(limit);
     if (group_) group_->running = -1;
     in_run_ = false;
     // Wakes during the run were seen by the core itself (notify_interrupt);
@@ -173,6 +192,10 @@ bool Cpu::wait_in_halt() {
   const uint64_t guest_deadline = core_->guest_wake_deadline();
   const uint64_t until = std::min<uint64_t>(guest_deadline, p_.max_cycles ? p_.max_cycles : ~0ull);
   while (!wake_pending_) {
+    if (end_on_signal()) {
+      halt_waiting_ = false;
+      return true;
+    }
     const uint64_t now = now_cycles();
     if (now >= until) break;
     // Nothing scheduled anywhere: only this thread could make something

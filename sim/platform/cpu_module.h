@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -43,6 +44,19 @@ struct CpuGroup {
   // The cycle at which a message sent now was sent: the running CPU's local
   // time, or the kernel's (a timer or device callback).
   uint64_t sender_now() const;
+};
+
+// Something that runs the core on the CPU module's behalf for a quantum: a
+// debugger (sim/gdb) stopping at its breakpoints, single-stepping, talking
+// to its client at instruction boundaries. Called once per quantum instead
+// of Core::run, so with none attached the run loop is unchanged.
+class RunControl {
+ public:
+  virtual ~RunControl() = default;
+  // Runs the core until cycles() >= limit or a RunExit, like Core::run.
+  virtual core::RunExit run(uint64_t limit) = 0;
+  // The run ended (Cpu::end_run): tell the client.
+  virtual void run_ended(int exit_status, const std::string& reason) = 0;
 };
 
 struct CpuParams {
@@ -111,6 +125,11 @@ class Cpu : public sc_core::sc_module, public core::Bus {
 
   void register_stats(base::StatRegistry& stats);
 
+  // A debugger between the run loop and the core (null: none).
+  void set_run_control(RunControl* rc) { rc_ = rc; }
+  // Called between quanta when g_progress_due (stop_signal.h) is set.
+  void set_progress(std::function<void()> f) { progress_ = std::move(f); }
+
   // The memory bus's address map (System wires it): an access to a range no
   // window maps is answered here as the router would answer it (reads all
   // ones, writes dropped, no delay), without a TLM transaction.
@@ -130,6 +149,8 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   void sync_time();
   // True when the exit ends the run (after recording why).
   bool handle_exit(core::RunExit e);
+  // SIGINT/SIGTERM arrived (stop_signal.h): ends the run; true if it did.
+  bool end_on_signal();
   // HLT: sync, wait until a device wakes the core (or the cycle limit), then
   // move the core's clock to the kernel's time. True when the run ends.
   bool wait_in_halt();
@@ -173,6 +194,8 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   bool requantum_ = false;              // request_stop() for a nearer deadline
   uint64_t run_limit_ = 0;              // the cycle limit of the current Core::run
   std::function<uint64_t()> next_deadline_;
+  RunControl* rc_ = nullptr;
+  std::function<void()> progress_;
 
  public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay

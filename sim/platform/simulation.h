@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,9 +20,20 @@ struct LoadError : hvsim::base::ConfigError {
   using hvsim::base::ConfigError::ConfigError;
 };
 
+class Cpu;
+class RunControl;
+
 struct ModuleSpec {
   std::string path;
   std::string args;  // the module's string is "path args" (multiboot v1)
+};
+
+// What a progress display shows while a run goes on (RunSpec::progress).
+struct RunProgress {
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+  uint64_t exits = 0;  // VM exits so far
+  double wall_seconds = 0;
 };
 
 struct RunSpec {
@@ -33,6 +46,12 @@ struct RunSpec {
   std::string out_dir;     // stats.txt and stats.json are written here at the end
   std::string trace_exits;                // --trace-exits FILE (.csv/.jsonl/.json); empty = none
   std::vector<std::string> trace_filter;  // --trace-filter reason names; empty = every exit
+  // Builds a debugger for the CPU before the simulation starts (--gdb); empty: none.
+  std::function<std::unique_ptr<RunControl>(Cpu&)> run_control;
+  // Called from the simulation thread about twice a second once the run has
+  // lasted progress_after_seconds (a progress display); empty: never.
+  std::function<void(const RunProgress&)> progress;
+  double progress_after_seconds = 2;  // the first display (then every 0.5 s)
 };
 
 struct RunResult {
@@ -46,7 +65,15 @@ struct RunResult {
     uint64_t instructions = 0, cycles = 0;
   };
   std::vector<CoreCount> per_core;  // platform.cpus > 1: each core, BSP first
+  // What stats.txt and stats.json cover: "regions of interest" (the guest
+  // marked some; counters are summed over them) or "whole run". The
+  // instruction and cycle counts above and exits.txt always cover the whole run.
+  std::string stats_scope = "whole run";
 };
+
+// Every VM exit reason name hvsim reports (VMX: SDM Vol. 3 App. C; SVM:
+// APM Vol. 2 App. C), as --trace-filter, exits.txt and virt.exits.* use them.
+std::vector<std::string> exit_reason_names();
 
 // Registers every parameter the platform and the models it builds read.
 void declare_params(hvsim::base::ParamRegistry& reg);

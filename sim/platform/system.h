@@ -62,6 +62,8 @@ class System : public sc_core::sc_module, private core::MagicOps {
   // Flushes the serial output and writes OUT/stats.txt and OUT/stats.json.
   void finish();
   void write_stats();
+  // The guest marked a region of interest: stats.txt/json cover the regions.
+  bool roi_seen() const { return roi_seen_; }
 
  private:
   void start_of_simulation() override;

@@ -28,6 +28,19 @@ struct ExitRecord {
   // Added for the trace (callers leave it 0): the next entry's entry_cost,
   // set by ExitTracker at that entry; 0 when the run ended before one.
   uint64_t entry_cost = 0;
+  // MSR exits (VMX MSR_READ/MSR_WRITE, SVM VMEXIT_MSR): the guest's ECX, which
+  // neither the qualification nor EXITINFO1 carries (WorldSwitch::exit reads it).
+  bool has_msr = false;
+  uint32_t msr = 0;
 };
+
+// VMX MSR_READ (31) / MSR_WRITE (32), SVM VMEXIT_MSR (7Ch); VMX
+// IO_INSTRUCTION (30), SVM VMEXIT_IOIO (7Bh).
+inline bool is_msr_exit(Arch arch, uint32_t reason) {
+  return arch == Arch::kVmx ? reason == 31 || reason == 32 : reason == 0x7c;
+}
+inline bool is_io_exit(Arch arch, uint32_t reason) {
+  return arch == Arch::kVmx ? reason == 30 : reason == 0x7b;
+}
 
 }  // namespace hvsim::virt

@@ -16,6 +16,13 @@ void WorldSwitch::entry(uint64_t cost) {
 void WorldSwitch::exit(ExitRecord r, uint64_t cost) {
   r.cycle = e_.cycles();  // the record's stamp comes before the exit cost
   r.arch = arch_;
+  // An exit loads no GPR but RSP (VMX, SDM Vol. 3 "Loading Host State") or
+  // RAX and RSP (SVM, APM Vol. 2 15.6 "#VMEXIT"): ECX is still the guest's,
+  // the MSR it accessed.
+  if (is_msr_exit(arch_, r.reason)) {
+    r.has_msr = true;
+    r.msr = static_cast<uint32_t>(e_.s.gpr[core::RCX]);
+  }
   if (auto it = exit_costs_.find(r.reason); it != exit_costs_.end()) cost = it->second;
   const auto ev = arch_ == Arch::kVmx ? ext::CostEvent::kVmxExit : ext::CostEvent::kSvmExit;
   cost = e_.extensions().cost({ev, r.reason, state_pa_}, cost);

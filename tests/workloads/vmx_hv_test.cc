@@ -101,7 +101,7 @@ void expect_hv_run(const ProcResult& r, const std::string& mmu, size_t guest_lin
   expect_well_formed_counts(counts);
   // Every character of the guest's output went through the COM1 intercept.
   EXPECT_GT(count_of(counts, "IO_INSTRUCTION"), static_cast<long long>(guest_line_count)) << r.out;
-  EXPECT_GE(count_of(counts, "CPUID") + count_of(counts, "RDMSR") + count_of(counts, "WRMSR"), 1) << r.out;
+  EXPECT_GE(count_of(counts, "CPUID") + count_of(counts, "MSR_READ") + count_of(counts, "MSR_WRITE"), 1) << r.out;
   EXPECT_EQ(count_of(counts, "EPT_VIOLATION"), 0) << r.out;
   EXPECT_EQ(count_of(counts, "TRIPLE_FAULT"), 0) << r.out;
   if (mmu == "ept") {

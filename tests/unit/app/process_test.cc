@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,6 +100,10 @@ TEST_P(ProcessTest, VersionNamesHvsimAndSystemC) {
   EXPECT_EQ(o.status, 0);
   EXPECT_EQ(o.out.rfind("hvsim 0.1.0", 0), 0u) << o.out;
   EXPECT_NE(o.out.find("SystemC 2.3"), std::string::npos);
+  // The commit the build was configured from (12 hex digits, "+dirty" for a
+  // modified tree), or "unknown" outside a git checkout.
+  EXPECT_TRUE(std::regex_search(o.out, std::regex(" \\(git ([0-9a-f]{12}(\\+dirty)?|unknown), ")))
+      << o.out;
   EXPECT_EQ(count_lines(o.out), 1) << "no banner on stdout: " << o.out;
   EXPECT_EQ(o.err, "");
 }
@@ -216,7 +221,8 @@ TEST_P(ProcessTest, RunReportsOnStderrAndGuestOnStdout) {
   EXPECT_EQ(
       o.err,
       "hvsim: guest wrote 3 to isa-debug-exit\n"
-      "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall\n");
+      "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall "
+      "(whole run; stats.txt: whole run)\n");
   const std::string resolved = read_all(dir / "o1" / "config.resolved.toml");
   EXPECT_NE(resolved.find("[platform]\n# MiB: stub: guest RAM\nmemory_mib = 64\n"),
             std::string::npos)

@@ -25,6 +25,10 @@ void declare_params(base::ParamRegistry& reg) {
   reg.add_string("platform.uart", "stdout", "stub: where COM1 goes", {"stdout", "none"});
 }
 
+std::vector<std::string> exit_reason_names() {
+  return {"CPUID", "HLT", "IO_INSTRUCTION", "EPT_VIOLATION", "VMEXIT_CPUID", "VMEXIT_NPF"};
+}
+
 RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   std::ifstream in(spec.kernel);
   std::string what;
@@ -56,3 +60,10 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
 }
 
 }  // namespace hvsim::platform
+
+namespace hvsim::gdb {
+
+// The stand-in has no CPU to debug: --gdb runs without a stub.
+decltype(platform::RunSpec::run_control) make_run_control(uint16_t) { return {}; }
+
+}  // namespace hvsim::gdb

@@ -19,12 +19,17 @@ TEST(Summary, Line) {
   r.cycles = 101234567;
   r.wall_seconds = 2.7;
   EXPECT_EQ(run_summary(r),
-            "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall");
+            "hvsim: 84,123,456 instructions, 101,234,567 cycles, IPC 0.83, 31.2 MIPS, 2.70 s wall "
+            "(whole run; stats.txt: whole run)");
+  r.stats_scope = "regions of interest";
+  EXPECT_NE(run_summary(r).find("(whole run; stats.txt: regions of interest)"), std::string::npos);
 }
 
 TEST(Summary, ZeroCyclesAndWallDoNotDivideByZero) {
   platform::RunResult r;
-  EXPECT_EQ(run_summary(r), "hvsim: 0 instructions, 0 cycles, IPC 0.00, 0.0 MIPS, 0.00 s wall");
+  EXPECT_EQ(run_summary(r),
+            "hvsim: 0 instructions, 0 cycles, IPC 0.00, 0.0 MIPS, 0.00 s wall (whole run; "
+            "stats.txt: whole run)");
 }
 
 }  // namespace

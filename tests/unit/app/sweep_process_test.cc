@@ -141,7 +141,10 @@ TEST_F(SweepProcess, AFailingPointIsReportedAndTheOthersFinish) {
   for (int i : {1, 2}) {
     EXPECT_EQ(rows[i].rfind("point-00" + std::to_string(i - 1) + ",2,", 0), 0u) << rows[i];
     EXPECT_NE(rows[i].find(",failed,2,"), std::string::npos) << rows[i];
-    EXPECT_NE(rows[i].find(",exit 2: hvsim: guest wrote 2 to isa-debug-exit"), std::string::npos)
+    // The guest's own reason first, then hvsim's line.
+    EXPECT_NE(rows[i].find(",\"exit 2: guest: \"\"minikernel: bad ws/stride"), std::string::npos)
+        << rows[i];
+    EXPECT_NE(rows[i].find("(hvsim: guest wrote 2 to isa-debug-exit"), std::string::npos)
         << rows[i];
   }
   for (int i : {3, 4}) {
@@ -149,7 +152,8 @@ TEST_F(SweepProcess, AFailingPointIsReportedAndTheOthersFinish) {
     EXPECT_NE(rows[i].find(",ok,0,"), std::string::npos) << rows[i];
     EXPECT_EQ(rows[i].back(), ',');  // no reason
   }
-  EXPECT_NE(o.err.find("FAILED, exit 2: hvsim: guest wrote 2"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("FAILED, exit 2: guest: \"minikernel: bad ws/stride"), std::string::npos)
+      << o.err;
   EXPECT_NE(o.err.find("2 ok, 2 failed"), std::string::npos) << o.err;
 
   // Failed points are not "done": a re-run tries them again.

@@ -198,6 +198,23 @@ TEST(SweepPlot, ScriptHasOneSeriesPerSecondAxisValueAndGapsForFailures) {
   EXPECT_NE(g.find("$series0 << EOD\n1 100\n2 102\nEOD"), std::string::npos) << g;
   EXPECT_NE(g.find("$series1 << EOD\n1 101\n2 ?\nEOD"), std::string::npos) << g;
   EXPECT_NE(g.find("title \"timing.call_ret_cycles=4\""), std::string::npos);
+  // Units on both axes, y from zero, every series in the legend.
+  EXPECT_NE(g.find("set yrange [0:*]"), std::string::npos) << "no units given: still from zero";
+  const std::string u = gnuplot_script("cpu.cycles", "/tmp/x.png", axes, rows, {"cycles", "MiB"});
+  EXPECT_NE(u.find("set xlabel \"timing.alu_cycles (MiB)\""), std::string::npos) << u;
+  EXPECT_NE(u.find("set ylabel \"cpu.cycles (cycles)\""), std::string::npos) << u;
+  EXPECT_NE(u.find("set yrange [0:*]"), std::string::npos) << u;
+  EXPECT_EQ(u.find("notitle"), std::string::npos) << u;
+  const std::string one =
+      gnuplot_script("cpu.cycles", "/tmp/y.png", {{"timing.alu_cycles", {"1", "2"}}}, rows);
+  EXPECT_NE(one.find("title \"cpu.cycles\""), std::string::npos) << one;
+  rows[0].metrics["cpu.cycles"] = "-5";  // a signed metric: gnuplot chooses the range
+  EXPECT_EQ(gnuplot_script("cpu.cycles", "/tmp/x.png", axes, rows).find("set yrange [0:*]"),
+            std::string::npos);
+  EXPECT_EQ(stat_units("# scope: whole run\n"
+                       "cpu.cycles   12  # simulated core cycles (cycles)\n"
+                       "cpu.ipc    0.5  # instructions per cycle (ratio)\n"),
+            (std::map<std::string, std::string>{{"cpu.cycles", "cycles"}, {"cpu.ipc", "ratio"}}));
   EXPECT_EQ(plot_file_name("guest.nano.cr8wr"), "plot-guest.nano.cr8wr.png");
   EXPECT_EQ(plot_file_name("a/b c"), "plot-a_b_c.png");
 }

@@ -160,12 +160,16 @@ TEST(ExitTracker, SummaryOfTheSequence) {
   ExitTracker t;
   run_sequence(t);
   EXPECT_EQ(t.summary_text(),
-            "Analyze events for all VMs, all VCPUs:\n"
+            "Analyze events for all VMs, all VCPUs (whole run; times in cycles, from each exit "
+            "to the next entry):\n"
             "\n"
-            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time    Avg time   Exit cost\n"
+            "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time               "
+            " Avg time   Exit cost\n"
             "\n"
-            "               CPUID          3    75.00%    54.55%         200         600      400.00      100.00\n"
-            "       EPT_VIOLATION          1    25.00%    45.45%        1000        1000     1000.00      100.00\n"
+            "               CPUID          3    75.00%    54.55%         200         600    400.00 "
+            "( +- 28.87% )      100.00\n"
+            "       EPT_VIOLATION          1    25.00%    45.45%        1000        1000   1000.00 "
+            "( +-  0.00% )      100.00\n"
             "\n"
             "Total Samples:4, Total events handled time:2200cycles.\n");
 }
@@ -174,7 +178,7 @@ TEST(ExitTracker, NoExitsGivesHeaderAndZeroTotal) {
   ExitTracker t;
   t.finish(100);
   const std::string s = t.summary_text();
-  EXPECT_EQ(s.rfind("Analyze events for all VMs, all VCPUs:\n", 0), 0u);
+  EXPECT_EQ(s.rfind("Analyze events for all VMs, all VCPUs (whole run; times in cycles", 0), 0u);
   EXPECT_NE(s.find("Total Samples:0, Total events handled time:0cycles.\n"), std::string::npos);
 }
 
@@ -249,6 +253,42 @@ TEST(ExitTracker, RegionOfInterestBaseStartsLateReasonsAtZero) {
   EXPECT_EQ(stats.value("virt.exits"), 1u);
   EXPECT_EQ(stats.value("virt.exits.CPUID"), 0u);
   EXPECT_EQ(stats.value("virt.exits.HLT"), 1u);
+}
+
+}  // namespace
+}  // namespace hvsim::virt
+
+namespace hvsim::virt {
+namespace {
+
+TEST(ExitTracker, IoExitsByPortAndMsrExitsByMsr) {
+  ExitTracker t;
+  ExitRecord out = exit_at(100, 30, "IO_INSTRUCTION", 0);
+  out.qualification = 0x3f8u << 16;  // OUT DX, AL to 3F8h
+  ExitRecord in = exit_at(300, 30, "IO_INSTRUCTION", 0);
+  in.qualification = (0x3fdu << 16) | 8;  // bit 3: IN
+  ExitRecord wrmsr = exit_at(600, 32, "MSR_WRITE", 0);
+  wrmsr.has_msr = true;
+  wrmsr.msr = 0xc0000080;
+  ExitRecord svm_in = exit_at(900, 0x7b, "VMEXIT_IOIO", 0);
+  svm_in.arch = Arch::kSvm;
+  svm_in.qualification = (0x3fdu << 16) | 1;  // EXITINFO1 bit 0: IN
+  t.on_exit(out);
+  t.on_entry(150, 0);
+  t.on_exit(in);
+  t.on_entry(400, 0);
+  t.on_exit(wrmsr);
+  t.on_entry(640, 0);
+  t.on_exit(svm_in);
+  t.on_entry(1000, 0);
+  t.finish(1000);
+  const std::string s = t.summary_text();
+  EXPECT_NE(s.find("      0x03fd      IN          2    66.67%      100.00\n"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("      0x03f8     OUT          1    33.33%       50.00\n"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("  0xc0000080   WRMSR          1   100.00%       40.00\n"), std::string::npos)
+      << s;
 }
 
 }  // namespace
