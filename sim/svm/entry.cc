@@ -98,6 +98,7 @@ void Svm::apply_translation_context() {
   if (np) {
     VmcbSave h;
     e_.phys_read(hsave_pa + kHsaveState, &h, sizeof h);
+    npt_.set_host_smep(h.cr4 & core::CR4_SMEP);
     npt_.set_root(c_.n_cr3, h.efer & core::EFER_NXE, caps_.maxphyaddr,
                   e_.cpuid().has_1g_pages());
     e_.set_stage2(&npt_);
