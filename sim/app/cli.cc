@@ -25,9 +25,10 @@ uint64_t parse_count(const std::string& option, const std::string& text) {
 }
 
 void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles) {
-  run.add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot")->required();
+  run.add_option("KERNEL", a.kernel, "kernel to boot: multiboot (ELF) or Linux bzImage")->required();
   run.add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
       ->allow_extra_args(false);
+  run.add_option("--initrd", a.initrd, "initial RAM disk for a Linux bzImage KERNEL");
   run.add_option("--cmdline", a.cmdline, "the kernel's command line");
   run.add_option("--config", a.config_file, "TOML preset applied over the defaults");
   run.add_option("--set", a.sets, "override one parameter: key=value (repeatable, in order)")

@@ -1,5 +1,5 @@
 // The command line, parsed with CLI11 into plain structs:
-//   hvsim run KERNEL [--module FILE[:args]]... [--cmdline STR] [--config FILE]
+//   hvsim run KERNEL [--module FILE[:args]]... [--initrd FILE] [--cmdline STR] [--config FILE]
 //             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
 //             [--log component=level,...]
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
@@ -27,6 +27,7 @@ struct UsageError : base::ConfigError {
 struct RunArgs {
   std::string kernel;
   std::vector<std::string> modules;  // "FILE[:args]" as typed
+  std::string initrd;                // Linux initrd (bzImage kernels)
   std::string cmdline;
   std::string config_file;
   std::vector<std::string> sets;  // "key=value", applied in order

@@ -72,6 +72,10 @@ platform::RunSpec make_run_spec(const RunArgs& args) {
     spec.modules.push_back(parse_module_arg(m));
     check_input_file(spec.modules.back().path, "module");
   }
+  if (!args.initrd.empty()) {
+    check_input_file(args.initrd, "initrd");
+    spec.initrd = args.initrd;
+  }
   spec.cmdline = args.cmdline;
   spec.max_insns = args.max_insns;
   spec.max_cycles = args.max_cycles;

@@ -14,6 +14,7 @@ enum ExitStatus : int {
   kExitCycleLimit = 83,   // --max-cycles reached
   kExitInternal = 84,     // hvsim itself failed (a bug): message and register dump
   kExitNoGuestExit = 85,  // simulation ended without the guest writing the exit port
+  kExitGuestReset = 87,   // the guest reset the machine (i8042 reset line, port 0xcf9)
 };
 
 }  // namespace hvsim::base

@@ -22,6 +22,7 @@
 #include "sim/core/address_monitor.h"
 #include "sim/core/arch_state.h"
 #include "sim/core/block_cache.h"
+#include "sim/core/cpl_split.h"
 #include "sim/core/bus.h"
 #include "sim/core/cpuid.h"
 #include "sim/core/debug_state.h"
@@ -323,8 +324,10 @@ class Engine : public mmu::PhysMem {
     mmu_.flush_all();
   }
   bool cpl3() const { return s.cpl == 3; }
+  const CplSplit& cpl_split() const { return cpl_split_; }
   // Loads CS:RIP-style mode changes: sets CPL from the new CS and updates mode.
   void set_cpl(unsigned cpl) {
+    if ((cpl == 3) != (user_ == 1)) cpl_split_.cross(cpl == 3, cycles(), icount_);
     s.cpl = static_cast<uint8_t>(cpl);
     user_ = cpl == 3 ? 1 : 0;
     update_alignment_check();
@@ -524,6 +527,7 @@ class Engine : public mmu::PhysMem {
   bool long64_ = false;
   unsigned stack_size_ = 2;
   uint64_t user_ = 0;  // 1 when CPL == 3 (tag bit of the host TLB)
+  CplSplit cpl_split_;  // time by privilege (cpl_split.h)
   uint64_t tlb_user_ = 0;  // user_, | 2 while alignment checking is on
   DebugState dbg_;
   uint8_t decode_mode_ = 0;

@@ -64,8 +64,7 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   const uint64_t ram_bytes = cfg.get_uint("memory.size_mib") << 20;
   const PcMemory layout = pc_memory(ram_bytes);
   auto ram = std::make_unique<HostMemory>(ram_bytes);
-  const BootInfo boot = load_multiboot_files(ram->span().first(layout.below_4g), layout,
-                                             spec.kernel, spec.cmdline, spec.modules);
+  const BootInfo boot = load_kernel_files(ram->span().first(layout.below_4g), layout, spec, 1);
 
   // sc_stop() is how every run ends: its "Simulation stopped by user" info is noise.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,

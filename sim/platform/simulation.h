@@ -26,6 +26,7 @@ struct ModuleSpec {
 struct RunSpec {
   std::string kernel;
   std::vector<ModuleSpec> modules;
+  std::string initrd;      // Linux initrd (--initrd); empty = none
   std::string cmdline;     // the kernel's arguments; the loader prefixes the program name
   uint64_t max_insns = 0;  // 0 = no limit
   uint64_t max_cycles = 0;

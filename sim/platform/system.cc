@@ -5,7 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/base/exit_status.h"
 #include "sim/core/sys/pmu.h"
+#include "sim/platform/boot_stats.h"
+#include "sim/platform/firmware/acpi.h"
+#include "sim/platform/loader/linux_entry.h"
 #include "sim/platform/loader/load_error.h"
 #include "sim/svm/svm.h"
 
@@ -57,6 +61,11 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
       rtc_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg), cfg.get_uint("platform.rtc_start"),
            ram->size()),
+      acpi_pm_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg),
+               [this](unsigned) { cpu_.end_run(0, "guest powered off (ACPI S5)", false); }),
+      i8042_([this] { guest_reset("i8042 reset line"); },
+             [this](unsigned line, bool level) { irq_.set_irq(line, level); }),
+      pci_host_([this] { guest_reset("PIIX reset control register 0xcf9"); }),
       cpu_("cpu", cfg, cpu_params(cfg, spec)),
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
@@ -82,6 +91,10 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       testdev_t_("pc_testdev", testdev_, cpu_.cycle_time()),
       testdev_irq_t_("pc_testdev_irq", testdev_irq_, cpu_.cycle_time()),
       rtc_t_("rtc", rtc_, cpu_.cycle_time()),
+      acpi_pm_t_("acpi_pm", acpi_pm_, cpu_.cycle_time()),
+      kbd_data_t_("i8042_data", i8042_.data_port, cpu_.cycle_time()),
+      kbd_cmd_t_("i8042_command", i8042_.command_port, cpu_.cycle_time()),
+      pci_host_t_("pci_host", pci_host_, cpu_.cycle_time()),
       testdev_mem_("pc_testdev_iomem", std::make_unique<HostMemory>(PcTestdevPorts::kIomemSize),
                    sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
@@ -89,7 +102,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
   wire_memory_bus(layout_);
   wire_io_bus();
   wire_interrupts();
-  cpu_.core().enter_multiboot(boot.entry, boot.mbi_addr);
+  enter_kernel(cpu_.core(), boot);
   cpu_.core().set_magic_ops(this);
   wire_virtualization(cfg);
   register_stats();
@@ -136,6 +149,10 @@ void System::wire_io_bus() {
   add_device(testdev_t_, PcTestdevPorts::kBase, PcTestdevPorts::kSize);
   add_device(testdev_irq_t_, PcTestdevIrq::kBase, PcTestdevIrq::kSize);
   add_device(rtc_t_, CmosRtc::kBase, CmosRtc::kSize);
+  add_device(acpi_pm_t_, firmware::kPmBase, firmware::kPmSize);
+  add_device(kbd_data_t_, I8042::kDataPort, 1);
+  add_device(kbd_cmd_t_, I8042::kCommandPort, 1);
+  add_device(pci_host_t_, PciHost::kBase, PciHost::kSize);
 }
 
 // IRQ 0 from the PIT (PcIrqRouter: 8259 IR0 and I/O APIC pin 2), the EOI
@@ -144,6 +161,7 @@ void System::wire_io_bus() {
 // become deliverable wakes the CPU.
 void System::wire_interrupts() {
   pit_.set_irq_output([this](bool level) { irq_.set_irq(0, level); });
+  uart_.set_irq_output([this](bool level) { irq_.set_irq(4, level); });  // COM1: IRQ 4
   lapic_.set_eoi_broadcast([this](uint8_t v) { ioapic_.eoi(v); });
   // IA32_TSC = core cycles + ArchState::tsc_offset, and timers_.now() is the
   // core's cycle clock: the offset between the two is the architectural one.
@@ -165,6 +183,11 @@ void System::wire_interrupts() {
       [this](uint64_t cycle) { cpu_.deadline_moved(cycle); });
 }
 
+// A reset the guest asked of the board ends the run: hvsim does not reboot.
+void System::guest_reset(const char* how) {
+  cpu_.end_run(base::kExitGuestReset, std::string("guest reset the machine (") + how + ")", false);
+}
+
 void System::add_device(DeviceTarget& t, uint64_t base, uint64_t size) {
   io_bus_.map(base, size, io_bus_.bind_target(t.socket), 0, t.basename());
 }
@@ -182,6 +205,7 @@ void System::register_stats() {
   stats_.add_counter("platform.fw_cfg.reads", &fw_cfg_t_.reads, "count",
                      "reads of the fw_cfg ports");
   register_intc_stats();
+  register_boot_stats(stats_, cpu_);
   exits_.register_stats(stats_);
   if (vmx_) vmx_->register_stats(stats_);
   // Formulas read the (region-adjusted) counters through the registry.

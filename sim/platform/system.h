@@ -15,10 +15,13 @@
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
 #include "sim/platform/cpu_module.h"
+#include "sim/platform/devices/acpi_pm.h"
 #include "sim/platform/devices/cmos_rtc.h"
 #include "sim/platform/devices/debug_exit.h"
 #include "sim/platform/devices/fw_cfg.h"
+#include "sim/platform/devices/i8042.h"
 #include "sim/platform/devices/pc_testdev.h"
+#include "sim/platform/devices/pci_host.h"
 #include "sim/platform/devices/pic8259.h"
 #include "sim/platform/devices/port80.h"
 #include "sim/platform/devices/serial_sink.h"
@@ -62,6 +65,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   void wire_io_bus();
   void wire_interrupts();
   void add_device(DeviceTarget& t, uint64_t base, uint64_t size);
+  void guest_reset(const char* how);
   void add_mmio_device(DeviceTarget& t, uint64_t base, uint64_t size);
   void register_stats();
   void wire_virtualization(const base::Config& cfg);
@@ -88,6 +92,9 @@ class System : public sc_core::sc_module, private core::MagicOps {
   PcTestdevPorts testdev_;
   PcTestdevIrq testdev_irq_;
   CmosRtc rtc_;
+  AcpiPm acpi_pm_;     // the FADT's PM1a blocks and PM timer (firmware/acpi.h)
+  I8042 i8042_;
+  PciHost pci_host_;
 
   Cpu cpu_;
   // Interrupts and timers (intc/): deadlines in core cycles on the SystemC
@@ -106,6 +113,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   DeviceTarget uart_t_, debug_exit_t_, fw_cfg_t_, pic_master_t_, pic_slave_t_, port80_t_;
   DeviceTarget lapic_t_, ioapic_t_, pit_t_, port61_t_;
   DeviceTarget testdev_t_, testdev_irq_t_, rtc_t_;
+  DeviceTarget acpi_pm_t_, kbd_data_t_, kbd_cmd_t_, pci_host_t_;
   Ram testdev_mem_;  // pc-testdev's 64 KiB at 0xff000000
 
   // Region of interest: where counting (re)started, and the frozen report.

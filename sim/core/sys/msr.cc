@@ -148,11 +148,22 @@ void wr_sysenter_cs(Engine& e, uint32_t, uint64_t v) {
   e.s.sysenter_cs = v & 0xffffffff;
 }
 
+// IA32_BIOS_SIGN_ID (SDM Vol. 4 Table 2-2, 8BH; Vol. 3 10.11.7.1): the
+// loaded microcode update's revision in bits 63:32. hvsim loads none and
+// reports revision 1, as KVM and QEMU do for Intel models; software's write
+// of 0 before CPUID.01H is accepted and changes nothing.
+constexpr uint64_t kMicrocodeRevision = 1;
+uint64_t rd_bios_sign_id(Engine&, uint32_t) {
+  return kMicrocodeRevision << 32;
+}
+void wr_bios_sign_id(Engine&, uint32_t, uint64_t) {}
+
 std::vector<MsrDef> base_table() {
   std::vector<MsrDef> t = {
       {msr::kTsc, "IA32_TSC", &rd_tsc, &wr_tsc},
       {msr::kApicBase, "IA32_APIC_BASE", &rd_field<&ArchState::apic_base>, &wr_apic_base},
       {msr::kMtrrCap, "IA32_MTRRCAP", &rd_mtrr_cap, nullptr},
+      {0x8b, "IA32_BIOS_SIGN_ID", &rd_bios_sign_id, &wr_bios_sign_id},
       {msr::kSysenterCs, "IA32_SYSENTER_CS", &rd_sysenter_cs, &wr_sysenter_cs},
       {msr::kSysenterEsp, "IA32_SYSENTER_ESP", &rd_field<&ArchState::sysenter_esp>,
        &wr_canonical<&ArchState::sysenter_esp>},

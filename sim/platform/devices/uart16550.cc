@@ -16,16 +16,38 @@ uint8_t Uart16550::modem_status() const {
   return m;
 }
 
+// IIR interrupt identification, highest priority first: received data
+// available (0100b), THR empty (0010b), none (0001b).
+uint8_t Uart16550::interrupt_id() const {
+  if ((ier_ & 0x01) && data_ready_) return 0x04;
+  if ((ier_ & 0x02) && thre_pending_) return 0x02;
+  return 0x01;
+}
+
+void Uart16550::update_irq() {
+  const bool level = interrupt_id() != 0x01 && (mcr_ & 0x08);
+  if (level == irq_level_) return;
+  irq_level_ = level;
+  if (irq_) irq_(level);
+}
+
 uint8_t Uart16550::read8(uint64_t offset) {
   switch (offset) {
     case RBR_THR_DLL:
       if (dlab()) return dll_;
       data_ready_ = false;
+      update_irq();
       return rbr_;
     case IER_DLM:
       return dlab() ? dlm_ : ier_;
-    case IIR_FCR:  // bit 0 = 1: no interrupt pending; bits 7:6 = FIFOs enabled
-      return (fcr_ & 0x01) ? 0xc1 : 0x01;
+    case IIR_FCR: {  // bits 3:0 the interrupt; bits 7:6 = FIFOs enabled
+      const uint8_t id = interrupt_id();
+      if (id == 0x02) {  // reading IIR with THRE as the source clears it
+        thre_pending_ = false;
+        update_irq();
+      }
+      return uint8_t(((fcr_ & 0x01) ? 0xc0 : 0x00) | id);
+    }
     case LCR:
       return lcr_;
     case MCR:
@@ -46,19 +68,31 @@ void Uart16550::write8(uint64_t offset, uint8_t value) {
     case RBR_THR_DLL:
       if (dlab()) {
         dll_ = value;
-      } else if (loopback()) {  // the transmitter feeds the receiver
-        rbr_ = value;
-        data_ready_ = true;
       } else {
-        sink_->put(value);
-        ++bytes_written;
+        if (loopback()) {  // the transmitter feeds the receiver
+          rbr_ = value;
+          data_ready_ = true;
+        } else {
+          sink_->put(value);
+          ++bytes_written;
+        }
+        // Writing THR clears THRE; the byte leaves at once, so it is set
+        // again: the line drops and rises, a new edge for an edge-triggered PIC.
+        thre_pending_ = false;
+        update_irq();
+        thre_pending_ = true;
       }
+      update_irq();
       break;
     case IER_DLM:
       if (dlab())
         dlm_ = value;
-      else
+      else {
+        // Enabling ETBEI with THR empty raises the THRE interrupt.
+        if ((value & 0x02) && !(ier_ & 0x02)) thre_pending_ = true;
         ier_ = value & 0x0f;  // bits 7:4 are always 0
+        update_irq();
+      }
       break;
     case IIR_FCR:  // FCR: bits 1-2 (clear FIFOs) self-clear; keep enable and trigger level
       fcr_ = value & 0xc9;
@@ -67,8 +101,9 @@ void Uart16550::write8(uint64_t offset, uint8_t value) {
       lcr_ = value;
       break;
     case MCR:
-      mcr_ = value & 0x1f;
-      break;  // bits 7:5 are always 0
+      mcr_ = value & 0x1f;  // bits 7:5 are always 0
+      update_irq();
+      break;
     case SCR:
       scr_ = value;
       break;

@@ -21,14 +21,24 @@ struct BootModule {
   std::vector<uint8_t> bytes;
 };
 
+// How the core enters the loaded kernel.
+enum class BootProtocol {
+  kMultiboot,  // EAX = 0x2BADB002, EBX = mbi_addr (Multiboot 0.6.96, 3.2)
+  kLinux32,    // ESI = boot_params, GDT at gdt_base (Linux boot.rst, 32-bit Boot Protocol)
+};
+
 struct BootInfo {
+  BootProtocol protocol = BootProtocol::kMultiboot;
   uint32_t entry = 0;                         // EIP at entry, flat 32-bit protected mode
   uint32_t mbi_addr = 0;                      // EBX at entry
+  uint32_t boot_params = 0;                   // kLinux32: ESI at entry (the zero page)
+  uint32_t gdt_base = 0;                      // kLinux32: GDTR at entry
+  uint16_t gdt_limit = 0;
   uint64_t kernel_start = 0, kernel_end = 0;  // loaded bytes, bss included: [start, end)
   struct Range {
     uint64_t start, end;
   };
-  std::vector<Range> modules;  // where each module was placed: [start, end)
+  std::vector<Range> modules;  // where each module (or the initrd) was placed: [start, end)
 };
 
 // The size of a regular file (stat); LoadError "<path>: cannot open: ..."
@@ -52,5 +62,12 @@ BootInfo load_multiboot(std::span<uint8_t> ram, const PcMemory& mem, const std::
 BootInfo load_multiboot_files(std::span<uint8_t> ram, const PcMemory& mem,
                               const std::string& kernel_path, const std::string& cmdline,
                               const std::vector<ModuleSpec>& modules);
+
+// Recognises the kernel from its file: a Linux bzImage (linux_loader.h) gets
+// the initrd, the ACPI tables for `cpus` CPUs and the Linux entry; anything
+// else is a multiboot kernel and gets the modules. An initrd for a
+// multiboot kernel, or modules for Linux, is a LoadError.
+BootInfo load_kernel_files(std::span<uint8_t> ram, const PcMemory& mem, const RunSpec& spec,
+                           unsigned cpus);
 
 }  // namespace hvsim::platform

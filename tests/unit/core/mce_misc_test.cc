@@ -169,5 +169,15 @@ TEST(Cpuid, X2apicFollowsTheModelAndApicFollowsApicBaseEn) {
   EXPECT_FALSE(dis.s().gpr[RDX] & (1u << 9)) << "APIC globally disabled";
 }
 
+// IA32_BIOS_SIGN_ID (8BH): the write of 0 before CPUID.01H is accepted and
+// RDMSR gives the microcode revision (1, as KVM/QEMU) in EDX.
+TEST(Msr, BiosSignIdWritableAndReportsRevisionOne) {
+  EXPECT_EQ(run_one({}, wrmsr(0x8b, 0)), 0xffu);
+  Machine m;
+  EXPECT_EQ(run_one({}, rdmsr(0x8b), &m), 0xffu);
+  EXPECT_EQ(m.s().gpr[RDX], 1u);
+  EXPECT_EQ(m.s().gpr[RAX], 0u);
+}
+
 }  // namespace
 }  // namespace hvsim::core::testing

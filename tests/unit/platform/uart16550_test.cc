@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace hvsim::platform {
 namespace {
 
@@ -72,6 +74,48 @@ TEST_F(UartTest, WordAccessSplitsIntoBytes) {
   EXPECT_EQ(sink.text, "A");
   EXPECT_EQ(dev.read(Uart16550::IER_DLM, 1), 0x03u);
   EXPECT_EQ(dev.read(Uart16550::LCR, 4), 0xb0600000u | 0x00u);  // LCR, MCR, LSR, MSR
+}
+
+// Interrupts (PC16550D table 4): THRE raised when ETBEI is enabled with THR
+// empty and after each byte, cleared by an IIR read; the line is gated by OUT2.
+class UartIrqTest : public UartTest {
+ protected:
+  std::vector<bool> edges;
+  void SetUp() override {
+    uart.set_irq_output([this](bool l) { edges.push_back(l); });
+  }
+};
+
+TEST_F(UartIrqTest, ThreInterruptNeedsOut2) {
+  dev.write(Uart16550::IER_DLM, 0x02, 1);  // ETBEI, OUT2 off
+  EXPECT_TRUE(edges.empty());
+  EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1) & 0x0f, 0x02u);  // THRE identified
+  dev.write(Uart16550::IER_DLM, 0x00, 1);
+  dev.write(Uart16550::MCR, 0x08, 1);  // OUT2
+  dev.write(Uart16550::IER_DLM, 0x02, 1);
+  EXPECT_EQ(edges, std::vector<bool>{true});
+  EXPECT_TRUE(uart.irq_level());
+}
+
+TEST_F(UartIrqTest, IirReadClearsThreAndThrWriteRaisesItAgain) {
+  dev.write(Uart16550::MCR, 0x08, 1);
+  dev.write(Uart16550::IER_DLM, 0x02, 1);
+  EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1), 0x02u);
+  EXPECT_FALSE(uart.irq_level());
+  EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1), 0x01u);  // nothing pending now
+  edges.clear();
+  dev.write(Uart16550::RBR_THR_DLL, 'x', 1);
+  EXPECT_EQ(edges, std::vector<bool>{true});  // a rising edge for the PIC
+  EXPECT_EQ(sink.text, "x");
+}
+
+TEST_F(UartIrqTest, ReceivedDataOutranksThre) {
+  dev.write(Uart16550::MCR, 0x18, 1);      // loopback, OUT2
+  dev.write(Uart16550::IER_DLM, 0x03, 1);  // ERBFI, ETBEI
+  dev.write(Uart16550::RBR_THR_DLL, 0x41, 1);
+  EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1), 0x04u);
+  EXPECT_EQ(dev.read(Uart16550::RBR_THR_DLL, 1), 0x41u);
+  EXPECT_EQ(dev.read(Uart16550::IIR_FCR, 1), 0x02u);
 }
 
 }  // namespace
