@@ -95,8 +95,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   CLI::App* demo = app.add_subcommand(
       "demo",
-      "the mini kernel's benchmarks natively and under VMX and SVM (shadow paging, "
-      "EPT, NPT): one table of cycles per iteration and the top exit reasons");
+      "the mini kernel's benchmarks natively, under VMX and SVM (shadow paging, "
+      "EPT, NPT) and paravirtualized (hv_pv): one table of cycles per iteration and the top "
+      "exit reasons (hypercalls and bounces for pv)");
   std::string demo_iters, demo_jobs;
   demo->add_option("--workloads", cl.demo.workloads_dir,
                    "folder with minikernel.elf, hv_vmx.elf, hv_svm.elf (default "

@@ -26,6 +26,9 @@ using base::ConfigError;
 constexpr const char* kGuest = "minikernel.elf";
 constexpr const char* kHvVmx = "hv_vmx.elf";
 constexpr const char* kHvSvm = "hv_svm.elf";
+// Paravirtualization: hv_pv runs the mini kernel's PV build deprivileged.
+constexpr const char* kHvPv = "hv_pv.elf";
+constexpr const char* kGuestPv = "minikernel-pv.elf";
 
 std::string in_dir(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
@@ -82,8 +85,17 @@ std::vector<DemoSetupSpec> demo_setups(const std::string& workloads_dir, uint64_
   DemoSetupSpec native{"native", {"run", guest, "--cmdline", args}};
   for (const auto& kv : sets) native.args.insert(native.args.end(), {"--set", kv});
   native.args.insert(native.args.end(), {"--max-cycles", max_cycles});
-  return {native, hv("vmx-shadow", kHvVmx, "shadow", {}), hv("vmx-ept", kHvVmx, "ept", {}),
-          hv("svm-shadow", kHvSvm, "shadow", amd), hv("svm-npt", kHvSvm, "npt", amd)};
+  DemoSetupSpec pv{"pv",
+                   {"run", in_dir(workloads_dir, kHvPv), "--module",
+                    in_dir(workloads_dir, kGuestPv) + ":" + args}};
+  for (const auto& kv : sets) pv.args.insert(pv.args.end(), {"--set", kv});
+  pv.args.insert(pv.args.end(), {"--max-cycles", max_cycles});
+  return {native,
+          hv("vmx-shadow", kHvVmx, "shadow", {}),
+          hv("vmx-ept", kHvVmx, "ept", {}),
+          hv("svm-shadow", kHvSvm, "shadow", amd),
+          hv("svm-npt", kHvSvm, "npt", amd),
+          pv};
 }
 
 int demo_command(const DemoArgs& a) {

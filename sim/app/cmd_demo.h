@@ -1,9 +1,10 @@
 // hvsim demo: the mini kernel's benchmarks (the full-system ones and the
 // seven nanobenchmarks) natively and under each hypervisor setup (VMX with
-// shadow paging or EPT, SVM with shadow paging or nested paging), each its
-// own `hvsim run` process in OUT/<setup>/, then one table of cycles per
+// shadow paging or EPT, SVM with shadow paging or nested paging, and
+// paravirtualized: the mini kernel's PV build under hv_pv), each its own
+// `hvsim run` process in OUT/<setup>/, then one table of cycles per
 // iteration with the ratio to native and, per VM setup, the top exit reasons
-// (stdout). Progress goes to stderr; OUT/demo.txt holds the report and
+// (for pv: its hypercalls and bounced exceptions) (stdout). Progress goes to stderr; OUT/demo.txt holds the report and
 // OUT/demo.csv the exact values.
 //
 // Exit status: 0 when native and at least one VM setup ran; 1 otherwise (a
@@ -36,7 +37,7 @@ struct DemoSetupSpec {
   std::vector<std::string> args;  // after the executable, without --out
 };
 
-// The five setups' commands for the given workloads folder and iterations.
+// The six setups' commands for the given workloads folder and iterations.
 std::vector<DemoSetupSpec> demo_setups(const std::string& workloads_dir, uint64_t iters,
                                        const std::vector<std::string>& sets);
 

@@ -15,6 +15,11 @@ enum MagicOp : uint16_t {
   kMagicResetStats = 3,
   kMagicDumpStats = 4,
   kMagicCheckpoint = 5,
+  // A paravirtual hypervisor (workloads/hv/pv) starts handling event
+  // arg (virt/pv_events.h), and returns to its guest: recorded by the exit
+  // tracker as Arch::kPv exits and entries.
+  kMagicPvBegin = 6,
+  kMagicPvEnd = 7,
 };
 
 class MagicOps {

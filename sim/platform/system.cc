@@ -12,6 +12,7 @@
 #include "sim/platform/loader/linux_entry.h"
 #include "sim/platform/loader/load_error.h"
 #include "sim/svm/svm.h"
+#include "sim/virt/pv_events.h"
 
 namespace hvsim::platform {
 
@@ -328,7 +329,7 @@ double System::region_wall_seconds() const {
 }
 
 // Magic operations (core/magic_ops.h; workloads/lib/hvsim_magic.h).
-void System::magic(uint16_t op, uint64_t /*arg*/) {
+void System::magic(uint16_t op, uint64_t arg) {
   switch (op) {
     case core::kMagicRoiBegin:
       roi_begin();
@@ -341,6 +342,18 @@ void System::magic(uint16_t op, uint64_t /*arg*/) {
       break;
     case core::kMagicDumpStats:
       write_stats();
+      break;
+    case core::kMagicPvBegin: {
+      virt::ExitRecord r;
+      r.cycle = cpu_.core().cycles();
+      r.arch = virt::Arch::kPv;
+      r.reason = static_cast<uint32_t>(arg);
+      r.reason_name = virt::pv_event_name(arg);
+      exits_.on_exit(r);
+      break;
+    }
+    case core::kMagicPvEnd:
+      exits_.on_entry(cpu_.core().cycles(), 0);
       break;
     case core::kMagicCheckpoint:
       if (!warned_checkpoint_)

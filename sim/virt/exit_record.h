@@ -6,7 +6,8 @@
 
 namespace hvsim::virt {
 
-enum class Arch : uint8_t { kVmx, kSvm };
+// kPv: a paravirtual hypervisor's hypercalls and bounces (pv_events.h).
+enum class Arch : uint8_t { kVmx, kSvm, kPv };
 
 struct ExitRecord {
   uint64_t cycle = 0;           // core cycle count when the exit was taken, BEFORE exit_cost

@@ -20,7 +20,9 @@ namespace {
 
 using base::json_string;
 
-const char* arch_name(Arch a) { return a == Arch::kSvm ? "svm" : "vmx"; }
+const char* arch_name(Arch a) {
+  return a == Arch::kSvm ? "svm" : a == Arch::kPv ? "pv" : "vmx";
+}
 const char* name_of(const ExitRecord& r) { return r.reason_name ? r.reason_name : ""; }
 
 std::string hex(uint64_t v) {

@@ -33,6 +33,8 @@ std::string fallback_name(Arch arch, uint32_t reason) {
   char buf[32];
   if (arch == Arch::kSvm)
     std::snprintf(buf, sizeof buf, "svm_0x%" PRIx32, reason);
+  else if (arch == Arch::kPv)
+    std::snprintf(buf, sizeof buf, "pv_%" PRIu32, reason);
   else
     std::snprintf(buf, sizeof buf, "vmx_%" PRIu32, reason);
   return buf;

@@ -16,6 +16,10 @@
  *   op 3  reset statistics
  *   op 4  dump statistics
  *   op 5  checkpoint  (RDI = checkpoint id)
+ *   op 6  PV begin    (RDI = event code, workloads/hv/pv/pv_abi.h PV_EV_*):
+ *                     a paravirtual hypervisor starts handling a hypercall,
+ *                     a bounced exception or an emulation
+ *   op 7  PV end      the hypervisor returns to its guest
  */
 #ifndef HVSIM_MAGIC_H
 #define HVSIM_MAGIC_H
@@ -28,6 +32,8 @@
 #define HVSIM_OP_RESET_STATS 3
 #define HVSIM_OP_DUMP_STATS 4
 #define HVSIM_OP_CHECKPOINT 5
+#define HVSIM_OP_PV_BEGIN 6
+#define HVSIM_OP_PV_END 7
 
 /* The bytes are spelled out so that no assembler picks another encoding. */
 #define HVSIM_MAGIC(op, arg)                                              \

@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 #if defined(HVSIM_REAL_BIN) && defined(HVSIM_WORKLOADS_DIR)
 
 constexpr int kIters = 50;
-const std::vector<std::string> kSetups{"native", "vmx-shadow", "vmx-ept", "svm-shadow", "svm-npt"};
+const std::vector<std::string> kSetups{"native",     "vmx-shadow", "vmx-ept",
+                                        "svm-shadow", "svm-npt",    "pv"};
 
 using hvsim_test::lines_of;
 using hvsim_test::Outcome;
@@ -150,6 +151,7 @@ TEST_F(DemoProcess, TableStructureAndRelationsThatHoldWhateverTheLatencies) {
   // the reason in the summary.
   EXPECT_TRUE(column_ok["vmx-shadow"]) << o.out << o.err;
   EXPECT_TRUE(column_ok["vmx-ept"]) << o.out << o.err;
+  EXPECT_TRUE(column_ok["pv"]) << o.out << o.err;
   const std::string summary = o.out.substr(o.out.find("top exit reasons"));
   for (const auto& s : {"svm-shadow", "svm-npt"}) {
     if (!column_ok[s]) {
@@ -183,7 +185,7 @@ TEST_F(DemoProcess, TableStructureAndRelationsThatHoldWhateverTheLatencies) {
   for (const auto& [setup, v] : values) {
     if (setup == "native") continue;
     EXPECT_GE(stat(dir / "d" / setup / "stats.json", "virt.exits"), uint64_t{kIters}) << setup;
-    EXPECT_TRUE(std::regex_search(summary, std::regex("\n" + setup + " +[A-Z]"))) << setup << "\n"
+    EXPECT_TRUE(std::regex_search(summary, std::regex("\n" + setup + " +[A-Za-z]"))) << setup << "\n"
                                                                                   << summary;
   }
 }
@@ -253,7 +255,7 @@ TEST_F(DemoProcess, AMissingHypervisorIsAColumnOfNa) {
   ASSERT_GE(lines.size(), 13u) << o.out;
   for (size_t r = 2; r < 13; ++r) {
     const auto cells = split_cells(lines[r]);
-    ASSERT_EQ(cells.size(), 5u) << lines[r];
+    ASSERT_EQ(cells.size(), 6u) << lines[r];
     EXPECT_NE(cells[2].find('x'), std::string::npos) << lines[r];
     EXPECT_EQ(cells[3], "n/a") << lines[r];
     EXPECT_EQ(cells[4], "n/a") << lines[r];
@@ -261,7 +263,10 @@ TEST_F(DemoProcess, AMissingHypervisorIsAColumnOfNa) {
   EXPECT_NE(o.out.find("svm-npt     n/a: no readable " + (w / "hv_svm.elf").string()),
             std::string::npos)
       << o.out;
-  EXPECT_NE(o.err.find("native ok, 2 of 4 VM setups ok"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("pv          n/a: no readable " + (w / "hv_pv.elf").string()),
+            std::string::npos)
+      << o.out;
+  EXPECT_NE(o.err.find("native ok, 2 of 5 VM setups ok"), std::string::npos) << o.err;
 }
 
 // A CPU model without SVM: the SVM hypervisor gives up, its columns are n/a
@@ -273,7 +278,7 @@ TEST_F(DemoProcess, AFailingSetupIsAColumnOfNaWithItsReason) {
   ASSERT_GE(lines.size(), 13u) << o.out;
   for (size_t r = 2; r < 13; ++r) {
     const auto cells = split_cells(lines[r]);
-    ASSERT_EQ(cells.size(), 5u) << lines[r];
+    ASSERT_EQ(cells.size(), 6u) << lines[r];
     EXPECT_EQ(cells[3], "n/a") << lines[r];
     EXPECT_EQ(cells[4], "n/a") << lines[r];
   }
@@ -282,7 +287,7 @@ TEST_F(DemoProcess, AFailingSetupIsAColumnOfNaWithItsReason) {
         o.out, std::regex(std::string("\n") + s + " +n/a: hv: .*no SVM \\(exit [0-9]+: .*\\)\n")))
         << o.out;
   }
-  EXPECT_NE(o.err.find("native ok, 2 of 4 VM setups ok"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("native ok, 3 of 5 VM setups ok"), std::string::npos) << o.err;
 }
 
 TEST_F(DemoProcess, BadInputIsOneLineAndStatus2) {

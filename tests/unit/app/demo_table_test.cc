@@ -103,6 +103,28 @@ TEST(DemoTable, ExitSummaryPerSetup) {
   EXPECT_EQ(lines[3], "svm-npt  n/a: exit 115: hv: no SVM");
 }
 
+// The paravirtualized setup lists its top hypercalls, then its top bounces.
+TEST(DemoTable, PvListsHypercallsThenBounces) {
+  DemoColumn pv = column("pv", 2);
+  pv.stats = {{"cpu.cycles", "10000"},
+              {"virt.exits.hypercall_multicall", "10"},
+              {"virt.exit_time.hypercall_multicall", "5000"},
+              {"virt.exits.hypercall_iret", "30"},
+              {"virt.exit_time.hypercall_iret", "1000"},
+              {"virt.exits.hypercall_mmu_update", "5"},
+              {"virt.exit_time.hypercall_mmu_update", "900"},
+              {"virt.exits.bounce_PF", "7"},
+              {"virt.exit_time.bounce_PF", "700"},
+              {"virt.exits.syscall", "20"},
+              {"virt.exit_time.syscall", "800"}};
+  const auto lines = lines_of(demo_exit_summary({column("native", 1), pv}, 2));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[2], "pv      hypercall_multicall  10   50.0%");
+  EXPECT_EQ(lines[3], "        hypercall_iret       30   10.0%");
+  EXPECT_EQ(lines[4], "        syscall              20    8.0%");
+  EXPECT_EQ(lines[5], "        bounce_PF             7    7.0%");
+}
+
 TEST(DemoTable, CsvHasExactValues) {
   DemoColumn failed;
   failed.setup = "svm-npt";

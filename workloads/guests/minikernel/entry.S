@@ -5,9 +5,11 @@
 
         .text
         .code64
-        .globl syscall_entry, swtch, enter_user, proc_trampoline
+        .globl swtch, proc_trampoline
         .globl nano_divzero_loop, nano_div_insn, nano_div_next
 
+#ifndef MK_PV /* the PV build's are in pv/pv_entry.S */
+        .globl syscall_entry, enter_user
 /* Builds struct sysframe (proc.c) on the process's kernel stack and calls
  * syscall_dispatch; every register but RAX, RCX and R11 is preserved. */
 syscall_entry:
@@ -37,6 +39,7 @@ syscall_entry:
         popq    %rcx
         popq    %rsp
         sysretq
+#endif
 
 /* void swtch(uint64_t *save_rsp, uint64_t new_rsp) */
 swtch:
@@ -60,6 +63,7 @@ proc_trampoline:
         call    proc_first_run
         ud2
 
+#ifndef MK_PV
 /* void enter_user(rip, rsp, a0, a1): SYSRET to rip with RDI = a0, RSI = a1
  * and the other registers cleared, interrupts off (RFLAGS = 0x2). */
 enter_user:
@@ -82,6 +86,7 @@ enter_user:
         xorl    %r14d, %r14d
         xorl    %r15d, %r15d
         sysretq
+#endif
 
 /* uint64_t nano_divzero_loop(uint64_t n): n divisions by zero; the #DE
  * handler resumes at nano_div_next.  Returns RAX of the last one (1). */

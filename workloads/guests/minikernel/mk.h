@@ -70,6 +70,19 @@ uint64_t *pte_slot(uint64_t *pml4, uint64_t va, int create, uint64_t inter_flags
 void free_user_half(uint64_t *pml4);
 extern uint64_t boot_pml4[512];
 
+/* Page-table stores and table frames go through these, so that the PV
+ * build (-DMK_PV, pv/pv_mk.h) can make them hypercalls; natively they are
+ * plain stores and the allocator.  level: 4 = PML4 ... 1 = page table. */
+#ifdef MK_PV
+#include "pv/pv_mk.h"
+#else
+static inline void mk_set_pte(uint64_t *slot, uint64_t v) { *slot = v; }
+static inline void *mk_pt_alloc(int level) { (void)level; return page_alloc(); }
+static inline void mk_pt_free(void *p, int level) { (void)level; page_free(p); }
+static inline void mk_lazy_begin(void) {}
+static inline void mk_lazy_end(void) {}
+#endif
+
 /* proc.c */
 enum pstate { P_UNUSED, P_RUNNABLE, P_RUNNING, P_WAITING, P_ZOMBIE };
 struct vma { uint64_t start, end; };

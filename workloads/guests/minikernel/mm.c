@@ -66,9 +66,11 @@ uint64_t *pte_slot(uint64_t *pml4, uint64_t va, int create, uint64_t inter_flags
     uint64_t *e = &t[va >> shift & 511];
     if (!(*e & PTE_P)) {
       if (!create) return 0;
-      void *n = page_alloc();
+      void *n = mk_pt_alloc((shift - 12) / 9);
       if (!n) return 0;
-      *e = (uint64_t)n | PTE_P | inter_flags;
+      mk_set_pte(e, (uint64_t)n | PTE_P | inter_flags); /* may be queued: use n, not *e */
+      t = n;
+      continue;
     } else if (*e & PTE_PS) {
       return 0; /* no large pages in the regions this is used for */
     }
@@ -77,10 +79,15 @@ uint64_t *pte_slot(uint64_t *pml4, uint64_t va, int create, uint64_t inter_flags
   return &t[va >> 12 & 511];
 }
 
+/* Each PML4 entry is cleared before its tables are freed (a PV guest's
+ * tables stop being tables only once unlinked); the tables are still
+ * readable then. */
 void free_user_half(uint64_t *pml4) {
+  mk_lazy_begin();
   for (int i = 1; i < 256; i++) {
     if (!(pml4[i] & PTE_P)) continue;
     uint64_t *pdpt = (uint64_t *)(pml4[i] & PTE_ADDR);
+    mk_set_pte(&pml4[i], 0);
     for (int j = 0; j < 512; j++) {
       if (!(pdpt[j] & PTE_P)) continue;
       uint64_t *pd = (uint64_t *)(pdpt[j] & PTE_ADDR);
@@ -89,11 +96,11 @@ void free_user_half(uint64_t *pml4) {
         uint64_t *pt = (uint64_t *)(pd[k] & PTE_ADDR);
         for (int l = 0; l < 512; l++)
           if (pt[l] & PTE_P) page_free((void *)(pt[l] & PTE_ADDR));
-        page_free(pt);
+        mk_pt_free(pt, 1);
       }
-      page_free(pd);
+      mk_pt_free(pd, 2);
     }
-    page_free(pdpt);
-    pml4[i] = 0;
+    mk_pt_free(pdpt, 3);
   }
+  mk_lazy_end();
 }

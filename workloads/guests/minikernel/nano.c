@@ -26,12 +26,14 @@ static __attribute__((noinline)) uint64_t callee(uint64_t x) {
   return x + 3;
 }
 
+#ifndef MK_PV /* the PV build has a virtual TPR (pv/pv_mk.h) */
 static inline void write_cr8(uint64_t v) { __asm__ volatile("mov %0, %%cr8" ::"r"(v) : "memory"); }
 static inline uint64_t read_cr8(void) {
   uint64_t v;
   __asm__ volatile("mov %%cr8, %0" : "=r"(v));
   return v;
 }
+#endif
 
 void print_rate(const char *name, uint64_t cycles, uint64_t iters) {
   uint64_t x10 = iters ? (cycles * 10 + iters / 2) / iters : 0;
@@ -49,6 +51,9 @@ static int is_amd(void) {
 
 /* hypercall: HVSIM_HC_NOP returns its argument + 1 (hvsim_ext.h). */
 static int nano_hypercall(uint64_t n) {
+#ifdef MK_PV
+  return pv_nano_hypercall(n);
+#endif
   if (!hvsim_under_hypervisor()) {
     printf("info: nano.hypercall: skipped (no bundled hypervisor: CPUID 4000_0000h)\n");
     return 0;
@@ -125,15 +130,15 @@ int run_nano(uint64_t n) {
 
   /* A kernel-only window of 512 pages with its own page table. */
   uint64_t free0 = pages_free();
-  uint64_t *pdpt = page_alloc(), *pd = page_alloc(), *pt = page_alloc(), *frame = page_alloc();
+  uint64_t *pdpt = mk_pt_alloc(3), *pd = mk_pt_alloc(2), *pt = mk_pt_alloc(1), *frame = page_alloc();
   if (!pdpt || !pd || !pt || !frame) {
     printf("minikernel: FAIL nano: out of memory\n");
     return fails + 1;
   }
   frame[0] = 0x1234;
-  boot_pml4[NANO_VA >> 39 & 511] = (uint64_t)pdpt | PTE_P | PTE_W;
-  pdpt[NANO_VA >> 30 & 511] = (uint64_t)pd | PTE_P | PTE_W;
-  pd[NANO_VA >> 21 & 511] = (uint64_t)pt | PTE_P | PTE_W;
+  mk_set_pte(&boot_pml4[NANO_VA >> 39 & 511], (uint64_t)pdpt | PTE_P | PTE_W);
+  mk_set_pte(&pdpt[NANO_VA >> 30 & 511], (uint64_t)pd | PTE_P | PTE_W);
+  mk_set_pte(&pd[NANO_VA >> 21 & 511], (uint64_t)pt | PTE_P | PTE_W);
   nano_pf_frame = (uint64_t)frame;
   nano_pt = pt;
   write_cr3(read_cr3());
@@ -146,7 +151,9 @@ int run_nano(uint64_t n) {
   hvsim_roi_begin(14);
   for (uint64_t i = 0; i < n; i++) {
     if ((i & 511) == 0) {
-      for (int k = 0; k < 512; k++) pt[k] = 0;
+      mk_lazy_begin();
+      for (int k = 0; k < 512; k++) mk_set_pte(&pt[k], 0);
+      mk_lazy_end();
       write_cr3(read_cr3());
     }
     sum += *(volatile uint64_t *)(NANO_VA + (i & 511) * PAGE_4K);
@@ -159,13 +166,13 @@ int run_nano(uint64_t n) {
 
   /* ptemod: rewrite a PTE with its own value, INVLPG, then use it. */
   volatile uint64_t *pte = &pt[0];
-  *pte = (uint64_t)frame | PTE_P | PTE_W;
+  mk_set_pte(&pt[0], (uint64_t)frame | PTE_P | PTE_W);
   invlpg(NANO_VA);
   sum = 0;
   t0 = rdtsc();
   hvsim_roi_begin(15);
   for (uint64_t i = 0; i < n; i++) {
-    *pte = *pte;
+    mk_set_pte(&pt[0], *pte);
     invlpg(NANO_VA);
     sum += *(volatile uint64_t *)NANO_VA;
   }
@@ -176,12 +183,12 @@ int run_nano(uint64_t n) {
   fails += check("nano.ptemod sum", sum == 0x1234 * n);
 
   nano_pt = 0;
-  boot_pml4[NANO_VA >> 39 & 511] = 0;
+  mk_set_pte(&boot_pml4[NANO_VA >> 39 & 511], 0);
   write_cr3(read_cr3());
   page_free(frame);
-  page_free(pt);
-  page_free(pd);
-  page_free(pdpt);
+  mk_pt_free(pt, 1);
+  mk_pt_free(pd, 2);
+  mk_pt_free(pdpt, 3);
   fails += check("nano pages freed", pages_free() == free0);
   return fails;
 }

@@ -37,7 +37,7 @@ static int map_zero(struct proc *p, uint64_t va) {
   if (!e) return -1;
   void *f = page_alloc();
   if (!f) return -1;
-  *e = (uint64_t)f | PTE_P | PTE_W | PTE_U;
+  mk_set_pte(e, (uint64_t)f | PTE_P | PTE_W | PTE_U);
   return 0;
 }
 
@@ -49,16 +49,22 @@ static struct proc *proc_alloc(uint64_t fn, uint64_t arg, struct proc *parent) {
       break;
     }
   if (!p) return 0;
-  uint64_t *pml4 = page_alloc();
-  if (!pml4) return 0;
+  mk_lazy_begin(); /* the new address space's updates go as one batch */
+  uint64_t *pml4 = mk_pt_alloc(4);
+  if (!pml4) {
+    mk_lazy_end();
+    return 0;
+  }
   memset(p, 0, sizeof *p);
   p->pml4 = pml4;
-  pml4[0] = boot_pml4[0]; /* kernel half (and the user code window) */
+  mk_set_pte(&pml4[0], boot_pml4[0]); /* kernel half (and the user code window) */
   add_vma(p, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP);
   p->mmap_next = USER_MMAP_BASE;
-  if (map_zero(p, USER_STACK_TOP - PAGE_4K)) { /* first stack page, mapped up front */
+  int bad = map_zero(p, USER_STACK_TOP - PAGE_4K); /* first stack page, mapped up front */
+  mk_lazy_end();
+  if (bad) {
     free_user_half(pml4);
-    page_free(pml4);
+    mk_pt_free(pml4, 4);
     return 0;
   }
   p->pid = next_pid++;
@@ -135,8 +141,10 @@ static void proc_exit(long status) __attribute__((noreturn));
 static void proc_exit(long status) {
   struct proc *p = current;
   write_cr3((uint64_t)boot_pml4);
+  mk_lazy_begin();
   free_user_half(p->pml4);
-  page_free(p->pml4);
+  mk_pt_free(p->pml4, 4);
+  mk_lazy_end();
   p->pml4 = 0;
   p->status = status;
   for (int i = 0; i < NPROC; i++)
@@ -210,7 +218,7 @@ static long sys_munmap(uint64_t a, uint64_t len) {
         uint64_t *e = pte_slot(p->pml4, va, 0, 0);
         if (e && (*e & PTE_P)) {
           page_free((void *)(*e & PTE_ADDR));
-          *e = 0;
+          mk_set_pte(e, 0);
           invlpg(va);
         }
       }
@@ -261,7 +269,7 @@ static void on_page_fault(struct wl_frame *f) {
   uint64_t va = read_cr2();
   int user = f->cs & 3;
   if (!user && nano_pt && va >= NANO_VA && va < NANO_VA + PAGE_2M) {
-    nano_pt[va >> 12 & 511] = nano_pf_frame | PTE_P | PTE_W;
+    mk_set_pte(&nano_pt[va >> 12 & 511], nano_pf_frame | PTE_P | PTE_W);
     nano_pf_count++;
     return;
   }
