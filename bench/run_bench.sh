@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Simulation speed of hvsim: simulated MIPS (instructions retired per host
-# wall-clock second / 1e6) over fixed workloads, per mode, best of N runs.
-#   bench/run_bench.sh HVSIM WORKLOAD_DIR [RUNS]
-# Speed is measured here, never in a test. MIPS counts every instruction of
-# the run (hypervisor and guest), over the whole run's wall time.
+# second / 1e6) over fixed workloads, per mode and per core timing model
+# (timing.model = simple and ooo side by side), best of N runs.
+#   bench/run_bench.sh HVSIM WORKLOAD_DIR [RUNS] [MODELS]
+# MODELS defaults to "simple ooo". Speed is measured here, never in a test.
+# MIPS counts every instruction of the run (hypervisor and guest). Two
+# figures per model: over the run's wall time (what hvsim prints) and over
+# the process's CPU time (user + system), which a loaded host disturbs less;
+# the best run of each is kept.
 set -euo pipefail
 hvsim=$1
 dir=$2
 runs=${3:-3}
+read -r -a models <<<"${4:-simple ooo}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -20,9 +25,17 @@ benches=(
   "tlb-stress|vmx-ept|hv_vmx.elf --module minikernel.elf:bench=tlb --cmdline mmu=ept"
   "demo|svm-npt|hv_svm.elf --module demo.elf --cmdline mmu=npt --set cpu.vendor=AuthenticAMD"
   "tlb-stress|svm-npt|hv_svm.elf --module minikernel.elf:bench=tlb --cmdline mmu=npt --set cpu.vendor=AuthenticAMD"
+  # Multiprocessor: aggregate MIPS of 4 cores on one host thread vs 1 core
+  # (issue 14 asks for >= 0.8x); the smp guest's parallel loop dominates.
+  "smp-par|1-core|smp.elf --cmdline par=20000000 --set platform.cpus=1"
+  "smp-par|4-core|smp.elf --cmdline par=20000000 --set platform.cpus=4"
 )
 
-printf '%-12s %-10s %14s %14s %10s %10s\n' workload mode instructions cycles wall_s MIPS
+header="$(printf '%-12s %-8s' workload mode)"
+for m in "${models[@]}"; do
+  header+="$(printf ' | %-6s %13s %6s %8s %8s' "$m" cycles IPC MIPS cpuMIPS)"
+done
+echo "$header"
 for spec in "${benches[@]}"; do
   IFS='|' read -r name mode args <<<"$spec"
   read -r -a argv <<<"$args"
@@ -30,22 +43,32 @@ for spec in "${benches[@]}"; do
   for i in "${!argv[@]}"; do
     [ "${argv[$i]}" = "--module" ] && argv[$((i + 1))]="$dir/${argv[$((i + 1))]}"
   done
-  best=""
-  for ((r = 0; r < runs; r++)); do
-    if ! "$hvsim" run "${argv[@]}" --out "$out/run" >/dev/null 2>"$out/err"; then
-      echo "bench: $name/$mode failed: $(grep 'hvsim:' "$out/err" | head -1)" >&2
-      continue 2
-    fi
-    # Whole-run figures from the summary line (stats.txt may cover a region).
-    line=$(grep -E '^hvsim: [0-9,]+ instructions' "$out/err")
-    insns=$(sed -E 's/^hvsim: ([0-9,]+) instructions.*/\1/; s/,//g' <<<"$line")
-    cycles=$(sed -E 's/.* ([0-9,]+) cycles.*/\1/; s/,//g' <<<"$line")
-    wall=$(sed -E 's/.* ([0-9.]+) s wall.*/\1/' <<<"$line")
-    mips=$(sed -E 's/.* ([0-9.]+) MIPS.*/\1/' <<<"$line")
-    if [ -z "$best" ] || awk -v a="$mips" -v b="$best" 'BEGIN { exit !(a > b) }'; then
-      best=$mips
-      best_wall=$wall
-    fi
+  row="$(printf '%-12s %-8s' "$name" "$mode")"
+  for model in "${models[@]}"; do
+    best=""
+    best_cpu=""
+    for ((r = 0; r < runs; r++)); do
+      if ! /usr/bin/time -f '%U %S' -o "$out/time" "$hvsim" run "${argv[@]}" \
+          --set "timing.model=$model" --out "$out/run" >/dev/null 2>"$out/err"; then
+        echo "bench: $name/$mode/$model failed: $(grep 'hvsim:' "$out/err" | head -1)" >&2
+        continue 2
+      fi
+      # Whole-run figures from the summary line (stats.txt may cover a region).
+      line=$(grep -E '^hvsim: [0-9,]+ instructions' "$out/err")
+      insns=$(sed -E 's/^hvsim: ([0-9,]+) instructions.*/\1/; s/,//g' <<<"$line")
+      cycles=$(sed -E 's/.* ([0-9,]+) cycles.*/\1/; s/,//g' <<<"$line")
+      ipc=$(sed -E 's/.* IPC ([0-9.]+).*/\1/' <<<"$line")
+      mips=$(sed -E 's/.* ([0-9.]+) MIPS.*/\1/' <<<"$line")
+      cpu=$(awk '{ print $1 + $2 }' "$out/time")
+      cpu_mips=$(awk -v n="$insns" -v s="$cpu" 'BEGIN { printf "%.1f", (s > 0 ? n / s / 1e6 : 0) }')
+      if [ -z "$best" ] || awk -v a="$mips" -v b="$best" 'BEGIN { exit !(a > b) }'; then
+        best=$mips
+      fi
+      if [ -z "$best_cpu" ] || awk -v a="$cpu_mips" -v b="$best_cpu" 'BEGIN { exit !(a > b) }'; then
+        best_cpu=$cpu_mips
+      fi
+    done
+    row+="$(printf ' | %-6s %13s %6s %8s %8s' "" "$cycles" "$ipc" "$best" "$best_cpu")"
   done
-  printf '%-12s %-10s %14s %14s %10s %10s\n' "$name" "$mode" "$insns" "$cycles" "$best_wall" "$best"
+  echo "$row"
 done

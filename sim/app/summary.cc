@@ -19,8 +19,17 @@ std::string run_summary(const platform::RunResult& r) {
   const double mips = r.wall_seconds <= 0 ? 0.0 : r.instructions / r.wall_seconds / 1e6;
   char tail[96];
   std::snprintf(tail, sizeof tail, ", IPC %.2f, %.1f MIPS, %.2f s wall", ipc, mips, r.wall_seconds);
+  std::string cores;  // a multiprocessor: IPC above is the aggregate; each core's follows
+  for (size_t i = 0; i < r.per_core.size(); ++i) {
+    const auto& c = r.per_core[i];
+    char one[48];
+    std::snprintf(one, sizeof one, "%scpu%zu %.2f", i ? ", " : " (per-core IPC: ", i,
+                  c.cycles ? static_cast<double>(c.instructions) / c.cycles : 0.0);
+    cores += one;
+  }
+  if (!cores.empty()) cores += ")";
   return "hvsim: " + with_commas(r.instructions) + " instructions, " + with_commas(r.cycles) +
-         " cycles" + tail;
+         " cycles" + tail + cores;
 }
 
 }  // namespace hvsim::app

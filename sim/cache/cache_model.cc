@@ -9,8 +9,8 @@
 namespace hvsim::cache {
 namespace {
 
-const char* const kLevelName[3] = {"l1d", "l2", "llc"};
-const char* const kSourceName[2] = {"data", "walk"};
+const char* const kLevelName[4] = {"l1d", "l2", "llc", "l1i"};
+const char* const kSourceName[kNumCacheSources] = {"data", "walk", "fetch"};
 
 bool is_pow2(uint64_t v) {
   return v != 0 && (v & (v - 1)) == 0;
@@ -22,12 +22,15 @@ void CacheParams::declare_params(hvsim::base::ParamRegistry& reg) {
   const CacheParams d;
   reg.add_uint("cache.line_bytes", d.line_bytes, "bytes",
                "cache line size of every level (a power of two)", 16, 4096);
-  const CacheLevelParams* lv[3] = {&d.l1d, &d.l2, &d.llc};
-  const char* const what[3] = {
+  const CacheLevelParams* lv[4] = {&d.l1d, &d.l2, &d.llc, &d.l1i};
+  const char* const what[4] = {
       "L1 data cache (default as a recent Intel/AMD core: 32 KiB, 8-way, 4 cycles)",
       "private L2 cache (default 1 MiB, 16-way, 14 cycles)",
-      "last-level cache (default 8 MiB, 16-way, 40 cycles)"};
-  for (unsigned i = 0; i < 3; ++i) {
+      "last-level cache (default 8 MiB, 16-way, 40 cycles)",
+      "L1 instruction cache, timed by timing.model = ooo (Skylake: 32 KiB, 8-way, Intel "
+      "optimization manual, Skylake client; its hit latency is hidden by the fetch pipeline: "
+      "a fetch stalls for the serving level's latency minus this)"};
+  for (unsigned i = 0; i < 4; ++i) {
     const std::string k = std::string("cache.") + kLevelName[i];
     reg.add_uint(k + ".size_bytes", lv[i]->size_bytes, "bytes",
                  std::string("capacity of the ") + what[i] + "; 0 disables the level", 0,
@@ -53,8 +56,8 @@ CacheParams CacheParams::from_config(const hvsim::base::Config& cfg) {
   p.line_bytes = static_cast<uint32_t>(cfg.get_uint("cache.line_bytes"));
   if (!is_pow2(p.line_bytes))
     throw hvsim::base::ConfigError("cache.line_bytes: must be a power of two");
-  CacheLevelParams* lv[3] = {&p.l1d, &p.l2, &p.llc};
-  for (unsigned i = 0; i < 3; ++i) {
+  CacheLevelParams* lv[4] = {&p.l1d, &p.l2, &p.llc, &p.l1i};
+  for (unsigned i = 0; i < 4; ++i) {
     const std::string k = std::string("cache.") + kLevelName[i];
     lv[i]->size_bytes = cfg.get_uint(k + ".size_bytes");
     lv[i]->ways = static_cast<uint32_t>(cfg.get_uint(k + ".ways"));
@@ -88,6 +91,32 @@ bool CacheLevel::probe(uint64_t line, bool write) {
   return false;
 }
 
+bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
+  Way* s = set_of(line);
+  Way* invalid = nullptr;
+  Way* oldest = &s[0];
+  for (uint32_t w = 0; w < assoc_; ++w) {
+    if (s[w].line == line) {
+      s[w].lru = ++clock_;
+      s[w].dirty |= write;
+      return true;
+    }
+    // fill()'s choice: the first invalid way, else the first least recent.
+    if (s[w].line == ~0ull) {
+      if (!invalid) invalid = &s[w];
+    } else if (s[w].lru < oldest->lru) {
+      oldest = &s[w];
+    }
+  }
+  *victim = invalid ? invalid : oldest;
+  return false;
+}
+
+void CacheLevel::fill_way(Way* victim, uint64_t line, bool dirty) {
+  if (victim->line != ~0ull && victim->dirty) ++writebacks;
+  *victim = Way{line, ++clock_, dirty};
+}
+
 bool CacheLevel::contains(uint64_t line) const {
   if (!enabled()) return false;
   const Way* s = &ways_[set_index(line) * assoc_];
@@ -116,23 +145,31 @@ void CacheLevel::invalidate_all() {
 
 CacheModel::CacheModel(const CacheParams& p)
     : levels_{CacheLevel(p.l1d, p.line_bytes), CacheLevel(p.l2, p.line_bytes),
-              CacheLevel(p.llc, p.line_bytes)},
+              CacheLevel(p.llc, p.line_bytes), CacheLevel(p.l1i, p.line_bytes)},
       line_bytes_(p.line_bytes),
       line_mask_(uint64_t{p.line_bytes} - 1),
       line_shift_(static_cast<unsigned>(__builtin_ctz(p.line_bytes ? p.line_bytes : 64))),
       store_cap_(p.stores_block ? ~0u : p.l1d.hit_cycles),
-      memory_cycles_(p.memory_cycles) {}
+      memory_cycles_(p.memory_cycles) {
+  // One MRU slot per L1D set when the sets are a power of two (a line's
+  // slot is its set), else a single slot (the last line accessed).
+  const uint64_t lines = p.line_bytes ? p.l1d.size_bytes / p.line_bytes : 0;
+  const uint64_t sets = p.l1d.ways && lines >= p.l1d.ways ? lines / p.l1d.ways : 0;
+  const bool pow2 = sets != 0 && (sets & (sets - 1)) == 0 && sets <= (1u << 16);
+  mru_.assign(pow2 ? sets : 1, MruSlot{});
+  mru_mask_ = pow2 ? sets - 1 : 0;
+}
 
-uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource source) {
-  const unsigned src = static_cast<unsigned>(source);
+uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, unsigned first) {
   unsigned missed = 0;  // levels [0, missed) missed and need the line
-  uint32_t latency = memory_cycles_;
+  uint32_t latency = memory_cycles_ + dram_extra_;
   bool hit = false;
-  for (unsigned i = 0; i < 3; ++i) {
+  CacheLevel::Way* victim[3] = {};  // where each level that missed takes the line
+  for (unsigned i = first; i < 3; ++i) {
     CacheLevel& c = levels_[i];
     if (!c.enabled()) continue;
     // Only the innermost enabled level holds the line dirty (write-back).
-    if (c.probe(line, is_write && missed == 0)) {
+    if (c.lookup(line, is_write && missed == 0, &victim[i])) {
       ++c.hits[src];
       latency = c.hit_cycles();
       hit = true;
@@ -144,33 +181,58 @@ uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource sourc
   if (!hit) ++memory_accesses[src];
   // Write-allocate: fill every enabled level that missed; the innermost
   // enabled level takes the dirty copy of a write.
-  bool first = true;
-  for (unsigned i = 0; i < missed; ++i) {
+  bool first_fill = true;
+  for (unsigned i = first; i < missed; ++i) {
     CacheLevel& c = levels_[i];
     if (!c.enabled()) continue;
-    c.fill(line, is_write && first);
-    first = false;
-  }
-  // The line is now the most recently used of its L1 set.
-  if (levels_[0].enabled()) {
-    if (mru_line_ != line) mru_dirty_ = false;
-    mru_line_ = line;
-    mru_dirty_ = mru_dirty_ || is_write;
+    c.fill_way(victim[i], line, is_write && first_fill);
+    first_fill = false;
   }
   return latency;
 }
 
+uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource source) {
+  const uint32_t latency = lookup_fill(line, is_write, static_cast<unsigned>(source), 0);
+  // The line is now the most recently used of its L1 set.
+  if (levels_[0].enabled()) {
+    MruSlot& m = mru_[line & mru_mask_];
+    if (m.line != line) m.dirty = false;
+    m.line = line;
+    m.dirty = m.dirty || is_write;
+  }
+  return latency;
+}
+
+uint32_t CacheModel::fetch_full(uint64_t line) {
+  constexpr unsigned src = static_cast<unsigned>(CacheSource::kFetch);
+  CacheLevel& l1i = levels_[kL1i];
+  if (!l1i.enabled()) return lookup_fill(line, false, src, 1);
+  fetch_mru_ = line;
+  if (l1i.probe(line, false)) {
+    ++l1i.hits[src];
+    return 0;
+  }
+  ++l1i.misses[src];
+  const uint32_t latency = lookup_fill(line, false, src, 1);
+  l1i.fill(line, false);
+  return latency > l1i.hit_cycles() ? latency - l1i.hit_cycles() : 0;
+}
+
 void CacheModel::invalidate_all() {
   for (CacheLevel& c : levels_) c.invalidate_all();
-  mru_line_ = ~0ull;
-  mru_dirty_ = false;
+  for (MruSlot& m : mru_) m = MruSlot{};
+  fetch_mru_ = ~0ull;
 }
 
 void CacheModel::register_stats(hvsim::base::StatRegistry& reg) {
-  for (unsigned i = 0; i < 3; ++i) {
+  for (unsigned i = 0; i < 4; ++i) {
     const std::string k = std::string("cache.") + kLevelName[i];
-    for (unsigned s = 0; s < 2; ++s) {
-      const std::string who = s == 0 ? "instruction data accesses" : "page-walk references";
+    for (unsigned s = 0; s < kNumCacheSources; ++s) {
+      // The L1D serves no fetch, the L1I nothing else.
+      if ((i == 0 && s == 2) || (i == kL1i && s != 2)) continue;
+      const std::string who = s == 0   ? "instruction data accesses"
+                              : s == 1 ? "page-walk references"
+                                       : "instruction fetches (timing.model = ooo)";
       reg.add_counter(k + "." + kSourceName[s] + "_hits", &levels_[i].hits[s], "count",
                       std::string(kLevelName[i]) + " hits by " + who);
       reg.add_counter(k + "." + kSourceName[s] + "_misses", &levels_[i].misses[s], "count",
@@ -183,6 +245,8 @@ void CacheModel::register_stats(hvsim::base::StatRegistry& reg) {
                   "instruction data accesses that missed every cache level");
   reg.add_counter("cache.memory.walk_accesses", &memory_accesses[1], "count",
                   "page-walk references that missed every cache level");
+  reg.add_counter("cache.memory.fetch_accesses", &memory_accesses[2], "count",
+                  "instruction fetches that missed every cache level (timing.model = ooo)");
 }
 
 }  // namespace hvsim::cache

@@ -16,6 +16,13 @@ namespace hvsim::core {
 
 struct Block {
   uint64_t key = 0;  // (pa << 3) | decode mode
+  uint64_t pa = 0;     // physical address of the first byte (instruction fetch)
+  uint32_t bytes = 0;  // length of its instructions (at most a page)
+  bool cacheable = false;  // in the cache (not a scratch block): may be chained
+  // Chaining (Engine::next_block): the block that ran after this one, for
+  // RIP next_rip, while the engine's chain generation is next_gen.
+  Block* next = nullptr;
+  uint64_t next_rip = 0, next_gen = 0;
   std::vector<DecodedInsn> insns;
 };
 

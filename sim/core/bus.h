@@ -13,6 +13,7 @@ struct DmiRegion {
   uint64_t start = 0;
   uint64_t end = 0;  // inclusive
   uint8_t* host = nullptr;
+  uint32_t read_cycles = 0;  // the target's read latency from its DMI grant, in core cycles
 };
 
 class Bus {

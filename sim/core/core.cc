@@ -25,7 +25,21 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
                  "maskable external interrupts accepted");
   st.add_counter("cpu.nmis", &e.stat_nmis, "count", "NMIs accepted");
   e.mmu().register_stats(st);
+  // The core model's: timing.{cycles,instructions,ipc}; under ooo the CPI
+  // stack, branch MPKI, occupancy histograms and MLP (docs/timing.md).
+  std::visit([&](auto& m) { m.register_stats(st, "timing"); }, e.core_model());
   e.extensions().register_stats(st);
+}
+
+void Core::register_core_stats(hvsim::base::StatRegistry& st, const std::string& p) {
+  Engine& e = *engine_;
+  st.add_counter(p + "instructions", &e.icount_ref(), "instructions", "instructions retired");
+  st.add_counter(p + "cycles", &e.cycles_ref(), "cycles", "simulated core cycles");
+  st.add_counter(p + "interrupts", &e.stat_interrupts, "count",
+                 "maskable external interrupts accepted");
+  st.add_counter(p + "nmis", &e.stat_nmis, "count", "NMIs accepted");
+  st.add_counter(p + "invlpgs", &e.mmu().invlpgs, "count",
+                 "INVLPGs executed (the receiving side of TLB shootdowns)");
 }
 
 ArchState& Core::state() { return engine_->s; }
@@ -57,6 +71,12 @@ void Core::enter_multiboot(uint32_t entry, uint32_t mbi_addr) {
 void Core::reset() { engine_->reset_state(); }
 void Core::start_at_sipi(uint8_t vector) { engine_->start_at_sipi(vector); }
 bool Core::waiting_for_sipi() const { return engine_->waiting_for_sipi(); }
+void Core::power_up_as_ap(uint32_t apic_id) {
+  engine_->cpuid_model().set_apic_id(apic_id);
+  engine_->reset_state();
+  engine_->perform_init();
+}
+void Core::park() { engine_->set_halted(true); }
 
 RunExit Core::run(uint64_t cycle_limit) { return engine_->run(cycle_limit); }
 uint64_t Core::cycles() const { return engine_->cycles(); }

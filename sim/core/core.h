@@ -32,6 +32,9 @@ class Core {
 
   static void declare_params(hvsim::base::ParamRegistry& reg);
   void register_stats(hvsim::base::StatRegistry& stats);
+  // A multiprocessor's per-core counters under `prefix` ("cpu1."):
+  // instructions, cycles, interrupts, NMIs, INVLPGs.
+  void register_core_stats(hvsim::base::StatRegistry& stats, const std::string& prefix);
 
   ArchState& state();
   const ArchState& state() const;
@@ -46,6 +49,13 @@ class Core {
   void start_at_sipi(uint8_t vector);
   // INIT was performed and no STARTUP IPI has started the core since.
   bool waiting_for_sipi() const;
+  // An application processor at power-up: the reset state, waiting for a
+  // STARTUP IPI (SDM Vol. 3 9.4.2; the APs' INIT state). apic_id is what
+  // CPUID leaf 1 EBX[31:24] reports.
+  void power_up_as_ap(uint32_t apic_id);
+  // HLT with IF = 0 on an AP of a multiprocessor: the core halts (only INIT
+  // or NMI wake it) instead of ending the run.
+  void park();
 
   // Executes until cycles() >= cycle_limit or another RunExit happens.
   RunExit run(uint64_t cycle_limit);

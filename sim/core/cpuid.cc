@@ -99,7 +99,8 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
       uint32_t fam = family_ > 0xf ? 0xf : family_;
       uint32_t ext_fam = family_ > 0xf ? family_ - 0xf : 0;
       r.eax = stepping_ | (model_ & 0xf) << 4 | fam << 8 | (model_ >> 4) << 16 | ext_fam << 20;
-      r.ebx = 8u << 8 | 1u << 16;  // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
+      // CLFLUSH line 8*8 bytes, 1 logical processor, EBX[31:24] the initial APIC ID.
+      r.ebx = 8u << 8 | 1u << 16 | (apic_id_ & 0xff) << 24;
       r.ecx = 1u << 13;           // CMPXCHG16B
       if (monitor_) r.ecx |= 1u << 3;
       if (has_vmx()) r.ecx |= 1u << 5;

@@ -40,6 +40,8 @@ class CpuidModel {
     ext_any_ = any;
   }
   bool has_x2apic() const { return x2apic_; }  // leaf 1 ECX[21]
+  // The initial APIC ID leaf 1 EBX[31:24] reports (the core index; System).
+  void set_apic_id(uint32_t id) { apic_id_ = id; }
   // Intel architectural perfmon v2 (leaf 0AH) or AMD PerfCtrExtCore
   // (8000_0001h ECX[23]); sys/pmu.cc.
   bool has_pmu() const { return pmu_; }
@@ -52,6 +54,7 @@ class CpuidModel {
   uint32_t family_ = 6, model_ = 0x55, stepping_ = 4;
   uint32_t phys_bits_ = 46, lin_bits_ = 48;
   bool pdpe1gb_ = true, nx_ = true, pcid_ = true, smep_ = true, smap_ = true;
+  uint32_t apic_id_ = 0;
   bool rdtscp_ = true, fsgsbase_ = true, invpcid_ = true, x2apic_ = true;
   bool vmx_ = true;
   bool avx_ = true;

@@ -1,10 +1,12 @@
 // One decoded instruction: everything the semantic function needs, computed
 // once at decode time (operand forms, sizes, immediates, the semantic function
-// pointer and the cycle cost), so that executing it costs tens of host
+// pointer, the timing class and the dependence masks the core model needs), so that executing it costs tens of host
 // instructions and never touches the decoder again.
 #pragma once
 
 #include <cstdint>
+
+#include "sim/timing/retire_info.h"
 
 namespace hvsim::core {
 
@@ -54,13 +56,15 @@ struct DecodedInsn {
   uint8_t tclass = 0;    // timing class (timing::InsnClass)
   uint16_t flags = 0;    // InsnFlags
   uint16_t mnemonic = 0; // ZydisMnemonic, for traces and error messages
-  uint32_t cycles = 0;   // cost charged when it retires
   static constexpr unsigned kMaxOps = 4;  // VEX forms have up to four (e.g. VBLENDVPS)
   Operand op[kMaxOps];
   MemOperand mem;
   uint64_t imm = 0;      // first immediate, already extended to the operand size
   uint64_t imm2 = 0;     // second immediate (ENTER level, far pointer selector)
   const void* aux = nullptr;  // family data fixed at decode (e.g. a hostexec stub)
+  // Registers and flags read and written, branch kind, serializing/fence/
+  // memory-operand flags (timing::decode_deps): copied into each RetireInfo.
+  timing::DecodeDeps deps;
 };
 
 }  // namespace hvsim::core

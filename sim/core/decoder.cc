@@ -1,6 +1,7 @@
 #include "sim/core/decoder.h"
 
 #include "sim/core/fault.h"
+#include "sim/timing/decode_deps.h"
 
 namespace hvsim::core {
 
@@ -163,6 +164,7 @@ void Decoder::bind(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*
   const isa::Binder& b = table_.get(zi.mnemonic);
   d.tclass = b.tclass;
   if (b.ends_block || is_branch_category(zi.meta.category)) d.flags |= kEndsBlock;
+  d.deps = timing::decode_deps(zi, ops);
   if (b.bind && convert(zi, ops, d)) b.bind(zi, ops, d);
   if (!d.exec) {
     d.exec = &exec_ud;
@@ -170,12 +172,15 @@ void Decoder::bind(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*
   }
 }
 
+// The simple model adds timing.mem_operand_cycles for an explicit memory
+// operand (not LEA's or a NOP's): kMemOperand, from the converted operands,
+// so that extension-decoded instructions get it too.
 void Decoder::charge(DecodedInsn& d) const {
-  d.cycles = lat_.cls[d.tclass];
+  d.deps.flags &= static_cast<uint8_t>(~timing::kMemOperand);
   for (unsigned i = 0; i < d.nops; ++i)
     if (d.op[i].kind == OpKind::kMem && d.mnemonic != ZYDIS_MNEMONIC_LEA &&
         d.mnemonic != ZYDIS_MNEMONIC_NOP) {
-      d.cycles += lat_.mem_operand;
+      d.deps.flags |= timing::kMemOperand;
       break;
     }
 }

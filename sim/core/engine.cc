@@ -30,13 +30,18 @@ DecodeMode decode_mode_for(Mode m) {
 
 void Engine::declare_params(hvsim::base::ParamRegistry& reg) {
   timing::Latencies::declare_params(reg);
+  timing::declare_core_model_params(reg);  // timing.model, timing.ooo.*
   CpuidModel::declare_params(reg);
   mmu::MmuParams::declare_params(reg);  // mmu.* and cache.*
   ext::declare_params(reg);             // ext.* (every linked extension)
 }
 
 Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
-    : bus_(bus), lat_(timing::Latencies::from_config(cfg)), mmu_(mmu::MmuParams::from_config(cfg)) {
+    : bus_(bus),
+      lat_(timing::Latencies::from_config(cfg)),
+      mmu_(mmu::MmuParams::from_config(cfg)),
+      model_(timing::make_core_model(cfg, mmu_.cache().store_cap())),
+      store_cap_(mmu_.cache().store_cap()) {
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);
@@ -76,6 +81,7 @@ void Engine::update_mode() {
   else
     m = s.seg[CS].db() ? Mode::kProt32 : Mode::kProt16;
   s.mode = m;
+  unchain();
   long64_ = m == Mode::kLong64;
   decode_mode_ = decode_mode_for(m);
   if (long64_)
@@ -219,7 +225,7 @@ std::string Engine::dump_registers() const {
                 " EFER=%08" PRIx64 "\n",
                 s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
   out += line;
-  std::snprintf(line, sizeof line, "cycles=%" PRIu64 " instructions=%" PRIu64 "\n", cycles_,
+  std::snprintf(line, sizeof line, "cycles=%" PRIu64 " instructions=%" PRIu64 "\n", cycles(),
                 icount_);
   out += line;
   return out;

@@ -37,6 +37,7 @@
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
+#include "sim/timing/core_model.h"
 #include "sim/timing/latencies.h"
 #include "sim/virt/guest_hooks.h"
 
@@ -79,11 +80,39 @@ class Engine : public mmu::PhysMem {
     insn_limit_ = n;
     rep_extra_ = 0;
   }
-  uint64_t cycles() const { return cycles_; }
+  // ---- time: the core model (sim/timing) owns it ---------------------------
+  // The clock: the model's cycle count at the last retirement (or stall),
+  // plus what the executing instruction has been charged so far and the
+  // fetch stall (ITLB walk) not yet retired, so that a read in the middle of
+  // an instruction (RDTSC, the exit tracker's stamps) sees them, as it
+  // always did. Out of an instruction ri_ holds no charges.
+  uint64_t cycles() const { return cycles_ + ri_.extra_cycles + ri_.fetch_latency + fetch_walk_; }
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
   uint64_t instructions() const { return icount_; }
-  void add_cycles(uint64_t c) { cycles_ += c; }
+  // A flat cost: inside an instruction it joins that instruction's retire
+  // record (RetireInfo::extra_cycles); between instructions (a device
+  // holding the core, HLT, an event delivered at a boundary) the model
+  // stalls for it at once.
+  void add_cycles(uint64_t c) {
+    ri_.extra_cycles += c;
+    if (!ri_open_) settle();
+  }
+  // The executing instruction's whole cost (VMX/SVM instructions: their
+  // class latency is not charged again, timing::kOwnCost).
+  void add_own_cycles(uint64_t c) {
+    ri_.flags |= timing::kOwnCost;
+    add_cycles(c);
+  }
+  // A VM entry or exit: the pipeline drains, then the configured cost.
+  void add_world_switch_cycles(uint64_t c) {
+    ri_.flags |= timing::kWorldSwitch | timing::kOwnCost;
+    add_cycles(c);
+  }
+  // A near branch was taken to `target` (sim/core/isa/control.cc).
+  void taken_branch(uint64_t target) { ri_.taken_to(target); }
+  timing::CoreModel& core_model() { return model_; }
+  const timing::CoreModel& core_model() const { return model_; }
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
   void set_last_error(std::string e) { last_error_ = std::move(e); }
@@ -112,10 +141,19 @@ class Engine : public mmu::PhysMem {
   bool long64() const { return long64_; }
   unsigned stack_size() const { return stack_size_; }  // 2, 4 or 8 bytes
   // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
-  void flush_tlb() { htlb_.flush(); }
-  void flush_tlb_page(uint64_t la) { htlb_.flush_page(la); }
+  void flush_tlb() {
+    htlb_.flush();
+    unchain();
+  }
+  void flush_tlb_page(uint64_t la) {
+    htlb_.flush_page(la);
+    unchain();
+  }
   // INVLPG: one page, or everything when a large page may back the entry.
-  void flush_tlb_page_any(uint64_t la) { htlb_.flush_page_any(la); }
+  void flush_tlb_page_any(uint64_t la) {
+    htlb_.flush_page_any(la);
+    unchain();
+  }
 
   // ---- registers -----------------------------------------------------------
   template <typename T>
@@ -244,9 +282,13 @@ class Engine : public mmu::PhysMem {
     access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
   }
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
-  // Charges a data access to the cache model (cache::CacheModel::data_access).
-  void charge_data(uint64_t pa, unsigned n, bool is_write) {
-    cycles_ += mmu_.data_access(pa, n, is_write);
+  // Charges a data access to the cache model (cache::CacheModel::data_access)
+  // and records it, with the latency found (plus `walk`, the page walk that
+  // translated it), in the executing instruction's retire record.
+  void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
+    ri_.add_access(pa, static_cast<uint8_t>(n),
+                   is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
+                   mmu_.data_access(pa, n, is_write) + walk, walk != 0);
   }
 
   // ---- operands ------------------------------------------------------------
@@ -338,6 +380,7 @@ class Engine : public mmu::PhysMem {
   // Called wherever CPL, CR0.AM or RFLAGS.AC may change (set_cpl,
   // update_mode, POPF, MOV CR0).
   void update_alignment_check() {
+    unchain();  // CPL or AC changed: the fetch's host-TLB check with it
     tlb_user_ = user_ | ((user_ && (s.cr0 & CR0_AM) && (s.rflags & AC)) ? 2 : 0);
   }
   bool alignment_check() const { return tlb_user_ & 2; }
@@ -485,8 +528,29 @@ class Engine : public mmu::PhysMem {
   uint64_t limit_count() const { return icount_ + rep_extra_; }
 
   Block* lookup_block();
+  // Block chaining: the block that ran last, and in it a link to the block
+  // that followed it (Block::next), valid while chain_gen_ has not moved.
+  // Anything that could change which block a RIP maps to (a host-TLB flush,
+  // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
+  // mode only (there the fetch's linear address is RIP).
+  Block* next_block();
+  void unchain() {
+    ++chain_gen_;
+    chain_from_ = nullptr;
+  }
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
+  template <class M>
+  void exec_block_with(M& model, const Block& b, size_t max_insns);
+  // Time charged outside an instruction (ri_ closed: flat costs, the
+  // accesses of an event's delivery) goes to the model as a stall.
+  void settle();
+  // The interrupted instruction's record retires with kFault (its accesses
+  // and charges so far, and what its fault or exit cost).
+  void retire_open_record();
+  // The fetch stall of a block's first instruction: the ITLB walk that
+  // translated it and, under a model that times fetch, the L1I.
+  uint32_t take_fetch_latency(const Block& b, bool through_l1i);
   // One instruction alone: the interrupt shadow, MTF, and every debug
   // feature (instruction breakpoints, single-step and data traps, RF).
   void step_one();
@@ -496,6 +560,12 @@ class Engine : public mmu::PhysMem {
   void note_fault(const Fault& f);
   bool debug_watched_page(uint64_t la) const;
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
+  // The cycles of the last translate()'s walk, once.
+  uint32_t take_walk() {
+    const uint32_t w = last_walk_;
+    last_walk_ = 0;
+    return w;
+  }
   uint64_t fetch_translate(uint64_t la);
   void fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user);
   uint8_t* host_ptr(uint64_t pa);  // RAM host pointer or nullptr
@@ -519,6 +589,14 @@ class Engine : public mmu::PhysMem {
   bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
   std::unique_ptr<Decoder> decoder_;
 
+  // The core model (timing.model) and the record of the executing
+  // instruction; cycles_ mirrors the model's clock after each retirement.
+  timing::CoreModel model_;
+  timing::RetireInfo ri_;
+  bool ri_open_ = false;       // an instruction is executing: charges join ri_
+  uint32_t store_cap_ = 0;     // what a store costs at most outside the model (settle)
+  uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
+  uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
@@ -536,6 +614,8 @@ class Engine : public mmu::PhysMem {
   std::string last_error_;
   MagicOps* magic_ = nullptr;
 
+  Block* chain_from_ = nullptr;
+  uint64_t chain_gen_ = 1;
   HostTlb htlb_;
   std::vector<DmiRegion> dmi_;
   BlockCache blocks_;

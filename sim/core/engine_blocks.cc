@@ -16,6 +16,7 @@ constexpr uint64_t kPageMask = ~0xfffull;
 
 void Engine::invalidate_code_page(uint64_t page) {
   if (!blocks_.invalidate_page(page)) return;
+  unchain();
   ++stat_smc_invalidations;
   events_ |= kEvBreak;
 }
@@ -23,11 +24,13 @@ void Engine::invalidate_code_page(uint64_t page) {
 void Engine::extend_isa(void (*reg)(isa::BinderTable&)) {
   decoder_->extend(reg);
   blocks_.clear();
+  unchain();
 }
 
 Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
   auto blk = std::make_unique<Block>();
   blk->key = key;
+  blk->pa = pa;
   const DecodeMode mode = static_cast<DecodeMode>(decode_mode_);
   uint8_t* page = host_ptr(pa & kPageMask);
   uint64_t cur = pa;
@@ -55,10 +58,12 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
       phys_read(pa_next, buf + avail, 15 - avail);
       decoder_->decode(buf, 15, mode, d);
       blk->insns.push_back(d);
+      blk->bytes = avail;  // the part on this page (the rest's ITLB walk is charged)
       cacheable = false;
       break;
     }
     blk->insns.push_back(d);
+    blk->bytes += d.len;
     cur += d.len;
     la += d.len;
     if ((d.flags & kEndsBlock) || (cur & 0xfff) == 0 || (cur & kPageMask) != (pa & kPageMask))
@@ -67,8 +72,30 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
   ++stat_blocks_decoded;
   if (!cacheable) return blocks_.set_scratch(std::move(blk));
   Block* b = nullptr;
+  blk->cacheable = true;
   // A new code page: writes to it must now take the slow path, which invalidates.
   if (blocks_.insert(std::move(blk), pa >> 12, &b)) htlb_.drop_writes_to(pa & kPageMask);
+  return b;
+}
+
+Block* Engine::next_block() {
+  Block* from = chain_from_;
+  if (HVSIM_LIKELY(from && from->next_gen == chain_gen_ && from->next_rip == s.rip)) {
+    mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
+    chain_from_ = from->next;
+    return from->next;
+  }
+  Block* b = lookup_block();
+  if (!long64_ || !b->cacheable) {
+    chain_from_ = nullptr;
+    return b;
+  }
+  if (from) {
+    from->next = b;
+    from->next_rip = s.rip;
+    from->next_gen = chain_gen_;
+  }
+  chain_from_ = b;
   return b;
 }
 

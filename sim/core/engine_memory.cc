@@ -27,12 +27,16 @@ uint8_t* Engine::host_ptr(uint64_t pa) {
   DmiRegion r;
   if (bus_.get_dmi(pa, r) && r.host && pa >= r.start && pa <= r.end) {
     dmi_.push_back(r);
+    // The RAM's read latency (memory.read_latency_cycles, in its DMI grant)
+    // is what a DRAM access costs beyond cache.memory_cycles.
+    if (r.read_cycles) mmu_.cache().set_dram_extra(r.read_cycles);
     return r.host + (pa - r.start);
   }
   return nullptr;
 }
 
 uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
+  last_walk_ = 0;
   if (!(s.cr0 & CR0_PG)) {
     if (HVSIM_LIKELY(!virt_.stage2)) return la;
     // A guest without paging (unrestricted guest): only stage 2 translates.
@@ -46,7 +50,10 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
   mmu::Translation t;
   uint32_t err = 0;
   mmu::WalkStatus st = mmu_.translate(la, ctx, regs, *this, &t, &err);
-  cycles_ += mmu_.last_cycles();
+  // The walk's cost is the caller's to place: a load's latency, a store's or
+  // probe's flat cost, the next fetch's stall. A faulting walk is a flat cost.
+  last_walk_ = static_cast<uint32_t>(mmu_.last_cycles());
+  if (HVSIM_UNLIKELY(st != mmu::WalkStatus::kOk)) add_cycles(take_walk());
   if (HVSIM_UNLIKELY(st == mmu::WalkStatus::kStage2Fault)) {
     flush_tlb_page(la);
     virt_.hooks->stage2_fault(la, true);
@@ -80,6 +87,7 @@ uint64_t Engine::fetch_translate(uint64_t la) {
   }
   last_fill_ok_ = true;
   uint64_t pa = translate(la, mmu::Access::kExec, user_);
+  fetch_walk_ += take_walk();  // the ITLB miss stalls the next fetch
   fill_tlb(HostTlb::kExec, la, pa, user_);
   return pa;
 }
@@ -101,17 +109,32 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
   // leaves memory unchanged (SDM Vol. 3 6.5: faults are restartable).
   last_fill_ok_ = true;
   uint64_t pa1 = translate(la, acc, user);
+  const uint32_t walk1 = take_walk();
   bool fill1 = last_fill_ok_;
   uint64_t pa2 = 0, la2 = 0;
+  uint32_t walk2 = 0;
   bool fill2 = false;
   if (n1 < n) {
     la2 = la + n1;
     if (!(s.efer & EFER_LMA)) la2 = static_cast<uint32_t>(la2);
     last_fill_ok_ = true;
-    pa2 = translate(la2, acc, user);
+    try {
+      pa2 = translate(la2, acc, user);
+    } catch (...) {
+      add_cycles(walk1);  // the first page's walk happened
+      throw;
+    }
+    walk2 = take_walk();
     fill2 = last_fill_ok_;
   }
-  auto one = [&](uint64_t lpage, uint64_t pa, uint8_t* p, unsigned len, bool fill) {
+  // A load's page walk is part of its latency (the out-of-order model
+  // overlaps it); a store's is a flat cost, as the store buffer does not
+  // hide it (the simple model caps a store's cache latency only).
+  auto one = [&](uint64_t lpage, uint64_t pa, uint8_t* p, unsigned len, bool fill, uint32_t walk) {
+    if (walk && (is_write || !host_ptr(pa))) {
+      add_cycles(walk);
+      walk = 0;
+    }
     uint8_t* h = host_ptr(pa);
     if (h && (pa & kPageMask) == ((pa + len - 1) & kPageMask)) {
       if (is_write) {
@@ -120,7 +143,7 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
       } else {
         std::memcpy(p, h, len);
       }
-      charge_data(pa, len, is_write);
+      charge_data(pa, len, is_write, walk);
       last_fill_ok_ = fill;
       fill_tlb(kind, lpage, pa, user);
     } else if (is_write) {
@@ -130,8 +153,8 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
     }
   };
   uint8_t* b = static_cast<uint8_t*>(buf);
-  one(la, pa1, b, n1, fill1);
-  if (n1 < n) one(la2, pa2, b + n1, n - n1, fill2);
+  one(la, pa1, b, n1, fill1, walk1);
+  if (n1 < n) one(la2, pa2, b + n1, n - n1, fill2, walk2);
 }
 
 void Engine::probe_write(uint64_t la, unsigned size) {
@@ -142,7 +165,11 @@ void Engine::probe_write(uint64_t la, unsigned size) {
     la = static_cast<uint32_t>(la);
   }
   translate(la, mmu::Access::kWrite, user_);
-  if ((la & 0xfff) + size > 4096) translate(la + size - 1, mmu::Access::kWrite, user_);
+  add_cycles(take_walk());
+  if ((la & 0xfff) + size > 4096) {
+    translate(la + size - 1, mmu::Access::kWrite, user_);
+    add_cycles(take_walk());
+  }
 }
 
 uint64_t Engine::probe_read(uint64_t la) {
@@ -151,7 +178,9 @@ uint64_t Engine::probe_read(uint64_t la) {
   } else {
     la = static_cast<uint32_t>(la);
   }
-  return translate(la, mmu::Access::kRead, user_);
+  const uint64_t pa = translate(la, mmu::Access::kRead, user_);
+  add_cycles(take_walk());
+  return pa;
 }
 
 // Physical memory (PhysMem for the walker; loaders, devices, page-crossing fetches).

@@ -3,6 +3,7 @@
 // 6.9); faults and guest exits caught at the boundary.
 #include <cinttypes>
 #include <cstdio>
+#include <variant>
 
 #include "sim/core/engine.h"
 #include "sim/virt/guest_hooks.h"
@@ -26,20 +27,75 @@ void Engine::fault_at_boundary(const Fault& f) {
   }
 }
 
-void Engine::exec_block(const Block& b, size_t max_insns) {
+// The run loop proper, once per block for the model's type (a direct,
+// inlinable retire() per instruction: no virtual call, no branch on the
+// model kind). Each instruction fills ri_ while it executes; the model turns
+// the record into time when it retires.
+template <class M>
+void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
   const DecodedInsn* i = b.insns.data();
   size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
   if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
   const DecodedInsn* end = i + n;
+  uint32_t fetch = take_fetch_latency(b, M::kTimesFetch);
+  ri_open_ = true;
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
+    if constexpr (M::kReadsDeps)
+      ri_.start(i->deps, insn_rip_, i->len, i->tclass, fetch);
+    else
+      ri_.start_charges(i->deps.flags, i->deps.branch, i->tclass, fetch);
+    fetch = 0;
     s.rip += i->len;
     i->exec(*this, *i);
-    cycles_ += i->cycles;
+    model.retire(ri_);
+    cycles_ = model.cycles();
     ++icount_;
     // The budget ends exactly where a timer is due (the platform sets it).
     if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) break;
   }
+  ri_open_ = false;
+  ri_.clear_charges();
+}
+
+void Engine::exec_block(const Block& b, size_t max_insns) {
+  std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_);
+}
+
+void Engine::settle() {
+  uint64_t c = ri_.extra_cycles + ri_.overflow_latency + ri_.overflow_store_cost(store_cap_);
+  const timing::StallKind kind = (ri_.flags & timing::kWorldSwitch) ? timing::StallKind::kWorldSwitch
+                                                                    : timing::StallKind::kIdle;
+  for (unsigned k = 0; k < ri_.nmem; ++k) {
+    const uint32_t l = ri_.mem[k].latency;
+    c += ri_.mem[k].kind == timing::MemKind::kStore && l > store_cap_ ? store_cap_ : l;
+  }
+  ri_.clear_charges();
+  if (c == 0) return;
+  std::visit([&](auto& m) {
+    m.stall(c, kind);
+    cycles_ = m.cycles();
+  }, model_);
+}
+
+void Engine::retire_open_record() {
+  if (!ri_open_) return settle();  // the fault came before any instruction (fetch)
+  // A faulting instruction is not charged its class latency (it did not
+  // complete): only what it did and what its fault or exit cost.
+  ri_.flags |= timing::kFault | timing::kOwnCost;
+  std::visit([&](auto& m) {
+    m.retire(ri_);
+    cycles_ = m.cycles();
+  }, model_);
+  ri_open_ = false;
+  ri_.clear_charges();
+}
+
+uint32_t Engine::take_fetch_latency(const Block& b, bool through_l1i) {
+  uint32_t c = fetch_walk_;
+  fetch_walk_ = 0;
+  if (through_l1i) c += mmu_.cache().fetch_access(b.pa, b.bytes);
+  return c;
 }
 
 // INIT at an instruction boundary: above NMI and INTR (SDM Vol. 3 6.9
@@ -143,13 +199,17 @@ RunExit Engine::run(uint64_t cycle_limit) {
     // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).
     if (HVSIM_UNLIKELY(events_ != 0 || virt_.poll || (intr_check_ && (s.rflags & IF)))) {
       try {
-        if (handle_events(&exit)) return exit;
+        const bool done = handle_events(&exit);
+        settle();  // an event delivered here: its accesses, as a stall
+        if (done) return exit;
       } catch (const Fault& f) {  // cannot happen: delivery handles its own faults
         fault_at_boundary(f);
+        settle();
       } catch (const virt::GuestExit& x) {  // an event made the guest exit
         virt::GuestExit at_boundary = x;
         at_boundary.trap = true;  // no instruction to roll back: RIP is the boundary's
         take_guest_exit(at_boundary);
+        settle();
         continue;
       }
     }
@@ -163,14 +223,16 @@ RunExit Engine::run(uint64_t cycle_limit) {
                          (s.dr[7] & kDr7Enables))) {
         step_one();
       } else {
-        exec_block(*lookup_block(), BlockCache::kMaxBlockInsns);
+        exec_block(*next_block(), BlockCache::kMaxBlockInsns);
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;
       note_fault(f);
       fault_at_boundary(f);
+      retire_open_record();
     } catch (const virt::GuestExit& x) {
       take_guest_exit(x);
+      retire_open_record();
     }
     blocks_.retire();
   }

@@ -83,6 +83,7 @@ void Mmu::flush(const TlbFlush& f) {
 }
 
 void Mmu::invlpg(uint64_t la, const PagingRegs& regs) {
+  ++invlpgs;
   const TlbTags t = TlbTags::of(regs);
   tlbs_.flush(TlbFlush::with(PcidScope::kPcidOrGlobal, t.pcid).at(la).in_tag(t.tag).in_ctx(t.ctx));
   // INVLPG empties the paging-structure caches of the current PCID whatever

@@ -103,6 +103,7 @@ class Mmu {
   void register_stats(hvsim::base::StatRegistry& reg);
 
   uint64_t rights_rewalks = 0;  // TLB hits whose cached rights forbade the access
+  uint64_t invlpgs = 0;         // invlpg() calls (INVLPG; TLB shootdowns on a multiprocessor)
 
  private:
   void flush(const TlbFlush& f);

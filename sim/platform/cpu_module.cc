@@ -28,11 +28,23 @@ Cpu::~Cpu() = default;
 // count is the whole story.
 uint64_t Cpu::total_cycles() const { return core_->cycles(); }
 
-uint64_t Cpu::now_cycles() const {
+uint64_t Cpu::kernel_cycles() const {
   // Rounded up: a wake-up between two cycle edges is seen at the next one.
   const uint64_t step = cycle_.value();
-  const uint64_t kernel = (sc_core::sc_time_stamp().value() + step - 1) / step;
-  return std::max(core_->cycles(), kernel);
+  return (sc_core::sc_time_stamp().value() + step - 1) / step;
+}
+
+uint64_t Cpu::now_cycles() const { return std::max(core_->cycles(), kernel_cycles()); }
+
+uint64_t CpuGroup::sender_now() const {
+  if (running >= 0) return cpus[size_t(running)]->now_cycles();
+  return cpus.empty() ? 0 : cpus[0]->kernel_cycles();
+}
+
+void Cpu::join(CpuGroup* group, unsigned index) {
+  group_ = group;
+  index_ = index;
+  end_ = &group->end;
 }
 
 void Cpu::attach_interrupts(core::InterruptSource* src, core::ApicRegisters* regs,
@@ -49,6 +61,8 @@ void Cpu::deadline_moved(uint64_t deadline_cycle) {
 }
 
 void Cpu::wake() {
+  // Another CPU's message wakes a halted one no earlier than it was sent.
+  if (group_ && group_->multi()) wake_at_ = std::max(wake_at_, group_->sender_now());
   core_->notify_interrupt();
   wake_pending_ = true;
   wake_.notify();  // immediate: a thread waiting in HLT runs in this evaluation phase
@@ -76,12 +90,16 @@ void Cpu::register_stats(base::StatRegistry& s) {
 }
 
 void Cpu::end_run(int exit_status, const std::string& reason, bool with_register_dump) {
-  if (end_.ended) return;
-  end_.ended = true;
-  end_.exit_status = exit_status;
-  end_.reason = reason;
-  if (with_register_dump) end_.register_dump = core_->dump_registers();
-  core_->request_stop();
+  if (end_->ended) return;
+  end_->ended = true;
+  end_->exit_status = exit_status;
+  end_->reason = reason;
+  if (group_ && group_->multi()) end_->reason = "cpu" + std::to_string(index_) + ": " + reason;
+  if (with_register_dump) end_->register_dump = core_->dump_registers();
+  if (group_)
+    for (Cpu* c : group_->cpus) c->core_->request_stop();
+  else
+    core_->request_stop();
   sc_core::sc_stop();
 }
 
@@ -104,17 +122,32 @@ void Cpu::run_loop() {
     if (next_deadline_) limit = std::min(limit, next_deadline_());
     run_limit_ = limit;
     in_run_ = true;
+    if (group_) group_->running = int(index_);
     const RunExit e = core_->run(limit);
+    if (group_) group_->running = -1;
     in_run_ = false;
     // Wakes during the run were seen by the core itself (notify_interrupt);
     // from here on they matter to a halted core.
     wake_pending_ = false;
-    if (e == RunExit::kStopRequested && requantum_ && !end_.ended) {
+    if (e == RunExit::kStopRequested && requantum_ && !end_->ended) {
       requantum_ = false;
       continue;  // a quantum ending at the new deadline
     }
     requantum_ = false;
     if (e == RunExit::kHalted && has_wake_sources_) {
+      if (wait_in_halt()) return;
+      continue;
+    }
+    if (e == RunExit::kWaitForSipi && sipi_latched_) {
+      sipi_latched_ = false;
+      core_->start_at_sipi(sipi_vector_);
+      continue;
+    }
+    if (group_ && group_->multi() && has_wake_sources_ &&
+        (e == RunExit::kWaitForSipi || (e == RunExit::kHaltedForever && index_ != 0))) {
+      // Another CPU may send the SIPI, INIT or NMI: an AP parks in HLT with
+      // IF = 0 (only INIT, NMI or SMI wake it, SDM Vol. 3 9.10.2 / HLT).
+      if (e == RunExit::kHaltedForever) core_->park();
       if (wait_in_halt()) return;
       continue;
     }
@@ -132,6 +165,7 @@ void Cpu::sync_time() {
 
 bool Cpu::wait_in_halt() {
   ++halts;
+  wake_at_ = 0;
   sync_time();  // a device may wake the core while the kernel catches up
   const uint64_t halted_at = core_->cycles();
   halt_waiting_ = true;
@@ -152,16 +186,23 @@ bool Cpu::wait_in_halt() {
     // Otherwise wake at the next activity (it may be the last), the guest's
     // deadline or the limit.
     sc_core::sc_time limit = cycle_ * double(until - now);
-    if (sc_core::sc_pending_activity())
+    // Two halted CPUs must not wake each other at zero time forever: on a
+    // multiprocessor only activity later than now bounds the wait.
+    const bool multi = group_ && group_->multi();
+    if (sc_core::sc_pending_activity() &&
+        (!multi || sc_core::sc_time_to_pending_activity() > sc_core::SC_ZERO_TIME))
       limit = std::min(limit, sc_core::sc_time_to_pending_activity());
     sc_core::wait(limit, wake_);
   }
   halt_waiting_ = false;
   // The core slept until now: its clock (and so RDTSC) moves to the kernel's time.
-  const uint64_t now = now_cycles();
+  uint64_t now = now_cycles();
+  if (group_ && group_->multi()) now = std::max(now, wake_at_);
   if (now > core_->cycles()) core_->add_cycles(now - core_->cycles());
   halted_cycles += core_->cycles() - halted_at;
-  synced_cycles_ = total_cycles();
+  // Woken by a CPU ahead of the kernel: the next sync waits for the gap too.
+  synced_cycles_ = group_ && group_->multi() ? std::min(total_cycles(), kernel_cycles())
+                                             : total_cycles();
   qk_.reset();
   if (!wake_pending_ && p_.max_cycles && core_->cycles() >= p_.max_cycles) {
     end_run(base::kExitCycleLimit,
@@ -181,7 +222,7 @@ bool Cpu::handle_exit(RunExit e) {
       }
       return false;
     case RunExit::kStopRequested:
-      if (!end_.ended) end_run(base::kExitInternal, "core stopped without a reason", true);
+      if (!end_->ended) end_run(base::kExitInternal, "core stopped without a reason", true);
       return true;
     case RunExit::kHalted:
       // With interrupt sources the run loop waits (wait_in_halt) instead.
@@ -320,6 +361,7 @@ bool Cpu::get_dmi(uint64_t pa, core::DmiRegion& out) {
     return false;
   }
   r.host = dmi.get_dmi_ptr();
+  r.read_cycles = static_cast<uint32_t>(dmi.get_read_latency() / cycle_ + 0.5);
   dmi_.push_back(r);
   ++dmi_grants;
   out = r;

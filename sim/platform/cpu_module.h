@@ -28,6 +28,23 @@
 
 namespace hvsim::platform {
 
+class Cpu;
+
+// What the CPUs of one machine share (System owns it; platform.cpus > 1):
+// how the run ended, every CPU (an end stops them all) and which one's
+// thread is inside Core::run. SystemC runs one process at a time, so at most
+// one CPU executes and `running` names the initiator of any access or
+// interrupt message made from inside the core (local APIC MMIO, IPIs).
+struct CpuGroup {
+  RunEnd end;
+  std::vector<Cpu*> cpus;
+  int running = -1;  // index of the CPU inside Core::run; -1: none (a timer, a device)
+  bool multi() const { return cpus.size() > 1; }
+  // The cycle at which a message sent now was sent: the running CPU's local
+  // time, or the kernel's (a timer or device callback).
+  uint64_t sender_now() const;
+};
+
 struct CpuParams {
   uint64_t quantum_cycles = 10000;
   uint64_t mhz = 3000;
@@ -44,6 +61,20 @@ class Cpu : public sc_core::sc_module, public core::Bus {
 
   SC_HAS_PROCESS(Cpu);
   Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams& p);
+  // Joins a multiprocessor as CPU `index` (0 = the BSP): the run end is the
+  // group's, an end stops every CPU, and HLT with IF = 0 or wait-for-SIPI
+  // waits for another CPU instead of ending the run (APs; the BSP's
+  // HLT with IF = 0 still ends it).
+  void join(CpuGroup* group, unsigned index);
+  unsigned index() const { return index_; }
+  // A STARTUP IPI that arrived while an INIT was pending but not yet
+  // performed (the target had not run since): held until the core performs
+  // the INIT and waits for SIPI, then it starts at `vector` (a core that
+  // reaches its next instruction boundary takes the INIT first).
+  void latch_sipi(uint8_t vector) {
+    sipi_latched_ = true;
+    sipi_vector_ = vector;
+  }
   ~Cpu() override;
 
   core::Core& core() { return *core_; }
@@ -53,6 +84,8 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // runs (ahead of the SystemC kernel inside a quantum), the kernel's time
   // while a halted core waits (then the core has fallen behind it).
   uint64_t now_cycles() const;
+  // The SystemC kernel's time in core cycles (rounded up).
+  uint64_t kernel_cycles() const;
 
   // Interrupts (System wires them before sc_start): the controller the core
   // polls and its MSR/CR8 registers (both go to the core), and the earliest
@@ -74,7 +107,7 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // Ends the run: records why, stops the core at its next instruction
   // boundary and the SystemC kernel at the end of this delta cycle.
   void end_run(int exit_status, const std::string& reason, bool with_register_dump);
-  const RunEnd& end() const { return end_; }
+  const RunEnd& end() const { return *end_; }
 
   void register_stats(base::StatRegistry& stats);
 
@@ -125,7 +158,13 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   std::vector<core::DmiRegion> unbacked_;  // gaps of the memory map seen so far
   tlm::tlm_generic_payload tx_;            // reused by transport()
   bool tx_busy_ = false;                   // tx_ is in flight (a nested access uses its own)
-  RunEnd end_;
+  RunEnd own_end_;
+  RunEnd* end_ = &own_end_;  // the group's when joined
+  CpuGroup* group_ = nullptr;
+  unsigned index_ = 0;
+  uint64_t wake_at_ = 0;
+  bool sipi_latched_ = false;
+  uint8_t sipi_vector_ = 0;  // the latest sender time of a wake() while halted (multi)
   sc_core::sc_event wake_;              // an interrupt for a halted CPU
   bool has_wake_sources_ = false;       // attach_interrupts was called
   bool wake_pending_ = false;           // wake() since the last Core::run began

@@ -3,12 +3,15 @@
 // SystemC object exists, so a bad binary is a LoadError and nothing else.
 #include "sim/platform/simulation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
 #include <systemc>
 
 #include "sim/base/exit_status.h"
+#include "sim/core/cpuid.h"
+#include "sim/platform/firmware/mp_table.h"
 #include "sim/platform/loader/loader.h"
 #include "sim/platform/system.h"
 #include "sim/svm/svm.h"
@@ -25,6 +28,10 @@ void declare_params(base::ParamRegistry& reg) {
                "latency RAM adds to a b_transport write and reports in its DMI grant");
   vmx::declare_params(reg);
   svm::declare_params(reg);
+  reg.add_uint("platform.cpus", 1, "count",
+               "CPUs (cores) in the machine: CPU 0 is the BSP and boots the kernel, the others "
+               "wait for INIT-SIPI-SIPI; local APIC ID = core index",
+               1, 64);
   reg.add_uint("platform.cpu_mhz", 3000, "MHz", "CPU clock: converts cycles to simulated time", 1,
                1000000);
   reg.add_uint("platform.quantum_cycles", 10000, "cycles",
@@ -49,8 +56,13 @@ namespace {
 
 // Ends not reported by the Cpu: the kernel ran out of events. With the CPU
 // waiting in HLT that means no timer is armed and no device can interrupt it.
-RunEnd effective_end(Cpu& cpu) {
+RunEnd effective_end(Cpu& cpu, size_t ncpus) {
   if (cpu.end().ended) return cpu.end();
+  if (cpu.waiting_in_halt() && ncpus > 1)
+    return {true, base::kExitHalted,
+            "every CPU halted (HLT) or waiting for SIPI with nothing to wake it: no timer "
+            "armed, no interrupt pending",
+            ""};
   if (cpu.waiting_in_halt())
     return {true, base::kExitHalted,
             "CPU halted (HLT) with nothing to wake it: no timer armed, no interrupt pending",
@@ -64,7 +76,19 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   const uint64_t ram_bytes = cfg.get_uint("memory.size_mib") << 20;
   const PcMemory layout = pc_memory(ram_bytes);
   auto ram = std::make_unique<HostMemory>(ram_bytes);
-  const BootInfo boot = load_kernel_files(ram->span().first(layout.below_4g), layout, spec, 1);
+  const BootInfo boot = load_kernel_files(ram->span().first(layout.below_4g), layout, spec,
+                                          unsigned(cfg.get_uint("platform.cpus")));
+
+  // The MP configuration tables (firmware/mp_table.h), as a BIOS leaves them.
+  {
+    core::CpuidModel cpuid;
+    cpuid.configure(cfg);
+    MpTableParams mp;
+    mp.cpus = unsigned(cfg.get_uint("platform.cpus"));
+    mp.cpu_signature = cpuid.query(1, 0).eax;
+    mp.cpu_features = cpuid.query(1, 0).edx;
+    if (layout.below_4g > kMpFloating + 0x1000) write_mp_table(ram->span(), mp);
+  }
 
   // sc_stop() is how every run ends: its "Simulation stopped by user" info is noise.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
@@ -75,13 +99,18 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   sc_core::sc_start();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const RunEnd end = effective_end(system.cpu());
+  const RunEnd end = effective_end(system.cpu(), system.cpus().size());
   RunResult r;
   r.exit_status = end.exit_status;
   r.end_reason = end.reason;
   r.register_dump = end.register_dump;
-  r.instructions = system.cpu().core().instructions();
-  r.cycles = system.cpu().core().cycles();
+  // A multiprocessor: all cores' instructions over the furthest core's cycles.
+  for (Cpu* c : system.cpus()) {
+    r.instructions += c->core().instructions();
+    r.cycles = std::max(r.cycles, c->core().cycles());
+    if (system.cpus().size() > 1)
+      r.per_core.push_back({c->core().instructions(), c->core().cycles()});
+  }
   r.wall_seconds = wall;
   system.finish();  // stats are read from the model's counters: before teardown
   return r;

@@ -39,9 +39,13 @@ struct RunResult {
   int exit_status = 0;        // guest's debug-exit value, or a base::ExitStatus
   std::string end_reason;     // one line: "guest wrote 0 to isa-debug-exit", "triple fault at ..."
   std::string register_dump;  // filled for fatal ends
-  uint64_t instructions = 0;
-  uint64_t cycles = 0;
+  uint64_t instructions = 0;  // all cores
+  uint64_t cycles = 0;        // the furthest core's (elapsed)
   double wall_seconds = 0;
+  struct CoreCount {
+    uint64_t instructions = 0, cycles = 0;
+  };
+  std::vector<CoreCount> per_core;  // platform.cpus > 1: each core, BSP first
 };
 
 // Registers every parameter the platform and the models it builds read.

@@ -25,6 +25,8 @@ sc_core::sc_time cycles_time(const base::Config& cfg, const std::string& key) {
 
 uint64_t cpu_hz(const base::Config& cfg) { return cfg.get_uint("platform.cpu_mhz") * 1'000'000; }
 
+}  // namespace
+
 intc::LocalApicParams lapic_params(const base::Config& cfg) {
   intc::LocalApicParams p;
   p.apic_id = 0;
@@ -42,8 +44,6 @@ CpuParams cpu_params(const base::Config& cfg, const RunSpec& spec) {
           spec.max_cycles, spec.max_insns};
 }
 
-}  // namespace
-
 System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunSpec& spec,
                std::unique_ptr<HostMemory> ram, const BootInfo& boot, base::StatRegistry& stats)
     : sc_module(name),
@@ -53,11 +53,13 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       serial_(make_serial_sink(cfg.get_string("platform.serial_out"))),
       uart_(*serial_),
       debug_exit_([this](uint8_t v, uint16_t port) {
-        cpu_.end_run(v,
+        // The CPU that wrote the port ends the run (the BSP outside any).
+        Cpu& by = group_.running > 0 ? *group_.cpus[size_t(group_.running)] : cpu_;
+        by.end_run(v,
                      "guest wrote " + std::to_string(v) + " to isa-debug-exit at port " + hex(port),
                      false);
       }),
-      fw_cfg_(ram->size(), 1),
+      fw_cfg_(ram->size(), uint16_t(cfg.get_uint("platform.cpus"))),
       port80_(cfg.get_uint("platform.port80_cycles")),
       testdev_irq_([this](unsigned line, bool level) { irq_.set_irq(line, level); }),
       rtc_([this] { return cpu_.now_cycles(); }, cpu_hz(cfg), cfg.get_uint("platform.rtc_start"),
@@ -71,7 +73,8 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       timers_("timers", cpu_.cycle_time(), [this] { return cpu_.now_cycles(); }),
       lapic_(lapic_params(cfg), timers_),
       lapic_regs_(lapic_),
-      ioapic_(lapic_),
+      lapic_bank_(apics_, group_),
+      ioapic_(apics_),
       irq_(pic_master_, pic_slave_, ioapic_, &lapic_),
       pit_(timers_, cpu_hz(cfg)),
       port61_(pit_),
@@ -85,7 +88,7 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
       pic_master_t_("pic_master", pic_master_, cpu_.cycle_time()),
       pic_slave_t_("pic_slave", pic_slave_, cpu_.cycle_time()),
       port80_t_("port80", port80_, cpu_.cycle_time()),
-      lapic_t_("lapic", lapic_, cpu_.cycle_time()),
+      lapic_t_("lapic", lapic_bank_, cpu_.cycle_time()),
       ioapic_t_("ioapic", ioapic_, cpu_.cycle_time()),
       pit_t_("pit", pit_, cpu_.cycle_time()),
       port61_t_("port61", port61_, cpu_.cycle_time()),
@@ -100,19 +103,25 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
                    sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME) {
   cpu_.mem_socket.bind(mem_bus_.target_socket);
   cpu_.io_socket.bind(io_bus_.target_socket);
+  group_.cpus.push_back(&cpu_);
+  cpu_.join(&group_, 0);
+  apics_.add(lapic_);
   wire_memory_bus(layout_);
   wire_io_bus();
   wire_interrupts();
   enter_kernel(cpu_.core(), boot);
   cpu_.core().set_magic_ops(this);
   wire_virtualization(cfg);
+  build_aps(cfg, unsigned(cfg.get_uint("platform.cpus")));
   register_stats();
 }
 
 // The CPU model decides which virtualization unit the core has; its world
 // switches are reported to the exit tracker (trace file, summary, stats).
 void System::wire_virtualization(const base::Config& cfg) {
-  if (!spec_.trace_exits.empty())
+  if (!spec_.trace_exits.empty() && cfg.get_uint("platform.cpus") > 1)
+    open_shared_trace(cfg);  // one file for every core (system_smp.cc)
+  else if (!spec_.trace_exits.empty())
     exits_.open_trace(spec_.trace_exits, static_cast<unsigned>(cfg.get_uint("platform.cpu_mhz")));
   exits_.set_filter(spec_.trace_filter);
   cpu_.core().set_exit_tracker(&exits_);
@@ -169,7 +178,13 @@ void System::wire_interrupts() {
   lapic_.set_tsc_offset([this] { return int64_t(cpu_.core().state().tsc_offset); });
   lapic_.set_wakeup([this] { cpu_.wake(); });
   lapic_.set_sipi_handler([this](uint8_t v) {
-    if (!cpu_.core().waiting_for_sipi()) return false;
+    if (!cpu_.core().waiting_for_sipi()) {
+      if (!lapic_.init_pending()) return false;  // SIPI is ignored outside wait-for-SIPI
+      cpu_.latch_sipi(v);                      // INIT not yet performed: held for it
+      cpu_.wake();
+      return true;
+    }
+    lapic_.take_init();  // an INIT received while waiting for SIPI: already in that state
     cpu_.core().start_at_sipi(v);
     cpu_.wake();
     return true;
@@ -209,9 +224,16 @@ void System::register_stats() {
   register_boot_stats(stats_, cpu_);
   exits_.register_stats(stats_);
   if (vmx_) vmx_->register_stats(stats_);
-  // Formulas read the (region-adjusted) counters through the registry.
-  auto insns = [this] { return double(stats_.value("cpu.instructions")); };
-  auto cycles = [this] { return double(stats_.value("cpu.cycles")); };
+  register_smp_stats();
+  // Formulas read the (region-adjusted) counters through the registry; on a
+  // multiprocessor, instructions are all cores' and cycles the furthest core's.
+  const bool smp = group_.cpus.size() > 1;
+  auto insns = [this, smp] {
+    return smp ? stats_.as_double("smp.instructions") : double(stats_.value("cpu.instructions"));
+  };
+  auto cycles = [this, smp] {
+    return smp ? stats_.as_double("smp.cycles") : double(stats_.value("cpu.cycles"));
+  };
   // Host time of the counted part: the regions so far, or the whole run.
   auto wall = [this] { return roi_seen_ && !in_roi_ ? acc_wall_ : region_wall_seconds(); };
   const double hz =
@@ -245,9 +267,9 @@ void System::register_intc_stats() {
       {"ipis_sent", {&a.ipis_sent, "ICR writes that sent an interrupt message"}},
       {"ipis_to_nobody", {&a.ipis_to_nobody, "IPIs whose destination matched no APIC"}},
       {"self_ipis", {&a.self_ipis, "IPIs accepted by this APIC (self IPI, shorthands)"}},
-      {"inits", {&a.inits, "INIT IPIs received (recorded, no effect with one CPU)"}},
+      {"inits", {&a.inits, "INIT IPIs received by the BSP's local APIC"}},
       {"init_deasserts", {&a.init_deasserts, "INIT level de-assert messages"}},
-      {"sipis", {&a.sipis, "start-up IPIs received (recorded, no effect with one CPU)"}},
+      {"sipis", {&a.sipis, "start-up IPIs received by the BSP's local APIC"}},
       {"smis", {&a.smis, "SMI messages received (ignored)"}},
       {"lvt_masked", {&a.lvt_masked, "local interrupts dropped by a masked LVT entry"}},
       {"errors", {&a.errors, "error status (ESR) bits raised"}},
@@ -378,6 +400,7 @@ void System::finish() {
   exits_.finish(cpu_.core().cycles());
   const std::string summary = exits_.summary_text();
   if (exits_.exits() > 0) std::fprintf(stderr, "%s", summary.c_str());
+  finish_aps();
   if (!spec_.out_dir.empty()) {
     std::filesystem::create_directories(spec_.out_dir);
     std::ofstream(std::filesystem::path(spec_.out_dir) / "exits.txt") << summary;

@@ -33,6 +33,7 @@
 #include "sim/platform/intc/pit8254.h"
 #include "sim/platform/intc/sc_timer_host.h"
 #include "sim/platform/loader/loader.h"
+#include "sim/platform/smp.h"
 #include "sim/platform/tlm/device_target.h"
 #include "sim/platform/tlm/ram.h"
 #include "sim/platform/tlm/router.h"
@@ -49,7 +50,10 @@ class System : public sc_core::sc_module, private core::MagicOps {
   System(sc_core::sc_module_name name, const base::Config& cfg, const RunSpec& spec,
          std::unique_ptr<HostMemory> ram, const BootInfo& boot, base::StatRegistry& stats);
 
-  Cpu& cpu() { return cpu_; }
+  Cpu& cpu() { return cpu_; }  // the BSP
+  // Every CPU, the BSP first (platform.cpus); index = APIC ID.
+  const std::vector<Cpu*>& cpus() const { return group_.cpus; }
+  const CpuGroup& group() const { return group_; }
   intc::LocalApic& lapic() { return lapic_; }
   intc::IoApic& ioapic() { return ioapic_; }
   intc::Pit8254& pit() { return pit_; }
@@ -70,6 +74,12 @@ class System : public sc_core::sc_module, private core::MagicOps {
   void register_stats();
   void wire_virtualization(const base::Config& cfg);
   void register_intc_stats();
+  // Multiprocessor (system_smp.cc): the APs, their APICs and statistics.
+  void build_aps(const base::Config& cfg, unsigned n);
+  void wire_ap(const base::Config& cfg, ApSlot& a, unsigned index);
+  void register_smp_stats();
+  void finish_aps();
+  void open_shared_trace(const base::Config& cfg);
   void magic(uint16_t op, uint64_t arg) override;  // core::MagicOps
   // Regions of interest accumulate: counters count only between ROI begin
   // and ROI end, summed over every region; reset-stats starts over.
@@ -96,13 +106,16 @@ class System : public sc_core::sc_module, private core::MagicOps {
   I8042 i8042_;
   PciHost pci_host_;
 
-  Cpu cpu_;
+  CpuGroup group_;  // every CPU: the run end, the running one
+  Cpu cpu_;         // the BSP (APIC ID 0)
   // Interrupts and timers (intc/): deadlines in core cycles on the SystemC
   // kernel, the local APIC (the core's InterruptSource), the I/O APIC, the
   // ISA IRQ wiring to the 8259 pair and the I/O APIC, the 8254 and port 0x61.
   intc::ScTimerHost timers_;
   intc::LocalApic lapic_;
   intc::LocalApicRegisters lapic_regs_;
+  intc::ApicCluster apics_;    // every local APIC, by APIC ID; the I/O APIC's bus
+  LocalApicBank lapic_bank_;   // the xAPIC page of the CPU making the access
   intc::IoApic ioapic_;
   intc::PcIrqRouter irq_;
   intc::Pit8254 pit_;
@@ -125,6 +138,8 @@ class System : public sc_core::sc_module, private core::MagicOps {
   std::chrono::steady_clock::time_point wall_start_;
   double acc_wall_ = 0;      // host seconds of closed regions
   std::optional<std::pair<std::string, std::string>> frozen_;  // text, json at ROI end
+  std::vector<std::unique_ptr<ApSlot>> aps_;  // CPUs 1..platform.cpus-1
+  std::unique_ptr<virt::ExitSink> shared_trace_;  // --trace-exits of all cores (cpus > 1)
   bool warned_checkpoint_ = false;
 };
 

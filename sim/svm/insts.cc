@@ -59,14 +59,14 @@ void vmsave(Engine& e, const DecodedInsn& d) {
 void stgi(Engine& e, const DecodedInsn&) {
   Svm& v = svm_of(e);
   prologue(v, e, misc2::kStgi, kExitStgi);
-  e.add_cycles(v.costs().stgi);
+  e.add_own_cycles(v.costs().stgi);
   v.set_gif(true);
 }
 
 void clgi(Engine& e, const DecodedInsn&) {
   Svm& v = svm_of(e);
   prologue(v, e, misc2::kClgi, kExitClgi);
-  e.add_cycles(v.costs().clgi);
+  e.add_own_cycles(v.costs().clgi);
   v.set_gif(false);
 }
 

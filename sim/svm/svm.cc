@@ -117,7 +117,7 @@ void Svm::vmload(uint64_t pa) {
   e_.phys_read(pa + offsetof(Vmcb, save), &g, sizeof g);
   load_vmsave_state(g, e_.s);
   ++stats_.vmloads;
-  e_.add_cycles(costs_.vmload);
+  e_.add_own_cycles(costs_.vmload);
   e_.flush_tlb();  // FS/GS bases feed linear addresses: start from a clean host TLB
   e_.break_block();
 }
@@ -127,7 +127,7 @@ void Svm::vmsave(uint64_t pa) {
   save_vmsave_state(e_.s, image.save);
   write_fields(e_, pa, image, kVmsaveFields);
   ++stats_.vmsaves;
-  e_.add_cycles(costs_.vmsave);
+  e_.add_own_cycles(costs_.vmsave);
 }
 
 // ---- GIF (15.17) and INVLPGA (15.16.3) ----------------------------------------------
@@ -141,7 +141,7 @@ void Svm::invlpga(uint64_t la, uint32_t asid) {
   e_.mmu().flush_tag_address(asid, la);
   e_.flush_tlb_page_any(la);
   ++stats_.invlpgas;
-  e_.add_cycles(costs_.invlpga);
+  e_.add_own_cycles(costs_.invlpga);
 }
 
 // ---- MSRs (15.30) ------------------------------------------------------------

@@ -31,6 +31,8 @@ concept CoreModelType = requires(M m, const M cm, const RetireInfo& r, base::Sta
   { cm.cycles() } -> std::same_as<uint64_t>;  // the core's clock: last retire
   { cm.instructions() } -> std::same_as<uint64_t>;
   m.register_stats(reg, std::string());
+  { M::kTimesFetch } -> std::convertible_to<bool>;  // the engine fetches through the L1I
+  { M::kReadsDeps } -> std::convertible_to<bool>;   // start() rather than start_charges()
 };
 static_assert(CoreModelType<SimpleCore>);
 static_assert(CoreModelType<ooo::OooCore>);

@@ -47,7 +47,11 @@ struct MemAccess {
   uint32_t latency = 0;
   uint8_t size = 0;  // bytes
   MemKind kind = MemKind::kLoad;
+  bool walked = false;  // its translation walked the page tables (in `latency`)
 };
+
+// What time with no instruction was (the CPI stack's idle or world_switch).
+enum class StallKind : uint8_t { kIdle, kWorldSwitch };
 
 enum class BranchKind : uint8_t {
   kNone,
@@ -84,36 +88,56 @@ struct DecodeDeps {
 struct RetireInfo {
   static constexpr unsigned kMaxMem = 4;
 
-  uint64_t pc = 0;                       // linear address of the instruction
-  uint64_t target = 0;                   // next RIP when a branch is taken
-  uint64_t src_regs = 0;                 // registers read by the computation (RegMask)
-  uint64_t addr_regs = 0;                // registers read to form addresses (RegMask)
-  uint64_t dst_regs = 0;                 // registers written (RegMask)
-  uint64_t extra_cycles = 0;             // flat costs charged while it executed (world
-                                         // switch, exception delivery, device access, ...)
-  uint32_t fetch_latency = 0;            // fetch stall beyond an L1I/ITLB hit (miss, walk)
-  uint8_t src_flags = 0, dst_flags = 0;  // FlagMask
-  uint8_t len = 0;
-  uint8_t tclass = 0;  // timing::InsnClass
-  uint8_t flags = 0;   // RetireFlags
+  // Charges collected while it executes. start() clears them; they are
+  // kept together so that clearing them takes a few wide stores.
+  uint64_t extra_cycles = 0;      // flat costs charged while it executed (world
+                                  // switch, exception delivery, device access, ...)
+  uint32_t fetch_latency = 0;     // fetch stall beyond an L1I/ITLB hit (miss, walk)
+  uint32_t overflow_latency = 0;  // latency of loads beyond kMaxMem (charged serially)
+  // Stores beyond kMaxMem (REP STOS/MOVS): how many, and their latency. A
+  // model charges at most overflow_stores * its store cost (a store-buffer
+  // core: every access costs at least an L1 hit, so this is exact).
+  uint32_t overflow_stores = 0, overflow_store_latency = 0;
   uint8_t nmem = 0;    // valid entries of mem[]
+  uint8_t flags = 0;   // RetireFlags
+  uint8_t tclass = 0;  // timing::InsnClass
   BranchKind branch = BranchKind::kNone;
-  uint32_t overflow_latency = 0;  // latency of accesses beyond kMaxMem (charged serially)
+  // What the out-of-order model reads besides (a model with kReadsDeps =
+  // false, the simple one, is given start_charges() only).
+  uint8_t len = 0;
+  uint8_t src_flags = 0, dst_flags = 0;  // FlagMask
+  uint64_t pc = 0;         // linear address of the instruction
+  uint64_t target = 0;     // next RIP when a branch is taken
+  uint64_t src_regs = 0;   // registers read by the computation (RegMask)
+  uint64_t addr_regs = 0;  // registers read to form addresses (RegMask)
+  uint64_t dst_regs = 0;   // registers written (RegMask)
   MemAccess mem[kMaxMem];
 
-  // Starts the record of one instruction from what its decode fixed.
-  void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls) {
-    *this = RetireInfo{};
-    pc = rip;
-    len = length;
+  // Starts the record of one instruction: its charges cleared, with what the
+  // simple model reads (field by field, not `*this = RetireInfo{}`: mem[]
+  // beyond nmem is never read, and this runs once per instruction).
+  void start_charges(uint8_t fl, BranchKind br, uint8_t cls, uint32_t fetch) {
+    extra_cycles = 0;
+    fetch_latency = fetch;
+    overflow_latency = 0;
+    overflow_stores = 0;
+    overflow_store_latency = 0;
+    nmem = 0;
+    flags = fl;
     tclass = cls;
+    branch = br;
+  }
+  // Starts the record of one instruction from everything its decode fixed.
+  void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls, uint32_t fetch = 0) {
+    start_charges(d.flags, d.branch, cls, fetch);
+    len = length;
+    src_flags = d.src_flags;
+    dst_flags = d.dst_flags;
+    pc = rip;
+    target = 0;
     src_regs = d.src_regs;
     addr_regs = d.addr_regs;
     dst_regs = d.dst_regs;
-    src_flags = d.src_flags;
-    dst_flags = d.dst_flags;
-    flags = d.flags;
-    branch = d.branch;
   }
   // A branch's outcome (the engine calls it when RIP changes non-sequentially).
   void taken_to(uint64_t next_rip) {
@@ -121,11 +145,30 @@ struct RetireInfo {
     flags |= kTaken;
   }
   // Records one access; beyond kMaxMem the latency is kept, serially.
-  void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency) {
-    if (nmem < kMaxMem)
-      mem[nmem++] = MemAccess{pa, latency, size, kind};
-    else
+  void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency, bool walked = false) {
+    if (__builtin_expect(nmem < kMaxMem, 1)) {
+      mem[nmem++] = MemAccess{pa, latency, size, kind, walked};
+    } else if (kind == MemKind::kStore) {
+      ++overflow_stores;
+      overflow_store_latency += latency;
+    } else {
       overflow_latency += latency;
+    }
+  }
+  // What the stores beyond kMaxMem cost when each costs at most `cap`.
+  uint64_t overflow_store_cost(uint32_t cap) const {
+    const uint64_t most = uint64_t{overflow_stores} * cap;
+    return overflow_store_latency < most ? overflow_store_latency : most;
+  }
+  // Clears what charges collect (after a retire or stall).
+  void clear_charges() {
+    extra_cycles = 0;
+    fetch_latency = 0;
+    nmem = 0;
+    overflow_latency = 0;
+    overflow_stores = 0;
+    overflow_store_latency = 0;
+    flags = 0;
   }
   bool taken() const { return (flags & kTaken) != 0; }
 };

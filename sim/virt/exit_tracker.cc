@@ -76,6 +76,8 @@ struct ExitTracker::Impl {
   bool in_guest = false;
   uint64_t guest_since = 0;
   uint32_t last_vcpu = 0;
+  uint32_t vcpu = 0;  // set_vcpu: stamped on every record
+  bool vcpu_set = false;
   bool finished = false;
 
   std::vector<std::unique_ptr<ExitSink>> sinks;
@@ -142,8 +144,15 @@ ExitTracker::~ExitTracker() {
   for (auto& s : impl_->sinks) s->finish();
 }
 
-void ExitTracker::on_exit(const ExitRecord& r) {
+void ExitTracker::set_vcpu(uint32_t vcpu) {
+  impl_->vcpu = vcpu;
+  impl_->vcpu_set = true;
+}
+
+void ExitTracker::on_exit(const ExitRecord& rec) {
   Impl& m = *impl_;
+  ExitRecord r = rec;
+  if (m.vcpu_set) r.vcpu = m.vcpu;
   m.check_running("on_exit");
   if (m.pending) m.complete(minus(r.cycle, m.pending_rec.cycle), 0);
   m.end_guest_phase(r.vcpu, r.cycle);

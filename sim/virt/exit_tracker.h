@@ -96,6 +96,9 @@ class ExitTracker {
   void open_trace(const std::string& path, uint64_t cpu_mhz = kDefaultCpuMhz);
   // Any other destination (tests, tools); receives what a trace file would.
   void add_sink(std::unique_ptr<ExitSink> sink);
+  // The vCPU (core index) every record of this tracker carries (trace
+  // column `vcpu`, Chrome trace track); without it records keep their own.
+  void set_vcpu(uint32_t vcpu);
   // Only these reason names (case-insensitive) reach the trace; empty = all.
   // The summary and the statistics always count every exit.
   void set_filter(const std::vector<std::string>& reason_names);

@@ -9,7 +9,7 @@ namespace hvsim::virt {
 void WorldSwitch::entry(uint64_t cost) {
   const auto ev = arch_ == Arch::kVmx ? ext::CostEvent::kVmxEntry : ext::CostEvent::kSvmEntry;
   cost = e_.extensions().cost({ev, 0, state_pa_}, cost);
-  e_.add_cycles(cost);
+  e_.add_world_switch_cycles(cost);
   if (ExitTracker* t = e_.exit_tracker()) t->on_entry(e_.cycles(), cost);
 }
 
@@ -20,7 +20,7 @@ void WorldSwitch::exit(ExitRecord r, uint64_t cost) {
   const auto ev = arch_ == Arch::kVmx ? ext::CostEvent::kVmxExit : ext::CostEvent::kSvmExit;
   cost = e_.extensions().cost({ev, r.reason, state_pa_}, cost);
   r.exit_cost = cost;
-  e_.add_cycles(cost);
+  e_.add_world_switch_cycles(cost);
   if (ExitTracker* t = e_.exit_tracker()) t->on_exit(r);
 }
 

@@ -64,7 +64,7 @@ void vmxon(Engine& e, const DecodedInsn& d) {
       !(v.feature_control & 1) || !(v.feature_control & 4))
     raise(kGP, 0);
   const uint64_t pa = read_m64(e, d);
-  e.add_cycles(v.costs().vmxon);
+  e.add_own_cycles(v.costs().vmxon);
   if (bad_region(v, pa)) return v.vm_fail_invalid();
   const uint32_t rev = static_cast<uint32_t>(e.read_phys(pa, 4));
   if (rev != v.caps().revision) return v.vm_fail_invalid();
@@ -76,7 +76,7 @@ void vmxoff(Engine& e, const DecodedInsn&) {
   Vmx& v = vmx_of(e);
   prologue(v, e, kExitVmxoff);
   v.do_vmxoff();
-  e.add_cycles(v.costs().vmxon);
+  e.add_own_cycles(v.costs().vmxon);
   v.vm_succeed();
 }
 
@@ -85,7 +85,7 @@ void vmclear(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmclear, static_cast<uint64_t>(d.mem.disp), vmx_insn_info(e, d, 0, 0, false));
   const uint64_t pa = read_m64(e, d);
   ++v.stats().vmclears;
-  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmclear, 0, pa}, v.costs().vmclear));
+  e.add_own_cycles(e.extensions().cost({ext::CostEvent::kVmclear, 0, pa}, v.costs().vmclear));
   if (bad_region(v, pa)) return v.vm_fail(kErrVmclearInvalidAddr);
   if (pa == v.vmxon_ptr()) return v.vm_fail(kErrVmclearVmxonPtr);
   v.do_vmclear(pa);
@@ -97,7 +97,7 @@ void vmptrld(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmptrld, static_cast<uint64_t>(d.mem.disp), vmx_insn_info(e, d, 0, 0, false));
   const uint64_t pa = read_m64(e, d);
   ++v.stats().vmptrlds;
-  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmptrld, 0, pa}, v.costs().vmptrld));
+  e.add_own_cycles(e.extensions().cost({ext::CostEvent::kVmptrld, 0, pa}, v.costs().vmptrld));
   if (bad_region(v, pa)) return v.vm_fail(kErrVmptrldInvalidAddr);
   if (pa == v.vmxon_ptr()) return v.vm_fail(kErrVmptrldVmxonPtr);
   // Bit 31 (shadow VMCS) is not supported: a mismatch like a wrong revision.
@@ -121,7 +121,7 @@ void vmread(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmread, reg_dest ? 0 : static_cast<uint64_t>(d.mem.disp),
            vmx_insn_info(e, d, reg_dest ? d.op[0].reg : 0, d.op[1].reg, reg_dest));
   ++v.stats().vmreads;
-  e.add_cycles(e.extensions().cost({ext::CostEvent::kVmread, 0, current_pa(v)}, v.costs().vmread));
+  e.add_own_cycles(e.extensions().cost({ext::CostEvent::kVmread, 0, current_pa(v)}, v.costs().vmread));
   if (!v.has_current()) return v.vm_fail_invalid();
   uint64_t val = 0;
   uint32_t err = 0;
@@ -143,7 +143,7 @@ void vmwrite(Engine& e, const DecodedInsn& d) {
   prologue(v, e, kExitVmwrite, reg_src ? 0 : static_cast<uint64_t>(d.mem.disp),
            vmx_insn_info(e, d, reg_src ? d.op[1].reg : 0, d.op[0].reg, reg_src));
   ++v.stats().vmwrites;
-  e.add_cycles(
+  e.add_own_cycles(
       e.extensions().cost({ext::CostEvent::kVmwrite, 0, current_pa(v)}, v.costs().vmwrite));
   if (!v.has_current()) return v.vm_fail_invalid();
   uint64_t val;
@@ -189,7 +189,7 @@ void invept(Engine& e, const DecodedInsn& d) {
   const uint64_t la = e.mem_linear(d, 16, false);
   const uint64_t eptp = e.read<uint64_t>(la);
   ++v.stats().invepts;
-  e.add_cycles(v.costs().invept);
+  e.add_own_cycles(v.costs().invept);
   if (type == 1) {
     if (!eptp_valid(eptp, v.caps())) return v.vm_fail(kErrInvalidInvOperand);
     e.mmu().flush_ctx(eptp);
@@ -214,7 +214,7 @@ void invvpid(Engine& e, const DecodedInsn& d) {
   const uint64_t lo = e.read<uint64_t>(la);
   const uint64_t addr = e.read<uint64_t>(la + 8);
   ++v.stats().invvpids;
-  e.add_cycles(v.costs().invvpid);
+  e.add_own_cycles(v.costs().invvpid);
   if (type > 3 || (lo >> 16)) return v.vm_fail(kErrInvalidInvOperand);
   const uint32_t vpid = static_cast<uint32_t>(lo & 0xffff);
   if (type != 2 && vpid == 0) return v.vm_fail(kErrInvalidInvOperand);
@@ -233,7 +233,7 @@ void vmfunc(Engine& e, const DecodedInsn&) {
   Vmx& v = vmx_of(e);
   if (!v.non_root() || !v.controls().has2(proc2::kVmfunc)) raise(kUD);
   ++v.stats().vmfuncs;
-  e.add_cycles(v.costs().vmfunc);
+  e.add_own_cycles(v.costs().vmfunc);
   const uint32_t fn = static_cast<uint32_t>(e.s.gpr[core::RAX]);
   const uint32_t index = static_cast<uint32_t>(e.s.gpr[core::RCX]);
   if (fn != 0 || !(v.controls().vmfunc & 1) || !v.controls().has2(proc2::kEpt) || index >= 512)

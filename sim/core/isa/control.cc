@@ -24,7 +24,7 @@ inline void branch(Engine& e, uint64_t target, unsigned opsize) {
     raise(kGP, 0);
   }
   e.s.rip = target;
-  e.add_cycles(e.lat().taken_branch);
+  e.taken_branch(target);  // the core model charges it (timing.taken_branch_cycles)
   ++e.s.pmu.branches;  // retired near branches, for the PMU (sys/pmu.cc)
 }
 // A conditional branch that falls through also retires as a branch.

@@ -1,8 +1,8 @@
 // An interrupt message on the APIC bus / system bus (SDM Vol. 3 11.6.1 ICR
 // fields; 82093AA datasheet 3.2.4 redirection table fields): what the I/O
-// APIC and a local APIC's ICR send and what a local APIC accepts. With one
-// CPU the "bus" is the one LocalApic; a multi-CPU fan-out implements the same
-// interface later.
+// APIC and a local APIC's ICR send and what a local APIC accepts. The bus is
+// the ApicCluster (apic_cluster.h), which fans messages out to every local
+// APIC (one, on a uniprocessor).
 #pragma once
 
 #include <cstdint>

@@ -216,6 +216,10 @@ void LocalApic::send_ipi(uint64_t icr) {
     ++ipis_to_nobody;
     return;
   }
+  if (ipi_sender_) {  // several CPUs: the cluster resolves the destination
+    ipi_sender_(m, shorthand);
+    return;
+  }
   switch (shorthand) {
     case 0:  // destination field
       if (destination_matches(m.dest, m.logical, x2)) {

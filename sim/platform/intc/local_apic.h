@@ -14,10 +14,11 @@
 // timer_hz / divide; cycles are at core_hz. Both are parameters
 // (platform.apic_timer_hz, platform.cpu_mhz).
 //
-// One CPU: INIT (to self, to "all including self" or to this APIC's ID) makes
-// INIT pending for the core (init_pending; the core performs it and waits for
-// SIPI); a SIPI then starts the core through the SIPI handler. "All excluding
-// self" reaches nobody. The APIC's own register reset on INIT (11.4.7.3) is
+// INIT makes INIT pending for the core (init_pending; the core performs it
+// and waits for SIPI); a SIPI then starts the core through the SIPI handler.
+// Alone (one CPU) the ICR delivers to this APIC only ("all excluding self"
+// reaches nobody); on a multiprocessor set_ipi_sender hands every ICR message
+// to the ApicCluster. The APIC's own register reset on INIT (11.4.7.3) is
 // not modelled: take_init only clears the pending INIT.
 #pragma once
 
@@ -124,6 +125,16 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   // module starts the core when it waits for SIPI (and returns true).
   void set_sipi_handler(std::function<bool(uint8_t)> f) { sipi_ = std::move(f); }
   bool interrupt_wanted() const { return pending_vector() >= 0 || nmi_pending_; }
+  // Multiprocessor wiring (ApicCluster): ICR messages are handed to `f` with
+  // their destination shorthand (ICR[19:18]) once this APIC has checked them;
+  // without it the single-CPU rules above apply.
+  void set_ipi_sender(std::function<void(const ApicMessage&, unsigned)> f) {
+    ipi_sender_ = std::move(f);
+  }
+  // This APIC is enabled and the message's destination selects it (11.6.2).
+  bool matches(const ApicMessage& m) const {
+    return hw_enabled() && destination_matches(m.dest, m.logical, x2apic());
+  }
 
   // ---- inputs ----
   bool deliver(const ApicMessage& m) override;  // ApicBus: from the I/O APIC
@@ -157,6 +168,7 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   uint64_t pmis = 0;  // performance-counter interrupts signalled (LVT PC)
   uint64_t ipis_sent = 0, ipis_to_nobody = 0, self_ipis = 0;
   uint64_t inits = 0, init_deasserts = 0, sipis = 0, smis = 0;
+  uint64_t ipis_received = 0;     // ICR messages from any APIC this one accepted (ApicCluster)
   uint64_t lvt_masked = 0;        // local interrupts dropped by an LVT mask
   uint64_t errors = 0;            // ESR bits raised
   uint64_t bad_mmio = 0;          // misaligned/partial MMIO writes, MMIO in x2APIC mode
@@ -212,6 +224,7 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   bool init_pending_ = false;
   uint8_t last_sipi_vector_ = 0;
   std::function<bool(uint8_t)> sipi_;
+  std::function<void(const ApicMessage&, unsigned)> ipi_sender_;
 
   uint32_t timer_initial_ = 0, timer_div_ = 0;
   uint64_t tsc_deadline_ = 0;       // IA32_TSC_DEADLINE as written (0: disarmed)

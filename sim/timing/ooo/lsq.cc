@@ -8,20 +8,24 @@ MissUnit::MissUnit(uint32_t mshrs, uint32_t line_bytes) : e_(mshrs) {
   line_shift_ = static_cast<uint64_t>(__builtin_ctz(line_bytes));
 }
 
-uint64_t MissUnit::pending(uint64_t addr, uint64_t t) const {
+uint64_t MissUnit::pending(uint64_t addr, uint64_t t, Cpi* why) const {
   if (last_free_ <= t) return 0;  // no fill in flight at t: the common case
   const uint64_t line = addr >> line_shift_;
   for (const Entry& e : e_)
-    if (e.line == line && e.free > t) return e.free;
+    if (e.line == line && e.free > t) {
+      if (why) *why = e.why;
+      return e.free;
+    }
   return 0;
 }
 
-uint64_t MissUnit::miss(uint64_t addr, uint64_t t, uint32_t latency) {
+uint64_t MissUnit::miss(uint64_t addr, uint64_t t, uint32_t latency, Cpi why) {
   const uint64_t line = addr >> line_shift_;
   Entry* victim = &e_[0];
   for (Entry& e : e_) {
     if (e.line == line && e.free > t) {  // a fill of this line is under way
       ++st_.merged;
+      last_why_ = e.why;
       return e.free;
     }
     if (e.free < victim->free) victim = &e;
@@ -35,6 +39,8 @@ uint64_t MissUnit::miss(uint64_t addr, uint64_t t, uint32_t latency) {
   const uint64_t end = start + latency;
   victim->line = line;
   victim->free = end;
+  victim->why = why;
+  last_why_ = why;
   if (end > last_free_) last_free_ = end;
   st_.miss_cycles += latency;
   // Union of [start, end) intervals, taken in request order.

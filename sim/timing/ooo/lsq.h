@@ -67,9 +67,13 @@ class MissUnit {
   MissUnit(uint32_t mshrs, uint32_t line_bytes = 64);
   // A miss of `latency` cycles to `addr` requested at cycle t; returns the
   // cycle its data arrives.
-  uint64_t miss(uint64_t addr, uint64_t t, uint32_t latency);
-  // The cycle the line of addr is being filled until, if after t (else 0).
-  uint64_t pending(uint64_t addr, uint64_t t) const;
+  // `why`: the level that serves it (for the CPI stack).
+  uint64_t miss(uint64_t addr, uint64_t t, uint32_t latency, Cpi why = Cpi::kDram);
+  // The cycle the line of addr is being filled until, if after t (else 0),
+  // and in *why the level its fill comes from.
+  uint64_t pending(uint64_t addr, uint64_t t, Cpi* why = nullptr) const;
+  // The level the last miss()'s fill comes from (its own, or the fill it merged into).
+  Cpi last_why() const { return last_why_; }
   MissStats& stats() { return st_; }
   const MissStats& stats() const { return st_; }
 
@@ -77,7 +81,9 @@ class MissUnit {
   struct Entry {
     uint64_t line = ~uint64_t{0};
     uint64_t free = 0;
+    Cpi why = Cpi::kDram;
   };
+  Cpi last_why_ = Cpi::kDram;
   std::vector<Entry> e_;
   uint64_t line_shift_;
   uint64_t busy_end_ = 0;   // for the union of miss intervals (MLP)

@@ -15,9 +15,9 @@ constexpr uint64_t kSampleEvery = 16;
 constexpr uint8_t kDrains = kSerializing | kWorldSwitch;
 
 // A source operand that is late delays an instruction because of execution
-// latency, unless it was itself waiting for memory.
+// latency, unless it was itself waiting for memory (then for that level).
 Cpi operand_reason(Cpi source) {
-  return source == Cpi::kMemory ? Cpi::kMemory : Cpi::kExecute;
+  return is_memory(source) ? source : Cpi::kExecute;
 }
 
 // n uops through a stage of `width` per cycle that has used *slots of
@@ -87,7 +87,8 @@ HVSIM_TIMING_INLINE Timed OooCore::rename(const RetireInfo& r, const Counts& n) 
   // A full queue waits for an older instruction to leave it: if that one was
   // waiting for memory (a miss at the ROB head), so is this stall.
   auto full = [](const FreeRing& q, uint64_t seq) {
-    return q.why(seq) == Cpi::kMemory ? Cpi::kMemory : Cpi::kStructural;
+    const Cpi w = q.why(seq);
+    return is_miss(w) ? w : Cpi::kStructural;
   };
   d.at_least(rob_.available(rob_seq_ + rob_need - 1), full(rob_, rob_seq_ + rob_need - 1));
   if (n.loads) d.at_least(lq_.available(lq_seq_ + n.loads - 1), full(lq_, lq_seq_ + n.loads - 1));
@@ -96,8 +97,9 @@ HVSIM_TIMING_INLINE Timed OooCore::rename(const RetireInfo& r, const Counts& n) 
   if (r.flags & kDrains) {
     // SDM Vol. 3 10.3: a serializing instruction waits until every older
     // instruction has completed and the store buffer has drained.
-    d.at_least(retire_cycle_, Cpi::kSerialize);
-    d.at_least(last_commit_, Cpi::kSerialize);
+    const Cpi why = (r.flags & kWorldSwitch) ? Cpi::kWorldSwitch : Cpi::kSerialize;
+    d.at_least(retire_cycle_, why);
+    d.at_least(last_commit_, why);
   }
   for (uint32_t k = 0; k < n.issued; ++k) d.at_least(sched_.admit(d.t), Cpi::kStructural);
   // Rename width, in uops; an instruction's uops may spill into later cycles.
@@ -142,17 +144,21 @@ HVSIM_TIMING_INLINE Timed OooCore::loads(const RetireInfo& r, Timed d, Timed add
     sched_.hold_until(issue);
     t.at_least(issue, Cpi::kExecute);
     bool forwarded = false;
+    Cpi fill_why = Cpi::kDram;
     if (uint64_t f = sq_.forward(a.addr, a.size, issue, p_.store_forward_cycles, p_.l1d_hit_cycles,
                                  &forwarded)) {
       ++(forwarded ? miss_.stats().forwarded : miss_.stats().forward_stalls);
-      t.t = f;  // the data comes from the store: its reason stays
+      t.at_least(f, Cpi::kL1d);  // the data comes from the store
     } else if (a.latency > p_.l1d_hit_cycles) {
-      t = Timed{miss_.miss(a.addr, issue, a.latency), Cpi::kMemory};
-    } else if (uint64_t fill = miss_.pending(a.addr, issue); fill > issue + a.latency) {
+      const Cpi lv = level_of(a);
+      const uint64_t done_at = miss_.miss(a.addr, issue, a.latency, lv);
+      t = Timed{done_at, miss_.last_why()};  // lv, or the fill it merged into
+    } else if (uint64_t fill = miss_.pending(a.addr, issue, &fill_why);
+               fill > issue + a.latency) {
       ++miss_.stats().merged;  // a hit on a line still being filled (a "hit under miss")
-      t = Timed{fill, Cpi::kMemory};
+      t = Timed{fill, fill_why};
     } else {
-      t.t = issue + a.latency;
+      t.at_least(issue + a.latency, a.walked ? Cpi::kTlbWalk : Cpi::kL1d);
     }
     done.at_least(t.t, t.why);
   }
@@ -182,8 +188,9 @@ void OooCore::retire(const RetireInfo& r) {
     ready.at_least(issue, Cpi::kExecute);
   }
   const uint64_t lat = ((r.flags & kOwnCost) || n.compute == 0 ? 0 : cp.latency) + r.extra_cycles +
-                       r.overflow_latency;
-  Timed result{issue + lat, r.extra_cycles ? Cpi::kSerialize : ready.why};
+                       r.overflow_latency + r.overflow_store_cost(p_.l1d_hit_cycles);
+  const Cpi flat = (r.flags & kWorldSwitch) ? Cpi::kWorldSwitch : Cpi::kSerialize;
+  Timed result{issue + lat, r.extra_cycles ? flat : ready.why};
 
   Timed complete = result;
   complete.at_least(loaded.t, loaded.why);
@@ -199,11 +206,13 @@ void OooCore::retire(const RetireInfo& r) {
     store_issue_[j] = si;
     // The line is requested for ownership when the store executes (an RFO);
     // the store writes it to L1D after it retires.
-    store_line_[j] = a.latency > p_.l1d_hit_cycles ? miss_.miss(a.addr, si, a.latency) : 0;
+    store_why_[j] = level_of(a);
+    store_line_[j] =
+        a.latency > p_.l1d_hit_cycles ? miss_.miss(a.addr, si, a.latency, store_why_[j]) : 0;
     complete.at_least(si + 1, si > t.t ? Cpi::kExecute : t.why);
     ++j;
   }
-  if (r.flags & (kDrains | kFault)) complete.why = Cpi::kSerialize;
+  if (r.flags & (kDrains | kFault)) complete.why = flat;
 
   retire_in_order(r, n, complete);
   write_results(r, result);
@@ -236,7 +245,7 @@ HVSIM_TIMING_INLINE void OooCore::retire_in_order(const RetireInfo& r, const Cou
     if (a.kind != MemKind::kStore) continue;
     // Stores leave the queue in order, one per cycle, once retired and owned.
     const uint64_t commit = std::max({retire_cycle_, last_commit_ + 1, store_line_[j]});
-    sq_ring_.set(sq_seq_++, commit, store_line_[j] > retire_cycle_ ? Cpi::kMemory : why);
+    sq_ring_.set(sq_seq_++, commit, store_line_[j] > retire_cycle_ ? store_why_[j] : why);
     sq_.push(StoreQueue::Store{a.addr, store_issue_[j], commit, a.size});
     last_commit_ = commit;
     ++j;
@@ -271,12 +280,23 @@ void OooCore::after_branch(const RetireInfo& r, uint64_t fetch, uint64_t resolve
   if (r.taken() || r.branch != BranchKind::kCond) fe_.end_group();
 }
 
-void OooCore::stall(uint64_t c) {
+void OooCore::stall(uint64_t c, StallKind kind) {
+  Cpi why = Cpi::kIdle;
+  if (kind == StallKind::kWorldSwitch) {
+    // A VM exit taken at an instruction boundary (an interrupt, the
+    // preemption timer): the store buffer drains first, then the cost.
+    why = Cpi::kWorldSwitch;
+    if (last_commit_ > retire_cycle_) {
+      st_.cpi[static_cast<unsigned>(why)] += last_commit_ - retire_cycle_;
+      retire_cycle_ = last_commit_;
+    }
+    ++st_.serializations;
+  }
   retire_cycle_ += c;
   retire_slots_ = 0;
-  st_.cpi[static_cast<unsigned>(Cpi::kIdle)] += c;
+  st_.cpi[static_cast<unsigned>(why)] += c;
   floor_ = retire_cycle_;
-  fe_.redirect(retire_cycle_, Cpi::kIdle);
+  fe_.redirect(retire_cycle_, why);
 }
 
 }  // namespace hvsim::timing::ooo

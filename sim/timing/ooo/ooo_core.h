@@ -43,12 +43,15 @@ struct CoreStats {
 
 class OooCore final {
  public:
+  static constexpr bool kTimesFetch = true;  // the engine fetches through the L1I
+  static constexpr bool kReadsDeps = true;   // the dependence masks, PC and length
+
   explicit OooCore(const OooParams& p);
 
   void retire(const RetireInfo& r);
   // Time that passes with no instruction (HLT, device stalls): the pipeline
   // drains, then the clock moves on.
-  void stall(uint64_t c);
+  void stall(uint64_t c, StallKind kind = StallKind::kIdle);
   uint64_t cycles() const { return retire_cycle_; }
   uint64_t instructions() const { return st_.instructions; }
   const CoreStats& stats() const { return st_; }
@@ -95,6 +98,15 @@ class OooCore final {
   // Per-instruction scratch filled by loads(): store data and line fills.
   uint64_t store_issue_[RetireInfo::kMaxMem] = {};
   uint64_t store_line_[RetireInfo::kMaxMem] = {};
+  Cpi store_why_[RetireInfo::kMaxMem] = {};
+  // The level that served an access (its latency against the cache levels').
+  Cpi level_of(const MemAccess& a) const {
+    if (a.walked) return Cpi::kTlbWalk;
+    if (a.latency <= p_.l1d_hit_cycles) return Cpi::kL1d;
+    if (a.latency <= p_.l2_hit_cycles) return Cpi::kL2;
+    if (a.latency <= p_.llc_hit_cycles) return Cpi::kLlc;
+    return Cpi::kDram;
+  }
   CoreStats st_;
 };
 

@@ -116,6 +116,8 @@ OooParams OooParams::from_config(const base::Config& cfg) {
     p.cls[c].issue_cycles = static_cast<uint32_t>(cfg.get_uint(class_key(n, "issue_cycles")));
   }
   p.l1d_hit_cycles = static_cast<uint32_t>(cfg.get_uint("cache.l1d.hit_cycles"));
+  p.l2_hit_cycles = static_cast<uint32_t>(cfg.get_uint("cache.l2.hit_cycles"));
+  p.llc_hit_cycles = static_cast<uint32_t>(cfg.get_uint("cache.llc.hit_cycles"));
   const uint32_t all = (1u << p.num_ports) - 1;
   auto check_mask = [&](uint32_t m, const std::string& key) {
     if ((m & ~all) != 0)

@@ -93,12 +93,15 @@ struct OooParams {
   uint32_t store_ports = 0x10;  // p4 (store data; one store per cycle)
   uint32_t mshrs = 10;          // L1D fill buffers: outstanding misses
   uint32_t l1d_hit_cycles = 4;  // an access slower than this is a miss (cache.l1d.hit_cycles)
+  // For the CPI stack: an access at most this slow was served by the L2 /
+  // LLC, a slower one by DRAM (cache.l2.hit_cycles, cache.llc.hit_cycles).
+  uint32_t l2_hit_cycles = 14, llc_hit_cycles = 40;
   uint32_t store_forward_cycles = 5;
   ClassParams cls[kNumInsnClasses];
 
   OooParams();  // Skylake-class defaults (the table above and latencies.h)
   static void declare_params(base::ParamRegistry& reg);
-  // Reads timing.ooo.*, timing.<class>_cycles and cache.l1d.hit_cycles.
+  // Reads timing.ooo.*, timing.<class>_cycles and cache.{l1d,l2,llc}.hit_cycles.
   static OooParams from_config(const base::Config& cfg);
 };
 

@@ -6,7 +6,7 @@ BranchPredictor::BranchPredictor(const OooParams& p)
     : hist_mask_((uint64_t{1} << p.bp_history_bits) - 1),
       table_mask_((uint64_t{1} << p.bp_table_log2) - 1),
       ind_mask_((uint64_t{1} << p.indirect_table_log2) - 1),
-      counters_(size_t{1} << p.bp_table_log2, 1),  // weakly not taken
+      counters_(size_t{1} << p.bp_table_log2, 2),  // weakly taken
       btb_sets_(p.btb_entries / p.btb_ways ? p.btb_entries / p.btb_ways : 1),
       btb_ways_(p.btb_ways),
       ras_(p.ras_entries, 0),

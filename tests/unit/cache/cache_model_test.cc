@@ -119,19 +119,43 @@ TEST(CacheModel, DeterministicAcrossInstances) {
   EXPECT_EQ(a.l2().hits[0], b.l2().hits[0]);
 }
 
-// An instruction's access is charged per line it touches; a store costs at
-// most an L1 hit (store buffer) unless stores block.
+// An instruction's access is charged per line it touches, a store with its
+// full latency (the core model needs it); store_cap() is what a store costs
+// an in-order core: an L1 hit (store buffer) unless stores block.
 TEST(CacheModel, DataAccessSplitsLinesAndCapsStores) {
   CacheModel c(tiny());
   EXPECT_EQ(c.data_access(0x103c, 8, false), 400u);  // two lines, both from memory
   EXPECT_EQ(c.l1d().misses[0], 2u);
-  EXPECT_EQ(c.data_access(0x103c, 8, false), 8u);  // two L1 hits
-  EXPECT_EQ(c.data_access(0x2000, 4, true), 4u);   // a store miss costs an L1 hit
-  EXPECT_EQ(c.l1d().misses[0], 3u);                // and still allocates the line
+  EXPECT_EQ(c.data_access(0x103c, 8, false), 8u);   // two L1 hits
+  EXPECT_EQ(c.data_access(0x2000, 4, true), 200u);  // a store miss, in full
+  EXPECT_EQ(c.l1d().misses[0], 3u);                 // allocates the line
+  EXPECT_EQ(c.store_cap(), 4u);                     // and costs an in-order core an L1 hit
   CacheParams p = tiny();
   p.stores_block = true;
   CacheModel blocking(p);
   EXPECT_EQ(blocking.data_access(0x2000, 4, true), 200u);
+  EXPECT_EQ(blocking.store_cap(), ~0u);
+}
+
+// A DRAM access costs memory_cycles plus the RAM's own read latency.
+TEST(CacheModel, DramExtraIsAddedToMemoryAccesses) {
+  CacheModel c(tiny());
+  c.set_dram_extra(30);
+  EXPECT_EQ(c.data_access(0x4000, 8, false), 230u);
+  EXPECT_EQ(c.data_access(0x4000, 8, false), 4u);  // an L1 hit is unchanged
+}
+
+// Instruction fetch goes through the L1I and misses into L2/LLC/memory; the
+// stall is the serving level's latency beyond an L1I hit.
+TEST(CacheModel, FetchThroughL1i) {
+  CacheModel c(tiny());
+  const uint32_t l1i_hit = tiny().l1i.hit_cycles;
+  EXPECT_EQ(c.fetch_access(0x8000, 100), 2 * (200 - l1i_hit));  // two lines from memory
+  EXPECT_EQ(c.l1i().misses[2], 2u);
+  EXPECT_EQ(c.fetch_access(0x8000, 100), 0u);  // both in the L1I now
+  EXPECT_EQ(c.l1i().hits[2], 2u);
+  EXPECT_EQ(c.l1d().misses[0], 0u);  // the L1D saw none of it
+  EXPECT_EQ(c.memory_accesses[2], 2u);
 }
 
 TEST(CacheModel, ParamsDefaultsAndChecks) {

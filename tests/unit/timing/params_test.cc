@@ -17,6 +17,8 @@ base::ParamRegistry registry() {
   declare_core_model_params(reg);
   // Declared by the cache model in the real registry.
   reg.add_uint("cache.l1d.hit_cycles", 4, "cycles", "L1D hit latency");
+  reg.add_uint("cache.l2.hit_cycles", 14, "cycles", "L2 hit latency");
+  reg.add_uint("cache.llc.hit_cycles", 40, "cycles", "LLC hit latency");
   return reg;
 }
 
@@ -64,7 +66,7 @@ TEST(TimingParams, PortMaskBeyondThePortsIsRejected) {
   EXPECT_THROW(ooo::OooParams::from_config(cfg), base::ConfigError);
 }
 
-// The [timing*] tables of configs/ooo/zen3.toml, alone (the other tables belong
+// The [timing*] tables of configs/zen3.toml, alone (the other tables belong
 // to components this test does not link).
 std::string timing_tables(const std::string& path) {
   std::ifstream in(path);
@@ -81,7 +83,7 @@ std::string timing_tables(const std::string& path) {
 TEST(TimingParams, Zen3Preset) {
   base::ParamRegistry reg = registry();
   base::Config cfg(reg);
-  const std::string text = timing_tables(std::string(HVSIM_SOURCE_DIR) + "/configs/ooo/zen3.toml");
+  const std::string text = timing_tables(std::string(HVSIM_SOURCE_DIR) + "/configs/zen3.toml");
   ASSERT_FALSE(text.empty());
   cfg.load_string(text, "zen3.toml");
   const ooo::OooParams p = ooo::OooParams::from_config(cfg);

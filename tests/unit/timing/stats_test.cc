@@ -26,7 +26,8 @@ TEST(TimingStats, OooRegistersIpcCpiStackMpkiOccupancyMlp) {
   EXPECT_NEAR(reg.as_double("timing.ipc"), 6000.0 / static_cast<double>(c.cycles()), 1e-9);
   uint64_t stack = 0;
   for (const char* k :
-       {"base", "frontend", "branch", "memory", "execute", "structural", "serialize", "idle"})
+       {"base", "frontend", "branch", "l1d", "l2", "llc", "dram", "tlb_walk", "execute",
+        "structural", "serialize", "world_switch", "idle"})
     stack += reg.value(std::string("timing.cpi_stack.") + k);
   EXPECT_EQ(stack, c.cycles());
   const double mpki = reg.as_double("timing.branch.mpki");

@@ -1,23 +1,34 @@
 /* minikernel: boots, builds the process machinery, then runs the
  * benchmarks selected on the multiboot command line:
  *
- *   bench=all | bench=check,syscall,pgfault,tlb,fork,nano
+ *   bench=all | bench=check,syscall,pgfault,tlb,fork,nano | bench=smp
  *   ws=PAGES stride=BYTES passes=N   TLB stress working set and access pattern
  *   faults=N                          demand faults in the pgfault benchmark
  *   syscalls=N forks=N nano=N         iterations (iters=N sets all three)
  *
  * Each benchmark prints "timing: NAME X cycles/iter" (machine dependent)
  * and a line "NAME: ..." that must be the same on every correct x86-64.
+ * bench=smp (not part of all; run with platform.cpus = N) starts the APs
+ * with INIT-SIPI-SIPI and runs the multiprocessor checks and benchmarks of
+ * guests/smp: IPI kinds, atomics, TLB shootdown, ping-pong, parallel loop.
  * Exit code: the number of failed self-checks (0 = success). */
 #include "mk.h"
+#ifndef MK_PV
+#include "../smp/smp_tests.h"
+#endif
 
 uint64_t params[P_COUNT];
 uint64_t results[NRESULTS];
 
-enum { B_CHECK = 1, B_SYSCALL = 2, B_PGFAULT = 4, B_TLB = 8, B_FORK = 16, B_NANO = 32, B_ALL = 63 };
+enum { B_CHECK = 1, B_SYSCALL = 2, B_PGFAULT = 4, B_TLB = 8, B_FORK = 16, B_NANO = 32, B_ALL = 63,
+       B_SMP = 64 };
 static const struct { const char *name; unsigned bit; } bench_names[] = {
     {"check", B_CHECK}, {"syscall", B_SYSCALL}, {"pgfault", B_PGFAULT}, {"tlb", B_TLB},
-    {"fork", B_FORK},   {"nano", B_NANO},       {"all", B_ALL}};
+    {"fork", B_FORK},   {"nano", B_NANO},
+#ifndef MK_PV
+    {"smp", B_SMP}, /* native only: the PV build has no APs to start */
+#endif
+    {"all", B_ALL}};
 static const char *const param_names[P_COUNT] = {"ws", "stride", "passes", "faults", "syscalls", "forks", "nano"};
 
 static int failures;
@@ -159,6 +170,12 @@ int kmain(uint32_t magic, uint32_t mbi) {
     }
   for (int i = 0; i < P_COUNT; i++) printf(" %s=%lu", param_names[i], params[i]);
   printf("\n");
+
+  /* Before the allocator takes low memory (the AP trampoline is at 0x8000)
+     and while the boot page tables are the ones in use. */
+#ifndef MK_PV
+  if (sel & B_SMP) failures += smp_tests_run("");
+#endif
 
   pmem_init();
   proc_init();

@@ -10,11 +10,15 @@
  *   alu4        4 independent ADD chains: 4 ADDs per cycle
  *   add_chain   one dependent ADD chain: 1 cycle each
  *   imul_chain  dependent IMULs: 3 cycles each
+ *   div_chain   dependent 32-bit DIVs: the divider's latency each
  *   load2       independent L1D loads: 2 per cycle
  *   chase_l1    pointer chase in L1D: load-to-use latency (4-5 cycles)
  *   chase_dram  pointer chase over 32 MiB: a DRAM miss per load
  *   dram8       eight independent chases: misses overlap (MSHRs)
- *   br_random   a branch on a random bit: the mispredict penalty
+ *   stlf        store then load of the same address, chained: forwarding
+ *   br_random   a branch on a random bit, known early (BT on a register):
+ *               half mispredicted, so (br_random - br_fixed) cycles over
+ *               BR_ITERS / 2 is the mispredict penalty
  *   br_fixed    the same loop with an always-taken branch
  * Lines start with "timing:": they differ between machines and models. */
 #include "wl.h"
@@ -124,23 +128,53 @@ static void dram8(void) {
   report("dram8", DRAM_STEPS / 64 * 66ull, rdtsc() - t0);
 }
 
-/* A xorshift step, then a branch on one of its bits: taken at random
- * (br_random) or always (br_fixed, the bit of a constant). */
-static void branches(const char *name, uint64_t mask) {
-  uint64_t n = ITERS, x = 0x9E3779B97F4A7C15ull, t0 = rdtsc();
+static void div_chain(void) {
+  uint64_t n = ITERS / 4, t0 = rdtsc();
+  /* EAX = EAX / 1 (EDX = 0): a chain through EAX, EDX cleared each time. */
+  __asm__ volatile("mov $1, %%r9d\n mov $12345, %%eax\n 1:\n .rept 8\n xor %%edx, %%edx\n div %%r9d\n .endr\n"
+                   " dec %0\n jnz 1b\n"
+                   : "+c"(n)::"rax", "rdx", "r9", "cc");
+  report("div_chain", ITERS / 4 * 18ull, rdtsc() - t0);
+}
+
+/* Store a register, load it back, store the result, ...: each load is
+ * served from the store queue (store-to-load forwarding) and feeds the next
+ * store, so a pair costs the forwarding latency. */
+static void stlf(void) {
+  uint64_t n = ITERS, t0 = rdtsc();
+  __asm__ volatile("1:\n .rept 8\n mov %%r8, (%1)\n mov (%1), %%r8\n .endr\n dec %0\n jnz 1b\n"
+                   : "+c"(n)
+                   : "S"(l1_data)
+                   : "r8", "cc", "memory");
+  report("stlf", ITERS * 18ull, rdtsc() - t0);
+}
+
+/* Branches on the bits of precomputed words (BT on a register: the
+ * condition is ready as soon as the branch is renamed, so a mispredict
+ * costs the pipeline's refill, not a dependence chain). br_bits holds
+ * xorshift output (taken at random) or all ones (always taken). */
+#define BR_WORDS 320
+#define BR_ITERS (BR_WORDS * 64)
+static uint64_t br_bits[BR_WORDS];
+
+static void branches(const char *name, int random) {
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < BR_WORDS; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    br_bits[i] = random ? x : ~0ull;
+  }
+  uint64_t n = BR_WORDS, *p = br_bits, t0 = rdtsc();
   __asm__ volatile(
-      "1:\n"
-      " mov %1, %%rax\n shl $13, %%rax\n xor %%rax, %1\n"
-      " mov %1, %%rax\n shr $7, %%rax\n xor %%rax, %1\n"
-      " mov %1, %%rax\n and %2, %%rax\n or $1, %%rdx\n"
-      " test %%rax, %%rax\n jz 2f\n add $1, %%rdx\n"
-      "2:\n dec %0\n jnz 1b\n"
-      : "+c"(n), "+r"(x)
-      : "r"(mask)
-      : "rax", "rdx", "cc");
-  /* 14 instructions when the branch falls through, 13 when it is taken;
-   * counted as 14 (the CPI is an upper bound by at most 1/14). */
-  report(name, ITERS * 14ull, rdtsc() - t0);
+      "0:\n mov (%1), %%rbx\n add $8, %1\n mov $64, %%ecx\n"
+      "1:\n bt %%rcx, %%rbx\n jc 2f\n add $1, %%rdx\n"
+      "2:\n dec %%ecx\n jnz 1b\n"
+      " dec %0\n jnz 0b\n"
+      : "+r"(n), "+r"(p)::"rbx", "rcx", "rdx", "cc", "memory");
+  /* 4 instructions per taken iteration, 5 per fall-through, 5 per word:
+   * counted as 5 per iteration (the CPI is a lower bound). */
+  report(name, BR_ITERS * 5ull + BR_WORDS * 5ull, rdtsc() - t0);
 }
 
 int kmain(uint32_t magic, uint32_t mbi) {
@@ -149,12 +183,14 @@ int kmain(uint32_t magic, uint32_t mbi) {
   alu4();
   add_chain();
   imul_chain();
+  div_chain();
   load2();
   chase_l1();
   build_dram_list();
   chase_dram();
   dram8();
-  branches("br_random", 1ull << 20);
+  stlf();
+  branches("br_random", 1);
   branches("br_fixed", 0);
   printf("uarch done\n");
   return 0;
