@@ -140,8 +140,10 @@ void Engine::step_one() {
     // cleared when it completes (SDM Vol. 3 17.3.1.1); faults set it again
     // in their image.
     s.rflags &= ~RF;
-  } else if (dbg_.insn_mask) {
-    // Instruction breakpoints: a fault before the instruction executes.
+  } else if (dbg_.insn_mask && !(shadow == kShadowMovSs && !cpuid_.is_amd())) {
+    // Instruction breakpoints: a fault before the instruction executes. On
+    // Intel they are inhibited for the instruction after MOV SS / POP SS
+    // (SDM Vol. 3 6.8.3); AMD reports them.
     const uint64_t la = long64_ ? s.rip : static_cast<uint32_t>(s.seg[CS].base + s.rip);
     uint32_t hit = 0;
     for (unsigned i = 0; i < 4; ++i)

@@ -174,6 +174,9 @@ bool Engine::handle_events(RunExit* out) {
   }
   events_ = 0;
   if (virt_.poll) virt_.hooks->boundary();
+  // A debug trap due in host mode (SVM: VMRUN's single-step after #VMEXIT);
+  // in a VMX guest the boundary hook delivers it in its priority order.
+  if (HVSIM_UNLIKELY(dbg_.due) && !virt_.hooks) deliver_due_debug_trap();
   if (intr_check_) try_interrupt();
   if (wait_sipi_) {
     last_error_ = "CPU waiting for SIPI after INIT";

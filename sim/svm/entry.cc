@@ -98,6 +98,7 @@ void Svm::apply_translation_context() {
   if (np) {
     VmcbSave h;
     e_.phys_read(hsave_pa + kHsaveState, &h, sizeof h);
+    npt_.set_host_smep(h.cr4 & core::CR4_SMEP);
     npt_.set_root(c_.n_cr3, h.efer & core::EFER_NXE, caps_.maxphyaddr,
                   e_.cpuid().has_1g_pages());
     e_.set_stage2(&npt_);
@@ -173,6 +174,10 @@ Check Svm::vmrun(uint64_t pa) {
   c_ = v.control;
   cur_ = v;
   v_tpr_ = static_cast<uint8_t>(c_.vintr & vintr::kTprMask);
+  // Host RFLAGS.TF: VMRUN's single-step trap is taken on the host after the
+  // #VMEXIT (exit.cc), not in the guest; a guest TF traps only after the
+  // first guest instruction (APM Vol. 2 15.5; kvm-unit-tests host_rflags).
+  if (e_.s.rflags & core::TF) e_.debug_soft_interrupt(false);
   load_guest(v);
   e_.s.gif = 1;
   in_guest_ = true;

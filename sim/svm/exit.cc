@@ -44,6 +44,8 @@ void Svm::load_host() {
   s.dr[7] = 0x400;  // breakpoints disabled (15.6)
   s.interrupt_shadow = 0;
   e_.clear_pending_debug_traps();  // a guest's MOV SS-held trap stays with the guest
+  // VMRUN completes here: with the host's TF its single-step trap follows.
+  if (s.rflags & core::TF) e_.set_pending_debug_traps(core::kDr6Bs, false);
   e_.set_cpl(0);
   e_.set_halted(false);
   e_.update_mode();

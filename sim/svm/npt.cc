@@ -27,9 +27,11 @@ mmu::Stage2Entry NptFormat::decode(uint64_t e, unsigned level) const {
   d.present = e & kP;
   const bool large = (level == 2 || level == 3) && (e & kPs);
   d.leaf = level == 1 || large;
-  // Reserved: above MAXPHYADDR, NX without EFER.NXE, PS in a PML4E, the
-  // low address bits of a large page, and 1 GiB pages when not offered.
-  d.reserved = (e & (bits(51, maxpa) | (nxe ? 0 : kNx))) || (level == 4 && (e & kPs)) ||
+  // Reserved: above MAXPHYADDR, NX without EFER.NXE, bits 8:7 of a PML4E
+  // (5.3.3: PS and bit 8 MBZ), the low address bits of a large page, and
+  // 1 GiB pages when not offered.
+  d.reserved = (e & (bits(51, maxpa) | (nxe ? 0 : kNx))) ||
+               (level == 4 && (e & (kPs | (1u << 8)))) ||
                (level == 3 && large && (!big1g || (e & bits(29, 13)))) ||
                (level == 2 && large && (e & bits(20, 13)));
   d.rights = mmu::kS2Read;  // no read bit
@@ -39,11 +41,13 @@ mmu::Stage2Entry NptFormat::decode(uint64_t e, unsigned level) const {
   return d;
 }
 
-// Every nested access is a user access (15.25.5); a write needs RW, a
-// fetch of the final page no NX.
+// Every nested access is a user access (15.25.5); a write needs RW, and so
+// does every access to a guest page table (treated as a write, as the walk
+// may set A/D: a read-only table faults with RW in EXITINFO1, 15.25.6); a
+// fetch of the final page needs no NX.
 uint8_t NptFormat::needs(mmu::Access access, bool is_walk) const {
   uint8_t n = mmu::kS2User;
-  if (access == mmu::Access::kWrite) n |= mmu::kS2Write;
+  if (access == mmu::Access::kWrite || is_walk) n |= mmu::kS2Write;
   if (access == mmu::Access::kExec && !is_walk) n |= mmu::kS2Exec;
   return n;
 }
@@ -62,7 +66,7 @@ bool Npt::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hp
   // 15.25.6: the access as the guest made it, with the phase in bits 32/33;
   // P for a present entry that forbade it or set a reserved bit.
   uint64_t info = npf::kU | ((w.needs & mmu::kS2Write) ? npf::kW : 0) |
-                  ((w.needs & mmu::kS2Exec) && format_.nxe ? npf::kId : 0) |
+                  ((w.needs & mmu::kS2Exec) && (format_.nxe || host_smep_) ? npf::kId : 0) |
                   (is_walk ? npf::kTable : npf::kFinal);
   if (w.status == mmu::Stage2Status::kReserved) info |= npf::kP | npf::kRsv;
   if (w.status == mmu::Stage2Status::kDenied) info |= npf::kP;

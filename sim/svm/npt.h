@@ -32,6 +32,8 @@ class Npt : public mmu::Stage2 {
   explicit Npt(core::Engine& e) : e_(e) {}
   // N_CR3 and the host paging state at VMRUN (NX enabled by host EFER.NXE).
   void set_root(uint64_t ncr3, bool nxe, uint32_t maxpa, bool big1g);
+  // Host CR4.SMEP: like EFER.NXE it makes a fetch's NPF report ID (bit 4).
+  void set_host_smep(bool on) { host_smep_ = on; }
   bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
                  uint8_t* rights = nullptr) override;
   const NptFault& last_fault() const { return fault_; }
@@ -42,6 +44,7 @@ class Npt : public mmu::Stage2 {
   core::Engine& e_;
   NptFormat format_;
   NptFault fault_;
+  bool host_smep_ = false;
 };
 
 }  // namespace hvsim::svm

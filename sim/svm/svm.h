@@ -108,6 +108,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   void intn(uint8_t vector) override;
   void desc_table(virt::DescTable t, bool write) override;
   void icebp() override;
+  void rsm() override;
   void task_switch(uint16_t selector, unsigned source, bool has_error, uint32_t error) override;
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;

@@ -73,12 +73,21 @@ void save_vmsave_state(const core::ArchState& s, VmcbSave& out) {
   out.sysenter_eip = s.sysenter_eip;
 }
 
+namespace {
+// Sign-extends bit 47: the form the segment-base registers hold.
+uint64_t canonical(uint64_t a) { return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16); }
+}  // namespace
+
+// VMLOAD loads FS, GS, TR and LDTR bases and KernelGSBase in canonical form
+// (a later VMSAVE stores them so; kvm-unit-tests' test_canonicalization).
 void load_vmsave_state(const VmcbSave& in, core::ArchState& s) {
   s.seg[core::FS] = seg_from_vmcb(in.fs);
   s.seg[core::GS] = seg_from_vmcb(in.gs);
   s.tr = seg_from_vmcb(in.tr);
   s.ldtr = seg_from_vmcb(in.ldtr);
-  s.kernel_gs_base = in.kernel_gs_base;
+  for (core::Segment* g : {&s.seg[core::FS], &s.seg[core::GS], &s.tr, &s.ldtr})
+    g->base = canonical(g->base);
+  s.kernel_gs_base = canonical(in.kernel_gs_base);
   s.star = in.star;
   s.lstar = in.lstar;
   s.cstar = in.cstar;

@@ -164,6 +164,8 @@ class GuestHooks {
   virtual void xsetbv() {}
   // RDPID: VMX makes it #UD while "enable RDTSCP" is 0 (SDM Vol. 3 25.3).
   virtual void rdpid() {}
+  // RSM outside SMM (hvsim models none): SVM's RSM intercept, else #UD.
+  virtual void rsm() {}
 };
 
 }  // namespace hvsim::virt

@@ -64,5 +64,29 @@ TEST(SvmNptTlb, WriteSucceedsOnceNestedEntryIsWritable) {
   EXPECT_EQ(m.peek<uint8_t>(kPage), 1u);
 }
 
+// 15.25.5-15.25.6 (kvm-unit-tests npt_rw_pfwalk): guest page-table
+// accesses are writes to the nested table, so a read-only nested mapping
+// of the guest's PML4 faults on the walk with RW and the table bit.
+TEST(SvmNptWalk, ReadOnlyGuestPageTableFaultsAsWrite) {
+  SvmMachine m;
+  build_npt_4k(m, 0x1ff000);
+  m.poke<uint64_t>(kNpt + 0x3000 + 8 * (kPml4 >> 12), kPml4 | 5);  // present, user, read-only
+  m.run_guest({0xf4});
+  ASSERT_EQ(m.exitcode(), static_cast<uint64_t>(kExitNpf));
+  EXPECT_EQ(m.vm().control.exitinfo2, kPml4);
+  EXPECT_EQ(m.vm().control.exitinfo1, npf::kTable | npf::kU | npf::kW | npf::kP);
+}
+
+// 5.3.3: bit 8 of a PML4E is reserved (MBZ) in the nested table too.
+TEST(SvmNptWalk, Pml4eBit8IsReserved) {
+  SvmMachine m;
+  build_npt_4k(m, 0x1ff000);
+  m.poke<uint64_t>(kNpt, (kNpt + 0x1000) | 7 | (1u << 8));
+  m.run_guest({0xf4});
+  ASSERT_EQ(m.exitcode(), static_cast<uint64_t>(kExitNpf));
+  EXPECT_TRUE(m.vm().control.exitinfo1 & npf::kRsv);
+  EXPECT_TRUE(m.vm().control.exitinfo1 & npf::kP);
+}
+
 }  // namespace
 }  // namespace hvsim::svm::test

@@ -71,6 +71,11 @@ void wr_debugctl(Engine& e, uint32_t, uint64_t v) {
   e.s.debugctl = v;
 }
 
+// The last-branch and last-exception records (1DBh-1DEh: LastBranchFromIP,
+// LastBranchToIP, LastExceptionFromIP, LastExceptionToIP; read-only). hvsim
+// does not record branches yet (DEBUGCTL.LBR does nothing), so they read 0.
+uint64_t rd_last_branch(Engine&, uint32_t) { return 0; }
+
 }  // namespace
 
 void append_mce_msrs(std::vector<MsrDef>& t) {
@@ -87,6 +92,10 @@ void append_mce_msrs(std::vector<MsrDef>& t) {
       t.push_back({kMc0Ctl + 4 * b + r, n, &rd_bank, &wr_bank});
     }
   t.push_back({kDebugCtl, "IA32_DEBUGCTL", &rd_debugctl, &wr_debugctl});
+  t.push_back({0x1db, "LASTBRANCHFROMIP", &rd_last_branch, nullptr});
+  t.push_back({0x1dc, "LASTBRANCHTOIP", &rd_last_branch, nullptr});
+  t.push_back({0x1dd, "LASTINTFROMIP", &rd_last_branch, nullptr});
+  t.push_back({0x1de, "LASTINTTOIP", &rd_last_branch, nullptr});
 }
 
 }  // namespace hvsim::core::sys

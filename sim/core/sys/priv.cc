@@ -55,6 +55,13 @@ void rdtscp(Engine& e, const DecodedInsn&) {
   e.s.gpr[RCX] = static_cast<uint32_t>(e.s.tsc_aux);
 }
 
+// RSM (SDM Vol. 2B): #UD outside SMM, which hvsim does not model; an SVM
+// guest may intercept it first (APM Vol. 2 15.9.1).
+void rsm(Engine& e, const DecodedInsn&) {
+  if (virt::GuestHooks* g = e.guest()) g->rsm();
+  raise(kUD);
+}
+
 // RDPID (SDM Vol. 2B): IA32_TSC_AUX into r32/r64.
 void rdpid(Engine& e, const DecodedInsn& d) {
   if (virt::GuestHooks* g = e.guest()) g->rdpid();
@@ -225,6 +232,7 @@ void register_priv(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_RDTSC, &bind_plain<&rdtsc>, k_rdtsc);
   t.add(ZYDIS_MNEMONIC_RDTSCP, &bind_plain<&rdtscp>, k_rdtsc);
   t.add(ZYDIS_MNEMONIC_RDPID, &bind_plain<&rdpid>, k_rdtsc);
+  t.add(ZYDIS_MNEMONIC_RSM, &bind_plain<&rsm>, k_system, true);
   t.add(ZYDIS_MNEMONIC_RDPMC, &bind_plain<&rdpmc>, k_rdtsc);
   t.add(ZYDIS_MNEMONIC_HLT, &bind_plain<&hlt>, k_system, true);
   t.add(ZYDIS_MNEMONIC_MONITOR, &bind_monitor, k_system);

@@ -19,12 +19,26 @@ Segment flat(uint16_t sel, unsigned type, unsigned dpl, bool l, bool db) {
 
 void syscall(Engine& e, const DecodedInsn&) {
   ArchState& s = e.s;
-  // Intel: SYSCALL is valid only in 64-bit mode.
-  if (!e.long64() || !(s.efer & EFER_SCE)) raise(kUD);
+  // Intel: SYSCALL is valid only in 64-bit mode. AMD (APM Vol. 3 SYSCALL):
+  // also in compatibility mode (target CSTAR) and in legacy protected mode
+  // (target STAR[31:0], 32-bit flat CS, no R11).
+  const bool amd = e.cpuid().is_amd();
+  if (!(s.efer & EFER_SCE) || (!e.long64() && !amd)) raise(kUD);
+  if (s.mode == Mode::kReal || s.mode == Mode::kVm86) raise(kUD);
   const uint16_t sel = static_cast<uint16_t>(s.star >> 32);
+  if (!(s.efer & EFER_LMA)) {
+    s.gpr[RCX] = static_cast<uint32_t>(s.rip);
+    s.rip = static_cast<uint32_t>(s.star);
+    s.rflags &= ~(VM | IF | RF);
+    s.seg[CS] = flat(sel & 0xfffc, 0xb, 0, false, true);
+    s.seg[SS] = flat(static_cast<uint16_t>((sel + 8) & 0xfffc), 0x3, 0, false, true);
+    e.set_cpl(0);
+    e.update_mode();
+    return;
+  }
   s.gpr[RCX] = s.rip;
   s.gpr[R11] = s.rflags & ~RF;
-  s.rip = s.lstar;
+  s.rip = e.long64() ? s.lstar : s.cstar;
   s.rflags &= ~(s.sfmask | RF);
   s.rflags |= 2;
   s.seg[CS] = flat(sel & 0xfffc, 0xb, 0, true, false);

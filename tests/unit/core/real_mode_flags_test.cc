@@ -1,6 +1,6 @@
 // Real-mode details kvm-unit-tests' realmode.flat found: a 16-bit IRET
 // loads FLAGS without its reserved bits 3, 5 and 15 (SDM Vol. 1 3.4.3), and
-// SALC (D6h) sets AL from CF.
+// SALC (D6h) sets AL from CF; and SYSCALL outside 64-bit mode by vendor.
 #include "tests/unit/core/machine.h"
 
 namespace hvsim::core::testing {
@@ -29,6 +29,37 @@ TEST(RealMode, SalcSetsAlFromCarry) {
   m.run(10);
   EXPECT_EQ(m.s().gpr[RBX] & 0xff, 0x00u);
   EXPECT_EQ(m.s().gpr[RAX] & 0xffff, 0x12ffu);
+}
+
+}  // namespace
+}  // namespace hvsim::core::testing
+
+namespace hvsim::core::testing {
+namespace {
+
+// SYSCALL outside 64-bit mode (kvm-unit-tests syscall.flat on an AMD model):
+// AMD runs it in legacy protected mode to STAR[31:0] with a flat 32-bit CS
+// from STAR[47:32] (APM Vol. 3 SYSCALL); Intel raises #UD.
+uint64_t legacy_syscall(const char* vendor, Machine& m) {
+  m.cfg->set_override(vendor);
+  m.e = std::make_unique<Engine>(m.bus, *m.cfg);
+  m.enter_prot32();
+  m.s().efer |= EFER_SCE;
+  m.s().star = (uint64_t{kSelCode32} << 32) | 0x9000;
+  m.s().gpr[RSI] = 0xff;
+  m.load(kCode, {0x0f, 0x05});  // syscall
+  m.load(0x9000, {0xbe, 0x77, 0, 0, 0, 0xf4});  // mov esi, 0x77; hlt
+  m.run(10);
+  return m.s().gpr[RSI];
+}
+
+TEST(Syscall, LegacyModeOnAmdOnly) {
+  Machine amd;
+  EXPECT_EQ(legacy_syscall("cpu.vendor=AuthenticAMD", amd), 0x77u);
+  EXPECT_EQ(amd.s().gpr[RCX], kCode + 2);
+  EXPECT_EQ(amd.s().seg[CS].selector, kSelCode32);
+  Machine intel;
+  EXPECT_EQ(legacy_syscall("cpu.vendor=GenuineIntel", intel), uint64_t{kUD});
 }
 
 }  // namespace
