@@ -17,7 +17,7 @@
 # Each entry runs as `hvsim run FILE --cmdline "<-append>" --set ...`: the
 # `-cpu` model and flags become cpu.* keys (vmx* entries: an Intel model with
 # VMX; svm* entries: an AMD model with SVM), entries needing more than one
-# CPU (`smp`/-smp > 1) are reported SKIP "needs N cpus". Counts are the
+# CPU run with platform.cpus = N (`smp = $MAX_SMP` is SKIP). Counts are the
 # suite's own "PASS:", "FAIL:" (XFAIL counted as PASS, XPASS as FAIL, as the
 # suite does), "SKIP:" lines and its "SUMMARY:" line.
 #
@@ -153,10 +153,15 @@ def plan(e):
             i += 1
     if targs:
         cmdline = (cmdline + " " + targs).strip()
-    if smp != "1":
-        n = smp if smp.isdigit() else ">1 (" + smp + ")"
-        return ("needs " + n + " cpus", None, "", [], [])
     sets = []
+    if smp != "1":
+        # -smp N maps to platform.cpus (1-64); an expression the cfg leaves
+        # to the runner ($MAX_SMP) or a tree without the key is skipped.
+        if smp.isdigit() and 1 <= int(smp) <= 64 and "platform.cpus" in keys:
+            sets.append("platform.cpus=" + smp)
+        else:
+            n = smp if smp.isdigit() else ">1 (" + smp + ")"
+            return ("needs " + n + " cpus", None, "", [], [])
     feats = {}
     model = ""
     if cpu:
