@@ -38,6 +38,7 @@ std::vector<std::string> point_args(const SweepArgs& a, const SweepPoint& p,
                                     const std::string& dir) {
   std::vector<std::string> args{"run", a.kernel};
   for (const auto& m : a.modules) args.insert(args.end(), {"--module", m});
+  if (!a.initrd.empty()) args.insert(args.end(), {"--initrd", a.initrd});
   if (!a.cmdline.empty()) args.insert(args.end(), {"--cmdline", a.cmdline});
   if (!a.config_file.empty()) args.insert(args.end(), {"--config", a.config_file});
   for (const auto& s : a.sets) args.insert(args.end(), {"--set", s});
@@ -157,7 +158,8 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
   RunArgs probe;
   probe.kernel = a.kernel;
   probe.modules = a.modules;
-  make_run_spec(probe);  // the kernel and modules exist and are readable
+  probe.initrd = a.initrd;
+  make_run_spec(probe);  // the kernel, modules and initrd exist and are readable
 
   const std::vector<SweepPoint> grid = expand_grid(axes);
   std::error_code ec;
