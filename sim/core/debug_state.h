@@ -29,6 +29,10 @@ struct DebugState {
   uint8_t soft_int = 0;       // the instruction was INT n / INT3 / INTO / INT1
   uint32_t pending = 0;       // DR6 bits of trap-class #DB for this instruction
   uint32_t held = 0;          // held by MOV SS / POP SS until after the next one
+  // A trap-class #DB recognized at this boundary but not yet delivered: under
+  // MTF (whose VM exit has priority over debug traps, SDM Vol. 3 25.5.2) or
+  // loaded by VM entry from the pending-debug-exceptions field (26.7.3).
+  uint32_t due = 0;
 
   // DR7 fields of breakpoint i (SDM Vol. 3 17.2.4).
   static bool enabled(uint64_t dr7, unsigned i) { return (dr7 >> (2 * i)) & 3; }

@@ -352,6 +352,21 @@ class Engine : public mmu::PhysMem {
   void debug_io(uint16_t port, unsigned len);  // I/O breakpoints (CR4.DE)
   // INT n / INT3 / INTO (icebp false) or INT1 (true) is delivering its event.
   void debug_soft_interrupt(bool icebp);
+  // VMX pending debug exceptions (SDM Vol. 3 24.4.2): the DR6 bits of
+  // trap-class #DB conditions recognized and not yet delivered at this
+  // boundary (held by MOV SS, or due behind a higher-priority MTF exit).
+  uint32_t pending_debug_traps() const { return dbg_.due | dbg_.held; }
+  void clear_pending_debug_traps() { dbg_.due = dbg_.held = 0; }
+  // VM entry (26.7.3): held by MOV-SS blocking until after the next
+  // instruction, or due at the first boundary.
+  void set_pending_debug_traps(uint32_t bits, bool held) {
+    clear_pending_debug_traps();
+    (held ? dbg_.held : dbg_.due) = bits;
+    events_ |= kEvBreak;
+  }
+  bool debug_trap_due() const { return dbg_.due != 0; }
+  // Delivers the due trap (#DB); a VM exit it causes propagates.
+  void deliver_due_debug_trap();
 
   // ---- interrupts (SDM Vol. 3 6.8-6.9) --------------------------------------
   void attach_interrupt_controller(InterruptSource* src, ApicRegisters* regs) {

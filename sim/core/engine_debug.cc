@@ -87,14 +87,24 @@ void Engine::note_fault(const Fault& f) {
   if (is_fault_class(f.vector)) s.rflags |= RF;  // delivery clears it after the push
 }
 
-// A trap-class #DB after the instruction: B0-B3 are replaced, BS/BD/BT are
-// sticky (SDM Vol. 3 17.2.3). Delivery ends STI/MOV SS blocking; a HLT
-// whose single-step trap is taken does not halt.
+// A trap-class #DB after the instruction: its delivery writes DR6 (B0-B3
+// replaced, BS/BD/BT sticky, SDM Vol. 3 17.2.3; exceptions.cc) unless it
+// exits. Delivery ends STI/MOV SS blocking; a HLT whose single-step trap is
+// taken does not halt.
 void Engine::deliver_debug_trap(uint32_t bits) {
-  s.dr[6] = (s.dr[6] & ~0xfull) | bits;
   s.interrupt_shadow = 0;
   events_ &= ~kEvHalt;
-  fault_at_boundary(Fault{kDB, false, 0});
+  fault_at_boundary(Fault{kDB, false, 0, bits});
+}
+
+// A trap due at this boundary (after an MTF check, or from VM entry's
+// pending debug exceptions): delivered now; a halted guest wakes for it.
+void Engine::deliver_due_debug_trap() {
+  const uint32_t bits = dbg_.due;
+  dbg_.due = 0;
+  s.interrupt_shadow = 0;
+  halted_ = false;
+  deliver_fault(Fault{kDB, false, 0, bits});
 }
 
 void Engine::step_one() {
@@ -115,19 +125,16 @@ void Engine::step_one() {
     uint32_t hit = 0;
     for (unsigned i = 0; i < 4; ++i)
       if ((dbg_.insn_mask >> i & 1) && s.dr[i] == la) hit |= 1u << i;
-    if (hit) {
-      s.dr[6] = (s.dr[6] & ~0xfull) | hit;
-      raise(kDB);
-    }
+    if (hit) raise_db(hit);
   }
   try {
     exec_block(*lookup_block(), 1);
   } catch (const virt::GuestExit& x) {
     // A fault-like exit leaves the guest before the instruction: its RF is
-    // the one it began with (SDM Vol. 3 27.3.3). Pending traps are dropped
-    // (the VMCS pending-debug-exceptions field is not modelled).
+    // the one it began with (SDM Vol. 3 27.3.3), and the traps it would
+    // have raised are dropped.
     if (!x.trap) s.rflags |= flags & RF;
-    dbg_.pending = dbg_.held = 0;
+    dbg_.pending = dbg_.held = dbg_.due = 0;
     throw;
   }
   if (shadow) s.interrupt_shadow = 0;  // the shadow ends with this instruction
@@ -137,6 +144,13 @@ void Engine::step_one() {
   if (!bits) return;
   if (!shadow && s.interrupt_shadow == kShadowMovSs) {
     dbg_.held = bits;  // MOV SS / POP SS: held until after the next instruction (6.8.3)
+    return;
+  }
+  if (virt_.single_step && virt_.hooks) {
+    // Under MTF the boundary hook decides: an MTF VM exit has priority over
+    // debug traps and saves them as pending (SDM Vol. 3 25.5.2, 27.3.4).
+    dbg_.due |= bits;
+    events_ |= kEvBreak;
     return;
   }
   deliver_debug_trap(bits);

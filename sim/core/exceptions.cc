@@ -28,6 +28,13 @@ bool deliver_chain(Engine& e, Fault cur, bool detected, sys::EventSource src,
     g->exception(cur.vector, cur.has_error, cur.error, cur.cr2, false);
   for (;;) {
     if (detected && cur.vector == kPF) e.s.cr2 = cur.cr2;  // loaded before delivery (SDM 4.7)
+    if (detected && cur.vector == kDB && cur.cr2) {
+      // DR6 is written as the #DB is delivered, not when it exits (SDM Vol.
+      // 3 27.1): B0-B3 replaced, BD/BS sticky (17.2.3); general detect
+      // clears DR7.GD for the handler (17.2.4).
+      e.s.dr[6] = (e.s.dr[6] & ~0xfull) | cur.cr2;
+      if (cur.cr2 & kDr6Bd) e.s.dr[7] &= ~kDr7Gd;
+    }
     if (g) g->begin_delivery(cur.vector, type, cur.has_error, cur.error);
     try {
       sys::deliver_through_idt(e, cur.vector, cur.has_error, cur.error, src);

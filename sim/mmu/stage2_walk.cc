@@ -60,6 +60,9 @@ Stage2Walk stage2_walk(const Stage2Format& f, uint64_t gpa, Access access, bool 
         w.cycles += cache.access(used[i], true, CacheSource::kWalk);
       }
     }
+    // With dirty flags, a translation made by a read does not grant writes
+    // while the leaf is clean: the first write walks again and sets D.
+    if (f.dirty && !(w.needs & kS2Write) && !(ent & f.dirty)) w.rights &= ~kS2Write;
     const uint64_t size = 1ull << shift;
     w.hpa = (ent & addr_bits & ~(size - 1)) | (gpa & (size - 1));
     return w;

@@ -43,6 +43,7 @@ void Svm::load_host() {
   if (c_.np_control & 1) s.pat = h.g_pat;
   s.dr[7] = 0x400;  // breakpoints disabled (15.6)
   s.interrupt_shadow = 0;
+  e_.clear_pending_debug_traps();  // a guest's MOV SS-held trap stays with the guest
   e_.set_cpl(0);
   e_.set_halted(false);
   e_.update_mode();

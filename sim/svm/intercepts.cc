@@ -231,6 +231,13 @@ void Svm::exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2
     return;
   }
   if (vector >= 32 || !(c_.intercept_exceptions & (1u << vector))) return;
+  if (vector == core::kDB && cr2) {
+    // An intercepted #DB has already updated DR6 (and cleared DR7.GD): the
+    // VMCB's guest DR6 tells the VMM the cause (unlike VMX's exit
+    // qualification).
+    e_.s.dr[6] = (e_.s.dr[6] & ~0xfull) | cr2;
+    if (cr2 & core::kDr6Bd) e_.s.dr[7] &= ~core::kDr7Gd;
+  }
   virt::GuestExit x;
   x.reason = static_cast<uint32_t>(kExitExcp0 + vector);
   x.qualification = has_error ? error : 0;  // EXITINFO1: the error code (15.12)

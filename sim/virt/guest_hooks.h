@@ -162,6 +162,8 @@ class GuestHooks {
   virtual void icebp() {}
   // XSETBV (after its #UD and CPL checks): VMX always exits, SVM when intercepted.
   virtual void xsetbv() {}
+  // RDPID: VMX makes it #UD while "enable RDTSCP" is 0 (SDM Vol. 3 25.3).
+  virtual void rdpid() {}
 };
 
 }  // namespace hvsim::virt

@@ -112,13 +112,14 @@ uint64_t VmxCaps::exit_ctls(bool true_ctls) const {
   uint32_t a1 = exitc::kSaveDebug | exitc::kHostAddrSpace | exitc::kAckIntr | exitc::kSavePat |
                 exitc::kLoadPat | exitc::kSaveEfer | exitc::kLoadEfer;
   if (preemption_timer) a1 |= exitc::kSaveTimer;
+  if (perf_global_ctrl) a1 |= exitc::kLoadPerf;
   return ctl(true_ctls ? exitc::kTrueDefault1 : exitc::kDefault1, a1);
 }
 
 // A.5
 uint64_t VmxCaps::entry_ctls(bool true_ctls) const {
-  const uint32_t a1 = entryc::kLoadDebug | entryc::kIa32eGuest | entryc::kLoadPat |
-                      entryc::kLoadEfer;
+  uint32_t a1 = entryc::kLoadDebug | entryc::kIa32eGuest | entryc::kLoadPat | entryc::kLoadEfer;
+  if (perf_global_ctrl) a1 |= entryc::kLoadPerf;
   return ctl(true_ctls ? entryc::kTrueDefault1 : entryc::kDefault1, a1);
 }
 

@@ -18,6 +18,9 @@ struct VmxCaps {
   // RDRAND/RDSEED exiting may be 1 only when the CPU model has the
   // instruction (CPUID; set from the core like cr4_fixed1).
   bool rdrand = true, rdseed = true;
+  // IA32_PERF_GLOBAL_CTRL's writable bits (0: no Intel PMU, so no
+  // load-IA32_PERF_GLOBAL_CTRL controls); set from the core.
+  uint64_t perf_global_ctrl = 0;
 
   static VmxCaps from_config(const base::Config& cfg);
 
@@ -49,6 +52,8 @@ void declare_cap_params(base::ParamRegistry& reg);
 void declare_cost_params(base::ParamRegistry& reg);
 
 // Capability MSR indices (SDM Vol. 4 Table 2-2).
+inline constexpr uint32_t kPerfGlobalCtrl = 0x38f;  // IA32_PERF_GLOBAL_CTRL
+
 namespace msr {
 enum : uint32_t {
   kFeatureControl = 0x3a,

@@ -58,11 +58,16 @@ static void load_guest_state(core::Engine& e, VmcsRef v, const Controls& c) {
   s.cr0 = v.get(F::GUEST_CR0);
   s.cr3 = v.get(F::GUEST_CR3);
   s.cr4 = v.get(F::GUEST_CR4);
-  if (c.entry & entryc::kLoadDebug) s.dr[7] = v.get(F::GUEST_DR7);
+  if (c.entry & entryc::kLoadDebug) {
+    s.dr[7] = v.get(F::GUEST_DR7);
+    s.debugctl = v.get(F::GUEST_IA32_DEBUGCTL);
+  }
   s.sysenter_cs = v.get(F::GUEST_SYSENTER_CS);
   s.sysenter_esp = v.get(F::GUEST_SYSENTER_ESP);
   s.sysenter_eip = v.get(F::GUEST_SYSENTER_EIP);
   if (c.entry & entryc::kLoadPat) s.pat = v.get(F::GUEST_IA32_PAT);
+  if (c.entry & entryc::kLoadPerf)  // checked: only counters that exist (26.3.2.1)
+    core::sys::write_msr(e, kPerfGlobalCtrl, v.get(F::GUEST_IA32_PERF_GLOBAL_CTRL));
   const bool ia32e = c.entry & entryc::kIa32eGuest;
   if (c.entry & entryc::kLoadEfer) {
     s.efer = v.get(F::GUEST_IA32_EFER);
@@ -79,7 +84,9 @@ static void load_guest_state(core::Engine& e, VmcsRef v, const Controls& c) {
   s.rip = v.get(F::GUEST_RIP);
   s.rflags = v.get(F::GUEST_RFLAGS);
   const uint32_t ib = static_cast<uint32_t>(v.get(F::GUEST_INTERRUPTIBILITY_INFO));
-  s.interrupt_shadow = (ib & (interruptibility::kSti | interruptibility::kMovSs)) ? 1 : 0;
+  s.interrupt_shadow = (ib & interruptibility::kMovSs) ? core::kShadowMovSs
+                       : (ib & interruptibility::kSti) ? core::kShadowSti
+                                                        : 0;
   s.nmi_blocked = (ib & interruptibility::kNmi) ? 1 : 0;
   e.set_cpl(s.seg[core::SS].dpl());  // CPL is SS.DPL (26.3.2.2)
   e.update_mode();
@@ -151,7 +158,7 @@ EntryResult Vmx::vm_entry(bool launch) {
     return EntryResult::kFailValid;
   };
   // 26.1: basic checks.
-  if (e_.s.interrupt_shadow && !(e_.s.rflags & core::IF)) return fail(kErrEntryMovSsBlocking);
+  if (e_.s.interrupt_shadow == core::kShadowMovSs) return fail(kErrEntryMovSsBlocking);
   if (launch && v.launch_state() != kClear) return fail(kErrVmlaunchNonClear);
   if (!launch && v.launch_state() != kLaunched) return fail(kErrVmresumeNonLaunched);
   // 26.2-26.3.1: controls, host state, guest state.
@@ -182,8 +189,15 @@ EntryResult Vmx::vm_entry(bool launch) {
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));
+  load_pending_debug(v, info);
   arm_boundary_checks();
-  if (info & intr::kValid) {
+  if ((info & intr::kValid) && ((info >> 8) & 7) == intr::kOther) {
+    // Type 7 vector 0: a pending MTF VM exit, before any instruction, even
+    // with the MTF control clear (26.6.2, 25.5.2).
+    v.set(F::VM_ENTRY_INTR_INFO_FIELD, info & ~intr::kValid);
+    mtf_due_ = true;
+    e_.set_guest_poll(true, true);
+  } else if (info & intr::kValid) {
     e_.set_halted(false);
     v.set(F::VM_ENTRY_INTR_INFO_FIELD, info & ~intr::kValid);  // 27.2: cleared by the next exit
     inject_event(*this, e_, info, static_cast<uint32_t>(v.get(F::VM_ENTRY_EXCEPTION_ERROR_CODE)),
@@ -191,6 +205,20 @@ EntryResult Vmx::vm_entry(bool launch) {
   }
   e_.break_block();
   return EntryResult::kEntered;
+}
+
+// 26.7.3: pending debug exceptions are valid with BS (bit 14) or the
+// enabled-breakpoint bit (12) set. Without event injection they are a
+// trap-class #DB at the first boundary, or held there by MOV-SS blocking
+// until after the next instruction; an injected event drops them.
+void Vmx::load_pending_debug(VmcsRef v, uint32_t entry_info) {
+  e_.clear_pending_debug_traps();
+  const uint64_t p = v.get(F::GUEST_PENDING_DBG_EXCEPTIONS);
+  if (!(p & (core::kDr6Bs | (1u << 12))) || (entry_info & intr::kValid)) return;
+  const uint32_t traps = static_cast<uint32_t>(p & (0xf | core::kDr6Bs));
+  if (!traps) return;
+  const uint32_t ib = static_cast<uint32_t>(v.get(F::GUEST_INTERRUPTIBILITY_INFO));
+  e_.set_pending_debug_traps(traps, ib & interruptibility::kMovSs);
 }
 
 void Vmx::arm_boundary_checks() {
@@ -201,8 +229,10 @@ void Vmx::arm_boundary_checks() {
     const uint64_t ticks = vmcs().get(F::VMX_PREEMPTION_TIMER_VALUE);
     timer_deadline_ = e_.cycles() + (ticks << caps_.preemption_timer_rate);
   }
-  mtf_pending_ = false;
-  e_.set_guest_poll(window || timer || mtf || (c_.pin & pin::kExtIntExiting), mtf);
+  mtf_due_ = false;
+  mtf_icount_ = kNoCount;  // taken at the first boundary, before any guest instruction
+  e_.set_guest_poll(window || timer || mtf || e_.debug_trap_due() || (c_.pin & pin::kExtIntExiting),
+                    mtf);
   if (c_.pin & pin::kExtIntExiting) e_.notify_interrupt();
 }
 

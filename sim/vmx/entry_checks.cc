@@ -55,7 +55,15 @@ bool tpr_shadow(const EntryCtx& c) {
     return !has2(c, proc2::kVirtX2apic) && !has2(c, 1u << 8) && !has2(c, 1u << 9);
   }
   if (!page_ok(c, c.get(F::VIRTUAL_APIC_PAGE_ADDR))) return false;
-  return !(u32(c, F::TPR_THRESHOLD) & bits(31, 4));
+  const uint32_t threshold = u32(c, F::TPR_THRESHOLD);
+  if (threshold & bits(31, 4)) return false;
+  // Without APIC-access virtualization and virtual-interrupt delivery, TPR
+  // threshold[3:0] may not exceed VTPR[7:4] (byte 80h of the virtual-APIC page).
+  if (!has2(c, proc2::kVirtApic) && !has2(c, 1u << 9)) {
+    const uint64_t vtpr = c.e.read_phys(c.get(F::VIRTUAL_APIC_PAGE_ADDR) + 0x80, 1);
+    if ((threshold & 0xf) > ((vtpr >> 4) & 0xf)) return false;
+  }
+  return true;
 }
 bool nmi_controls(const EntryCtx& c) {
   const uint32_t pin = u32(c, F::PIN_BASED_VM_EXEC_CONTROL);
@@ -98,7 +106,8 @@ bool entry_intr_info(const EntryCtx& c) {
   const uint32_t info = u32(c, F::VM_ENTRY_INTR_INFO_FIELD);
   if (!(info & intr::kValid)) return true;
   const unsigned type = (info >> 8) & 7, vec = info & 0xff;
-  if (type == 1 || type == intr::kOther) return false;  // reserved; MTF injection unsupported
+  if (type == 1) return false;  // reserved
+  if (type == intr::kOther && vec != 0) return false;  // 0: pending MTF VM exit (MTF supported)
   if (type == intr::kNmi && vec != 2) return false;
   if (type == intr::kHwException && vec > 31) return false;
   if (info & bits(30, 12)) return false;
@@ -132,6 +141,10 @@ bool host_sysenter(const EntryCtx& c) {
 }
 bool host_pat(const EntryCtx& c) {
   return !(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadPat) || pat_ok(c.get(F::HOST_IA32_PAT));
+}
+bool host_perf_global_ctrl(const EntryCtx& c) {
+  return !(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadPerf) ||
+         !(c.get(F::HOST_IA32_PERF_GLOBAL_CTRL) & ~c.caps.perf_global_ctrl);
 }
 bool host_efer(const EntryCtx& c) {
   if (!(u32(c, F::VM_EXIT_CONTROLS) & exitc::kLoadEfer)) return true;
@@ -186,6 +199,10 @@ bool guest_dr7(const EntryCtx& c) {
 }
 bool guest_sysenter(const EntryCtx& c) {
   return canonical(c.get(F::GUEST_SYSENTER_ESP)) && canonical(c.get(F::GUEST_SYSENTER_EIP));
+}
+bool guest_perf_global_ctrl(const EntryCtx& c) {
+  return !(u32(c, F::VM_ENTRY_CONTROLS) & entryc::kLoadPerf) ||
+         !(c.get(F::GUEST_IA32_PERF_GLOBAL_CTRL) & ~c.caps.perf_global_ctrl);
 }
 bool guest_pat(const EntryCtx& c) {
   return !(u32(c, F::VM_ENTRY_CONTROLS) & entryc::kLoadPat) || pat_ok(c.get(F::GUEST_IA32_PAT));
@@ -319,10 +336,39 @@ bool guest_interruptibility(const EntryCtx& c) {
 }
 bool guest_pending_dbg(const EntryCtx& c) {
   const uint64_t p = c.get(F::GUEST_PENDING_DBG_EXCEPTIONS);
-  return !(p & (bits(63, 17) | (1u << 15) | (1u << 13) | bits(11, 4)));
+  if (p & (bits(63, 17) | (1u << 15) | (1u << 13) | bits(11, 4))) return false;
+  // With STI/MOV-SS blocking or in HLT, BS agrees with single-stepping:
+  // set iff RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0.
+  const uint32_t ib = u32(c, F::GUEST_INTERRUPTIBILITY_INFO);
+  if ((ib & (interruptibility::kSti | interruptibility::kMovSs)) ||
+      u32(c, F::GUEST_ACTIVITY_STATE) == kHlt) {
+    const uint64_t dbgctl = (u32(c, F::VM_ENTRY_CONTROLS) & entryc::kLoadDebug)
+                                ? c.get(F::GUEST_IA32_DEBUGCTL)
+                                : c.e.s.debugctl;
+    const bool stepping = (c.get(F::GUEST_RFLAGS) & core::TF) && !(dbgctl & 2);
+    if (((p & core::kDr6Bs) != 0) != stepping) return false;
+  }
+  return true;
 }
 // 26.3.1.5: without VMCS shadowing the link pointer must be all ones.
 bool guest_vmcs_link(const EntryCtx& c) { return c.get(F::VMCS_LINK_POINTER) == ~0ull; }
+// 26.3.1.6: a guest entering PAE paging (CR0.PG, CR4.PAE, not IA-32e) has
+// PDPTEs whose present entries have no reserved bit set (63:MAXPHYADDR,
+// 8:5, 2:1; Table 4-8). With EPT they are the VMCS fields, otherwise the
+// four entries at guest CR3[31:5] in memory.
+bool guest_pdptes(const EntryCtx& c) {
+  if (!(c.get(F::GUEST_CR0) & core::CR0_PG) || !(c.get(F::GUEST_CR4) & core::CR4_PAE) || ia32e(c))
+    return true;
+  const bool ept = has2(c, proc2::kEpt);
+  const uint64_t rsvd = bits(63, c.caps.maxphyaddr) | bits(8, 5) | bits(2, 1);
+  for (unsigned i = 0; i < 4; ++i) {
+    const uint64_t e =
+        ept ? c.get(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i))
+            : c.e.read_phys((c.get(F::GUEST_CR3) & 0xffffffe0ull) + 8 * i, 8);
+    if ((e & 1) && (e & rsvd)) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -352,6 +398,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"host_cr4", CheckClass::kHost, &host_cr4, 0},
       {"host_cr3", CheckClass::kHost, &host_cr3, 0},
       {"host_sysenter", CheckClass::kHost, &host_sysenter, 0},
+      {"host_perf_global_ctrl", CheckClass::kHost, &host_perf_global_ctrl, 0},
       {"host_pat", CheckClass::kHost, &host_pat, 0},
       {"host_efer", CheckClass::kHost, &host_efer, 0},
       {"host_selectors", CheckClass::kHost, &host_selectors, 0},
@@ -363,6 +410,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"guest_cr3", CheckClass::kGuest, &guest_cr3, 0},
       {"guest_dr7", CheckClass::kGuest, &guest_dr7, 0},
       {"guest_sysenter", CheckClass::kGuest, &guest_sysenter, 0},
+      {"guest_perf_global_ctrl", CheckClass::kGuest, &guest_perf_global_ctrl, 0},
       {"guest_pat", CheckClass::kGuest, &guest_pat, 0},
       {"guest_efer", CheckClass::kGuest, &guest_efer, 0},
       {"guest_tr", CheckClass::kGuest, &guest_tr, 0},
@@ -377,6 +425,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"guest_interruptibility", CheckClass::kGuest, &guest_interruptibility, 0},
       {"guest_pending_debug_exceptions", CheckClass::kGuest, &guest_pending_dbg, 0},
       {"guest_vmcs_link_pointer", CheckClass::kGuest, &guest_vmcs_link, 4},
+      {"guest_pdptes", CheckClass::kGuest, &guest_pdptes, 2},
   };
   return kChecks;
 }

@@ -17,7 +17,10 @@ void Vmx::save_guest_state(VmcsRef v) {
   v.set(F::GUEST_CR0, s.cr0);
   v.set(F::GUEST_CR3, s.cr3);
   v.set(F::GUEST_CR4, s.cr4);
-  if (c_.exit & exitc::kSaveDebug) v.set(F::GUEST_DR7, s.dr[7]);
+  if (c_.exit & exitc::kSaveDebug) {
+    v.set(F::GUEST_DR7, s.dr[7]);
+    v.set(F::GUEST_IA32_DEBUGCTL, s.debugctl);
+  }
   v.set(F::GUEST_SYSENTER_CS, s.sysenter_cs);
   v.set(F::GUEST_SYSENTER_ESP, s.sysenter_esp);
   v.set(F::GUEST_SYSENTER_EIP, s.sysenter_eip);
@@ -44,13 +47,30 @@ void Vmx::save_guest_state(VmcsRef v) {
   v.set(F::GUEST_RSP, s.gpr[core::RSP]);
   v.set(F::GUEST_RIP, s.rip);
   v.set(F::GUEST_RFLAGS, s.rflags);
-  // 27.3.4: blocking by STI or MOV SS (one shadow here: STI when IF=1).
+  // 27.3.4: blocking by STI or by MOV SS.
   uint32_t ib = 0;
-  if (s.interrupt_shadow) ib |= (s.rflags & core::IF) ? interruptibility::kSti : interruptibility::kMovSs;
+  if (s.interrupt_shadow)
+    ib |= s.interrupt_shadow == core::kShadowMovSs ? interruptibility::kMovSs : interruptibility::kSti;
   if (s.nmi_blocked) ib |= interruptibility::kNmi;
   v.set(F::GUEST_INTERRUPTIBILITY_INFO, ib);
   v.set(F::GUEST_ACTIVITY_STATE, e_.halted() ? kHlt : kActive);
-  v.set(F::GUEST_PENDING_DBG_EXCEPTIONS, 0);
+  // 27.3.4: debug traps recognized and not delivered (held by MOV SS, or
+  // behind an MTF exit); bit 12 when one was an enabled breakpoint (24.4.2).
+  uint64_t pending = e_.pending_debug_traps();
+  if (pending & 0xf) pending |= 1u << 12;
+  v.set(F::GUEST_PENDING_DBG_EXCEPTIONS, pending);
+  e_.clear_pending_debug_traps();
+  // 27.3.4: with EPT, a PAE-paging guest's PDPTEs (read here from guest CR3
+  // through EPT: the walker keeps no PDPTE registers).
+  if (c_.has2(proc2::kEpt) && (s.cr0 & core::CR0_PG) && (s.cr4 & core::CR4_PAE) &&
+      !(s.efer & core::EFER_LMA)) {
+    for (unsigned i = 0; i < 4; ++i) {
+      uint64_t hpa = 0, pdpte = 0;
+      if (ept_.translate((s.cr3 & 0xffffffe0ull) + 8 * i, mmu::Access::kRead, true, &hpa))
+        pdpte = e_.read_phys(hpa, 8);
+      v.set(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i), pdpte);
+    }
+  }
   if ((c_.pin & pin::kPreemptionTimer) && (c_.exit & exitc::kSaveTimer)) {
     const uint64_t left = timer_deadline_ > e_.cycles() ? timer_deadline_ - e_.cycles() : 0;
     v.set(F::VMX_PREEMPTION_TIMER_VALUE, left >> caps_.preemption_timer_rate);
@@ -65,10 +85,13 @@ void Vmx::load_host_state(VmcsRef v) {
   s.cr3 = v.get(F::HOST_CR3);
   s.cr4 = v.get(F::HOST_CR4) | VmxCaps::kCr4Fixed0;
   s.dr[7] = 0x400;
+  s.debugctl = 0;  // 27.5.1
   s.sysenter_cs = v.get(F::HOST_IA32_SYSENTER_CS);
   s.sysenter_esp = v.get(F::HOST_IA32_SYSENTER_ESP);
   s.sysenter_eip = v.get(F::HOST_IA32_SYSENTER_EIP);
   if (c_.exit & exitc::kLoadPat) s.pat = v.get(F::HOST_IA32_PAT);
+  if (c_.exit & exitc::kLoadPerf)  // checked at entry (26.2.2); 27.5.1
+    core::sys::write_msr(e_, kPerfGlobalCtrl, v.get(F::HOST_IA32_PERF_GLOBAL_CTRL));
   if (c_.exit & exitc::kLoadEfer) {
     s.efer = v.get(F::HOST_IA32_EFER);
   } else {

@@ -21,18 +21,25 @@ uint64_t Vmx::wake_deadline() const {
   return (c_.pin & pin::kPreemptionTimer) ? timer_deadline_ : ~0ull;
 }
 
+// Priority (SDM Vol. 3 25.5.2, 25.5.1, Table 7-2): an MTF VM exit before
+// debug traps, which come before the preemption timer, then the NMI and
+// interrupt windows.
 void Vmx::boundary() {
   const core::ArchState& s = e_.s;
+  // MTF: after one instruction, or after an event delivered before any
+  // instruction could run (an injected event, a fault, a pending #DB).
+  if (mtf_icount_ == kNoCount) mtf_icount_ = e_.instructions();
+  if (mtf_due_ || ((c_.proc & proc::kMtf) && e_.instructions() != mtf_icount_))
+    throw virt::GuestExit{kExitMtf, 0, true};
+  // A debug trap due here (single-step behind MTF, or the VMCS pending
+  // debug exceptions at entry): delivered, or a #DB exit by the bitmap.
+  if (e_.debug_trap_due()) e_.deliver_due_debug_trap();
   if ((c_.pin & pin::kPreemptionTimer) && e_.cycles() >= timer_deadline_)
     throw virt::GuestExit{kExitPreemptionTimer};
   if ((c_.proc & proc::kNmiWindow) && !s.nmi_blocked && !s.interrupt_shadow)
     throw virt::GuestExit{kExitNmiWindow};
   if ((c_.proc & proc::kIntrWindow) && (s.rflags & core::IF) && !s.interrupt_shadow)
     throw virt::GuestExit{kExitInterruptWindow};
-  if (c_.proc & proc::kMtf) {
-    if (mtf_pending_) throw virt::GuestExit{kExitMtf, 0, true};
-    mtf_pending_ = true;  // the next boundary follows one guest instruction
-  }
 }
 
 void Vmx::cpuid() { exit_insn(kExitCpuid); }
@@ -65,6 +72,10 @@ uint64_t Vmx::rdtsc(bool rdtscp) {
   if (rdtscp && !c_.has2(proc2::kRdtscp)) core::raise(core::kUD);
   if (c_.proc & proc::kRdtsc) exit_insn(rdtscp ? kExitRdtscp : kExitRdtsc);
   return (c_.proc & proc::kTscOffsetting) ? c_.tsc_offset : 0;
+}
+
+void Vmx::rdpid() {
+  if (!c_.has2(proc2::kRdtscp)) core::raise(core::kUD);  // 25.3
 }
 
 // MONITOR/MWAIT exiting (25.1.3). MWAIT's qualification bit 0: the
@@ -240,7 +251,9 @@ void Vmx::exception(uint8_t vector, bool has_error, uint32_t error, uint64_t cr2
   const intr::Type type = soft ? intr::kSoftException : intr::kHwException;
   x.intr_info = intr::make(vector, type, has_error);
   x.intr_error = has_error ? error : 0;
-  if (vector == core::kPF) x.qualification = cr2;
+  // #PF: the linear address; #DB: the DR6 bits it would have set, which the
+  // exit leaves out of DR6 (27.1, 27.2.1).
+  if (vector == core::kPF || vector == core::kDB) x.qualification = cr2;
   if (soft) {
     x.insn_len = static_cast<uint32_t>(e_.s.rip - e_.insn_rip());
     x.trap = false;
@@ -259,7 +272,10 @@ void Vmx::begin_delivery(uint8_t vector, virt::EventType type, bool has_error, u
   vectoring_error_ = has_error ? error : 0;
 }
 
-void Vmx::end_delivery() { vectoring_info_ = 0; }
+void Vmx::end_delivery() {
+  vectoring_info_ = 0;
+  if (c_.proc & proc::kMtf) mtf_due_ = true;  // MTF follows an event's delivery (25.5.2)
+}
 
 bool Vmx::external_interrupt() {
   if (!(c_.pin & pin::kExtIntExiting)) return true;

@@ -6,6 +6,7 @@
 
 #include "sim/core/sys/control_regs.h"
 #include "sim/core/sys/msr.h"
+#include "sim/core/sys/pmu.h"
 #include "sim/virt/cost_table.h"
 #include "sim/virt/exit_costs.h"
 #include "sim/vmx/exit_reasons.h"
@@ -41,6 +42,7 @@ Vmx::Vmx(Engine& e, const VmxCaps& caps, const VmxCosts& costs)
   caps_.cr4_fixed1 = core::sys::cr4_allowed(e);
   caps_.rdrand = e.cpuid().has_rdrand();
   caps_.rdseed = e.cpuid().has_rdseed();
+  caps_.perf_global_ctrl = core::sys::pmu_global_ctrl_bits(e);
 }
 
 Vmx::~Vmx() = default;

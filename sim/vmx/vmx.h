@@ -120,6 +120,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void rdpmc() override;
   void pause() override;
   uint64_t rdtsc(bool rdtscp) override;
+  void rdpid() override;
   uint64_t cr_read(unsigned cr, unsigned gpr, uint64_t value) override;
   uint64_t cr_write(unsigned cr, unsigned gpr, uint64_t value) override;
   void clts() override;
@@ -157,6 +158,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
 
  private:
   void arm_boundary_checks();
+  void load_pending_debug(VmcsRef v, uint32_t entry_info);
   void load_host_state(VmcsRef v);
   void save_guest_state(VmcsRef v);
   void world_switch_tlb();
@@ -178,7 +180,11 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   uint64_t vmxon_ptr_ = 0, current_ = kNoVmcs;
   uint32_t entry_qual_ = 0;
   uint64_t timer_deadline_ = 0;  // preemption timer: cycle at which it reaches 0
-  bool mtf_pending_ = false;
+  // MTF (25.5.2): the exit is due once an instruction retired (icount moved
+  // from mtf_icount_) or an event was delivered since VM entry.
+  bool mtf_due_ = false;
+  static constexpr uint64_t kNoCount = ~0ull;
+  uint64_t mtf_icount_ = kNoCount;
   bool injecting_ = false;
   uint32_t vectoring_info_ = 0, vectoring_error_ = 0;  // event being delivered (27.2.4)
   uint64_t entry_cycle_ = 0;

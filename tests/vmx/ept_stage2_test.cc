@@ -78,5 +78,19 @@ TEST(EptTlb, WriteSucceedsOnceEptEntryIsWritable) {
   EXPECT_EQ(m.peek<uint8_t>(kPage), 1u);
 }
 
+// EPT A/D flags (EPTP bit 6; SDM Vol. 3 29.3.5): a read sets A on the leaf,
+// and the write that follows, although the read's translation is cached,
+// sets D (found by kvm-unit-tests' "EPT A/D enabled").
+TEST(EptTlb, WriteAfterReadSetsDirtyFlag) {
+  VmxMachine m;
+  build_ept_4k(m, 0x1f0000);  // kPage stays mapped read/write
+  m.set(F::EPT_POINTER, kEptRoot | 6 | (3u << 3) | (1u << 6));
+  m.run_guest(kReadThenWrite);
+  ASSERT_EQ(m.exit_reason(), kExitCpuid);
+  constexpr uint64_t kA = 1u << 8, kD = 1u << 9;
+  EXPECT_EQ(m.peek<uint64_t>(ept_pte_of(kPage)) & (kA | kD), kA | kD);
+  EXPECT_EQ(m.peek<uint8_t>(kPage), 1u);
+}
+
 }  // namespace
 }  // namespace hvsim::vmx

@@ -1,4 +1,4 @@
-// Flag instructions: CLC, STC, CMC, CLD, STD, LAHF, SAHF (SDM Vol. 2).
+// Flag instructions: CLC, STC, CMC, CLD, STD, LAHF, SAHF (SDM Vol. 2), SALC.
 // CLI and STI depend on privilege and belong to the system family.
 #include "sim/core/isa/isa.h"
 
@@ -24,6 +24,12 @@ void sahf(Engine& e, const DecodedInsn&) {
   e.s.rflags = (e.s.rflags & ~static_cast<uint64_t>(SF | ZF | AF | PF | CF)) | ah;
 }
 
+// SALC (D6h, undocumented; #UD in 64-bit mode, which Zydis decodes as
+// invalid): AL <- CF ? FFh : 00h, flags unchanged.
+void salc(Engine& e, const DecodedInsn&) {
+  e.set_gpr<uint8_t>(RAX, (e.s.rflags & CF) ? 0xff : 0x00);
+}
+
 }  // namespace
 
 void register_flags(BinderTable& t) {
@@ -34,6 +40,7 @@ void register_flags(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_STD, HVSIM_PLAIN(std_), timing::k_flags);
   t.add(ZYDIS_MNEMONIC_LAHF, HVSIM_PLAIN(lahf), timing::k_flags);
   t.add(ZYDIS_MNEMONIC_SAHF, HVSIM_PLAIN(sahf), timing::k_flags);
+  t.add(ZYDIS_MNEMONIC_SALC, HVSIM_PLAIN(salc), timing::k_flags);
 }
 
 }  // namespace hvsim::core::isa

@@ -91,10 +91,7 @@ unsigned debug_reg(const Engine& e, unsigned r) {
 // GD so that the handler can use the debug registers (SDM Vol. 3 17.2.4).
 // After the privilege, #UD and VM-exit checks (SDM Vol. 3 25.1.1).
 void general_detect(Engine& e) {
-  if (!(e.s.dr[7] & kDr7Gd)) return;
-  e.s.dr[6] = (e.s.dr[6] & ~0xfull) | kDr6Bd;
-  e.s.dr[7] &= ~kDr7Gd;
-  raise(kDB);
+  if (e.s.dr[7] & kDr7Gd) raise_db(kDr6Bd);  // DR6/DR7 written at delivery (exceptions.cc)
 }
 
 void mov_to_dr(Engine& e, const DecodedInsn& d) {

@@ -40,7 +40,8 @@ void iret_real(Engine& e, const DecodedInsn& d) {
   if (n == 4)
     s.rflags = (fl & 0x257fd5) | (s.rflags & 0x1a0000) | kFixedOne;
   else
-    s.rflags = (s.rflags & ~0xffffull) | (fl & 0xffff) | kFixedOne;
+    // FLAGS[15:0]: reserved bits 3, 5 and 15 stay 0 (SDM Vol. 1 3.4.3).
+    s.rflags = (s.rflags & ~0xffffull) | (fl & 0x7fd5) | kFixedOne;
   e.break_block();
 }
 

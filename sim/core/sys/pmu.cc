@@ -30,6 +30,7 @@ constexpr uint32_t kAmdPerfCtl0 = 0xc0010000, kAmdPerfCtr0 = 0xc0010004, kAmdPer
 bool intel_pmu(const Engine& e) {
   return e.cpuid().has_pmu() && !e.cpuid().is_amd();
 }
+uint64_t global_ctrl_bits(const Engine& e) { return intel_pmu(e) ? kGlobalCounters : 0; }
 bool amd_pmu(const Engine& e) {
   return e.cpuid().has_pmu() && e.cpuid().is_amd();
 }
@@ -341,5 +342,7 @@ void append_pmu_msrs(std::vector<MsrDef>& t) {
   for (uint32_t i = 0; i < 2 * kAmdGp; ++i)
     t.push_back({kAmdPerfExt0 + i, kExt[i], &rd_amd, &wr_amd});
 }
+
+uint64_t pmu_global_ctrl_bits(const Engine& e) { return global_ctrl_bits(e); }
 
 }  // namespace hvsim::core::sys

@@ -33,6 +33,9 @@ uint64_t pmu_next_deadline(Engine& e);
 // RDPMC's value for ECX (SDM Vol. 2B RDPMC; APM Vol. 3 RDPMC), after the
 // CR4.PCE/CPL check; raises #GP(0) for an index the model does not have.
 uint64_t pmu_rdpmc(Engine& e, uint32_t ecx);
+// The bits IA32_PERF_GLOBAL_CTRL may set (one per counter); 0 without an
+// Intel PMU. VMX's load-IA32_PERF_GLOBAL_CTRL controls check against it.
+uint64_t pmu_global_ctrl_bits(const Engine& e);
 // The PMU MSRs, for the MSR table (sys/msr.cc).
 void append_pmu_msrs(std::vector<MsrDef>& t);
 

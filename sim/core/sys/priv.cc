@@ -57,6 +57,7 @@ void rdtscp(Engine& e, const DecodedInsn&) {
 
 // RDPID (SDM Vol. 2B): IA32_TSC_AUX into r32/r64.
 void rdpid(Engine& e, const DecodedInsn& d) {
+  if (virt::GuestHooks* g = e.guest()) g->rdpid();
   const uint64_t v = static_cast<uint32_t>(e.s.tsc_aux);
   e.s.gpr[d.op[0].reg] = v;
 }

@@ -482,6 +482,7 @@ MsrStatus LocalApic::write_reg(uint32_t off, bool x2, uint64_t value) {
     }
     case kSelfIpi:
       if (!x2) break;  // x2APIC only (11.12.11)
+      if (value >> 8) return gp;  // bits 63:8 reserved: WRMSR #GP (11.12.11)
       if ((v & 0xff) < 16) {
         raise_error(kEsrSendIllegal);
         break;

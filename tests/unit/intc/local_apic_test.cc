@@ -159,7 +159,11 @@ TEST_F(Apic, X2apicIcrIsOneMsr) {
   ASSERT_EQ(apic.write_msr(0x830, 0x0000000700000052ull), MsrStatus::kOk);  // dest 7
   EXPECT_FALSE(apic.irr(0x52));
   EXPECT_EQ(apic.ipis_to_nobody, 1u);
-  ASSERT_EQ(apic.write_msr(0x83f, 0x53), MsrStatus::kOk);  // SELF IPI
+  // SELF IPI: bits 63:8 are reserved, #GP when set (11.12.11).
+  for (uint64_t bad : {0x153ull, 0xff53ull, 0xff000053ull, 1ull << 40})
+    EXPECT_EQ(apic.write_msr(0x83f, bad), MsrStatus::kGp) << std::hex << bad;
+  EXPECT_FALSE(apic.irr(0x53));
+  ASSERT_EQ(apic.write_msr(0x83f, 0x53), MsrStatus::kOk);
   EXPECT_TRUE(apic.irr(0x53));
   EXPECT_EQ(apic.pending_vector(), 0x53);
 }
