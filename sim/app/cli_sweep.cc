@@ -32,6 +32,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& a, SweepCountText& counts)
   s->add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot at every point")->required();
   s->add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
       ->allow_extra_args(false);
+  s->add_option("--initrd", a.initrd, "initial RAM disk for a Linux bzImage KERNEL");
   s->add_option("--cmdline", a.cmdline, "the kernel's command line");
   s->add_option("--config", a.config_file, "TOML preset applied over the defaults");
   s->add_option("--set", a.sets, "fix one parameter for every point: key=value (repeatable)")

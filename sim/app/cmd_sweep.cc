@@ -60,6 +60,7 @@ std::vector<std::string> point_args(const SweepArgs& a, const std::vector<SweepA
   std::vector<std::string> args{"run", a.kernel};
   std::string cmdline = a.cmdline;
   for (const auto& m : a.modules) args.insert(args.end(), {"--module", m});
+  if (!a.initrd.empty()) args.insert(args.end(), {"--initrd", a.initrd});
   for (size_t k = 0; k < axes.size(); ++k) {
     if (axes[k].key == kModuleAxis) args.insert(args.end(), {"--module", p.values[k]});
     if (axes[k].key == kCmdlineAxis) cmdline = p.values[k];
@@ -257,7 +258,8 @@ int sweep_command_with(const SweepArgs& a, const std::string& exe) {
   probe.kernel = a.kernel;
   probe.modules = a.modules;
   probe.modules.insert(probe.modules.end(), a.vary_modules.begin(), a.vary_modules.end());
-  make_run_spec(probe);  // the kernel and modules exist and are readable
+  probe.initrd = a.initrd;
+  make_run_spec(probe);  // the kernel, modules and initrd exist and are readable
 
   const std::vector<SweepPoint> grid = expand_grid(axes);
   std::error_code ec;

@@ -14,6 +14,7 @@ namespace hvsim::app {
 struct SweepArgs {
   std::string kernel;
   std::vector<std::string> modules;  // "FILE[:args]" as typed
+  std::string initrd;                // Linux initrd (bzImage kernels)
   std::string cmdline;
   std::string config_file;
   std::vector<std::string> sets;     // fixed for every point, applied before the point's own

@@ -71,6 +71,12 @@ TEST_F(LinuxCli, ModuleWithBzImage) {
   expect_bad_input({"run", "vmlinuz", "--module", "mod"}, "takes --initrd, not --module");
 }
 
+TEST_F(LinuxCli, InitrdWithMultibootKernel) {
+  write("kernel.elf", std::vector<uint8_t>(4096, 0x90));  // not a bzImage
+  write("rd", {1, 2, 3});
+  expect_bad_input({"run", "kernel.elf", "--initrd", "rd"}, "--initrd needs a Linux bzImage");
+}
+
 TEST_F(LinuxCli, KernelNeedingMoreRam) {
   BzImageSpec s;
   s.init_size = 64 << 20;  // from 16 MiB: 80 MiB

@@ -157,12 +157,18 @@ uint64_t rd_bios_sign_id(Engine&, uint32_t) {
   return kMicrocodeRevision << 32;
 }
 void wr_bios_sign_id(Engine&, uint32_t, uint64_t) {}
+// IA32_PLATFORM_ID (SDM Vol. 4 Table 2-2, 17H, read-only): bits 52:50 the
+// platform a microcode update must match; hvsim's platform is 0.
+uint64_t rd_platform_id(Engine&, uint32_t) {
+  return 0;
+}
 
 std::vector<MsrDef> base_table() {
   std::vector<MsrDef> t = {
       {msr::kTsc, "IA32_TSC", &rd_tsc, &wr_tsc},
       {msr::kApicBase, "IA32_APIC_BASE", &rd_field<&ArchState::apic_base>, &wr_apic_base},
       {msr::kMtrrCap, "IA32_MTRRCAP", &rd_mtrr_cap, nullptr},
+      {0x17, "IA32_PLATFORM_ID", &rd_platform_id, nullptr},
       {0x8b, "IA32_BIOS_SIGN_ID", &rd_bios_sign_id, &wr_bios_sign_id},
       {msr::kSysenterCs, "IA32_SYSENTER_CS", &rd_sysenter_cs, &wr_sysenter_cs},
       {msr::kSysenterEsp, "IA32_SYSENTER_ESP", &rd_field<&ArchState::sysenter_esp>,

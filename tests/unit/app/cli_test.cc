@@ -38,6 +38,16 @@ TEST(Cli, RunDefaultsAndKernelAfterModule) {
   EXPECT_EQ(cl.run.max_insns, 0u);
 }
 
+TEST(Cli, RunAndSweepTakeAnInitrd) {
+  const CommandLine run = parse({"run", "vmlinuz", "--initrd", "rd.cpio", "--cmdline", "quiet"});
+  EXPECT_EQ(run.run.kernel, "vmlinuz");
+  EXPECT_EQ(run.run.initrd, "rd.cpio");
+  const CommandLine sweep =
+      parse({"sweep", "vmlinuz", "--initrd", "rd.cpio", "--vary", "platform.cpu_mhz=1000,2000"});
+  ASSERT_EQ(sweep.command, Command::kSweep);
+  EXPECT_EQ(sweep.sweep.initrd, "rd.cpio");
+}
+
 TEST(Cli, ConfigListShowAndVersion) {
   EXPECT_EQ(parse({"config", "--list"}).command, Command::kConfigList);
   const CommandLine show = parse({"config", "--show", "p.toml", "--set", "a=1"});

@@ -179,5 +179,11 @@ TEST(Msr, BiosSignIdWritableAndReportsRevisionOne) {
   EXPECT_EQ(m.s().gpr[RAX], 0u);
 }
 
+// IA32_PLATFORM_ID (17H) reads platform 0 and is read-only.
+TEST(Msr, PlatformIdReadsZeroAndIsReadOnly) {
+  EXPECT_EQ(run_one({}, rdmsr(0x17)), 0xffu);
+  EXPECT_EQ(run_one({}, wrmsr(0x17, 0)), 13u);
+}
+
 }  // namespace
 }  // namespace hvsim::core::testing

@@ -86,15 +86,27 @@ TEST_F(AcpiTest, FadtPointsAtPmBlocksFacsAndDsdt) {
   EXPECT_EQ(get<uint32_t>(ram, f + 40), get<uint64_t>(ram, f + 140));
 }
 
-TEST_F(AcpiTest, DsdtHoldsS5Package) {
+TEST_F(AcpiTest, DsdtHoldsS5PackageAndPciRootBridge) {
   build(1);
   const uint64_t d = get<uint64_t>(ram, find("FACP") + 140);
   const uint32_t len = get<uint32_t>(ram, d + 4);
   EXPECT_EQ(sum(ram, d, len), 0);
-  const std::vector<uint8_t> want = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                     0x0a, kS5SlpTyp, 0x0a, kS5SlpTyp, 0x00, 0x00};
-  ASSERT_EQ(len, 36 + want.size());
-  EXPECT_EQ(std::vector<uint8_t>(ram.begin() + long(d + 36), ram.begin() + long(d + len)), want);
+  const std::vector<uint8_t> aml(ram.begin() + long(d + 36), ram.begin() + long(d + len));
+  const std::vector<uint8_t> s5 = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+                                   0x0a, kS5SlpTyp, 0x0a, kS5SlpTyp, 0x00, 0x00};
+  ASSERT_GE(aml.size(), s5.size());
+  EXPECT_EQ(std::vector<uint8_t>(aml.begin(), aml.begin() + long(s5.size())), s5);
+  // Scope (\_SB) { Device (PCI0) { _HID EisaId ("PNP0A03"), _ADR 0, _UID 0,
+  //                                 _CRS { WordBusNumber (0-0xff) } } }
+  const std::vector<uint8_t> sb = {
+      0x10, 0x3e, '\\', '_', 'S', 'B', '_',                       // Scope, PkgLength 62
+      0x5b, 0x82, 0x36, 'P', 'C', 'I', '0',                        // Device, PkgLength 54
+      0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,      // EisaId ("PNP0A03")
+      0x08, '_', 'A', 'D', 'R', 0x00, 0x08, '_', 'U', 'I', 'D', 0x00,
+      0x08, '_', 'C', 'R', 'S', 0x11, 0x15, 0x0a, 0x12,            // Buffer (18)
+      0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00,        // WordBusNumber
+      0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01, 0x79, 0x00};       // 0-0xff, End Tag
+  EXPECT_EQ(std::vector<uint8_t>(aml.begin() + long(s5.size()), aml.end()), sb);
 }
 
 TEST_F(AcpiTest, MadtHasOneLocalApicPerCpuAndQemuOverrides) {
