@@ -224,38 +224,12 @@ class Engine : public mmu::PhysMem {
   }
 
   // ---- memory by linear address -------------------------------------------
+  // Reads/writes through the host-pointer TLB, else access_slow; defined
+  // in engine_access.h.
   template <typename T>
-  T read(uint64_t la) {
-    const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
-    if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
-      T v;
-      std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
-      mmu_.tlbs().count_l1_hit(mmu::Access::kRead);
-      charge_data(e.pa | (la & 0xfff), sizeof(T), false);
-      return v;
-    }
-    T v;
-    access_slow(la, &v, sizeof(T), mmu::Access::kRead, user_);
-    if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) raise(kAC, 0);  // after #PF (SDM 6.9)
-    if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), false);
-    return v;
-  }
+  T read(uint64_t la);
   template <typename T>
-  void write(uint64_t la, T v) {
-    const HostTlbEntry& e = htlb_.entry(HostTlb::kWrite, la);
-    if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
-      std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
-      mmu_.tlbs().count_l1_hit(mmu::Access::kWrite);
-      charge_data(e.pa | (la & 0xfff), sizeof(T), true);
-      return;
-    }
-    if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) {
-      probe_write(la, sizeof(T));  // #PF is above #AC (SDM Vol. 3 6.9)
-      raise(kAC, 0);
-    }
-    access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
-    if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), true);
-  }
+  void write(uint64_t la, T v);
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>
@@ -271,17 +245,9 @@ class Engine : public mmu::PhysMem {
   uint64_t probe_read(uint64_t la);
   // Implicit supervisor accesses (descriptor tables, TSS, IDT): SDM 4.6.
   template <typename T>
-  T read_sys(uint64_t la) {
-    T v;
-    access_seg_ = kSegNone;
-    access_slow(la, &v, sizeof(T), mmu::Access::kRead, false);
-    return v;
-  }
+  T read_sys(uint64_t la);
   template <typename T>
-  void write_sys(uint64_t la, T v) {
-    access_seg_ = kSegNone;
-    access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
-  }
+  void write_sys(uint64_t la, T v);
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
@@ -294,37 +260,16 @@ class Engine : public mmu::PhysMem {
 
   // ---- operands ------------------------------------------------------------
   template <typename T>
-  T read_op(const DecodedInsn& d, int i) {
-    const Operand& o = d.op[i];
-    if (o.kind == OpKind::kReg) return get_reg<T>(o);
-    if (o.kind == OpKind::kImm) return static_cast<T>(d.imm);
-    return read<T>(mem_linear(d, sizeof(T), false));
-  }
+  T read_op(const DecodedInsn& d, int i);
   template <typename T>
-  void write_op(const DecodedInsn& d, int i, T v) {
-    const Operand& o = d.op[i];
-    if (o.kind == OpKind::kReg)
-      set_reg<T>(o, v);
-    else
-      write<T>(mem_linear(d, sizeof(T), true), v);
-  }
-
+  void write_op(const DecodedInsn& d, int i, T v);
   // ---- stack ---------------------------------------------------------------
   uint64_t sp_masked(uint64_t v) const { return mask_addr(v, stack_size_); }
   // Pushes `v` (of the given size, 2/4/8) on SS:RSP; faults leave RSP intact.
   template <typename T>
-  void push(T v) {
-    uint64_t nsp = sp_masked(s.gpr[RSP] - sizeof(T));
-    write<T>(linear(SS, nsp, sizeof(T), true), v);
-    set_sp(nsp);
-  }
+  void push(T v);
   template <typename T>
-  T pop() {
-    uint64_t sp = sp_masked(s.gpr[RSP]);
-    T v = read<T>(linear(SS, sp, sizeof(T), false));
-    set_sp(sp + sizeof(T));
-    return v;
-  }
+  T pop();
   void set_sp(uint64_t v) {
     if (stack_size_ == 8)
       s.gpr[RSP] = v;
@@ -628,3 +573,5 @@ class Engine : public mmu::PhysMem {
 };
 
 }  // namespace hvsim::core
+
+#include "sim/core/engine_access.h"  // the access templates declared above

@@ -1,0 +1,89 @@
+// Engine's access templates: memory by linear address (host-pointer TLB
+// fast path, access_slow otherwise), implicit supervisor accesses, operands
+// and the stack. Included at the end of engine.h; include engine.h instead.
+#pragma once
+
+#include <cstring>
+
+#include "sim/core/engine.h"
+
+namespace hvsim::core {
+
+template <typename T>
+inline T Engine::read(uint64_t la) {
+  const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
+  if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
+    T v;
+    std::memcpy(&v, e.host + (la & 0xfff), sizeof(T));
+    mmu_.tlbs().count_l1_hit(mmu::Access::kRead);
+    charge_data(e.pa | (la & 0xfff), sizeof(T), false);
+    return v;
+  }
+  T v;
+  access_slow(la, &v, sizeof(T), mmu::Access::kRead, user_);
+  if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) raise(kAC, 0);  // after #PF (SDM 6.9)
+  if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), false);
+  return v;
+}
+template <typename T>
+inline void Engine::write(uint64_t la, T v) {
+  const HostTlbEntry& e = htlb_.entry(HostTlb::kWrite, la);
+  if (HVSIM_LIKELY(HostTlb::hit(e, la, tlb_user_, sizeof(T)))) {
+    std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
+    mmu_.tlbs().count_l1_hit(mmu::Access::kWrite);
+    charge_data(e.pa | (la & 0xfff), sizeof(T), true);
+    return;
+  }
+  if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) {
+    probe_write(la, sizeof(T));  // #PF is above #AC (SDM Vol. 3 6.9)
+    raise(kAC, 0);
+  }
+  access_slow(la, &v, sizeof(T), mmu::Access::kWrite, user_);
+  if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), true);
+}
+
+template <typename T>
+inline T Engine::read_sys(uint64_t la) {
+  T v;
+  access_seg_ = kSegNone;
+  access_slow(la, &v, sizeof(T), mmu::Access::kRead, false);
+  return v;
+}
+template <typename T>
+inline void Engine::write_sys(uint64_t la, T v) {
+  access_seg_ = kSegNone;
+  access_slow(la, &v, sizeof(T), mmu::Access::kWrite, false);
+}
+
+template <typename T>
+inline T Engine::read_op(const DecodedInsn& d, int i) {
+  const Operand& o = d.op[i];
+  if (o.kind == OpKind::kReg) return get_reg<T>(o);
+  if (o.kind == OpKind::kImm) return static_cast<T>(d.imm);
+  return read<T>(mem_linear(d, sizeof(T), false));
+}
+template <typename T>
+inline void Engine::write_op(const DecodedInsn& d, int i, T v) {
+  const Operand& o = d.op[i];
+  if (o.kind == OpKind::kReg)
+    set_reg<T>(o, v);
+  else
+    write<T>(mem_linear(d, sizeof(T), true), v);
+}
+
+
+template <typename T>
+inline void Engine::push(T v) {
+  uint64_t nsp = sp_masked(s.gpr[RSP] - sizeof(T));
+  write<T>(linear(SS, nsp, sizeof(T), true), v);
+  set_sp(nsp);
+}
+template <typename T>
+inline T Engine::pop() {
+  uint64_t sp = sp_masked(s.gpr[RSP]);
+  T v = read<T>(linear(SS, sp, sizeof(T), false));
+  set_sp(sp + sizeof(T));
+  return v;
+}
+
+}  // namespace hvsim::core
