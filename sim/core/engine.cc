@@ -40,7 +40,8 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
     : bus_(bus),
       lat_(timing::Latencies::from_config(cfg)),
       mmu_(mmu::MmuParams::from_config(cfg)),
-      model_(timing::make_core_model(cfg, mmu_.cache().store_cap())),
+      model_(timing::make_core_model(cfg, mmu_.cache().store_cap()),
+             timing::SampleSchedule::from_config(cfg)),
       store_cap_(mmu_.cache().store_cap()) {
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());

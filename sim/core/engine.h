@@ -39,6 +39,7 @@
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
 #include "sim/timing/core_model.h"
+#include "sim/timing/phased_model.h"
 #include "sim/timing/latencies.h"
 #include "sim/virt/guest_hooks.h"
 
@@ -112,8 +113,10 @@ class Engine : public mmu::PhysMem {
   }
   // A near branch was taken to `target` (sim/core/isa/control.cc).
   void taken_branch(uint64_t target) { ri_.taken_to(target); }
-  timing::CoreModel& core_model() { return model_; }
-  const timing::CoreModel& core_model() const { return model_; }
+  timing::CoreModel& core_model() { return model_.detailed(); }
+  const timing::CoreModel& core_model() const { return model_.detailed(); }
+  // Fast-forward and sampling phases around the model (sim/timing/phased_model.h).
+  const timing::PhasedModel& phases() const { return model_; }
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
   void set_last_error(std::string e) { last_error_ = std::move(e); }
@@ -252,7 +255,9 @@ class Engine : public mmu::PhysMem {
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
   // translated it), in the executing instruction's retire record.
+  // Fast-forward (timing.fast_forward/sample): no cache model, the walk only.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
+    if (HVSIM_UNLIKELY(!model_.data_timed())) return void(ri_.extra_cycles += walk);
     ri_.add_access(pa, static_cast<uint8_t>(n),
                    is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
                    mmu_.data_access(pa, n, is_write) + walk, walk != 0);
@@ -542,7 +547,7 @@ class Engine : public mmu::PhysMem {
 
   // The core model (timing.model) and the record of the executing
   // instruction; cycles_ mirrors the model's clock after each retirement.
-  timing::CoreModel model_;
+  timing::PhasedModel model_;  // the model, and the phases of a fast-forwarded/sampled run
   timing::RetireInfo ri_;
   bool ri_open_ = false;       // an instruction is executing: charges join ri_
   uint32_t store_cap_ = 0;     // what a store costs at most outside the model (settle)

@@ -3,6 +3,7 @@
 // 6.9); faults and guest exits caught at the boundary.
 #include <cinttypes>
 #include <cstdio>
+#include <type_traits>
 #include <variant>
 
 #include "sim/core/engine.h"
@@ -43,6 +44,8 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
     insn_rip_ = s.rip;
     if constexpr (M::kReadsDeps)
       ri_.start(i->deps, insn_rip_, i->len, i->tclass, fetch);
+    else if constexpr (std::is_same_v<M, timing::FunctionalCore>)
+      ri_.start_functional(fetch);  // fast-forward: only what the clock reads
     else
       ri_.start_charges(i->deps.flags, i->deps.branch, i->tclass, fetch);
     fetch = 0;
@@ -59,7 +62,11 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
 }
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
-  std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_);
+  // Fast-forward/sampling (sim/timing/phased_model.h): a block never crosses
+  // a phase boundary; phase_end() is ~0 without a schedule.
+  if (HVSIM_UNLIKELY(icount_ >= model_.phase_end())) model_.advance(icount_);
+  const uint64_t left = model_.phase_end() - icount_;
+  model_.visit([&](auto& m) { exec_block_with(m, b, left < max_insns ? left : max_insns); });
 }
 
 void Engine::settle() {
@@ -72,10 +79,10 @@ void Engine::settle() {
   }
   ri_.clear_charges();
   if (c == 0) return;
-  std::visit([&](auto& m) {
+  model_.visit([&](auto& m) {
     m.stall(c, kind);
     cycles_ = m.cycles();
-  }, model_);
+  });
 }
 
 void Engine::retire_open_record() {
@@ -83,10 +90,10 @@ void Engine::retire_open_record() {
   // A faulting instruction is not charged its class latency (it did not
   // complete): only what it did and what its fault or exit cost.
   ri_.flags |= timing::kFault | timing::kOwnCost;
-  std::visit([&](auto& m) {
+  model_.visit([&](auto& m) {
     m.retire(ri_);
     cycles_ = m.cycles();
-  }, model_);
+  });
   ri_open_ = false;
   ri_.clear_charges();
 }
