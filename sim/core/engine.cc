@@ -43,6 +43,7 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
       model_(timing::make_core_model(cfg, mmu_.cache().store_cap()),
              timing::SampleSchedule::from_config(cfg)),
       store_cap_(mmu_.cache().store_cap()) {
+  count_reps_ = model_.schedule().active();  // phases end at counts of REP iterations too
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);

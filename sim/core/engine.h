@@ -81,6 +81,7 @@ class Engine : public mmu::PhysMem {
   void set_insn_limit(uint64_t n) {
     insn_limit_ = n;
     rep_extra_ = 0;
+    count_reps_ = n != 0 || model_.schedule().active();
   }
   // ---- time: the core model (sim/timing) owns it ---------------------------
   // The clock: the model's cycle count at the last retirement (or stall),
@@ -92,6 +93,7 @@ class Engine : public mmu::PhysMem {
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
   uint64_t instructions() const { return icount_; }
+  uint64_t counted_instructions() const { return limit_count(); }  // REP iterations each count
   // A flat cost: inside an instruction it joins that instruction's retire
   // record (RetireInfo::extra_cycles); between instructions (a device
   // holding the core, HLT, an event delivered at a boundary) the model
@@ -404,19 +406,22 @@ class Engine : public mmu::PhysMem {
   // How many iterations the executing REP instruction may run before it
   // yields (RIP stays on it; RCX/RSI/RDI hold the progress, as when an
   // interrupt stops it: SDM Vol. 1 7.3.9.2). At most kRepChunk, so the run
-  // loop looks at events; under an instruction limit each iteration counts
+  // loop looks at events; under an instruction limit or a fast-forward /
+  // sampling schedule (whose phases end at a count) each iteration counts
   // as one instruction toward it (the instruction itself is the first).
   static constexpr uint64_t kRepChunk = 4096;
   uint64_t rep_budget() const {
     if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
-    if (!insn_limit_) return kRepChunk;
-    const uint64_t used = limit_count();  // < insn_limit_: this instruction runs
-    const uint64_t left = used < insn_limit_ ? insn_limit_ - used : 1;
+    if (!count_reps_) return kRepChunk;
+    const uint64_t end =
+        insn_limit_ && insn_limit_ < model_.phase_end() ? insn_limit_ : model_.phase_end();
+    const uint64_t used = limit_count();  // < end: this instruction runs
+    const uint64_t left = used < end ? end - used : 1;
     return left < kRepChunk ? left : kRepChunk;
   }
   // The REP instruction ran `n` iterations (n <= rep_budget()).
   void rep_done(uint64_t n) {
-    if (insn_limit_ && n > 1) {
+    if (count_reps_ && n > 1) {
       rep_extra_ += n - 1;
       break_block();  // the block's instruction budget no longer holds
     }
@@ -555,6 +560,7 @@ class Engine : public mmu::PhysMem {
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
+  bool count_reps_ = false;  // rep_extra_ is counted (an instruction limit or a schedule)
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)
   uint32_t events_ = 0;

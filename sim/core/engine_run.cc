@@ -63,9 +63,10 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
   // Fast-forward/sampling (sim/timing/phased_model.h): a block never crosses
-  // a phase boundary; phase_end() is ~0 without a schedule.
-  if (HVSIM_UNLIKELY(icount_ >= model_.phase_end())) model_.advance(icount_);
-  const uint64_t left = model_.phase_end() - icount_;
+  // a phase boundary (counted as limit_count(): each REP iteration is one);
+  // phase_end() is ~0 without a schedule.
+  if (HVSIM_UNLIKELY(limit_count() >= model_.phase_end())) model_.advance(limit_count());
+  const uint64_t left = model_.phase_end() - limit_count();
   model_.visit([&](auto& m) { exec_block_with(m, b, left < max_insns ? left : max_insns); });
 }
 

@@ -5,6 +5,11 @@
 // run loop uses (retire, stall, cycles, kTimesFetch, kReadsDeps), so the
 // per-instruction call stays direct and inlinable in every phase.
 //
+// Phases are counted in instructions with each REP string iteration counted
+// as one (Engine::counted_instructions(), as --max-insns counts): a REP
+// chunk can cost thousands of cycles, and the boot code's REP STOS that
+// zeroes .bss would otherwise be one enormous sampling unit.
+//
 // The engine's clock (cpu.cycles) runs on across phases: in a functional or
 // warming phase an instruction costs 1 cycle plus the flat costs charged to
 // it (device stalls, VMX/SVM costs, exception delivery, page walks: the
@@ -15,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -87,11 +93,12 @@ class PhasedModel {
   Phase phase() const { return phase_; }
   // False in fast-forward: data accesses are not charged to the cache model.
   bool data_timed() const { return phase_ != Phase::kFunctional; }
-  // The first instruction (this core's count) of the next phase; ~0: none.
+  // The count (REP iterations counted) where the next phase starts; ~0: none.
   uint64_t phase_end() const { return phase_end_; }
-  // Called once icount >= phase_end(): closes the phase (a window's CPI is
-  // recorded, the ooo model drained) and opens the one `icount` is in.
-  void advance(uint64_t icount);
+  // Called once count >= phase_end(): closes the phase (a window's cycles
+  // per counted instruction recorded, the ooo model drained) and opens the
+  // one `count` is in.
+  void advance(uint64_t count);
 
   // Calls f with the current phase's view (see above).
   template <class F>
@@ -117,26 +124,33 @@ class PhasedModel {
   }
 
   const WindowStats& windows() const { return windows_; }
-  // Instructions run so far in each phase, `icount` being the core's count.
-  uint64_t phase_instructions(Phase p, uint64_t icount) const;
-  // sample.* and phase.* when a schedule is set (icount: the core's counter).
-  void register_stats(base::StatRegistry& reg, const uint64_t* icount) const;
+  // Counted instructions run so far in each phase, `count` being the core's.
+  uint64_t phase_instructions(Phase p, uint64_t count) const;
+  // The estimate: cycles of the whole run (mean cycles per counted
+  // instruction x `count`), and CPI over the `insns` instructions retired.
+  double extrapolated_cycles(uint64_t count) const;
+  double cpi(uint64_t insns, uint64_t count) const;
+  double cpi_ci95(uint64_t insns, uint64_t count) const;
+  // sample.* and phase.* when a schedule is set: insns() is the core's
+  // instruction count (cpu.instructions), count() with REP iterations.
+  void register_stats(base::StatRegistry& reg, std::function<uint64_t()> insns,
+                      std::function<uint64_t()> count) const;
   // One line for the end-of-run summary ("" without a schedule).
-  std::string summary(uint64_t icount) const;
+  std::string summary(uint64_t insns, uint64_t count) const;
 
  private:
-  void leave(uint64_t icount);
-  void enter(uint64_t icount);
+  void leave(uint64_t count);
+  void enter(uint64_t count);
 
   CoreModel detailed_;
   SampleSchedule sched_;
   Phase phase_ = Phase::kDetailed;
   uint64_t phase_end_ = ~0ull;
-  uint64_t phase_start_ = 0;   // icount where the current phase began
+  uint64_t phase_start_ = 0;   // count where the current phase began
   uint64_t done_[3] = {};      // instructions of closed phases, by Phase
   uint64_t clock_ = 0;         // the engine's clock outside detailed phases
   uint64_t base_ = 0;          // in a detailed phase: engine clock - model cycles
-  uint64_t win_cycles_ = 0, win_insns_ = 0;  // the model's counts at the window's start
+  uint64_t win_cycles_ = 0;    // the model's cycles at the window's start
   WindowStats windows_;
 };
 
