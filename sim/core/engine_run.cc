@@ -3,7 +3,6 @@
 // 6.9); faults and guest exits caught at the boundary.
 #include <cinttypes>
 #include <cstdio>
-#include <type_traits>
 #include <variant>
 
 #include "sim/core/engine.h"
@@ -44,8 +43,6 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
     insn_rip_ = s.rip;
     if constexpr (M::kReadsDeps)
       ri_.start(i->deps, insn_rip_, i->len, i->tclass, fetch);
-    else if constexpr (std::is_same_v<M, timing::FunctionalCore>)
-      ri_.start_functional(fetch);  // fast-forward: only what the clock reads
     else
       ri_.start_charges(i->deps.flags, i->deps.branch, i->tclass, fetch);
     fetch = 0;
@@ -67,6 +64,8 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
   // phase_end() is ~0 without a schedule.
   if (HVSIM_UNLIKELY(limit_count() >= model_.phase_end())) model_.advance(limit_count());
   const uint64_t left = model_.phase_end() - limit_count();
+  if (HVSIM_UNLIKELY(model_.phase() == timing::Phase::kFunctional))
+    return exec_block_functional(b, left < max_insns ? left : max_insns);
   model_.visit([&](auto& m) { exec_block_with(m, b, left < max_insns ? left : max_insns); });
 }
 

@@ -100,6 +100,9 @@ class PhasedModel {
   // one `count` is in.
   void advance(uint64_t count);
 
+  // The run loop of a functional phase keeps the clock itself
+  // (Engine::exec_block_functional) and hands it back after each block.
+  void set_functional_clock(uint64_t c) { clock_ = c; }
   // Calls f with the current phase's view (see above).
   template <class F>
   void visit(F&& f) {
