@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 
 namespace hvsim::timing {
 
@@ -97,8 +97,8 @@ void PhasedModel::register_stats(base::StatRegistry& reg, std::function<uint64_t
   for (const auto& k : kPhases) {
     const Phase p = k.p;
     reg.add_formula(
-        k.name, [this, p, count] { return double(phase_instructions(p, count())); },
-        "instructions", std::string(k.desc) + ", each REP iteration counted (whole run)");
+        k.name, [this, p, count] { return double(phase_instructions(p, count())); }, "instructions",
+        std::string(k.desc) + ", each REP iteration counted (whole run)");
   }
   if (!sched_.sampling()) return;
   const WindowStats* w = &windows_;

@@ -149,11 +149,11 @@ class PhasedModel {
   SampleSchedule sched_;
   Phase phase_ = Phase::kDetailed;
   uint64_t phase_end_ = ~0ull;
-  uint64_t phase_start_ = 0;   // count where the current phase began
-  uint64_t done_[3] = {};      // instructions of closed phases, by Phase
-  uint64_t clock_ = 0;         // the engine's clock outside detailed phases
-  uint64_t base_ = 0;          // in a detailed phase: engine clock - model cycles
-  uint64_t win_cycles_ = 0;    // the model's cycles at the window's start
+  uint64_t phase_start_ = 0;  // count where the current phase began
+  uint64_t done_[3] = {};     // instructions of closed phases, by Phase
+  uint64_t clock_ = 0;        // the engine's clock outside detailed phases
+  uint64_t base_ = 0;         // in a detailed phase: engine clock - model cycles
+  uint64_t win_cycles_ = 0;   // the model's cycles at the window's start
   WindowStats windows_;
 };
 

@@ -54,15 +54,19 @@ SampleSchedule sample(uint64_t period, uint64_t window, uint64_t warmup) {
   return s;
 }
 
-const SimpleCore& simple_of(const PhasedModel& pm) { return std::get<SimpleCore>(pm.detailed()); }
-const ooo::OooCore& ooo_of(const PhasedModel& pm) { return std::get<ooo::OooCore>(pm.detailed()); }
+const SimpleCore& simple_of(const PhasedModel& pm) {
+  return std::get<SimpleCore>(pm.detailed());
+}
+const ooo::OooCore& ooo_of(const PhasedModel& pm) {
+  return std::get<ooo::OooCore>(pm.detailed());
+}
 
 TEST(PhasedModel, DetailedStatisticsStartAtTheSwitch) {
   Driver d{PhasedModel(CoreModel(SimpleCore(table(), 4)), ff(100))};
   EXPECT_EQ(d.pm.phase(), Phase::kFunctional);
   EXPECT_FALSE(d.pm.data_timed());
   for (int i = 0; i < 100; ++i) d.retire(op2(k_mul, 0, 1));  // 3 cycles each when detailed
-  EXPECT_EQ(d.clock, 100u);  // 1 per instruction
+  EXPECT_EQ(d.clock, 100u);                                  // 1 per instruction
   EXPECT_EQ(simple_of(d.pm).instructions(), 0u);
   for (int i = 0; i < 50; ++i) d.retire(op2(k_mul, 0, 1));
   EXPECT_EQ(d.pm.phase(), Phase::kDetailed);
@@ -78,8 +82,8 @@ TEST(PhasedModel, DetailedStatisticsStartAtTheSwitch) {
 TEST(PhasedModel, FunctionalClockIsOnePerInstructionPlusFlatCosts) {
   Driver d{PhasedModel(CoreModel(SimpleCore(table(), 4)), ff(1000))};
   RetireInfo r = load(0, 1, 0x1000, 200);  // the access latency is not charged
-  r.extra_cycles = 7;                        // a device stall is
-  r.fetch_latency = 30;                      // and an ITLB walk
+  r.extra_cycles = 7;                      // a device stall is
+  r.fetch_latency = 30;                    // and an ITLB walk
   d.retire(r);
   EXPECT_EQ(d.clock, 1u + 7 + 30);
   d.pm.visit([](auto& m) { m.stall(100); });  // HLT: time passes

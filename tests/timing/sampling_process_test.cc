@@ -25,9 +25,9 @@ namespace fs = std::filesystem;
 struct HvsimRun {
   int status = -1;
   std::string out, err;
-  uint64_t insns = 0, cycles = 0;     // the summary line (whole run)
-  std::map<std::string, double> st;   // stats.txt
-  std::vector<std::string> notes;     // "hvsim: fast-forward: ..." / "hvsim: sampling: ..."
+  uint64_t insns = 0, cycles = 0;    // the summary line (whole run)
+  std::map<std::string, double> st;  // stats.txt
+  std::vector<std::string> notes;    // "hvsim: fast-forward: ..." / "hvsim: sampling: ..."
   double cpi() const { return static_cast<double>(cycles) / static_cast<double>(insns); }
 };
 
@@ -58,7 +58,8 @@ HvsimRun hvsim_run(const std::vector<std::string>& args) {
     if (line.rfind("hvsim: fast-forward:", 0) == 0 || line.rfind("hvsim: sampling:", 0) == 0)
       r.notes.push_back(line);
   }
-  for (const std::string& line : hvsim_test::lines_of(hvsim_test::read_all(dir / "out/stats.txt"))) {
+  for (const std::string& line :
+       hvsim_test::lines_of(hvsim_test::read_all(dir / "out/stats.txt"))) {
     char name[128];
     double v = 0;
     if (std::sscanf(line.c_str(), "%127s %lf", name, &v) == 2) r.st[name] = v;
@@ -67,7 +68,9 @@ HvsimRun hvsim_run(const std::vector<std::string>& args) {
   return r;
 }
 
-std::string workload(const std::string& name) { return std::string(HVSIM_WORKLOADS_DIR) + "/" + name; }
+std::string workload(const std::string& name) {
+  return std::string(HVSIM_WORKLOADS_DIR) + "/" + name;
+}
 
 // The guest's output without its "timing:" lines (cycle counts: they may
 // differ between correct machines, workloads/README.md).
@@ -92,7 +95,8 @@ TEST(FastForward, SameOutputAndInstructionCountAsTheDetailedRun) {
     EXPECT_EQ(output_lines(ff.out), output_lines(full.out)) << model;
     EXPECT_EQ(ff.insns, full.insns) << model;
     ASSERT_EQ(ff.notes.size(), 1u) << ff.err;
-    EXPECT_NE(ff.notes[0].find("400,000 instructions functional"), std::string::npos) << ff.notes[0];
+    EXPECT_NE(ff.notes[0].find("400,000 instructions functional"), std::string::npos)
+        << ff.notes[0];
   }
   // The demo: the same checksums (its RDTSC timings differ).
   const HvsimRun full = hvsim_run({workload("demo.elf")});
@@ -105,7 +109,7 @@ TEST(FastForward, SameOutputAndInstructionCountAsTheDetailedRun) {
 TEST(FastForward, DetailedStatisticsStartAtTheSwitch) {
   const uint64_t n = 400000;
   const HvsimRun ff = hvsim_run({workload("minikernel.elf"), "--cmdline", "bench=check",
-                            "--fast-forward", "insns:" + std::to_string(n)});
+                                 "--fast-forward", "insns:" + std::to_string(n)});
   ASSERT_EQ(ff.status, 0) << ff.err;
   const double insns = ff.st.at("cpu.instructions"), timed = ff.st.at("timing.instructions");
   const double counted = ff.st.at("phase.functional_instructions") +
@@ -166,8 +170,9 @@ TEST(Sampling, TlbStressWithinFivePercent) {
 }
 
 TEST(Sampling, TwoSampledRunsAreIdentical) {
-  const std::vector<std::string> k = {workload("minikernel.elf"), "--cmdline", "bench=tlb",
-                                      "--set", "timing.model=ooo", "--sample", "20000:1000:18000"};
+  const std::vector<std::string> k = {
+      workload("minikernel.elf"), "--cmdline", "bench=tlb",       "--set",
+      "timing.model=ooo",         "--sample",  "20000:1000:18000"};
   const HvsimRun a = hvsim_run(k), b = hvsim_run(k);
   ASSERT_EQ(a.status, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
@@ -185,11 +190,16 @@ TEST(Sampling, TwoSampledRunsAreIdentical) {
 
 TEST(SamplingOptions, BadStringsGiveOneLineAndExitTwo) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--fast-forward", "1000"},       {"--fast-forward", "insns:"},
-      {"--fast-forward", "insns:abc"},  {"--fast-forward", "insns:0"},
-      {"--sample", "1000:10"},          {"--sample", "1000:10:5:1"},
-      {"--sample", "10:20:0"},          {"--sample", "100:0:10"},
-      {"--sample", "x:1:1"},            {"--set", "timing.sample=100:50:60"},
+      {"--fast-forward", "1000"},
+      {"--fast-forward", "insns:"},
+      {"--fast-forward", "insns:abc"},
+      {"--fast-forward", "insns:0"},
+      {"--sample", "1000:10"},
+      {"--sample", "1000:10:5:1"},
+      {"--sample", "10:20:0"},
+      {"--sample", "100:0:10"},
+      {"--sample", "x:1:1"},
+      {"--set", "timing.sample=100:50:60"},
       {"--set", "timing.fast_forward=cycles:5"},
   };
   for (const auto& opt : bad) {

@@ -33,8 +33,8 @@ TEST(SampleSchedule, RejectsBadStringsWithOneLine) {
       EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
     }
   }
-  for (const char* bad : {"", "1:2", "1:2:3:4", "a:1:1", "10:0:5", "10:20:0", "10:5:6", ":1:1",
-                          "10::1", "10:1:"}) {
+  for (const char* bad :
+       {"", "1:2", "1:2:3:4", "a:1:1", "10:0:5", "10:20:0", "10:5:6", ":1:1", "10::1", "10:1:"}) {
     SampleSchedule s;
     EXPECT_THROW(SampleSchedule::parse_sample(bad, &s), base::ConfigError) << bad;
   }
