@@ -501,6 +501,7 @@ class Engine : public mmu::PhysMem {
   }
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
+  void exec_block_phased(const Block& b, size_t max_insns);  // fast-forward/sampling
   void exec_block_functional(const Block& b, size_t max_insns);  // engine_functional.cc
   template <class M>
   void exec_block_with(M& model, const Block& b, size_t max_insns);

@@ -59,14 +59,20 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
 }
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
-  // Fast-forward/sampling (sim/timing/phased_model.h): a block never crosses
-  // a phase boundary (counted as limit_count(): each REP iteration is one);
-  // phase_end() is ~0 without a schedule.
-  if (HVSIM_UNLIKELY(limit_count() >= model_.phase_end())) model_.advance(limit_count());
+  if (HVSIM_UNLIKELY(model_.scheduled())) return exec_block_phased(b, max_insns);
+  std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_.detailed());
+}
+
+// A run with a fast-forward or sampling schedule (sim/timing/phased_model.h):
+// a block never crosses a phase boundary (counted as limit_count(): each REP
+// iteration is one); a functional block runs in engine_functional.cc, the
+// others through the view of their phase.
+void Engine::exec_block_phased(const Block& b, size_t max_insns) {
+  if (limit_count() >= model_.phase_end()) model_.advance(limit_count());
   const uint64_t left = model_.phase_end() - limit_count();
-  if (HVSIM_UNLIKELY(model_.phase() == timing::Phase::kFunctional))
-    return exec_block_functional(b, left < max_insns ? left : max_insns);
-  model_.visit([&](auto& m) { exec_block_with(m, b, left < max_insns ? left : max_insns); });
+  if (left < max_insns) max_insns = left;
+  if (model_.phase() == timing::Phase::kFunctional) return exec_block_functional(b, max_insns);
+  model_.visit([&](auto& m) { exec_block_with(m, b, max_insns); });
 }
 
 void Engine::settle() {

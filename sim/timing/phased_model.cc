@@ -21,7 +21,7 @@ std::string commas(uint64_t n) {
 }  // namespace
 
 PhasedModel::PhasedModel(CoreModel detailed, const SampleSchedule& s)
-    : detailed_(std::move(detailed)), sched_(s) {
+    : detailed_(std::move(detailed)), sched_(s), scheduled_(s.active()) {
   phase_ = sched_.phase_at(0, &phase_end_);
   enter(0);
 }

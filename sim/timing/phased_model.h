@@ -90,6 +90,9 @@ class PhasedModel {
   CoreModel& detailed() { return detailed_; }
   const CoreModel& detailed() const { return detailed_; }
   const SampleSchedule& schedule() const { return sched_; }
+  // A fast-forward or sampling schedule is set (else the engine runs the
+  // model directly, as without this holder).
+  bool scheduled() const { return scheduled_; }
   Phase phase() const { return phase_; }
   // False in fast-forward: data accesses are not charged to the cache model.
   bool data_timed() const { return phase_ != Phase::kFunctional; }
@@ -147,14 +150,17 @@ class PhasedModel {
 
   CoreModel detailed_;
   SampleSchedule sched_;
-  Phase phase_ = Phase::kDetailed;
-  uint64_t phase_end_ = ~0ull;
   uint64_t phase_start_ = 0;  // count where the current phase began
   uint64_t done_[3] = {};     // instructions of closed phases, by Phase
   uint64_t clock_ = 0;        // the engine's clock outside detailed phases
   uint64_t base_ = 0;         // in a detailed phase: engine clock - model cycles
   uint64_t win_cycles_ = 0;   // the model's cycles at the window's start
   WindowStats windows_;
+  // Read per block or per access: last, next to what the engine keeps after
+  // its PhasedModel (the retire record).
+  uint64_t phase_end_ = ~0ull;
+  bool scheduled_ = false;  // sched_.active()
+  Phase phase_ = Phase::kDetailed;
 };
 
 }  // namespace hvsim::timing
