@@ -299,11 +299,7 @@ void OooCore::stall(uint64_t c, StallKind kind) {
   fe_.redirect(retire_cycle_, why);
 }
 
-void OooCore::warm(const RetireInfo& r) {
-  const PredictorStats counted = bp_.stats();
-  bp_.predict_and_update(r);
-  bp_.stats() = counted;
-}
+void OooCore::warm(const RetireInfo& r) { bp_.train(r); }
 
 void OooCore::drain() {
   if (last_commit_ > retire_cycle_) {
