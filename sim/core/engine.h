@@ -251,11 +251,15 @@ class Engine : public mmu::PhysMem {
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
-  // translated it), in the executing instruction's retire record.
+  // translated it), in the executing instruction's retire record; for a
+  // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
-    ri_.add_access(pa, static_cast<uint8_t>(n),
-                   is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
-                   mmu_.data_access(pa, n, is_write) + walk, walk != 0);
+    const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
+    if (HVSIM_LIKELY(sum_accesses_))
+      ri_.add_cost(l, is_write, store_cap_);
+    else
+      ri_.add_access(pa, static_cast<uint8_t>(n),
+                     is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
   }
 
   // ---- operands ------------------------------------------------------------
@@ -545,6 +549,7 @@ class Engine : public mmu::PhysMem {
   timing::CoreModel model_;
   timing::RetireInfo ri_;
   bool ri_open_ = false;       // an instruction is executing: charges join ri_
+  bool sum_accesses_ = false;  // the model reads no access: charge_data sums them (add_cost)
   uint32_t store_cap_ = 0;     // what a store costs at most outside the model (settle)
   uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk

@@ -38,6 +38,7 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
   if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
   const DecodedInsn* end = i + n;
   uint32_t fetch = take_fetch_latency(b, M::kTimesFetch);
+  sum_accesses_ = !M::kReadsDeps;
   ri_open_ = true;
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
@@ -63,7 +64,8 @@ void Engine::exec_block(const Block& b, size_t max_insns) {
 }
 
 void Engine::settle() {
-  uint64_t c = ri_.extra_cycles + ri_.overflow_latency + ri_.overflow_store_cost(store_cap_);
+  uint64_t c = ri_.extra_cycles + ri_.mem_cost + ri_.overflow_latency +
+               ri_.overflow_store_cost(store_cap_);
   const timing::StallKind kind = (ri_.flags & timing::kWorldSwitch) ? timing::StallKind::kWorldSwitch
                                                                     : timing::StallKind::kIdle;
   for (unsigned k = 0; k < ri_.nmem; ++k) {

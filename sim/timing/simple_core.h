@@ -19,7 +19,9 @@ namespace hvsim::timing {
 class SimpleCore final {
  public:
   static constexpr bool kTimesFetch = false;  // fetch is free but for ITLB walks
-  static constexpr bool kReadsDeps = false;   // start_charges() is all it needs
+  // false: start_charges() is all it needs, and the engine sums the data
+  // accesses into RetireInfo::mem_cost (add_cost) rather than recording them.
+  static constexpr bool kReadsDeps = false;
 
   // store_cap: the most a store's access costs (UINT32_MAX: stores block).
   SimpleCore(const Latencies& lat, uint32_t store_cap) : lat_(lat), store_cap_(store_cap) {
@@ -27,20 +29,24 @@ class SimpleCore final {
       base_[c][0] = lat.cls[c];
       base_[c][1] = lat.cls[c] + lat.mem_operand;
     }
+    // A taken near branch pays timing.taken_branch_cycles; far transfers
+    // and non-branches nothing.
+    for (unsigned b = 0; b < kBranchKinds; ++b) {
+      const auto k = static_cast<BranchKind>(b);
+      taken_[b] = k != BranchKind::kNone && k != BranchKind::kFar ? lat.taken_branch : 0;
+    }
   }
 
   void retire(const RetireInfo& r) {
-    uint64_t c = r.extra_cycles + r.overflow_latency + r.fetch_latency;
+    uint64_t c = r.extra_cycles + r.mem_cost + r.overflow_latency + r.fetch_latency;
     if (__builtin_expect(r.overflow_stores != 0, 0)) c += r.overflow_store_cost(store_cap_);
-    if (__builtin_expect(!(r.flags & kOwnCost), 1))
-      c += base_[r.tclass][(r.flags & kMemOperand) ? 1 : 0];
-    for (unsigned i = 0; i < r.nmem; ++i) {
+    const uint8_t f = r.flags;
+    if (__builtin_expect(!(f & kOwnCost), 1)) c += base_[r.tclass][(f & kMemOperand) ? 1 : 0];
+    for (unsigned i = 0; i < r.nmem; ++i) {  // accesses recorded rather than summed
       const uint32_t l = r.mem[i].latency;
       c += r.mem[i].kind == MemKind::kStore && l > store_cap_ ? store_cap_ : l;
     }
-    if (__builtin_expect((r.flags & kTaken) != 0, 0) && r.branch != BranchKind::kNone &&
-        r.branch != BranchKind::kFar)
-      c += lat_.taken_branch;
+    if (f & kTaken) c += taken_[static_cast<unsigned>(r.branch)];
     cycles_ += c;
     ++instructions_;
   }
@@ -53,7 +59,9 @@ class SimpleCore final {
 
  private:
   Latencies lat_;
+  static constexpr unsigned kBranchKinds = static_cast<unsigned>(BranchKind::kFar) + 1;
   uint32_t base_[kNumInsnClasses][2];  // class latency, without and with a memory operand
+  uint32_t taken_[kBranchKinds];       // what a taken branch of each kind adds
   uint32_t store_cap_;
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;

@@ -1,5 +1,8 @@
 // Near control transfers: JMP, Jcc, JrCXZ, LOOP/LOOPcc, CALL, RET (SDM Vol. 2).
 // Far transfers, INT and IRET belong to the system family.
+#include <array>
+#include <utility>
+
 #include "sim/core/isa/isa.h"
 
 namespace hvsim::core::isa {
@@ -39,12 +42,20 @@ void jmp_ind(Engine& e, const DecodedInsn& d) {
   branch(e, e.read_op<T>(d, 0), sizeof(T));
 }
 
+// Jcc, one instantiation per condition (bound at decode from d.cond).
+template <unsigned kCond>
 void jcc(Engine& e, const DecodedInsn& d) {
-  if (cond(e.s.rflags, d.cond))
+  if (cond(e.s.rflags, kCond))
     branch(e, e.s.rip + d.imm, d.opsize);
   else
     not_taken(e);
 }
+
+template <unsigned... kCc>
+constexpr std::array<ExecFn, sizeof...(kCc)> jcc_table(std::integer_sequence<unsigned, kCc...>) {
+  return {&jcc<kCc>...};
+}
+constexpr std::array<ExecFn, 16> kJccFns = jcc_table(std::make_integer_sequence<unsigned, 16>{});
 
 uint64_t counter(const Engine& e, unsigned addrsize) {
   return Engine::mask_addr(e.s.gpr[RCX], addrsize);
@@ -173,7 +184,13 @@ void register_control(BinderTable& t) {
       ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
       ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP,  ZYDIS_MNEMONIC_JNP,
       ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE};
-  for (ZydisMnemonic m : kJcc) t.add(m, HVSIM_PLAIN(jcc), timing::k_branch, true);
+  for (ZydisMnemonic m : kJcc)
+    t.add(
+        m,
+        [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
+          d.exec = kJccFns[d.cond & 0xf];
+        },
+        timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JECXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JRCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
