@@ -83,8 +83,7 @@ bool CacheLevel::probe(uint64_t line, bool write) {
   Way* s = set_of(line);
   for (uint32_t w = 0; w < assoc_; ++w) {
     if (s[w].line == line) {
-      s[w].lru = ++clock_;
-      s[w].dirty |= write;
+      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
       return true;
     }
   }
@@ -97,14 +96,13 @@ bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
   Way* oldest = &s[0];
   for (uint32_t w = 0; w < assoc_; ++w) {
     if (s[w].line == line) {
-      s[w].lru = ++clock_;
-      s[w].dirty |= write;
+      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
       return true;
     }
     // fill()'s choice: the first invalid way, else the first least recent.
     if (s[w].line == ~0ull) {
       if (!invalid) invalid = &s[w];
-    } else if (s[w].lru < oldest->lru) {
+    } else if ((s[w].lru & ~kDirty) < (oldest->lru & ~kDirty)) {
       oldest = &s[w];
     }
   }
@@ -113,8 +111,8 @@ bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
 }
 
 void CacheLevel::fill_way(Way* victim, uint64_t line, bool dirty) {
-  if (victim->line != ~0ull && victim->dirty) ++writebacks;
-  *victim = Way{line, ++clock_, dirty};
+  if (victim->line != ~0ull && (victim->lru & kDirty)) ++writebacks;
+  *victim = Way{line, ++clock_ | (dirty ? kDirty : 0)};
 }
 
 bool CacheLevel::contains(uint64_t line) const {
@@ -133,10 +131,10 @@ void CacheLevel::fill(uint64_t line, bool dirty) {
       victim = &s[w];
       break;
     }
-    if (s[w].lru < victim->lru) victim = &s[w];
+    if ((s[w].lru & ~kDirty) < (victim->lru & ~kDirty)) victim = &s[w];
   }
-  if (victim->line != ~0ull && victim->dirty) ++writebacks;
-  *victim = Way{line, ++clock_, dirty};
+  if (victim->line != ~0ull && (victim->lru & kDirty)) ++writebacks;
+  *victim = Way{line, ++clock_ | (dirty ? kDirty : 0)};
 }
 
 void CacheLevel::invalidate_all() {
