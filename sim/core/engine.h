@@ -96,7 +96,7 @@ class Engine : public mmu::PhysMem {
   // holding the core, HLT, an event delivered at a boundary) the model
   // stalls for it at once.
   void add_cycles(uint64_t c) {
-    ri_.extra_cycles += c;
+    ri_.add_extra(c);
     if (!ri_open_) settle();
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
@@ -489,6 +489,23 @@ class Engine : public mmu::PhysMem {
   // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
   // mode only (there the fetch's linear address is RIP).
   Block* next_block();
+  // The block that ran last links to the block at RIP.
+  bool chained() const {
+    const Block* from = chain_from_;
+    return from && from->next_gen == chain_gen_ && from->next_rip == s.rip;
+  }
+  Block* follow_chain() {
+    mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
+    chain_from_ = chain_from_->next;
+    return chain_from_;
+  }
+  // Between chained blocks: nothing makes run() take one instruction alone
+  // (step_one) and the next block is chained.
+  bool chain_continues() const {
+    return !(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
+             (s.dr[7] & kDr7Enables)) &&
+           chained();
+  }
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;
@@ -496,7 +513,9 @@ class Engine : public mmu::PhysMem {
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
   template <class M>
-  void exec_block_with(M& model, const Block& b, size_t max_insns);
+  bool exec_block_with(M& model, const Block& b, size_t max_insns);
+  template <class M>
+  void exec_chain_with(M& model, const Block* b);
   // Time charged outside an instruction (ri_ closed: flat costs, the
   // accesses of an event's delivery) goes to the model as a stall.
   void settle();

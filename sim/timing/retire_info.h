@@ -74,6 +74,8 @@ enum RetireFlags : uint8_t {
   kFence = 1 << 5,        // orders memory (LOCK, MFENCE, SFENCE): waits for the store buffer
   kMemOperand = 1 << 6,   // an explicit memory operand (not LEA/NOP): the simple
                           // model adds timing.mem_operand_cycles, as at decode today
+  kCharged = 1 << 7,      // a rare charge was made (extra_cycles, a fetch stall, accesses
+                          // beyond kMaxMem): a model's fast path reads the whole record
 };
 
 // What the decoder fixes for an instruction (timing::decode_deps() fills it
@@ -131,7 +133,7 @@ struct RetireInfo {
     overflow_store_latency = 0;
     nmem = 0;
     nsum = 0;
-    flags = fl;
+    flags = fl | (fetch ? kCharged : 0);
     tclass = cls;
     branch = br;
   }
@@ -156,7 +158,10 @@ struct RetireInfo {
   void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency, bool walked = false) {
     if (__builtin_expect(nmem < kMaxMem, 1)) {
       mem[nmem++] = MemAccess{pa, latency, size, kind, walked};
-    } else if (kind == MemKind::kStore) {
+      return;
+    }
+    flags |= kCharged;
+    if (kind == MemKind::kStore) {
       ++overflow_stores;
       overflow_store_latency += latency;
     } else {
@@ -169,7 +174,10 @@ struct RetireInfo {
     if (__builtin_expect(nsum < kMaxMem, 1)) {
       ++nsum;
       mem_cost += store && latency > cap ? cap : latency;
-    } else if (store) {
+      return;
+    }
+    flags |= kCharged;
+    if (store) {
       ++overflow_stores;
       overflow_store_latency += latency;
     } else {
@@ -180,6 +188,11 @@ struct RetireInfo {
   uint64_t overflow_store_cost(uint32_t cap) const {
     const uint64_t most = uint64_t{overflow_stores} * cap;
     return overflow_store_latency < most ? overflow_store_latency : most;
+  }
+  // A flat cost charged while it executes.
+  void add_extra(uint64_t c) {
+    extra_cycles += c;
+    flags |= kCharged;
   }
   // Clears what charges collect (after a retire or stall).
   void clear_charges() {

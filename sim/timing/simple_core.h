@@ -50,6 +50,18 @@ class SimpleCore final {
     cycles_ += c;
     ++instructions_;
   }
+  // The run loop's fast path, for a record with neither kOwnCost nor
+  // kCharged (no flat cost, fetch stall or overflow; nothing in mem[]): what
+  // retire() would charge, from the fields that can then be non-zero.
+  uint64_t plain_cost(uint8_t tclass, uint8_t flags, BranchKind branch, uint64_t mem_cost) const {
+    uint64_t c = mem_cost + base_[tclass][(flags & kMemOperand) ? 1 : 0];
+    if (flags & kTaken) c += taken_[static_cast<unsigned>(branch)];
+    return c;
+  }
+  void retire_plain(uint64_t c) {
+    cycles_ += c;
+    ++instructions_;
+  }
   // Time that passes with no instruction retiring (HLT, a device stall,
   // exception delivery between instructions).
   void stall(uint64_t c, StallKind = StallKind::kIdle) { cycles_ += c; }
