@@ -83,6 +83,7 @@ class CacheLevel {
 
  private:
   Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
+  Way* victim_in(Way* set) const;
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
   std::vector<Way> ways_;
