@@ -60,7 +60,7 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
       i->exec(*this, *i);
       const uint8_t f = ri_.flags;
       if (HVSIM_LIKELY(!(f & (timing::kCharged | timing::kOwnCost)))) {
-        model.retire_plain(model.plain_cost(i->tclass, f, i->deps.branch, ri_.mem_cost));
+        model.retire_plain(model.plain_cost(i->plain_cost, f, i->deps.branch, ri_.mem_cost));
         ri_.mem_cost = 0;
         ri_.nsum = 0;
       } else {

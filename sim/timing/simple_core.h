@@ -26,8 +26,8 @@ class SimpleCore final {
   // store_cap: the most a store's access costs (UINT32_MAX: stores block).
   SimpleCore(const Latencies& lat, uint32_t store_cap) : lat_(lat), store_cap_(store_cap) {
     for (unsigned c = 0; c < kNumInsnClasses; ++c) {
-      base_[c][0] = lat.cls[c];
-      base_[c][1] = lat.cls[c] + lat.mem_operand;
+      base_[c][0] = class_cost(lat, static_cast<uint8_t>(c), 0);
+      base_[c][1] = class_cost(lat, static_cast<uint8_t>(c), kMemOperand);
     }
     // A taken near branch pays timing.taken_branch_cycles; far transfers
     // and non-branches nothing.
@@ -50,11 +50,19 @@ class SimpleCore final {
     cycles_ += c;
     ++instructions_;
   }
+  // What an instruction of class `tclass` costs before its accesses and
+  // branch: its class latency, plus timing.mem_operand_cycles with an
+  // explicit memory operand (`flags` & kMemOperand). The decoder keeps it in
+  // each decoded instruction for the run loop's fast path.
+  static uint32_t class_cost(const Latencies& lat, uint8_t tclass, uint8_t flags) {
+    return lat.cls[tclass] + ((flags & kMemOperand) ? lat.mem_operand : 0);
+  }
   // The run loop's fast path, for a record with neither kOwnCost nor
   // kCharged (no flat cost, fetch stall or overflow; nothing in mem[]): what
-  // retire() would charge, from the fields that can then be non-zero.
-  uint64_t plain_cost(uint8_t tclass, uint8_t flags, BranchKind branch, uint64_t mem_cost) const {
-    uint64_t c = mem_cost + base_[tclass][(flags & kMemOperand) ? 1 : 0];
+  // retire() would charge, given the instruction's class_cost().
+  uint64_t plain_cost(uint32_t cls_cost, uint8_t flags, BranchKind branch,
+                      uint64_t mem_cost) const {
+    uint64_t c = mem_cost + cls_cost;
     if (flags & kTaken) c += taken_[static_cast<unsigned>(branch)];
     return c;
   }
