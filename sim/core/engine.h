@@ -230,6 +230,8 @@ class Engine : public mmu::PhysMem {
   T read(uint64_t la);
   template <typename T>
   void write(uint64_t la, T v);
+  template <typename T> T read_slow(uint64_t la);  // the rest of read(), out of line
+  template <typename T> void write_slow(uint64_t la, T v);
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>
@@ -489,23 +491,12 @@ class Engine : public mmu::PhysMem {
   // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
   // mode only (there the fetch's linear address is RIP).
   Block* next_block();
-  // The block that ran last links to the block at RIP.
-  bool chained() const {
-    const Block* from = chain_from_;
-    return from && from->next_gen == chain_gen_ && from->next_rip == s.rip;
-  }
-  Block* follow_chain() {
-    mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
-    chain_from_ = chain_from_->next;
-    return chain_from_;
-  }
-  // Between chained blocks: nothing makes run() take one instruction alone
-  // (step_one) and the next block is chained.
-  bool chain_continues() const {
-    return !(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-             (s.dr[7] & kDr7Enables)) &&
-           chained();
-  }
+  // chained(): the block that ran last links to the block at RIP;
+  // follow_chain() takes the link; chain_continues(): chained, and nothing
+  // makes run() take one instruction alone (step_one). In engine_access.h.
+  bool chained() const;
+  Block* follow_chain();
+  bool chain_continues() const;
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;
