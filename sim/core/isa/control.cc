@@ -51,11 +51,30 @@ void jcc(Engine& e, const DecodedInsn& d) {
     not_taken(e);
 }
 
+// Jcc decoded in 64-bit mode with a 64-bit operand size: branch() without
+// the size and mode tests (a block decoded in 64-bit mode runs only there).
+template <unsigned kCond>
+void jcc64(Engine& e, const DecodedInsn& d) {
+  if (cond(e.s.rflags, kCond)) {
+    const uint64_t target = e.s.rip + d.imm;
+    if (!canonical48(target)) raise(kGP, 0);
+    e.s.rip = target;
+    e.taken_branch(target);
+  }
+  ++e.s.pmu.branches;
+}
+
 template <unsigned... kCc>
 constexpr std::array<ExecFn, sizeof...(kCc)> jcc_table(std::integer_sequence<unsigned, kCc...>) {
   return {&jcc<kCc>...};
 }
+template <unsigned... kCc>
+constexpr std::array<ExecFn, sizeof...(kCc)> jcc64_table(std::integer_sequence<unsigned, kCc...>) {
+  return {&jcc64<kCc>...};
+}
 constexpr std::array<ExecFn, 16> kJccFns = jcc_table(std::make_integer_sequence<unsigned, 16>{});
+constexpr std::array<ExecFn, 16> kJcc64Fns =
+    jcc64_table(std::make_integer_sequence<unsigned, 16>{});
 
 uint64_t counter(const Engine& e, unsigned addrsize) {
   return Engine::mask_addr(e.s.gpr[RCX], addrsize);
@@ -187,8 +206,9 @@ void register_control(BinderTable& t) {
   for (ZydisMnemonic m : kJcc)
     t.add(
         m,
-        [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-          d.exec = kJccFns[d.cond & 0xf];
+        [](const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, DecodedInsn& d) {
+          const bool in64 = zi.machine_mode == ZYDIS_MACHINE_MODE_LONG_64 && d.opsize == 8;
+          d.exec = (in64 ? kJcc64Fns : kJccFns)[d.cond & 0xf];
         },
         timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
