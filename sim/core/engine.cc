@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
 #include "sim/core/decoder.h"
 #include "sim/ext/registry.h"
@@ -43,7 +45,8 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
       model_(timing::make_core_model(cfg, mmu_.cache().store_cap()),
              timing::SampleSchedule::from_config(cfg)),
       store_cap_(mmu_.cache().store_cap()) {
-  count_reps_ = model_.schedule().active();  // phases end at counts of REP iterations too
+  sum_accesses_ = std::visit([](const auto& m) { return !std::decay_t<decltype(m)>::kReadsDeps; },
+                             model_.detailed());
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);

@@ -38,8 +38,7 @@
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
-#include "sim/timing/core_model.h"
-#include "sim/timing/phased_model.h"
+#include "sim/timing/phased_model.h"  // and core_model.h
 #include "sim/timing/latencies.h"
 #include "sim/virt/guest_hooks.h"
 
@@ -81,7 +80,6 @@ class Engine : public mmu::PhysMem {
   void set_insn_limit(uint64_t n) {
     insn_limit_ = n;
     rep_extra_ = 0;
-    count_reps_ = n != 0 || model_.schedule().active();
   }
   // ---- time: the core model (sim/timing) owns it ---------------------------
   // The clock: the model's cycle count at the last retirement (or stall),
@@ -99,7 +97,7 @@ class Engine : public mmu::PhysMem {
   // holding the core, HLT, an event delivered at a boundary) the model
   // stalls for it at once.
   void add_cycles(uint64_t c) {
-    ri_.extra_cycles += c;
+    ri_.add_extra(c);
     if (!ri_open_) settle();
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
@@ -117,8 +115,7 @@ class Engine : public mmu::PhysMem {
   void taken_branch(uint64_t target) { ri_.taken_to(target); }
   timing::CoreModel& core_model() { return model_.detailed(); }
   const timing::CoreModel& core_model() const { return model_.detailed(); }
-  // Fast-forward and sampling phases around the model (sim/timing/phased_model.h).
-  const timing::PhasedModel& phases() const { return model_; }
+  const timing::PhasedModel& phases() const { return model_; }  // fast-forward, sampling
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
   void set_last_error(std::string e) { last_error_ = std::move(e); }
@@ -235,6 +232,8 @@ class Engine : public mmu::PhysMem {
   T read(uint64_t la);
   template <typename T>
   void write(uint64_t la, T v);
+  template <typename T> T read_slow(uint64_t la);  // the rest of read(), out of line
+  template <typename T> void write_slow(uint64_t la, T v);
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>
@@ -256,13 +255,17 @@ class Engine : public mmu::PhysMem {
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
-  // translated it), in the executing instruction's retire record.
-  // Fast-forward (timing.fast_forward/sample): no cache model, the walk only.
+  // translated it), in the executing instruction's retire record; for a
+  // model that reads no access (the simple one) only its sum is kept; in
+  // fast-forward (timing.fast_forward/sample) no cache model, the walk only.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
     if (HVSIM_UNLIKELY(!model_.data_timed())) return void(ri_.extra_cycles += walk);
-    ri_.add_access(pa, static_cast<uint8_t>(n),
-                   is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
-                   mmu_.data_access(pa, n, is_write) + walk, walk != 0);
+    const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
+    if (HVSIM_LIKELY(sum_accesses_))
+      ri_.add_cost(l, is_write, store_cap_);
+    else
+      ri_.add_access(pa, static_cast<uint8_t>(n),
+                     is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
   }
 
   // ---- operands ------------------------------------------------------------
@@ -406,22 +409,21 @@ class Engine : public mmu::PhysMem {
   // How many iterations the executing REP instruction may run before it
   // yields (RIP stays on it; RCX/RSI/RDI hold the progress, as when an
   // interrupt stops it: SDM Vol. 1 7.3.9.2). At most kRepChunk, so the run
-  // loop looks at events; under an instruction limit or a fast-forward /
-  // sampling schedule (whose phases end at a count) each iteration counts
+  // loop looks at events; under an instruction limit or a fast-forward/
+  // sampling schedule (phases end at a count) each iteration counts
   // as one instruction toward it (the instruction itself is the first).
   static constexpr uint64_t kRepChunk = 4096;
   uint64_t rep_budget() const {
     if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
-    if (!count_reps_) return kRepChunk;
-    const uint64_t end =
-        insn_limit_ && insn_limit_ < model_.phase_end() ? insn_limit_ : model_.phase_end();
+    if (!insn_limit_ && !model_.scheduled()) return kRepChunk;
+    const uint64_t end = model_.phase_end_within(insn_limit_);
     const uint64_t used = limit_count();  // < end: this instruction runs
     const uint64_t left = used < end ? end - used : 1;
     return left < kRepChunk ? left : kRepChunk;
   }
   // The REP instruction ran `n` iterations (n <= rep_budget()).
   void rep_done(uint64_t n) {
-    if (count_reps_ && n > 1) {
+    if ((insn_limit_ || model_.scheduled()) && n > 1) {
       rep_extra_ += n - 1;
       break_block();  // the block's instruction budget no longer holds
     }
@@ -495,16 +497,24 @@ class Engine : public mmu::PhysMem {
   // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
   // mode only (there the fetch's linear address is RIP).
   Block* next_block();
+  // chained(): the block that ran last links to the block at RIP;
+  // follow_chain() takes the link; chain_continues(): chained, and nothing
+  // makes run() take one instruction alone (step_one). In engine_access.h.
+  bool chained() const;
+  Block* follow_chain();
+  bool chain_continues() const;
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;
   }
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
-  void exec_block_phased(const Block& b, size_t max_insns);  // fast-forward/sampling
-  void exec_block_functional(const Block& b, size_t max_insns);  // engine_functional.cc
   template <class M>
-  void exec_block_with(M& model, const Block& b, size_t max_insns);
+  bool exec_block_with(M& model, const Block& b, size_t max_insns);
+  bool exec_block_with(timing::PhasedModel& m, const Block& b, size_t max_insns);  // phases
+  bool exec_block_functional(const Block& b, size_t max_insns);
+  template <class M>
+  void exec_chain_with(M& model, const Block* b);
   // Time charged outside an instruction (ri_ closed: flat costs, the
   // accesses of an event's delivery) goes to the model as a stall.
   void settle();
@@ -557,12 +567,12 @@ class Engine : public mmu::PhysMem {
   timing::PhasedModel model_;  // the model, and the phases of a fast-forwarded/sampled run
   timing::RetireInfo ri_;
   bool ri_open_ = false;       // an instruction is executing: charges join ri_
+  bool sum_accesses_ = false;  // the model reads no access: charge_data sums them (add_cost)
   uint32_t store_cap_ = 0;     // what a store costs at most outside the model (settle)
   uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
-  bool count_reps_ = false;  // rep_extra_ is counted (an instruction limit or a schedule)
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)
   uint32_t events_ = 0;

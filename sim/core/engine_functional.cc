@@ -12,7 +12,7 @@
 
 namespace hvsim::core {
 
-void Engine::exec_block_functional(const Block& b, size_t max_insns) {
+bool Engine::exec_block_functional(const Block& b, size_t max_insns) {
   const DecodedInsn* i = b.insns.data();
   size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
   if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
@@ -27,7 +27,10 @@ void Engine::exec_block_functional(const Block& b, size_t max_insns) {
       i->exec(*this, *i);
       ++cycles_;
       ++icount_;
-      if (HVSIM_UNLIKELY(events_ != 0 || cycles_ + ri_.extra_cycles >= cycle_limit_)) break;
+      if (HVSIM_UNLIKELY(events_ != 0 || cycles_ + ri_.extra_cycles >= cycle_limit_)) {
+        ++i;
+        break;
+      }
     }
   } catch (...) {
     // The faulting instruction is retired by retire_open_record() through
@@ -40,6 +43,7 @@ void Engine::exec_block_functional(const Block& b, size_t max_insns) {
   model_.set_functional_clock(cycles_);
   ri_open_ = false;
   ri_.clear_charges();
+  return i == b.insns.data() + b.insns.size();  // the block ran to its end
 }
 
 }  // namespace hvsim::core

@@ -39,6 +39,11 @@ class FunctionalCore final {
   static constexpr bool kReadsDeps = false;
   explicit FunctionalCore(uint64_t& clock) : clock_(clock) {}
   void retire(const RetireInfo& r) { clock_ += 1 + r.extra_cycles + r.fetch_latency; }
+  // The run loop's plain retire (no flat cost, no fetch stall: kCharged
+  // clear): 1 cycle. The engine runs functional blocks in its own loop
+  // (exec_block_functional); these keep the generic one valid.
+  uint64_t plain_cost(uint32_t, uint8_t, BranchKind, uint64_t) const { return 1; }
+  void retire_plain(uint64_t) { ++clock_; }
   void stall(uint64_t c, StallKind = StallKind::kIdle) { clock_ += c; }
   uint64_t cycles() const { return clock_; }
 
@@ -59,6 +64,10 @@ class WarmingCore final {
     clock_ += 1 + r.extra_cycles + r.fetch_latency;
     if (r.branch != BranchKind::kNone) m_.warm(r);
   }
+  // The plain retire of a model without kReadsDeps (simple: nothing to
+  // warm): 1 cycle.
+  uint64_t plain_cost(uint32_t, uint8_t, BranchKind, uint64_t) const { return 1; }
+  void retire_plain(uint64_t) { ++clock_; }
   void stall(uint64_t c, StallKind = StallKind::kIdle) { clock_ += c; }
   uint64_t cycles() const { return clock_; }
 
@@ -75,6 +84,10 @@ class DetailedCore final {
   static constexpr bool kReadsDeps = M::kReadsDeps;
   DetailedCore(M& m, uint64_t base) : m_(m), base_(base) {}
   void retire(const RetireInfo& r) { m_.retire(r); }
+  uint64_t plain_cost(uint32_t cls_cost, uint8_t flags, BranchKind br, uint64_t mem) const {
+    return m_.plain_cost(cls_cost, flags, br, mem);
+  }
+  void retire_plain(uint64_t c) { m_.retire_plain(c); }
   void stall(uint64_t c, StallKind k = StallKind::kIdle) { m_.stall(c, k); }
   uint64_t cycles() const { return base_ + m_.cycles(); }
 
@@ -98,6 +111,10 @@ class PhasedModel {
   bool data_timed() const { return phase_ != Phase::kFunctional; }
   // The count (REP iterations counted) where the next phase starts; ~0: none.
   uint64_t phase_end() const { return phase_end_; }
+  // The nearer of phase_end() and `limit` (an instruction limit; 0: none).
+  uint64_t phase_end_within(uint64_t limit) const {
+    return limit && limit < phase_end_ ? limit : phase_end_;
+  }
   // Called once count >= phase_end(): closes the phase (a window's cycles
   // per counted instruction recorded, the ooo model drained) and opens the
   // one `count` is in.
