@@ -183,6 +183,7 @@ bool Engine::handle_events(RunExit* out) {
     *out = RunExit::kWaitForSipi;
     return true;
   }
+  if (HVSIM_UNLIKELY(mwait_)) mwait_wake_check();
   if (halted_) {
     *out = RunExit::kHalted;
     return true;

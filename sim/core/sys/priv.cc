@@ -126,19 +126,25 @@ void monitor(Engine& e, const DecodedInsn& d) {
   }
   const uint64_t la = e.linear(d.mem.seg, off, 1, false);
   if (monitor_ecx(e) != 0) raise(kGP, 0);
-  e.monitor.arm(e.probe_read(la));
+  e.arm_monitor(e.probe_read(la));
 }
 
 // MWAIT: EAX hints (target C-state) and ECX extensions; ECX[0] (interrupts
 // break the wait even when masked) is the only extension (CPUID.5:ECX[1]).
-// Architecturally MWAIT may return at any time, so it returns at once and
-// leaves the monitor disarmed. A refinement could wait like HLT until a store
-// to the monitored line or an interrupt (with ECX[0], even when masked).
+// On a uniprocessor it returns at once (architecturally allowed: nothing
+// else could store to the line). On a multiprocessor, with the monitor
+// armed and not yet triggered, the core sleeps like HLT until another
+// core's store into the line or an interrupt (Engine::mwait_wake_check);
+// the monitor is disarmed when MWAIT returns.
 void mwait(Engine& e, const DecodedInsn&) {
   monitor_mwait_checks(e);
   if (virt::GuestHooks* g = e.guest()) g->mwait(e.monitor.armed);
-  if (monitor_ecx(e) & ~uint64_t{1}) raise(kGP, 0);
-  e.monitor.disarm();
+  const uint64_t ext = monitor_ecx(e);
+  if (ext & ~uint64_t{1}) raise(kGP, 0);
+  if (e.coherence() && e.monitor.armed && !e.monitor.triggered)
+    e.mwait_sleep(ext & 1);
+  else
+    e.disarm_monitor();
 }
 
 // MONITOR has no memory operand for Zydis: the segment comes from the last
