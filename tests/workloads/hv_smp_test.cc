@@ -91,7 +91,9 @@ void expect_guest_ran(const HvRun& r) {
   for (const char* l : {"vsmp: vcpu 0, x2apic", "hv: vcpu 1 started at SIPI vector 0x8",
                         "vsmp: 2 of 2 vcpus online",
                         "vsmp: parallel 2 x 500000 iterations, checksum 00000ff9f8d2469c (matches serial)",
-                        "vsmp: ping-pong 100 round trips, 100 pings taken", "vsmp: 0 failures"})
+                        "vsmp: ping-pong 100 round trips, 100 pings taken",
+                        "vsmp: ipi to a masked vcpu: 0 taken while masked, 1 after sti",
+                        "vsmp: 0 failures"})
     EXPECT_TRUE(r.has_line(l)) << l << "\n" << r.describe();
   // hvsim's own summary per vCPU (perf kvm stat --vcpu style) and the trace.
   EXPECT_NE(r.proc.err.find("vCPU 1 (cpu1):"), std::string::npos) << r.describe();
@@ -102,10 +104,11 @@ void expect_guest_ran(const HvRun& r) {
 }
 
 // Every x2APIC access is an MSR exit. vCPU 0: IA32_APIC_BASE, SVR, INIT x2,
-// SIPI x2, the work IPI, 100 pings, 100 EOIs of pongs, EFER = 208 writes;
-// APIC_BASE, ID, EFER = 3 reads. vCPU 1 (from the trampoline on): EFER,
-// APIC_BASE, SVR, 100 EOIs of pings + 1 of the work IPI, 100 pongs = 204
-// writes; the same 3 reads. Each of the 100 pings (and pongs) reaches its
+// SIPI x2, 2 work IPIs, 100 pings, the masked-vCPU IPI, 100 EOIs of pongs,
+// EFER = 210 writes; APIC_BASE, ID, EFER = 3 reads. vCPU 1 (from the
+// trampoline on): EFER, APIC_BASE, SVR, 2 EOIs of work IPIs, 100 EOIs of
+// pings, 1 of the masked-vCPU IPI, 100 pongs = 206 writes; the same 3
+// reads. The IPI to vCPU 1 while its IF = 0 needs an interrupt window. Each of the 100 pings (and pongs) reaches its
 // vCPU either in HLT (the physical kick wakes the halted core) or in the
 // guest (an external-interrupt exit): which one depends on the interleaving.
 TEST(HvSmp, VmxRunsATwoVcpuGuest) {
@@ -114,17 +117,18 @@ TEST(HvSmp, VmxRunsATwoVcpuGuest) {
   EXPECT_TRUE(r.has_line("hv: 2 CPUs online, 2 vCPUs")) << r.describe();
   expect_guest_ran(r);
   auto v0 = r.counts("hv: vcpu 0 exits by reason:"), v1 = r.counts("hv: vcpu 1 exits by reason:");
-  EXPECT_EQ(v0["MSR_WRITE"], 208) << r.describe();
+  EXPECT_EQ(v0["MSR_WRITE"], 210) << r.describe();
   EXPECT_EQ(v0["MSR_READ"], 3);
   EXPECT_EQ(v0["CPUID"], 1);
   EXPECT_GE(v0["HLT"] + v0["EXTERNAL_INTERRUPT"], 100);
   EXPECT_GT(v0["IO_INSTRUCTION"], 400);  // the serial output is vCPU 0's
-  EXPECT_EQ(v1["MSR_WRITE"], 204) << r.describe();
+  EXPECT_EQ(v1["MSR_WRITE"], 206) << r.describe();
   EXPECT_EQ(v1["MSR_READ"], 3);
   EXPECT_GE(v1["HLT"] + v1["EXTERNAL_INTERRUPT"], 100);
   EXPECT_EQ(v1.count("IO_INSTRUCTION"), 0u);
   auto all = r.counts("hv: exits by reason:");
-  EXPECT_EQ(all["MSR_WRITE"], 208 + 204);
+  EXPECT_EQ(all["MSR_WRITE"], 210 + 206);
+  EXPECT_GE(v1["INTERRUPT_WINDOW"], 1);
 }
 
 TEST(HvSmp, SvmRunsATwoVcpuGuest) {
@@ -133,12 +137,14 @@ TEST(HvSmp, SvmRunsATwoVcpuGuest) {
   EXPECT_TRUE(r.has_line("hv: 2 CPUs online, 2 vCPUs")) << r.describe();
   expect_guest_ran(r);
   auto v0 = r.counts("hv: vcpu 0 exits by reason:"), v1 = r.counts("hv: vcpu 1 exits by reason:");
-  // SVM: RDMSR and WRMSR are one exit code (VMEXIT_MSR): 208 + 3, 204 + 3.
-  EXPECT_EQ(v0["VMEXIT_MSR"], 211) << r.describe();
+  // SVM: RDMSR and WRMSR are one exit code (VMEXIT_MSR): 210 + 3, 206 + 3;
+  // the interrupt window is a virtual interrupt (V_IRQ) exit.
+  EXPECT_EQ(v0["VMEXIT_MSR"], 213) << r.describe();
   EXPECT_EQ(v0["VMEXIT_CPUID"], 1);
   EXPECT_GE(v0["VMEXIT_HLT"] + v0["VMEXIT_INTR"], 100);
   EXPECT_GT(v0["VMEXIT_IOIO"], 400);
-  EXPECT_EQ(v1["VMEXIT_MSR"], 207) << r.describe();
+  EXPECT_EQ(v1["VMEXIT_MSR"], 209) << r.describe();
+  EXPECT_GE(v1["VMEXIT_VINTR"], 1);
   EXPECT_GE(v1["VMEXIT_HLT"] + v1["VMEXIT_INTR"], 100);
   EXPECT_EQ(v1.count("VMEXIT_IOIO"), 0u);
 }

@@ -20,13 +20,16 @@ extern const uint8_t smp_tramp_cr3[], smp_tramp_stack[], smp_tramp_entry[], smp_
 #define X2APIC_SVR 0x80f
 #define X2APIC_ICR 0x830
 
+#define V_COUNT 0x40 /* counted by the receiver */
 #define V_WORK 0x41 /* wake vCPU 1 for the posted work */
 #define V_PING 0x43 /* vCPU 1 answers with V_PONG */
 #define V_PONG 0x44
 #define PINGS 100
 #define AP_STACK_TOP 0x14000ul /* conventional memory, as lib/smp.c */
 
-static volatile unsigned online = 1, pongs, pings, work_gen, work_acks;
+static volatile unsigned online = 1, pongs, pings, work_gen, work_acks, counted;
+static volatile unsigned release, held_while_masked, after_sti;
+static void (*volatile work_fn)(unsigned);
 static volatile uint64_t partial[2];
 static unsigned par_iters = 500000;
 
@@ -47,6 +50,11 @@ static void on_ping(struct wl_frame *f) {
 static void on_pong(struct wl_frame *f) {
   (void)f;
   ++pongs;
+  eoi();
+}
+static void on_count(struct wl_frame *f) {
+  (void)f;
+  ++counted;
   eoi();
 }
 static void on_work(struct wl_frame *f) {
@@ -73,11 +81,32 @@ static void ap_main(void) {
   for (;;) {
     if (seen != work_gen) {
       seen = work_gen;
-      partial[id & 1] = par_work(id);
+      work_fn(id);
       __atomic_add_fetch(&work_acks, 1, __ATOMIC_SEQ_CST);
     }
     __asm__ volatile("sti; hlt; cli" ::: "memory");
   }
+}
+
+static void par_item(unsigned id) { partial[id & 1] = par_work(id); }
+
+/* With interrupts disabled, wait until vCPU 0 says an IPI was sent, then
+ * look: it must still be pending (held by IF = 0), and taken by STI. */
+static void masked_item(unsigned id) {
+  (void)id;
+  while (!release) cpu_relax();
+  held_while_masked = counted;
+  __asm__ volatile("sti; nop; cli" ::: "memory");
+  after_sti = counted;
+}
+
+/* Runs fn on vCPU 1 (woken by an IPI) and waits for it. */
+static void post(void (*fn)(unsigned), int wait) {
+  work_fn = fn;
+  work_acks = 0;
+  __atomic_add_fetch(&work_gen, 1, __ATOMIC_SEQ_CST);
+  send_ipi(1, ICR_FIXED | V_WORK);
+  while (wait && work_acks != 1) cpu_relax();
 }
 
 static void *slot(const uint8_t *sym) {
@@ -120,6 +149,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
     printf("vsmp: no x2APIC\n");
     return 1;
   }
+  set_handler(V_COUNT, on_count);
   set_handler(V_WORK, on_work);
   set_handler(V_PING, on_ping);
   set_handler(V_PONG, on_pong);
@@ -134,8 +164,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   /* Parallel work: vCPU 1 is woken by an IPI, both compute, then the
      result is checked against the same work done serially. */
   uint64_t t0 = rdtsc();
-  __atomic_add_fetch(&work_gen, 1, __ATOMIC_SEQ_CST);
-  send_ipi(1, ICR_FIXED | V_WORK);
+  post(par_item, 0);
   partial[0] = par_work(0);
   while (work_acks != 1) cpu_relax();
   uint64_t t1 = rdtsc();
@@ -153,7 +182,19 @@ int kmain(uint32_t magic, uint32_t mbi) {
   t1 = rdtsc();
   printf("vsmp: ping-pong %u round trips, %u pings taken\n", pongs, pings);
   printf("timing: ipi round trip %lu cycles\n", (unsigned long)((t1 - t0) / PINGS));
-  const int bad = (sum != serial) + (pongs != PINGS);
+  /* An IPI to a vCPU running with interrupts disabled waits for its STI
+     (under a hypervisor: an interrupt-window exit, then the injection). */
+  post(masked_item, 0);
+  t0 = rdtsc();
+  while (rdtsc() - t0 < 20000) cpu_relax(); /* vCPU 1 is in its masked loop */
+  send_ipi(1, ICR_FIXED | V_COUNT);
+  t0 = rdtsc();
+  while (rdtsc() - t0 < 20000) cpu_relax();
+  release = 1;
+  while (work_acks != 1) cpu_relax();
+  printf("vsmp: ipi to a masked vcpu: %u taken while masked, %u after sti\n", held_while_masked,
+         after_sti);
+  const int bad = (sum != serial) + (pongs != PINGS) + (held_while_masked != 0) + (after_sti != 1);
   printf("vsmp: %d failures\n", bad);
   return bad;
 }
