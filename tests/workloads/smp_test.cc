@@ -130,7 +130,8 @@ TEST(Smp, TlbShootdownInvalidatesEveryCore) {
 // with IF = 0 until CPU 0 stores into the monitored line ~200,000 cycles
 // later; it executes one MWAIT and retires a handful of instructions while
 // waiting (the guest reads IA32_FIXED_CTR0), and the sleep counts as halted
-// cycles. Cross-modifying code (SDM Vol. 3A 8.1.3): CPU 0 patches code that
+// cycles; with IF = 1 an IPI ends the MWAIT instead. Cross-modifying code
+// (SDM Vol. 3A 8.1.3): CPU 0 patches code that
 // only CPU 1 has decoded; CPU 1 runs the new bytes. Both at a coarse and a
 // fine quantum.
 TEST(Smp, MwaitWakesOnAnotherCoresStoreAndCrossModifyingCodeIsSeen) {
@@ -141,6 +142,8 @@ TEST(Smp, MwaitWakesOnAnotherCoresStoreAndCrossModifyingCodeIsSeen) {
     EXPECT_TRUE(r.has_line(
         "mwait: cpu1 woke after 1 mwait, under 100 instructions retired while waiting"))
         << q << "\n" << r.describe();
+    EXPECT_TRUE(r.has_line("mwait: woken by an interrupt: 1 handled, flag 0")) << q << "\n"
+                                                                              << r.describe();
     EXPECT_TRUE(r.has_line("cross-modifying code: cpu1 ran 1111 then 2222")) << q << "\n"
                                                                              << r.describe();
     EXPECT_TRUE(r.has_line("smp: 0 failures")) << r.describe();

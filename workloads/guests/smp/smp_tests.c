@@ -338,6 +338,23 @@ static void mwait_wait(unsigned id) {
   mwait_count = n;
 }
 
+/* The same, but CPU 0 sends an IPI instead of storing: with IF = 1 the
+ * interrupt ends the MWAIT (its handler runs first), the flag stays 0. */
+static volatile unsigned mwait_by_ipi_hits;
+static void mwait_ipi_wait(unsigned id) {
+  if (id == 0) {
+    const uint64_t t = rdtsc();
+    while (rdtsc() - t < 200000) cpu_relax();
+    lapic_send_ipi(1, ICR_FIXED | V_COUNT);
+    return;
+  }
+  if (id != 1) return;
+  const unsigned before = hits[1];
+  __asm__ volatile("monitor" ::"a"(&mwait_flag), "c"(0), "d"(0));
+  __asm__ volatile("sti; mwait; cli" ::"a"(0), "c"(0) : "memory");
+  mwait_by_ipi_hits = hits[1] - before;
+}
+
 static void mwait_wake(void) {
   if (ncpu < 2 || !(cpuid(1, 0).ecx & (1u << 3))) return;
   mwait_flag = 0;
@@ -348,6 +365,11 @@ static void mwait_wake(void) {
          (long)(mwait_woke_at - mwait_stored_at));
   check("mwait count", mwait_count, 1);
   check("mwait no spin", mwait_insns < 100, 1);
+  mwait_flag = 0;
+  run_everywhere(mwait_ipi_wait, 1);
+  printf("mwait: woken by an interrupt: %u handled, flag %u\n", mwait_by_ipi_hits, mwait_flag);
+  check("mwait interrupt", mwait_by_ipi_hits, 1);
+  clear_hits();
 }
 
 /* ------------------------------------------------------------ cross-modifying code */
