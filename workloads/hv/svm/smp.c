@@ -22,6 +22,7 @@
 #include <stdarg.h>
 
 #include "hv.h"
+#include "fw_cfg.h"
 #include "smp.h"
 
 #define HV_KICK_VECTOR 0xf0
@@ -306,8 +307,16 @@ void hv_smp_fatal(int code, const char *fmt, ...) {
   exit(code);
 }
 
+/* fw_cfg NB_CPUS, when there is a fw_cfg (its "QEMU" signature: hvsim,
+ * QEMU); one CPU otherwise (Bochs). */
+static unsigned host_cpus(void) {
+  char sig[4];
+  fw_cfg_read(FW_CFG_SIGNATURE, sig, sizeof sig);
+  return memcmp(sig, "QEMU", 4) == 0 ? smp_ncpus() : 1;
+}
+
 void hv_smp_start(void) {
-  const unsigned n = smp_ncpus();
+  const unsigned n = host_cpus();
   if (n < 2) return;
   if (!hv_npt) {
     printf("hv: %u CPUs: mmu=shadow runs one vCPU\n", n);
