@@ -135,13 +135,15 @@ void monitor(Engine& e, const DecodedInsn& d) {
 // else could store to the line). On a multiprocessor, with the monitor
 // armed and not yet triggered, the core sleeps like HLT until another
 // core's store into the line or an interrupt (Engine::mwait_wake_check);
-// the monitor is disarmed when MWAIT returns.
+// the monitor is disarmed when MWAIT returns. In VMX non-root / SVM guest
+// mode it still returns at once (how a sleeping guest meets VM exits and
+// activity states is not modelled).
 void mwait(Engine& e, const DecodedInsn&) {
   monitor_mwait_checks(e);
   if (virt::GuestHooks* g = e.guest()) g->mwait(e.monitor.armed);
   const uint64_t ext = monitor_ecx(e);
   if (ext & ~uint64_t{1}) raise(kGP, 0);
-  if (e.coherence() && e.monitor.armed && !e.monitor.triggered)
+  if (e.coherence() && !e.guest() && e.monitor.armed && !e.monitor.triggered)
     e.mwait_sleep(ext & 1);
   else
     e.disarm_monitor();
