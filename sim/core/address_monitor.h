@@ -13,6 +13,8 @@ namespace hvsim::core {
 struct AddressMonitor {
   bool armed = false;
   bool triggered = false;  // a store hit the line since MONITOR
+  bool sleeping = false;   // in MWAIT (multiprocessor): halted until woken
+  bool break_masked = false;  // that MWAIT's ECX[0]: interrupts wake it even with IF = 0
   uint64_t pa = 0;         // physical address of the monitored byte
 
   void arm(uint64_t monitored_pa) {

@@ -29,7 +29,7 @@ void Coherence::trigger_monitors(uint64_t pa, unsigned len) {
     const uint64_t line = mon.pa & ~(kLine - 1);
     if (line < first || line > last) continue;
     mon.triggered = true;
-    if (m.engine->mwait_ && m.wake) m.wake();
+    if (mon.sleeping && m.wake) m.wake();
   }
 }
 
@@ -44,36 +44,36 @@ void Coherence::monitor_armed(uint64_t page, bool fresh) {
   for (Member& m : members_) m.engine->htlb_.drop_writes_to(page << 12);
 }
 
-void Engine::arm_monitor(uint64_t pa) {
-  const bool fresh = !monitor.armed;
-  monitor.arm(pa);
-  if (coherence_) coherence_->monitor_armed(pa >> 12, fresh);
+void Coherence::arm_monitor(Engine& e, uint64_t pa) {
+  const bool fresh = !e.monitor.armed;
+  e.monitor.arm(pa);
+  if (e.coherence_) e.coherence_->monitor_armed(pa >> 12, fresh);
 }
 
-void Engine::disarm_monitor() {
-  if (monitor.armed && coherence_) coherence_->monitor_disarmed();
-  monitor.disarm();
-  mwait_ = false;
+void Coherence::disarm_monitor(Engine& e) {
+  if (e.monitor.armed && e.coherence_) e.coherence_->monitor_disarmed();
+  e.monitor.disarm();
+  e.monitor.sleeping = false;
 }
 
 // Like HLT, but without its IF = 0 "halted forever" rule: a store wakes it.
-void Engine::mwait_sleep(bool break_masked) {
-  mwait_ = true;
-  mwait_break_ = break_masked;
-  halted_ = true;
-  events_ |= kEvBreak;
+void Coherence::mwait_sleep(Engine& e, bool break_masked) {
+  e.monitor.sleeping = true;
+  e.monitor.break_masked = break_masked;
+  e.halted_ = true;
+  e.events_ |= kEvBreak;
 }
 
 // At an instruction boundary while in MWAIT: a delivered interrupt (it
 // cleared halted_), the monitor's trigger, or with ECX[0] a pending but
 // masked interrupt ends the wait; then the monitor is disarmed.
-void Engine::mwait_wake_check() {
-  if (halted_) {
-    const bool masked_intr = mwait_break_ && intc_ && intc_->pending_vector() >= 0;
-    if (!monitor.triggered && !masked_intr) return;
-    halted_ = false;
+void Coherence::mwait_wake_check(Engine& e) {
+  if (e.halted_) {
+    const bool masked_intr = e.monitor.break_masked && e.intc_ && e.intc_->pending_vector() >= 0;
+    if (!e.monitor.triggered && !masked_intr) return;
+    e.halted_ = false;
   }
-  disarm_monitor();
+  disarm_monitor(e);
 }
 
 }  // namespace hvsim::core

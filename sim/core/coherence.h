@@ -46,6 +46,15 @@ class Coherence {
 
   static constexpr uint64_t kLine = 64;  // CPUID.5 monitor line size (cpuid.cc)
 
+  // A core's MONITOR / MWAIT side (sys/priv.cc, engine.cc, engine_run.cc):
+  // arm and disarm keep the count of armed monitors; mwait_sleep halts the
+  // core (multiprocessor, root mode) until the monitor triggers or an
+  // interrupt; mwait_wake_check ends that sleep at an instruction boundary.
+  static void arm_monitor(Engine& e, uint64_t pa);
+  static void disarm_monitor(Engine& e);
+  static void mwait_sleep(Engine& e, bool break_masked);
+  static void mwait_wake_check(Engine& e);
+
  private:
   struct Member {
     Engine* engine;

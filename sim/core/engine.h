@@ -21,7 +21,6 @@
 
 #include "sim/base/params.h"
 #include "sim/core/address_monitor.h"
-#include "sim/core/coherence.h"
 #include "sim/core/arch_state.h"
 #include "sim/core/block_cache.h"
 #include "sim/core/cpl_split.h"
@@ -49,6 +48,7 @@
 namespace hvsim::core {
 
 class Decoder;
+class Coherence;
 namespace isa {
 class BinderTable;
 }
@@ -399,14 +399,8 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_interrupts = 0, stat_nmis = 0;
 
   // ---- MONITOR/MWAIT and RDRAND/RDSEED (sys/priv.cc, isa/random.cc) -------
-  AddressMonitor monitor;
-  void arm_monitor(uint64_t pa);
-  void disarm_monitor();
-  // MWAIT on a multiprocessor: sleep (halted) until the monitor triggers or
-  // an interrupt arrives (`break_masked`, ECX[0]: even with IF = 0).
-  void mwait_sleep(bool break_masked);
-  // The cross-core store hooks (coherence.h; null on a uniprocessor).
-  void set_coherence(Coherence* c) { coherence_ = c; }
+  AddressMonitor monitor;  // armed, slept on and woken through coherence.h
+  void set_coherence(Coherence* c) { coherence_ = c; }  // cross-core stores (cpus > 1)
   Coherence* coherence() const { return coherence_; }
   RandomSources rng;  // seeded from cpu.rdrand_seed
 
@@ -544,7 +538,6 @@ class Engine : public mmu::PhysMem {
   void fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user);
   uint8_t* host_ptr(uint64_t pa);  // RAM host pointer or nullptr
   void invalidate_code_page(uint64_t page);
-  void mwait_wake_check();
   bool handle_events(RunExit* out);
   void fault_at_boundary(const Fault& f);
   bool try_interrupt();
@@ -562,7 +555,6 @@ class Engine : public mmu::PhysMem {
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
   bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
-  bool mwait_ = false, mwait_break_ = false;  // sleeping in MWAIT (mwait_sleep)
   Coherence* coherence_ = nullptr;
   friend class Coherence;
   std::unique_ptr<Decoder> decoder_;

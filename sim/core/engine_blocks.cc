@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sim/core/decoder.h"
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 namespace hvsim::core {

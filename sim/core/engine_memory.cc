@@ -3,6 +3,7 @@
 // MMIO, unbacked, first touch), probes, and physical accesses.
 #include <cstring>
 
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 namespace hvsim::core {

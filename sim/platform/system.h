@@ -33,6 +33,7 @@
 #include "sim/platform/intc/pit8254.h"
 #include "sim/platform/intc/sc_timer_host.h"
 #include "sim/platform/loader/loader.h"
+#include "sim/core/coherence.h"
 #include "sim/platform/smp.h"
 #include "sim/platform/tlm/device_target.h"
 #include "sim/platform/tlm/ram.h"

@@ -1,5 +1,6 @@
 // CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, MONITOR, MWAIT, CLI, STI, IN, OUT
 // (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
+#include "sim/core/coherence.h"
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
@@ -126,7 +127,7 @@ void monitor(Engine& e, const DecodedInsn& d) {
   }
   const uint64_t la = e.linear(d.mem.seg, off, 1, false);
   if (monitor_ecx(e) != 0) raise(kGP, 0);
-  e.arm_monitor(e.probe_read(la));
+  Coherence::arm_monitor(e, e.probe_read(la));
 }
 
 // MWAIT: EAX hints (target C-state) and ECX extensions; ECX[0] (interrupts
@@ -144,9 +145,9 @@ void mwait(Engine& e, const DecodedInsn&) {
   const uint64_t ext = monitor_ecx(e);
   if (ext & ~uint64_t{1}) raise(kGP, 0);
   if (e.coherence() && !e.guest() && e.monitor.armed && !e.monitor.triggered)
-    e.mwait_sleep(ext & 1);
+    Coherence::mwait_sleep(e, ext & 1);
   else
-    e.disarm_monitor();
+    Coherence::disarm_monitor(e);
 }
 
 // MONITOR has no memory operand for Zydis: the segment comes from the last
