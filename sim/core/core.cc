@@ -29,7 +29,7 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
   // stack, branch MPKI, occupancy histograms and MLP (docs/timing.md).
   std::visit([&](auto& m) { m.register_stats(st, "timing"); }, e.core_model());
   e.phases().register_stats(st, [&e] { return e.instructions(); },
-                            [&e] { return e.counted_instructions(); });  // phase.*, sample.*
+                            [&e] { return e.limit_count(); });  // phase.*, sample.*
   e.extensions().register_stats(st);
 }
 
@@ -98,7 +98,7 @@ void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }
 std::string Core::last_error() const { return engine_->last_error(); }
 std::string Core::timing_summary() const {
-  return engine_->phases().summary(engine_->instructions(), engine_->counted_instructions());
+  return engine_->phases().summary(engine_->instructions(), engine_->limit_count());
 }
 void Core::set_magic_ops(MagicOps* ops) { engine_->set_magic_ops(ops); }
 

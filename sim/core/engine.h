@@ -92,7 +92,7 @@ class Engine : public mmu::PhysMem {
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
   uint64_t instructions() const { return icount_; }
-  uint64_t counted_instructions() const { return limit_count(); }  // REP iterations each count
+  uint64_t limit_count() const { return icount_ + rep_extra_; }  // REP iterations each count
   // A flat cost: inside an instruction it joins that instruction's retire
   // record (RetireInfo::extra_cycles); between instructions (a device
   // holding the core, HLT, an event delivered at a boundary) the model
@@ -115,7 +115,6 @@ class Engine : public mmu::PhysMem {
   // A near branch was taken to `target` (sim/core/isa/control.cc).
   void taken_branch(uint64_t target) { ri_.taken_to(target); }
   timing::CoreModel& core_model() { return model_.detailed(); }
-  const timing::CoreModel& core_model() const { return model_.detailed(); }
   const timing::PhasedModel& phases() const { return model_; }  // fast-forward, sampling
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
@@ -257,8 +256,7 @@ class Engine : public mmu::PhysMem {
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
   // translated it), in the executing instruction's retire record; for a
-  // model that reads no access (the simple one) only its sum is kept; in
-  // fast-forward (timing.fast_forward/sample) no cache model, the walk only.
+  // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
     if (HVSIM_UNLIKELY(!model_.data_timed())) return void(ri_.extra_cycles += walk);
     const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
@@ -412,15 +410,13 @@ class Engine : public mmu::PhysMem {
   // How many iterations the executing REP instruction may run before it
   // yields (RIP stays on it; RCX/RSI/RDI hold the progress, as when an
   // interrupt stops it: SDM Vol. 1 7.3.9.2). At most kRepChunk, so the run
-  // loop looks at events; under an instruction limit or a fast-forward/
-  // sampling schedule (phases end at a count) each iteration counts
-  // as one instruction toward it (the instruction itself is the first).
+  // loop looks at events; under an instruction limit (or a sampling schedule)
+  // each iteration counts as one instruction toward it (the first is its own).
   static constexpr uint64_t kRepChunk = 4096;
   uint64_t rep_budget() const {
     if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
     if (!insn_limit_ && !model_.scheduled()) return kRepChunk;
-    const uint64_t end = model_.phase_end_within(insn_limit_);
-    const uint64_t used = limit_count();  // < end: this instruction runs
+    const uint64_t end = model_.phase_end_within(insn_limit_), used = limit_count();  // < end
     const uint64_t left = used < end ? end - used : 1;
     return left < kRepChunk ? left : kRepChunk;
   }
@@ -491,7 +487,6 @@ class Engine : public mmu::PhysMem {
  private:
   // Instructions counted toward the instruction limit: each REP iteration
   // beyond an instruction's first counts too.
-  uint64_t limit_count() const { return icount_ + rep_extra_; }
 
   Block* lookup_block();
   // Block chaining: the block that ran last, and in it a link to the block

@@ -6,7 +6,7 @@
 // per-instruction call stays direct and inlinable in every phase.
 //
 // Phases are counted in instructions with each REP string iteration counted
-// as one (Engine::counted_instructions(), as --max-insns counts): a REP
+// as one (Engine::limit_count(), as --max-insns counts): a REP
 // chunk can cost thousands of cycles, and the boot code's REP STOS that
 // zeroes .bss would otherwise be one enormous sampling unit.
 //

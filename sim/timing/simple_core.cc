@@ -3,7 +3,8 @@
 namespace hvsim::timing {
 
 void SimpleCore::register_stats(base::StatRegistry& reg, const std::string& prefix) {
-  reg.add_counter(prefix + ".cycles", &cycles_, "cycles", "cycles charged by the simple model (detailed phases only: "
+  reg.add_counter(prefix + ".cycles", &cycles_, "cycles",
+                  "cycles charged by the simple model (detailed phases only: "
                   "timing.fast_forward, timing.sample)");
   reg.add_counter(prefix + ".instructions", &instructions_, "instructions",
                   "instructions retired through the simple model (detailed phases only)");
