@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <new>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hvsim::base {
 class Config;
@@ -109,11 +112,29 @@ class CacheLevel {
   uint32_t* set_of(uint64_t line) { return mem_.data() + set_index(line) * stride_; }
   const uint32_t* set_of(uint64_t line) const { return mem_.data() + set_index(line) * stride_; }
   uint32_t victim_in(const uint32_t* set) const;  // way index
-  // The way of `set` holding `line`, or assoc_.
+  // The way of `set` holding `line`, or assoc_. Not wide_, keys alone are
+  // unique in a set (no valid line's key is the invalid ~0u): compared four
+  // at a time (the block is 64-byte aligned).
   uint32_t find(const uint32_t* set, uint64_t line) const {
+    if (__builtin_expect(wide_, 0)) return find_wide(set, line);
     const uint32_t key = static_cast<uint32_t>(line);
+    uint32_t w = 0;
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi32(static_cast<int>(key));
+    for (; w + 4 <= assoc_; w += 4) {
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
+      const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)));
+      if (m) return w + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    }
+#endif
+    for (; w < assoc_; ++w)
+      if (set[w] == key) return w;
+    return assoc_;
+  }
+  uint32_t find_wide(const uint32_t* set, uint64_t line) const {
     for (uint32_t w = 0; w < assoc_; ++w)
-      if (set[w] == key && (!wide_ || set[2 * assoc_ + w] == static_cast<uint32_t>(line >> 32)))
+      if (set[w] == static_cast<uint32_t>(line) &&
+          set[2 * assoc_ + w] == static_cast<uint32_t>(line >> 32))
         return w;
     return assoc_;
   }
