@@ -1,6 +1,7 @@
 // The tags-only cache hierarchy (see cache_model.h).
 #include "sim/cache/cache_model.h"
 
+#include <algorithm>
 #include <string>
 
 #include "sim/base/params.h"
@@ -76,67 +77,104 @@ CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes) : hit_cyc
   assoc_ = p.ways;
   sets_ = lines / p.ways;
   pow2_ = is_pow2(sets_);
-  ways_.assign(sets_ * assoc_, Way{});
+  stride_ = (uint64_t{3} * assoc_ + 15) & ~uint64_t{15};  // 64-byte blocks
+  mem_.resize(sets_ * stride_);
+  invalidate_all();
 }
 
 bool CacheLevel::probe(uint64_t line, bool write) {
-  Way* s = set_of(line);
-  for (uint32_t w = 0; w < assoc_; ++w) {
-    if (s[w].line == line) {
-      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
-      return true;
-    }
-  }
-  return false;
+  note_wide(line);
+  uint32_t* s = set_of(line);
+  const uint32_t w = find(s, line);
+  if (w == assoc_) return false;
+  uint32_t* st = s + assoc_;
+  const uint32_t now = next_stamp();
+  st[w] = now | (st[w] & kDirty) | (write ? kDirty : 0);
+  return true;
 }
 
 // fill()'s choice in a set: the first invalid way, else the first least
 // recently used. An invalid way's stamp is 0 and a valid one's at least 1,
 // so both are the first smallest stamp.
-CacheLevel::Way* CacheLevel::victim_in(Way* s) const {
-  Way* v = s;
-  uint64_t least = s[0].lru & ~kDirty;
+uint32_t CacheLevel::victim_in(const uint32_t* s) const {
+  const uint32_t* st = s + assoc_;
+  uint32_t v = 0;
+  uint32_t least = st[0] & ~kDirty;
   for (uint32_t w = 1; w < assoc_; ++w) {
-    const uint64_t l = s[w].lru & ~kDirty;
+    const uint32_t l = st[w] & ~kDirty;
     if (l < least) {
       least = l;
-      v = &s[w];
+      v = w;
     }
   }
   return v;
 }
 
-bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
-  Way* s = set_of(line);
-  for (uint32_t w = 0; w < assoc_; ++w) {
-    if (s[w].line == line) {
-      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
-      return true;
-    }
+bool CacheLevel::lookup(uint64_t line, bool write, uint32_t** victim) {
+  note_wide(line);
+  uint32_t* s = set_of(line);
+  const uint32_t w = find(s, line);
+  if (w != assoc_) {
+    uint32_t* st = s + assoc_;
+    const uint32_t now = next_stamp();
+    st[w] = now | (st[w] & kDirty) | (write ? kDirty : 0);
+    return true;
   }
-  *victim = victim_in(s);  // only a miss looks for one
+  *victim = s + victim_in(s);  // only a miss looks for one
   return false;
 }
 
-void CacheLevel::fill_way(Way* victim, uint64_t line, bool dirty) {
-  if (victim->line != ~0ull && (victim->lru & kDirty)) ++writebacks;
-  *victim = Way{line, ++clock_ | (dirty ? kDirty : 0)};
+void CacheLevel::fill_way(uint32_t* victim, uint64_t line, bool dirty) {
+  uint32_t& stamp = victim[assoc_];
+  if ((stamp & ~kDirty) != 0 && (stamp & kDirty)) ++writebacks;
+  const uint32_t now = next_stamp();  // may renumber: the victim stays put
+  victim[0] = static_cast<uint32_t>(line);
+  stamp = now | (dirty ? kDirty : 0);
+  victim[2 * assoc_] = static_cast<uint32_t>(line >> 32);
 }
 
 bool CacheLevel::contains(uint64_t line) const {
   if (!enabled()) return false;
-  const Way* s = &ways_[set_index(line) * assoc_];
-  for (uint32_t w = 0; w < assoc_; ++w)
-    if (s[w].line == line) return true;
-  return false;
+  // Not wide: no line held is >= 2^32 - 1, so such a line is absent.
+  if (!wide_ && line >= 0xffffffffull) return false;
+  const uint32_t* s = set_of(line);
+  return find(s, line) != assoc_;
 }
 
 void CacheLevel::fill(uint64_t line, bool dirty) {
-  fill_way(victim_in(set_of(line)), line, dirty);
+  note_wide(line);
+  uint32_t* s = set_of(line);
+  fill_way(s + victim_in(s), line, dirty);
+}
+
+// The stamps of each set renumbered 1..n in their order (invalid ways keep
+// 0, dirty bits kept), so the LRU order, hence every later victim, is
+// unchanged; the clock restarts after the largest.
+void CacheLevel::renumber() {
+  std::vector<uint32_t> order(assoc_);
+  uint32_t top = 0;
+  for (uint64_t i = 0; i < sets_; ++i) {
+    uint32_t* st = mem_.data() + i * stride_ + assoc_;
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < assoc_; ++w)
+      if (st[w] & ~kDirty) order[n++] = w;
+    std::sort(order.begin(), order.begin() + n,
+              [st](uint32_t x, uint32_t y) { return (st[x] & ~kDirty) < (st[y] & ~kDirty); });
+    for (uint32_t r = 0; r < n; ++r) st[order[r]] = (st[order[r]] & kDirty) | (r + 1);
+    top = std::max(top, n);
+  }
+  clock_ = top;
 }
 
 void CacheLevel::invalidate_all() {
-  for (Way& w : ways_) w = Way{};
+  for (uint64_t i = 0; i < sets_; ++i) {
+    uint32_t* s = mem_.data() + i * stride_;
+    for (uint32_t w = 0; w < assoc_; ++w) {
+      s[w] = ~0u;
+      s[assoc_ + w] = 0;
+      s[2 * assoc_ + w] = ~0u;
+    }
+  }
 }
 
 CacheModel::CacheModel(const CacheParams& p)
@@ -160,7 +198,7 @@ uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, uns
   unsigned missed = 0;  // levels [0, missed) missed and need the line
   uint32_t latency = memory_cycles_ + dram_extra_;
   bool hit = false;
-  CacheLevel::Way* victim[3] = {};  // where each level that missed takes the line
+  uint32_t* victim[3] = {};  // where each level that missed takes the line
   for (unsigned i = first; i < 3; ++i) {
     CacheLevel& c = levels_[i];
     if (!c.enabled()) continue;

@@ -16,8 +16,13 @@
 // its DMI grant: set_dram_extra).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hvsim::base {
 class Config;
@@ -53,7 +58,29 @@ struct CacheParams {
   static CacheParams from_config(const hvsim::base::Config& cfg);
 };
 
-// One level: sets x ways of line tags.
+// A vector's allocator giving 64-byte (host cache line) aligned storage.
+template <typename T>
+struct LineAlignedAlloc {
+  using value_type = T;
+  LineAlignedAlloc() = default;
+  template <typename U>
+  LineAlignedAlloc(const LineAlignedAlloc<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+  template <typename U>
+  bool operator==(const LineAlignedAlloc<U>&) const { return true; }
+};
+
+// One level: sets x ways of line tags. Compact, so a lookup touches few
+// host cache lines: each set is one block of 32-bit words, 64-byte aligned:
+// keys[ways] (the line's low 32 bits), stamps[ways] (31-bit LRU clock, bit
+// 31 dirty; 0 = invalid way), then his[ways] (the line's high 32 bits, read
+// only once a line >= 2^32 - 1 has been seen: wide_). A 16-way set's keys
+// are one host line and its stamps the next. Exact: the same hits, victims,
+// LRU order and writebacks as full 64-bit tags and stamps (the clock is
+// renumbered per set, order kept, when it would wrap).
 class CacheLevel {
  public:
   CacheLevel(const CacheLevelParams& p, uint32_t line_bytes);
@@ -64,34 +91,73 @@ class CacheLevel {
   bool probe(uint64_t line, bool write);
   // Inserts `line` (known absent), evicting the LRU way of its set.
   void fill(uint64_t line, bool dirty);
-  // probe() and, on a miss, the way fill() would evict (*victim), in one
-  // scan of the set; fill_way() then inserts there.
-  struct Way {
-    uint64_t line = ~0ull;  // ~0 = invalid
-    uint64_t lru = 0;       // the clock at the last use, kDirty set when dirty
-  };
-  static constexpr uint64_t kDirty = 1ull << 63;  // the clock never gets there
-  bool lookup(uint64_t line, bool write, Way** victim);
-  void fill_way(Way* victim, uint64_t line, bool dirty);
+  // probe() and, on a miss, the way fill() would evict (*victim: its key
+  // word), in one scan of the set; fill_way() then inserts there.
+  bool lookup(uint64_t line, bool write, uint32_t** victim);
+  void fill_way(uint32_t* victim, uint64_t line, bool dirty);
   bool contains(uint64_t line) const;
   void invalidate_all();
   uint32_t hit_cycles() const { return hit_cycles_; }
+  // Tests: sets the LRU clock (to exercise its renumbering at the wrap).
+  void set_clock_for_test(uint32_t c) { clock_ = c; }
 
   uint64_t hits[kNumCacheSources] = {};    // by CacheSource
   uint64_t misses[kNumCacheSources] = {};  // by CacheSource
   uint64_t writebacks = 0;  // dirty lines evicted
 
+  static constexpr uint32_t kDirty = 1u << 31;    // in a stamp
+  static constexpr uint32_t kClockMax = kDirty - 1;
+
  private:
-  Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
-  Way* victim_in(Way* set) const;
+  uint32_t* set_of(uint64_t line) { return mem_.data() + set_index(line) * stride_; }
+  const uint32_t* set_of(uint64_t line) const { return mem_.data() + set_index(line) * stride_; }
+  uint32_t victim_in(const uint32_t* set) const;  // way index
+  // The way of `set` holding `line`, or assoc_. Not wide_, keys alone are
+  // unique in a set (no valid line's key is the invalid ~0u): compared four
+  // at a time (the block is 64-byte aligned).
+  uint32_t find(const uint32_t* set, uint64_t line) const {
+    if (__builtin_expect(wide_, 0)) return find_wide(set, line);
+    const uint32_t key = static_cast<uint32_t>(line);
+    uint32_t w = 0;
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi32(static_cast<int>(key));
+    for (; w + 4 <= assoc_; w += 4) {
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
+      const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)));
+      if (m) return w + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    }
+#endif
+    for (; w < assoc_; ++w)
+      if (set[w] == key) return w;
+    return assoc_;
+  }
+  uint32_t find_wide(const uint32_t* set, uint64_t line) const {
+    for (uint32_t w = 0; w < assoc_; ++w)
+      if (set[w] == static_cast<uint32_t>(line) &&
+          set[2 * assoc_ + w] == static_cast<uint32_t>(line >> 32))
+        return w;
+    return assoc_;
+  }
+  // A line whose key alone is ambiguous (>= 2^32 - 1, the invalid key
+  // included) makes every later match check the high word too.
+  void note_wide(uint64_t line) {
+    if (__builtin_expect(line >= 0xffffffffull, 0)) wide_ = true;
+  }
+  uint32_t next_stamp() {
+    if (__builtin_expect(clock_ == kClockMax, 0)) renumber();
+    return ++clock_;
+  }
+  void renumber();  // each set's stamps to 1..n in LRU order; clock_ = max n
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
-  std::vector<Way> ways_;
+  std::vector<uint32_t, LineAlignedAlloc<uint32_t>> mem_;  // the set blocks
+  uint64_t stride_ = 0;       // words per set block
   uint64_t sets_ = 0;
   uint32_t assoc_ = 0;
   uint32_t hit_cycles_ = 0;
   bool pow2_ = true;
-  uint64_t clock_ = 0;
+  bool wide_ = false;
+  uint32_t clock_ = 0;
 };
 
 class CacheModel {
