@@ -19,6 +19,10 @@
 #include <cstdint>
 #include <vector>
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::base {
 class Config;
 class ParamRegistry;
@@ -55,6 +59,7 @@ struct CacheParams {
 
 // One level: sets x ways of line tags.
 class CacheLevel {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   CacheLevel(const CacheLevelParams& p, uint32_t line_bytes);
 
@@ -94,6 +99,7 @@ class CacheLevel {
 };
 
 class CacheModel {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit CacheModel(const CacheParams& p = {});
 

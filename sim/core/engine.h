@@ -45,6 +45,10 @@
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::core {
 
 class Decoder;
@@ -62,6 +66,7 @@ enum EngineEvent : uint32_t {
 };
 
 class Engine : public mmu::PhysMem {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   Engine(Bus& bus, const hvsim::base::Config& cfg);
   ~Engine() override;
