@@ -10,6 +10,29 @@
 #include "sim/checkpoint/format.h"
 #include "sim/core/engine.h"
 #include "sim/platform/system.h"
+#include "sim/svm/svm.h"
+#include "sim/vmx/vmx.h"
+
+// Plain structs saved non-intrusively (Boost finds these by the type).
+namespace boost::serialization {
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::DetailSummary& d, unsigned) {
+  ar & d.key & d.write & d.samples & d.timed & d.total_time;
+}
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::ExitTracker::State::Reason& r, unsigned) {
+  hvsim::checkpoint::raw(ar, r.arch);
+  ar & r.reason & r.name & r.exits & r.total_time & r.timed & r.min_time & r.max_time;
+  ar & r.exit_cost & r.mean & r.m2;
+}
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::ExitTracker::State& s, unsigned) {
+  ar & s.reasons & s.io & s.msr & s.exits & s.entries & s.guest & s.host & s.world_switch;
+  ar & s.pending;
+  hvsim::checkpoint::raw(ar, s.pending_rec);  // reason_name: set again on load
+  ar & s.pending_name & s.in_guest & s.guest_since & s.last_vcpu;
+}
+}  // namespace boost::serialization
 
 namespace hvsim::checkpoint {
 
@@ -141,6 +164,14 @@ struct Access {
   static void core(Ar& ar, core::Engine& e, bool warm);
   template <class Ar>
   static void cpu(Ar& ar, platform::Cpu& c, bool warm);
+  // VMX or SVM: VMXON/current VMCS, root or non-root, the cached controls,
+  // EPT; the VMCB cache and guest mode; what the engine holds for a guest.
+  template <class Ar>
+  static void virt(Ar& ar, core::Engine& e);
+  template <class Ar>
+  static void stage2_format(Ar& ar, mmu::Stage2Format& f) {
+    ar & f.root & f.maxpa & f.accessed & f.dirty;
+  }
 
   // ---- the whole machine ----
   template <class Ar>

@@ -25,11 +25,56 @@ void Access::core(Ar& ar, core::Engine& e, bool warm) {
   if (!simple)
     throw CheckpointError("checkpoint: timing.model = ooo is not supported yet (use simple)");
   ar & simple->cycles_ & simple->instructions_;
+  virt(ar, e);
   if (warm) uarch(ar, e.mmu_);  // a changed geometry leaves that structure cold
   if constexpr (Ar::is_loading::value) {
     // Derived state is rebuilt, not loaded: mode facts, host TLB, blocks.
     e.update_mode();
     e.flush_tlb();
+  }
+}
+
+template <class Ar>
+void Access::virt(Ar& ar, core::Engine& e) {
+  auto* vmx = dynamic_cast<vmx::Vmx*>(e.virt_.unit.get());
+  auto* svm = dynamic_cast<svm::Svm*>(e.virt_.unit.get());
+  uint8_t kind = vmx ? 1 : svm ? 2 : 0;
+  ar & kind;
+  if (kind != (vmx ? 1 : svm ? 2 : 0))
+    throw CheckpointError("checkpoint: saved with another virtualization unit (cpu.vendor)");
+  if (vmx) {
+    raw(ar, vmx->c_);
+    ar & vmx->vmxon_ & vmx->non_root_ & vmx->vmxon_ptr_ & vmx->current_ & vmx->entry_qual_;
+    ar & vmx->timer_deadline_ & vmx->mtf_due_ & vmx->mtf_icount_ & vmx->injecting_;
+    ar & vmx->entry_cycle_ & vmx->switch_.state_pa_ & vmx->ept_.eptp_ & vmx->feature_control;
+    stage2_format(ar, vmx->ept_.format_);
+    ar & vmx->ept_.format_.ad & vmx->ept_.format_.big1g & vmx->ept_.format_.big2m;
+    raw(ar, vmx->ept_.fault_);
+  }
+  if (svm) {
+    raw(ar, svm->c_);
+    raw(ar, svm->cur_);
+    raw(ar, svm->cached_);  // the VMCB cache (clean bits)
+    ar & svm->vm_cr & svm->hsave_pa & svm->host_if_;  // VM_CR, the host-save area
+    ar & svm->info2_ & svm->v_tpr_ & svm->cached_pa_ & svm->cached_asid_ & svm->in_guest_;
+    ar & svm->vmcb_pa_ & svm->injecting_ & svm->vectoring_ & svm->pause_count_;
+    ar & svm->last_pause_ & svm->switch_.state_pa_;
+    stage2_format(ar, svm->npt_.format_);
+    ar & svm->npt_.format_.nxe & svm->npt_.format_.big1g & svm->npt_.host_smep_;
+    raw(ar, svm->npt_.fault_);
+  }
+  // The engine's guest context: pointers are saved as "set or not".
+  core::GuestContext& g = e.virt_;
+  bool hooks = g.hooks != nullptr, stage2 = g.stage2 != nullptr;
+  ar & hooks & stage2 & g.poll & g.single_step & g.tlb_tag & g.tlb_ctx;
+  if constexpr (Ar::is_loading::value) {
+    g.hooks = !hooks ? nullptr : vmx ? static_cast<virt::GuestHooks*>(vmx)
+                                     : static_cast<virt::GuestHooks*>(svm);
+    mmu::Stage2* s2 = !stage2 ? nullptr : vmx ? static_cast<mmu::Stage2*>(&vmx->ept_)
+                                               : static_cast<mmu::Stage2*>(&svm->npt_);
+    if ((hooks && !g.hooks) || (stage2 && !s2))
+      throw CheckpointError("checkpoint: guest mode without a VMX/SVM unit");
+    e.set_stage2(s2);
   }
 }
 
@@ -92,6 +137,10 @@ void Access::system(Ar& ar, platform::System& s, bool warm) {
   dev(ar, s.pit_);
   dev(ar, s.port61_);
   timers(ar, s.timers_, {&s.lapic_}, &s.pit_);
+  virt::ExitTracker::State exits;  // VM exits so far: counts, times, the open exit
+  if constexpr (Ar::is_saving::value) exits = s.exits_.state();
+  ar & exits;
+  if constexpr (Ar::is_loading::value) s.exits_.set_state(exits);
 
   for (auto mem : {ram(s), testdev_ram(s)}) {
     SparsePages p;
