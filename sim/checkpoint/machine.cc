@@ -153,12 +153,31 @@ void Access::system(Ar& ar, platform::System& s, bool warm) {
   if constexpr (Ar::is_loading::value) rearm(s.timers_, s.cpu_.base_ps_);
 }
 
+namespace {
+
+// The sizes of the structures saved as raw bytes: an archive from a build
+// whose layouts differ is refused before anything is loaded (the format
+// version names the file layout; this catches a rebuilt model).
+uint64_t layout_fingerprint() {
+  const uint64_t sizes[] = {sizeof(core::ArchState), sizeof(core::DebugState),
+                            sizeof(core::CplSplit), sizeof(timing::RetireInfo),
+                            sizeof(vmx::Controls), sizeof(svm::Vmcb), sizeof(svm::VmcbControl),
+                            sizeof(mmu::TlbEntry), sizeof(virt::ExitRecord),
+                            sizeof(platform::intc::Pit8254)};
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the sizes
+  for (uint64_t v : sizes) h = (h ^ v) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
 std::string save_machine(platform::System& sys, const MachineOptions& o) {
   std::ostringstream os;
   {
     boost::archive::binary_oarchive ar(os, boost::archive::no_header);
+    uint64_t layout = layout_fingerprint();
     bool warm = o.warm;
-    ar & warm;
+    ar & layout & warm;
     Access::system(ar, sys, warm);
   }
   return os.str();
@@ -168,8 +187,11 @@ void load_machine(platform::System& sys, const std::string& payload) {
   std::istringstream is(payload);
   try {
     boost::archive::binary_iarchive ar(is, boost::archive::no_header);
+    uint64_t layout = 0;
     bool warm = false;
-    ar & warm;
+    ar & layout & warm;
+    if (layout != layout_fingerprint())
+      throw CheckpointError("checkpoint: written by another hvsim build (state layout differs)");
     Access::system(ar, sys, warm);
   } catch (const boost::archive::archive_exception& e) {
     throw CheckpointError(std::string("checkpoint: damaged archive (") + e.what() + ")");
