@@ -189,6 +189,28 @@ TEST_F(Refusal, TimingParametersMayChange) {
   EXPECT_NE(counts(slow.err), counts(same.err));  // more cycles, same instructions
 }
 
+TEST_F(Refusal, SweepFromCheckpointStartsEveryPointThere) {
+  const Outcome same = run_in(dir, kBin, {"restore", good, "--quiet", "--out", "base"}, "_base");
+  ASSERT_EQ(same.status, 0) << same.err;
+  const Outcome sw = run_in(dir, kBin,
+                            {"sweep", "--from-checkpoint", good, "--vary",
+                             "cache.l1d.hit_cycles=4,9", "--out", "sw", "--quiet"},
+                            "_sweep");
+  ASSERT_EQ(sw.status, 0) << sw.err;
+  const auto rows = hvsim_test::lines_of(read_all(dir / "sw" / "sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  // The default point is the plain restore: the same cycles as its stats.
+  const std::string cycles = std::to_string(
+      std::stoull(model_stats(dir / "base").substr(model_stats(dir / "base").find("cpu.cycles") + 10)));
+  EXPECT_NE(rows[1].find("," + cycles + ","), std::string::npos) << rows[1] << " vs " << cycles;
+  EXPECT_EQ(rows[2].find("," + cycles + ","), std::string::npos) << rows[2];
+  const Outcome both = run_in(dir, kBin,
+                              {"sweep", kWl + "/demo.elf32", "--from-checkpoint", good, "--vary",
+                               "cache.l1d.hit_cycles=4", "--out", "sw2"},
+                              "_both");
+  EXPECT_EQ(both.status, 2) << both.err;
+}
+
 TEST(Checkpoint, BadTriggerIsBadInput) {
   const fs::path dir = fresh_dir("trigger");
   const Outcome o =
