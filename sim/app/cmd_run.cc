@@ -110,6 +110,9 @@ int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunA
   // --checkpoint-at: OUT/checkpoint-<insns>/ (sim/checkpoint/writer.h).
   std::vector<checkpoint::Trigger> at;
   for (const auto& t : args.checkpoint_at) at.push_back(checkpoint::parse_trigger(t));
+  if (!at.empty() && cfg.get_uint("platform.cpus") > 1)
+    throw base::ConfigError("--checkpoint-at: checkpoints of multiprocessor machines "
+                            "(platform.cpus > 1) are not supported yet");
   checkpoint::Writer writer({at, args.checkpoint_warm, spec.out_dir, cfg.to_toml()});
   if (!at.empty()) writer.install(spec);
   write_resolved_config(spec.out_dir, cfg);

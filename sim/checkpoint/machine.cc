@@ -28,6 +28,9 @@ void Access::core(Ar& ar, core::Engine& e, bool warm) {
   virt(ar, e);
   if (warm) uarch(ar, e.mmu_);  // a changed geometry leaves that structure cold
   if constexpr (Ar::is_loading::value) {
+    // A checkpoint written as the run ended (--checkpoint-at exit) carries
+    // the stop request that ended it: the restored run is a new run.
+    e.events_ &= ~uint32_t(core::kEvStop);
     // Derived state is rebuilt, not loaded: mode facts, host TLB, blocks.
     e.update_mode();
     e.flush_tlb();

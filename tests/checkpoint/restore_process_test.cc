@@ -128,6 +128,7 @@ class Refusal : public ::testing::Test {
     ASSERT_EQ(cps.size(), 2u) << o.err;  // insns:1000000 and the end
     std::sort(cps.begin(), cps.end());
     good = cps[0];
+    at_exit = cps[1];
   }
   static void TearDownTestSuite() { fs::remove_all(dir); }
   // A copy of the checkpoint with its archive changed by `edit`.
@@ -147,10 +148,21 @@ class Refusal : public ::testing::Test {
     EXPECT_NE(o.err.find(what), std::string::npos) << o.err;
   }
   static fs::path dir;
-  static std::string good;
+  static std::string good, at_exit;
 };
 fs::path Refusal::dir;
-std::string Refusal::good;
+std::string Refusal::good, Refusal::at_exit;
+
+// --checkpoint-at exit after --max-insns (mid-quantum, with the stop that
+// ended the run pending) continues to the uninterrupted run's end.
+TEST_F(Refusal, ExitCheckpointContinuesToTheSameEnd) {
+  const Outcome full = run_in(dir, kBin, {"run", kWl + "/demo.elf32", "--quiet", "--out", "f"}, "_f");
+  const Outcome r = run_in(dir, kBin, {"restore", at_exit, "--quiet", "--out", "x"}, "_x");
+  ASSERT_EQ(full.status, 0) << full.err;
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts(r.err), counts(full.err));
+  EXPECT_EQ(model_stats(dir / "x"), model_stats(dir / "f"));
+}
 
 TEST_F(Refusal, OlderAndNewerFormatVersions) {
   expect_refused({"restore", damaged("newer", [](std::string& b) { b[8]++; })}, "(newer)");
