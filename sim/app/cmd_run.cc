@@ -113,6 +113,9 @@ int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunA
   if (!at.empty() && cfg.get_uint("platform.cpus") > 1)
     throw base::ConfigError("--checkpoint-at: checkpoints of multiprocessor machines "
                             "(platform.cpus > 1) are not supported yet");
+  if (!at.empty() && cfg.get_string("timing.model") != "simple")
+    throw base::ConfigError("--checkpoint-at: timing.model = " + cfg.get_string("timing.model") +
+                            " is not supported yet (the out-of-order pipeline is not saved)");
   checkpoint::Writer writer({at, args.checkpoint_warm, spec.out_dir, cfg.to_toml()});
   if (!at.empty()) writer.install(spec);
   write_resolved_config(spec.out_dir, cfg);
