@@ -45,10 +45,7 @@
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-namespace hvsim::checkpoint {
-struct Access;  // sim/checkpoint: saves and restores private state
-}
-
+namespace hvsim::checkpoint { struct Access; }  // sim/checkpoint: saves private state
 namespace hvsim::core {
 
 class Decoder;

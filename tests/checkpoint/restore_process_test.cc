@@ -3,6 +3,7 @@
 // checkpoint, instructions, cycles, stats.txt, exits.txt), natively, in a
 // VMX guest and in an SVM guest; and every refusal is one line, exit 2.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -116,7 +117,8 @@ TEST(Restore, SvmGuestWithNptIsIdentical) {
 class Refusal : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir = fresh_dir("refusal");
+    // Each test runs in its own process under CTest, maybe at once: own folder.
+    dir = fresh_dir("refusal_" + std::to_string(::getpid()));
     const Outcome o = run_in(dir, kBin,
                              {"run", kWl + "/demo.elf32", "--quiet", "--out", "ck",
                               "--checkpoint-at", "insns:1000000", "--checkpoint-at", "exit",
