@@ -49,6 +49,7 @@ namespace hvsim::checkpoint { struct Access; }  // sim/checkpoint: saves private
 namespace hvsim::core {
 
 class Decoder;
+class Coherence;
 namespace isa {
 class BinderTable;
 }
@@ -400,7 +401,9 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_interrupts = 0, stat_nmis = 0;
 
   // ---- MONITOR/MWAIT and RDRAND/RDSEED (sys/priv.cc, isa/random.cc) -------
-  AddressMonitor monitor;
+  AddressMonitor monitor;  // armed, slept on and woken through coherence.h
+  void set_coherence(Coherence* c) { coherence_ = c; }  // cross-core stores (cpus > 1)
+  Coherence* coherence() const { return coherence_; }
   RandomSources rng;  // seeded from cpu.rdrand_seed
 
   // ---- REP string instructions (isa/string.cc) -----------------------------
@@ -554,6 +557,8 @@ class Engine : public mmu::PhysMem {
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
   bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
+  Coherence* coherence_ = nullptr;
+  friend class Coherence;
   std::unique_ptr<Decoder> decoder_;
 
   // The core model (timing.model) and the record of the executing

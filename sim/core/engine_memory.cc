@@ -3,6 +3,7 @@
 // MMIO, unbacked, first touch), probes, and physical accesses.
 #include <cstring>
 
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 namespace hvsim::core {
@@ -72,6 +73,9 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
 void Engine::fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user) {
   uint8_t* h = host_ptr(pa & kPageMask);
   if (!h || !last_fill_ok_) return;
+  // A page under another core's armed monitor keeps its stores on the slow
+  // path, which triggers the monitor (coherence.h).
+  if (coherence_ && kind == HostTlb::kWrite && !coherence_->write_shortcut_ok(pa >> 12)) return;
   // A page holding an armed data breakpoint is only reached by the slow
   // path, which matches the breakpoints (engine_debug.cc).
   if (HVSIM_UNLIKELY(dbg_.data_mask) && kind != HostTlb::kExec && debug_watched_page(la)) return;
@@ -139,6 +143,7 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
     if (h && (pa & kPageMask) == ((pa + len - 1) & kPageMask)) {
       if (is_write) {
         if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+        if (coherence_) coherence_->store(pa, len);
         std::memcpy(h, p, len);
       } else {
         std::memcpy(p, h, len);
@@ -196,6 +201,7 @@ void Engine::phys_read(uint64_t pa, void* buf, unsigned n) {
 void Engine::phys_write(uint64_t pa, const void* buf, unsigned n) {
   uint8_t* h = host_ptr(pa);
   if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+  if (coherence_) coherence_->store(pa, n);
   if (h && host_ptr(pa + n - 1) == h + n - 1)
     std::memcpy(h, buf, n);
   else
