@@ -20,6 +20,7 @@ void Access::core(Ar& ar, core::Engine& e, bool warm) {
   raw(ar, e.cpl_split_);
   raw(ar, e.dbg_);
   raw(ar, e.ri_);
+  raw(ar, e.monitor);  // MONITOR's armed line (MWAIT)
   // The core model's clock. The out-of-order model's pipeline is not saved.
   auto* simple = std::get_if<timing::SimpleCore>(&e.model_);
   if (!simple)
@@ -166,7 +167,7 @@ uint64_t layout_fingerprint() {
                             sizeof(core::CplSplit), sizeof(timing::RetireInfo),
                             sizeof(vmx::Controls), sizeof(svm::Vmcb), sizeof(svm::VmcbControl),
                             sizeof(mmu::TlbEntry), sizeof(virt::ExitRecord),
-                            sizeof(platform::intc::Pit8254)};
+                            sizeof(platform::intc::Pit8254), sizeof(core::AddressMonitor)};
   uint64_t h = 1469598103934665603ull;  // FNV-1a over the sizes
   for (uint64_t v : sizes) h = (h ^ v) * 1099511628211ull;
   return h;
