@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(cmake g++ make pkg-config binutils
   libsystemc-dev libspdlog-dev libboost-serialization-dev libgtest-dev
-  libzydis-dev libtomlplusplus-dev libcli11-dev
+  libzydis-dev libtomlplusplus-dev libcli11-dev zlib1g-dev          # zlib: checkpoints
   qemu-system-x86                                    # reference for native and SVM guests
   bochs bochsbios vgabios grub-pc-bin xorriso mtools   # reference for VMX guests
   gnuplot-nox)                                       # plots of `hvsim sweep`

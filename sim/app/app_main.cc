@@ -8,6 +8,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/cmd_config.h"
 #include "sim/app/cmd_demo.h"
+#include "sim/app/cmd_restore.h"
 #include "sim/app/cmd_run.h"
 #include "sim/app/cmd_sweep.h"
 #include "sim/app/run_info.h"
@@ -41,6 +42,8 @@ int dispatch(const CommandLine& cl, int argc, char** argv) {
       return config_show_command(cl.config);
     case Command::kRun:
       return run_command(cl.run, argc, argv);
+    case Command::kRestore:
+      return restore_command(cl.run, argc, argv);
     case Command::kSweep:
       return sweep_command(cl.sweep);
     case Command::kDemo:

@@ -25,6 +25,15 @@ uint64_t parse_count(const std::string& option, const std::string& text) {
   }
 }
 
+// --checkpoint-at and --checkpoint-warm (run and restore; docs/checkpoint.md).
+void add_checkpoint_options(CLI::App& app, RunArgs& a) {
+  app.add_option("--checkpoint-at", a.checkpoint_at,
+                 "write OUT/checkpoint-<insns>/ at insns:N, cycles:N, magic or exit (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--checkpoint-warm", a.checkpoint_warm,
+                 "checkpoints include TLBs, caches and the core model (default true)");
+}
+
 void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::string& max_cycles,
                      std::string& gdb_port) {
   run.add_option("KERNEL", a.kernel, "kernel to boot: multiboot (ELF) or Linux bzImage")->required();
@@ -49,6 +58,7 @@ void add_run_options(CLI::App& run, RunArgs& a, std::string& max_insns, std::str
   run.add_flag("--quiet", a.quiet, "no progress display on stderr (it is shown on a terminal)");
   run.add_option("--gdb", gdb_port,
                  "wait for gdb on 127.0.0.1:PORT before the first instruction (0: any free port)");
+  add_checkpoint_options(run, a);
 }
 
 void check_trace_options(const RunArgs& a) {
@@ -87,6 +97,15 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   TimingOptionText run_timing, sweep_timing;  // --fast-forward, --sample (cli_timing.h)
   add_timing_options(*run, run_timing);
 
+  CLI::App* restore = app.add_subcommand("restore", "continue a run from a checkpoint folder");
+  restore->add_option("DIR", cl.run.restore_dir, "a checkpoint folder (OUT/checkpoint-N)")->required();
+  restore->add_option("--set", cl.run.sets, "change a timing parameter: key=value (repeatable)")
+      ->allow_extra_args(false);
+  restore->add_option("--out", cl.run.out_dir, "output folder (default hvsim-out)");
+  restore->add_option("--max-insns", max_insns, "stop at N instructions in all (0 = no limit)");
+  restore->add_option("--max-cycles", max_cycles, "stop at cycle N (0 = no limit)");
+  restore->add_flag("--quiet", cl.run.quiet, "no progress display on stderr");
+  add_checkpoint_options(*restore, cl.run);
   CLI::App* config = app.add_subcommand("config", "list parameters or show a resolved config");
   bool list = false, show = false;
   CLI::Option* list_opt = config->add_flag("--list", list, "every parameter with its default");
@@ -148,6 +167,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
     check_trace_options(cl.run);
     append_timing_sets(run_timing, cl.run.sets);
+  } else if (restore->parsed()) {
+    cl.command = Command::kRestore;
+    cl.run.max_insns = parse_count("--max-insns", max_insns);
+    cl.run.max_cycles = parse_count("--max-cycles", max_cycles);
   } else if (config->parsed()) {
     if (!list && !show) throw UsageError("config: expected --list or --show");
     if (list && (!cl.config.file.empty() || !cl.config.sets.empty())) {
@@ -173,7 +196,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (version) {
     cl.command = Command::kVersion;
   } else {
-    throw UsageError("expected a command: run, config, sweep, demo (see hvsim --help)");
+    throw UsageError("expected a command: run, restore, config, sweep, demo (see hvsim --help)");
   }
   return cl;
 }

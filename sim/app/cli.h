@@ -3,7 +3,9 @@
 //             [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
 //             [--log component=level,...]
 //             [--trace-exits FILE.csv|.jsonl|.json] [--trace-filter REASON[,REASON...]]...
-//             [--gdb PORT]
+//             [--gdb PORT] [--checkpoint-at insns:N|cycles:N|magic|exit]... [--checkpoint-warm BOOL]
+//   hvsim restore DIR [--set key=value]... [--out DIR] [--max-insns N] [--max-cycles N]
+//             [--checkpoint-at ...]... [--checkpoint-warm BOOL]
 //   hvsim config --list | --show [FILE] [--set key=value]...
 //   hvsim sweep KERNEL ... --vary key=SPEC... (see sweep_args.h)
 //   hvsim demo [--workloads DIR] [--iters N] [-j N] [--out DIR] [--set key=value]...
@@ -40,6 +42,9 @@ struct RunArgs {
   std::vector<std::string> trace_filter;  // reason names, split at commas; needs trace_exits
   int gdb_port = -1;                      // --gdb PORT (0: any free port); -1: no debugger
   bool quiet = false;                     // --quiet: no progress display
+  std::vector<std::string> checkpoint_at;  // --checkpoint-at insns:N|cycles:N|magic|exit
+  bool checkpoint_warm = true;             // --checkpoint-warm: TLBs, caches too
+  std::string restore_dir;                 // hvsim restore DIR
 };
 
 struct ConfigArgs {
@@ -47,7 +52,7 @@ struct ConfigArgs {
   std::vector<std::string> sets;
 };
 
-enum class Command { kHelp, kVersion, kRun, kConfigList, kConfigShow, kSweep, kDemo, kSweepPoint };
+enum class Command { kHelp, kVersion, kRun, kRestore, kConfigList, kConfigShow, kSweep, kDemo, kSweepPoint };
 
 struct CommandLine {
   Command command = Command::kHelp;

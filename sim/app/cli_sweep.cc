@@ -29,7 +29,9 @@ uint64_t parse_count(const std::string& option, const std::string& text, uint64_
 CLI::App* add_sweep_command(CLI::App& app, SweepArgs& a, SweepCountText& counts) {
   CLI::App* s = app.add_subcommand(
       "sweep", "run a kernel over a grid of parameter values; write sweep.csv and plots");
-  s->add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot at every point")->required();
+  s->add_option("KERNEL", a.kernel, "multiboot kernel (ELF) to boot at every point");
+  s->add_option("--from-checkpoint", a.from_checkpoint,
+                "start every point from this checkpoint folder (hvsim restore) instead of KERNEL");
   s->add_option("--module", a.modules, "multiboot module, FILE or FILE:args (repeatable)")
       ->allow_extra_args(false);
   s->add_option("--initrd", a.initrd, "initial RAM disk for a Linux bzImage KERNEL");

@@ -14,6 +14,7 @@
 #include "sim/app/summary.h"
 #include "sim/app/systemc_entry.h"
 #include "sim/base/log.h"
+#include "sim/checkpoint/writer.h"
 #include "sim/gdb/gdb_entry.h"
 #include "sim/platform/stop_signal.h"
 
@@ -97,12 +98,31 @@ int run_command(const RunArgs& args, int argc, char** argv) {
   base::Config cfg(reg);
   resolve_config(cfg, args.config_file, args.sets);
   if (!args.log_spec.empty()) base::configure_logging(args.log_spec);
-  platform::RunSpec spec = make_run_spec(args);
+  return run_spec_command(make_run_spec(args), cfg, args, argc, argv);
+}
+
+int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunArgs& args,
+                     int argc, char** argv) {
   RunProgressLine progress;
   if (progress_enabled(args.quiet) && args.gdb_port < 0) {  // gdb: the user steps, no display
     spec.progress = [&progress](const platform::RunProgress& p) { progress.draw(p); };
     spec.progress_after_seconds = progress_delay_seconds();
   }
+  // --checkpoint-at: OUT/checkpoint-<insns>/ (sim/checkpoint/writer.h).
+  std::vector<checkpoint::Trigger> at;
+  for (const auto& t : args.checkpoint_at) at.push_back(checkpoint::parse_trigger(t));
+  if (!at.empty() && cfg.get_uint("platform.cpus") > 1)
+    throw base::ConfigError("--checkpoint-at: checkpoints of multiprocessor machines "
+                            "(platform.cpus > 1) are not supported yet");
+  if (!at.empty() && cfg.get_string("timing.model") != "simple")
+    throw base::ConfigError("--checkpoint-at: timing.model = " + cfg.get_string("timing.model") +
+                            " is not supported yet (the out-of-order pipeline is not saved)");
+  if (!at.empty() && (!cfg.get_string("timing.fast_forward").empty() ||
+                       !cfg.get_string("timing.sample").empty()))
+    throw base::ConfigError("--checkpoint-at: fast-forwarded and sampled runs are not "
+                            "supported yet (the phase schedule is not saved)");
+  checkpoint::Writer writer({at, args.checkpoint_warm, spec.out_dir, cfg.to_toml()});
+  if (!at.empty()) writer.install(spec);
   write_resolved_config(spec.out_dir, cfg);
   write_run_info(spec.out_dir);
   // Ctrl-C / SIGTERM: stop at an instruction boundary and keep the statistics.

@@ -13,4 +13,9 @@ platform::RunSpec make_run_spec(const RunArgs& args);
 // argc/argv are handed to SystemC unchanged. Returns RunResult::exit_status.
 int run_command(const RunArgs& args, int argc, char** argv);
 
+// The part of `run` after the config and inputs are resolved (restore uses
+// it too): progress, --checkpoint-at, OUT files, simulate, report.
+int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunArgs& args,
+                     int argc, char** argv);
+
 }  // namespace hvsim::app

@@ -19,6 +19,8 @@
 #include "sim/app/sweep_runner.h"
 #include "sim/app/sweep_slurm.h"
 #include "sim/base/exit_status.h"
+#include "sim/checkpoint/format.h"
+#include "sim/checkpoint/writer.h"
 #include "sim/platform/simulation.h"
 
 namespace hvsim::app {
@@ -57,6 +59,15 @@ std::vector<std::string> param_sets(const std::vector<SweepAxis>& axes, const Sw
 // The command of one point, after the executable.
 std::vector<std::string> point_args(const SweepArgs& a, const std::vector<SweepAxis>& axes,
                                     const SweepPoint& p, const std::string& dir) {
+  if (!a.from_checkpoint.empty()) {  // every point continues the checkpoint (hvsim restore)
+    std::vector<std::string> args{"restore", a.from_checkpoint};
+    for (const auto& s : a.sets) args.insert(args.end(), {"--set", s});
+    for (const auto& s : param_sets(axes, p)) args.insert(args.end(), {"--set", s});
+    args.insert(args.end(), {"--out", dir});
+    if (a.max_insns) args.insert(args.end(), {"--max-insns", std::to_string(a.max_insns)});
+    if (a.max_cycles) args.insert(args.end(), {"--max-cycles", std::to_string(a.max_cycles)});
+    return args;
+  }
   std::vector<std::string> args{"run", a.kernel};
   std::string cmdline = a.cmdline;
   for (const auto& m : a.modules) args.insert(args.end(), {"--module", m});
@@ -231,7 +242,21 @@ int sweep_command(const SweepArgs& args) {
   return sweep_command_with(args, self_executable());
 }
 
-int sweep_command_with(const SweepArgs& a, const std::string& exe) {
+int sweep_command_with(const SweepArgs& given, const std::string& exe) {
+  // --from-checkpoint: the checkpoint's config is the base of every point.
+  SweepArgs a = given;
+  if (a.from_checkpoint.empty() == a.kernel.empty())
+    throw ConfigError("sweep: expected a KERNEL or --from-checkpoint DIR (one of them)");
+  if (!a.from_checkpoint.empty()) {
+    if (!a.modules.empty() || !a.initrd.empty() || !a.cmdline.empty() || !a.config_file.empty() ||
+        !a.vary_cmdlines.empty() || !a.vary_modules.empty() || !a.trace_exits.empty())
+      throw ConfigError("--from-checkpoint: the checkpoint fixes the kernel, modules, command "
+                        "line and config (only --set and --vary apply)");
+    a.config_file = (fs::path(a.from_checkpoint) / checkpoint::kConfigName).string();
+    if (!fs::is_regular_file(a.config_file))
+      throw ConfigError(a.from_checkpoint + ": not a checkpoint folder (no config.toml)");
+    a.kernel = checkpoint::read_inputs(a.from_checkpoint).kernel;  // checked, for the probe
+  }
   // 1. Everything checked before anything runs or is written.
   base::ParamRegistry reg;
   declare_all_params(reg);

@@ -3,6 +3,7 @@
 //               [--set key=value]... --vary key=SPEC [--vary key=SPEC]...
 //               [--metric NAME]... [-j N] [--out DIR] [--force]
 //               [--max-insns N] [--max-cycles N]
+//   hvsim sweep --from-checkpoint DIR [--set key=value]... --vary key=SPEC... (the same)
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,7 @@ struct SweepArgs {
   std::vector<std::string> vary_modules;   // --vary-module: an axis "module" (FILE[:args])
   std::string backend = "local";           // --backend local|slurm
   std::string partition, time, mem;        // --partition, --time, --mem (slurm only)
+  std::string from_checkpoint;  // --from-checkpoint DIR: every point restores DIR (no KERNEL)
 };
 
 }  // namespace hvsim::app

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the region-of-interest base
+}
+
 namespace hvsim::base {
 
 struct StatSpec {
@@ -24,6 +28,7 @@ struct StatSpec {
 using StatSnapshot = std::map<std::string, uint64_t>;
 
 class StatRegistry {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   void add_counter(const std::string& name, const uint64_t* counter, const std::string& unit,
                    const std::string& desc);

@@ -24,6 +24,10 @@
 #include <emmintrin.h>
 #endif
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::base {
 class Config;
 class ParamRegistry;
@@ -82,6 +86,7 @@ struct LineAlignedAlloc {
 // LRU order and writebacks as full 64-bit tags and stamps (the clock is
 // renumbered per set, order kept, when it would wrap).
 class CacheLevel {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   CacheLevel(const CacheLevelParams& p, uint32_t line_bytes);
 
@@ -161,6 +166,7 @@ class CacheLevel {
 };
 
 class CacheModel {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit CacheModel(const CacheParams& p = {});
 

@@ -45,6 +45,7 @@
 #define HVSIM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HVSIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+namespace hvsim::checkpoint { struct Access; }  // sim/checkpoint: saves private state
 namespace hvsim::core {
 
 class Decoder;
@@ -63,6 +64,7 @@ enum EngineEvent : uint32_t {
 };
 
 class Engine : public mmu::PhysMem {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   Engine(Bus& bus, const hvsim::base::Config& cfg);
   ~Engine() override;

@@ -21,6 +21,10 @@
 #include "sim/mmu/walk_cache.h"
 #include "sim/mmu/walker.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::base {
 class Config;
 class ParamRegistry;
@@ -40,6 +44,7 @@ struct MmuParams {
 };
 
 class Mmu {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit Mmu(const MmuParams& p = {});
   Mmu(const Mmu&) = delete;

@@ -20,6 +20,10 @@
 
 #include "sim/mmu/tlb_flush.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::mmu {
 
 // Page sizes a level may hold (a bit mask).
@@ -56,6 +60,7 @@ struct TlbGeometry {
 };
 
 class Tlb {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit Tlb(const TlbGeometry& g = {});
 

@@ -18,6 +18,10 @@
 
 #include "sim/mmu/tlb.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::base {
 class Config;
 class ParamRegistry;
@@ -54,6 +58,7 @@ struct TlbLookup {
 };
 
 class TlbHierarchy {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit TlbHierarchy(const TlbHierarchyParams& p = {});
 

@@ -14,6 +14,10 @@
 
 #include "sim/mmu/tlb_flush.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::base {
 class Config;
 class ParamRegistry;
@@ -32,6 +36,7 @@ struct PscParams {
 };
 
 class PagingStructureCache {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   struct Hit {
     unsigned level = 0;  // the level of the cached entry (2..5); 0 on a miss

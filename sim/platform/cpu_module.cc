@@ -32,7 +32,7 @@ uint64_t Cpu::total_cycles() const { return core_->cycles(); }
 uint64_t Cpu::kernel_cycles() const {
   // Rounded up: a wake-up between two cycle edges is seen at the next one.
   const uint64_t step = cycle_.value();
-  return (sc_core::sc_time_stamp().value() + step - 1) / step;
+  return (sc_core::sc_time_stamp().value() + base_ps_ + step - 1) / step;
 }
 
 uint64_t Cpu::now_cycles() const { return std::max(core_->cycles(), kernel_cycles()); }
@@ -172,6 +172,7 @@ void Cpu::run_loop() {
     }
     if (handle_exit(e)) return;
     sync_time();
+    if (boundary_) boundary_();
   }
 }
 

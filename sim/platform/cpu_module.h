@@ -27,6 +27,10 @@
 #include "sim/platform/run_end.h"
 #include "sim/platform/tlm/router.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::platform {
 
 class Cpu;
@@ -136,6 +140,11 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // ones, writes dropped, no delay), without a TLM transaction.
   void set_memory_map(const Router* map) { memory_map_ = map; }
 
+  // Checkpoints (sim/checkpoint): called after each quantum's sync, where the
+  // machine's state is consistent; empty: none.
+  void set_boundary_hook(std::function<void()> f) { boundary_ = std::move(f); }
+  friend struct checkpoint::Access;
+
   // core::Bus
   bool mem_read(uint64_t pa, void* data, unsigned len) override;
   bool mem_write(uint64_t pa, const void* data, unsigned len) override;
@@ -197,6 +206,8 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   std::function<uint64_t()> next_deadline_;
   RunControl* rc_ = nullptr;
   std::function<void()> progress_;
+  std::function<void()> boundary_;
+  uint64_t base_ps_ = 0;  // a restored run's time base: SystemC time 0 is this many ps
 
  public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay

@@ -198,6 +198,7 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
                                           sc_core::SC_DO_NOTHING);
   base::StatRegistry stats;
   System system("system", cfg, spec, std::move(ram), boot, stats);
+  if (spec.prepare) spec.prepare(system);
   std::unique_ptr<RunControl> control;  // --gdb: the debugger drives the core
   if (spec.run_control) {
     control = spec.run_control(system.cpu());
@@ -220,6 +221,7 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const RunEnd end = effective_end(system.cpu(), system.cpus().size());
+  if (spec.at_end) spec.at_end(system, end);
   if (control && !system.cpu().end().ended) control->run_ended(end.exit_status, end.reason);
   system.cpu().set_run_control(nullptr);
   RunResult r;

@@ -22,6 +22,8 @@ struct LoadError : hvsim::base::ConfigError {
 
 class Cpu;
 class RunControl;
+class System;
+struct RunEnd;
 
 struct ModuleSpec {
   std::string path;
@@ -52,6 +54,13 @@ struct RunSpec {
   // lasted progress_after_seconds (a progress display); empty: never.
   std::function<void(const RunProgress&)> progress;
   double progress_after_seconds = 2;  // the first display (then every 0.5 s)
+  // Checkpoints (sim/checkpoint; empty: none). `prepare` runs once the System
+  // is built, before sc_start (a restore loads its state there; a checkpoint
+  // writer hooks the quantum boundaries); `at_end` after the run ended,
+  // before statistics are written; `magic_checkpoint` when the guest asks.
+  std::function<void(System&)> prepare;
+  std::function<void(System&, const RunEnd&)> at_end;
+  std::function<void()> magic_checkpoint;
 };
 
 struct RunResult {

@@ -378,8 +378,12 @@ void System::magic(uint16_t op, uint64_t arg) {
       exits_.on_entry(cpu_.core().cycles(), 0);
       break;
     case core::kMagicCheckpoint:
+      if (spec_.magic_checkpoint) {  // --checkpoint-at magic: at the next quantum boundary
+        spec_.magic_checkpoint();
+        break;
+      }
       if (!warned_checkpoint_)
-        std::fprintf(stderr, "hvsim: checkpoint magic ignored (not supported yet)\n");
+        std::fprintf(stderr, "hvsim: checkpoint magic ignored (no --checkpoint-at magic)\n");
       warned_checkpoint_ = true;
       break;
     default:

@@ -41,6 +41,10 @@
 #include "sim/virt/exit_tracker.h"
 #include "sim/vmx/vmx.h"
 
+namespace hvsim::checkpoint {
+struct Access;
+}
+
 namespace hvsim::platform {
 
 // The System is also the sink of the guest's magic operations (regions of
@@ -67,6 +71,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   bool roi_seen() const { return roi_seen_; }
 
  private:
+  friend struct checkpoint::Access;  // sim/checkpoint saves and restores the devices
   void start_of_simulation() override;
   void wire_memory_bus(const PcMemory& mem);
   void wire_io_bus();

@@ -11,6 +11,10 @@
 #include "sim/mmu/stage2_walk.h"
 #include "sim/mmu/walker.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::svm {
 
 struct NptFault {
@@ -28,6 +32,7 @@ class NptFormat final : public mmu::Stage2Format {
 };
 
 class Npt : public mmu::Stage2 {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit Npt(core::Engine& e) : e_(e) {}
   // N_CR3 and the host paging state at VMRUN (NX enabled by host EFER.NXE).

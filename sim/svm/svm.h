@@ -20,6 +20,10 @@
 #include "sim/virt/exit_costs.h"
 #include "sim/virt/world_switch.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::svm {
 
 class Svm;
@@ -41,6 +45,7 @@ constexpr uint64_t kVmCrDpd = 1, kVmCrRInit = 2, kVmCrDisA20m = 4, kVmCrLock = 8
 }  // namespace msr
 
 class Svm : public virt::VirtUnit, public virt::GuestHooks {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   Svm(core::Engine& e, const SvmCaps& caps, const SvmCosts& costs);
   ~Svm() override;

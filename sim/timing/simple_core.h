@@ -14,9 +14,14 @@
 #include "sim/timing/latencies.h"
 #include "sim/timing/retire_info.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::timing {
 
 class SimpleCore final {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr bool kTimesFetch = false;  // fetch is free but for ITLB walks
   // false: start_charges() is all it needs, and the engine sums the data

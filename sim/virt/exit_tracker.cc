@@ -288,6 +288,74 @@ void ExitTracker::register_stats(base::StatRegistry& stats) {
   for (auto& [key, a] : m.by_reason) m.register_reason(a);
 }
 
+ExitTracker::State ExitTracker::state() const {
+  const Impl& m = *impl_;
+  State st;
+  // Registration order: as the statistics registry lists them.
+  std::vector<const Impl::Agg*> order;
+  if (m.stats)
+    for (const auto& spec : m.stats->all())
+      for (const auto& [key, a] : m.by_reason)
+        if (spec.counter == &a.exits) order.push_back(&a);
+  for (const auto& [key, a] : m.by_reason)
+    if (std::find(order.begin(), order.end(), &a) == order.end()) order.push_back(&a);
+  for (const Impl::Agg* a : order) {
+    for (const auto& [key, b] : m.by_reason)
+      if (&b == a)
+        st.reasons.push_back({key.first, key.second, a->name, a->exits, a->total_time, a->timed,
+                              a->min_time, a->max_time, a->exit_cost, a->mean, a->m2});
+  }
+  for (const auto& [key, d] : m.io) st.io.push_back(d);
+  for (const auto& [key, d] : m.msr) st.msr.push_back(d);
+  st.exits = m.exits;
+  st.entries = m.entries;
+  st.guest = m.guest;
+  st.host = m.host;
+  st.world_switch = m.world_switch;
+  st.pending = m.pending;
+  st.pending_rec = m.pending_rec;
+  st.pending_name = m.pending_name;
+  st.in_guest = m.in_guest;
+  st.guest_since = m.guest_since;
+  st.last_vcpu = m.last_vcpu;
+  return st;
+}
+
+void ExitTracker::set_state(const State& st) {
+  Impl& m = *impl_;
+  for (const auto& r : st.reasons) {
+    auto [it, added] = m.by_reason.try_emplace({r.arch, r.reason});
+    Impl::Agg& a = it->second;
+    a.name = r.name;
+    a.exits = r.exits;
+    a.total_time = r.total_time;
+    a.timed = r.timed;
+    a.min_time = r.min_time;
+    a.max_time = r.max_time;
+    a.exit_cost = r.exit_cost;
+    a.mean = r.mean;
+    a.m2 = r.m2;
+    m.register_reason(a);
+  }
+  for (const auto& d : st.io) m.io[{d.key, d.write}] = d;
+  for (const auto& d : st.msr) m.msr[{d.key, d.write}] = d;
+  m.exits = st.exits;
+  m.entries = st.entries;
+  m.guest = st.guest;
+  m.host = st.host;
+  m.world_switch = st.world_switch;
+  m.pending = st.pending;
+  m.pending_rec = st.pending_rec;
+  m.pending_name = st.pending_name;
+  m.pending_rec.reason_name = m.pending_name.c_str();
+  const auto it = m.by_reason.find({m.pending_rec.arch, m.pending_rec.reason});
+  m.pending_agg = it == m.by_reason.end() ? nullptr : &it->second;
+  if (m.pending && !m.pending_agg) m.pending = false;
+  m.in_guest = st.in_guest;
+  m.guest_since = st.guest_since;
+  m.last_vcpu = st.last_vcpu;
+}
+
 uint64_t ExitTracker::exits() const { return impl_->exits; }
 uint64_t ExitTracker::entries() const { return impl_->entries; }
 uint64_t ExitTracker::cycles_in_guest() const { return impl_->guest; }

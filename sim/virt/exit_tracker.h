@@ -58,6 +58,7 @@
 
 #include "sim/base/stats.h"
 #include "sim/virt/exit_record.h"
+#include "sim/virt/exit_summary.h"
 
 namespace hvsim::virt {
 
@@ -121,6 +122,30 @@ class ExitTracker {
   uint64_t cycles_in_guest() const;
   uint64_t cycles_in_host() const;
   uint64_t world_switch_cycles() const;
+
+  // Checkpoints (sim/checkpoint): the counts, the per-reason and I/O/MSR
+  // breakdowns and the open exit, as plain data; set_state() registers the
+  // reasons' statistics in their original order. Trace files are not state.
+  struct State {
+    struct Reason {
+      Arch arch = Arch::kVmx;
+      uint32_t reason = 0;
+      std::string name;
+      uint64_t exits = 0, total_time = 0, timed = 0, min_time = 0, max_time = 0, exit_cost = 0;
+      double mean = 0, m2 = 0;
+    };
+    std::vector<Reason> reasons;  // in registration order
+    std::vector<DetailSummary> io, msr;
+    uint64_t exits = 0, entries = 0, guest = 0, host = 0, world_switch = 0;
+    bool pending = false;
+    ExitRecord pending_rec;  // reason_name is pending_name on load
+    std::string pending_name;
+    bool in_guest = false;
+    uint64_t guest_since = 0;
+    uint32_t last_vcpu = 0;
+  };
+  State state() const;
+  void set_state(const State& st);
 
  private:
   struct Impl;

@@ -12,6 +12,10 @@
 #include "sim/virt/exit_record.h"
 #include "sim/virt/guest_hooks.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::core {
 class Engine;
 }
@@ -19,6 +23,7 @@ class Engine;
 namespace hvsim::virt {
 
 class WorldSwitch {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   WorldSwitch(core::Engine& e, Arch arch) : e_(e), arch_(arch) {}
 

@@ -12,6 +12,10 @@
 #include "sim/mmu/stage2_walk.h"
 #include "sim/mmu/walker.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::vmx {
 
 struct VmxCaps;
@@ -41,6 +45,7 @@ class EptFormat final : public mmu::Stage2Format {
 };
 
 class Ept : public mmu::Stage2 {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   explicit Ept(core::Engine& e) : e_(e) {}
   void set_eptp(uint64_t eptp, const VmxCaps& caps);

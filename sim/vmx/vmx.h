@@ -17,6 +17,10 @@
 #include "sim/vmx/ept.h"
 #include "sim/vmx/vmcs.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::vmx {
 
 // Declares every vmx.* parameter (capabilities and cycle costs).
@@ -60,6 +64,7 @@ struct VmxStats {
 };
 
 class Vmx : public virt::VirtUnit, public virt::GuestHooks {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   Vmx(core::Engine& e, const VmxCaps& caps, const VmxCosts& costs);
   ~Vmx() override;

@@ -16,9 +16,14 @@
 
 #include "sim/platform/device.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class AcpiPm : public RegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kSciEn = 1u << 0, kSlpEn = 1u << 13;
   static constexpr unsigned kSlpTypShift = 10;

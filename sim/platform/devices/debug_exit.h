@@ -9,9 +9,14 @@
 
 #include "sim/platform/device.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class DebugExit : public RegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kBase = 0xf4;
   static constexpr uint64_t kSize = 4;

@@ -12,9 +12,14 @@
 
 #include "sim/platform/device.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class FwCfg : public RegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kBase = 0x510;  // selector; data is kBase + 1
   static constexpr uint64_t kSize = 2;

@@ -19,9 +19,14 @@
 
 #include "sim/platform/device.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class I8042 {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kDataPort = 0x60, kCommandPort = 0x64;
   // Status register bits.

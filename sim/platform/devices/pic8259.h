@@ -19,9 +19,14 @@
 
 #include "sim/platform/device.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class Pic8259 : public ByteRegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kMasterBase = 0x20, kSlaveBase = 0xa0;
   static constexpr uint64_t kSize = 2;

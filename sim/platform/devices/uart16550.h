@@ -18,9 +18,14 @@
 #include "sim/platform/device.h"
 #include "sim/platform/devices/serial_sink.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform {
 
 class Uart16550 : public ByteRegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kCom1Base = 0x3f8;
   static constexpr uint64_t kSize = 8;

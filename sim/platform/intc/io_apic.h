@@ -17,9 +17,14 @@
 #include "sim/platform/device.h"
 #include "sim/platform/intc/apic_bus.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform::intc {
 
 class IoApic : public RegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint64_t kDefaultBase = 0xfec00000, kSize = 0x1000;
   static constexpr unsigned kPins = 24;

@@ -31,6 +31,10 @@
 #include "sim/platform/intc/apic_bus.h"
 #include "sim/platform/intc/timer_host.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform::intc {
 
 struct LocalApicParams {
@@ -53,6 +57,7 @@ struct LocalApicParams {
 enum class MsrStatus : uint8_t { kOk, kGp };
 
 class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptSource {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint64_t kDefaultBase = 0xfee00000, kSize = 0x1000;
   static constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;

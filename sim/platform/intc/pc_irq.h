@@ -13,11 +13,16 @@
 #include "sim/platform/intc/apic_bus.h"
 #include "sim/platform/intc/io_apic.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform::intc {
 
 class LocalApic;
 
 class PcIrqRouter : public ExtIntController {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr unsigned kIsaIrqs = 16;
   // Connects slave to master (IR2) and, when `lapic` is given, the master's

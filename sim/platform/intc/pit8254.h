@@ -22,9 +22,14 @@
 #include "sim/platform/device.h"
 #include "sim/platform/intc/timer_host.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores private state
+}
+
 namespace hvsim::platform::intc {
 
 class Pit8254 : public ByteRegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kBase = 0x40;
   static constexpr uint64_t kSize = 4;
@@ -96,6 +101,7 @@ class Pit8254 : public ByteRegisterDevice {
 // System control port B at 0x61: bit 0 gate 2, bit 1 speaker data (stored),
 // bit 4 the refresh toggle (every 15.085 us), bit 5 OUT2.
 class Port61 : public ByteRegisterDevice {
+  friend struct ::hvsim::checkpoint::Access;
  public:
   static constexpr uint16_t kPort = 0x61;
   static constexpr uint64_t kSize = 1;

@@ -38,14 +38,14 @@ uint64_t ScTimerHost::next_deadline() const {
 void ScTimerHost::renotify() {
   event_.cancel();
   if (queue_.empty()) return;
-  const sc_core::sc_time at = cycle_ * double(queue_.begin()->first.first);
+  const sc_core::sc_time at = this->at(queue_.begin()->first.first);
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   event_.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
 }
 
 void ScTimerHost::fire() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  while (!queue_.empty() && cycle_ * double(queue_.begin()->first.first) <= now) {
+  while (!queue_.empty() && at(queue_.begin()->first.first) <= now) {
     auto node = queue_.extract(queue_.begin());
     deadline_of_.erase(node.key().second);
     ++fired;

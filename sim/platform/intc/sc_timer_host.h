@@ -16,6 +16,10 @@
 
 #include "sim/platform/intc/timer_host.h"
 
+namespace hvsim::checkpoint {
+struct Access;
+}
+
 namespace hvsim::platform::intc {
 
 class ScTimerHost : public sc_core::sc_module, public TimerHost {
@@ -34,10 +38,16 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
   // earlier: a core inside its quantum must stop there (Cpu::deadline_moved).
   void set_deadline_listener(std::function<void(uint64_t)> f) { listener_ = std::move(f); }
   uint64_t fired = 0;  // callbacks run
+  friend struct checkpoint::Access;
 
  private:
   void fire();
   void renotify();
+  // The SystemC time of core cycle c (a restored run's time base subtracted).
+  sc_core::sc_time at(uint64_t c) const {
+    const uint64_t ps = cycle_.value() * c;
+    return sc_core::sc_time::from_value(ps > base_ps_ ? ps - base_ps_ : 0);
+  }
 
   sc_core::sc_time cycle_;
   std::function<uint64_t()> now_;
@@ -47,6 +57,7 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
   std::map<Handle, uint64_t> deadline_of_;
   Handle next_handle_ = 1;
   sc_core::sc_event event_;
+  uint64_t base_ps_ = 0;  // a restored run's time base (Cpu::base_ps_)
 };
 
 }  // namespace hvsim::platform::intc

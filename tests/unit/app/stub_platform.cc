@@ -67,3 +67,16 @@ namespace hvsim::gdb {
 decltype(platform::RunSpec::run_control) make_run_control(uint16_t) { return {}; }
 
 }  // namespace hvsim::gdb
+
+// Checkpoints need the real machine (sim/checkpoint's hvsim_checkpoint):
+// with the stand-in, --checkpoint-at writes nothing and restore loads nothing.
+#include "sim/checkpoint/machine.h"
+#include "sim/checkpoint/writer.h"
+
+namespace hvsim::checkpoint {
+
+Writer::Writer(WriterOptions o) : o_(std::move(o)) {}
+void Writer::install(platform::RunSpec&) {}
+void load_machine(platform::System&, const std::string&) {}
+
+}  // namespace hvsim::checkpoint

@@ -1,0 +1,183 @@
+// checkpoint::Access: the private state of each saved class, field by field
+// (one function saves and loads). Included by machine.cc only.
+#pragma once
+
+#include <boost/serialization/array.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/utility.hpp>
+
+#include "sim/checkpoint/access.h"
+#include "sim/checkpoint/format.h"
+#include "sim/core/engine.h"
+#include "sim/platform/system.h"
+#include "sim/svm/svm.h"
+#include "sim/vmx/vmx.h"
+
+// Plain structs saved non-intrusively (Boost finds these by the type).
+namespace boost::serialization {
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::DetailSummary& d, unsigned) {
+  ar & d.key & d.write & d.samples & d.timed & d.total_time;
+}
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::ExitTracker::State::Reason& r, unsigned) {
+  hvsim::checkpoint::raw(ar, r.arch);
+  ar & r.reason & r.name & r.exits & r.total_time & r.timed & r.min_time & r.max_time;
+  ar & r.exit_cost & r.mean & r.m2;
+}
+template <class Ar>
+void serialize(Ar& ar, hvsim::virt::ExitTracker::State& s, unsigned) {
+  ar & s.reasons & s.io & s.msr & s.exits & s.entries & s.guest & s.host & s.world_switch;
+  ar & s.pending;
+  hvsim::checkpoint::raw(ar, s.pending_rec);  // reason_name: set again on load
+  ar & s.pending_name & s.in_guest & s.guest_since & s.last_vcpu;
+}
+}  // namespace boost::serialization
+
+namespace hvsim::checkpoint {
+
+struct Access {
+  // ---- devices (sim/platform/devices) ----
+  template <class Ar>
+  static void dev(Ar& ar, platform::Uart16550& u) {
+    ar & u.rbr_ & u.data_ready_ & u.ier_ & u.fcr_ & u.lcr_ & u.mcr_ & u.scr_ & u.dll_ & u.dlm_;
+    ar & u.thre_pending_ & u.irq_level_;
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::Pic8259& p) {
+    raw(ar, p.init_step_);
+    ar & p.single_ & p.need_icw4_ & p.level_mode_ & p.read_isr_ & p.poll_ & p.special_mask_;
+    ar & p.auto_eoi_ & p.rotate_aeoi_ & p.sfnm_ & p.imr_ & p.irr_ & p.isr_ & p.input_;
+    ar & p.lowest_ & p.vector_base_ & p.icw3_ & p.icw4_ & p.out_;
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::CmosRtc& r) {
+    ar & r.offset_ & r.frozen_ & r.index_ & r.nmi_mask_ & r.reg_a_ & r.reg_b_;
+    raw(ar, r.ram_);
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::AcpiPm& a) { ar & a.sts_ & a.en_ & a.cnt_; }
+  template <class Ar>
+  static void dev(Ar& ar, platform::FwCfg& f) { ar & f.selector_ & f.offset_; }
+  template <class Ar>
+  static void dev(Ar& ar, platform::I8042& k) {
+    std::vector<std::pair<uint8_t, bool>> q;
+    for (const auto& b : k.out_) q.emplace_back(b.value, b.aux);
+    ar & q;
+    if constexpr (Ar::is_loading::value) {
+      k.out_.clear();
+      for (const auto& [v, aux] : q) k.out_.push_back({v, aux});
+    }
+    ar & k.ctr_ & k.pending_ & k.output_port_ & k.timeout_ & k.last_was_command_;
+    ar & k.irq1_ & k.irq12_;
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::PciHost& p) {
+    ar & p.address_ & p.reset_control_;
+    raw(ar, p.config_);
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::DebugExit& d) { ar & d.fired_; }
+
+  // ---- interrupt controllers and timers (sim/platform/intc) ----
+  template <class Ar>
+  static void dev(Ar& ar, platform::intc::LocalApic& l) {
+    ar & l.apic_base_ & l.id_ & l.tpr_ & l.ldr_ & l.dfr_ & l.svr_;
+    raw(ar, l.isr_);
+    raw(ar, l.tmr_);
+    raw(ar, l.irr_);
+    ar & l.esr_ & l.esr_pending_ & l.icr_;
+    raw(ar, l.lvt_);
+    raw(ar, l.lint_level_);
+    ar & l.nmi_pending_ & l.init_pending_ & l.last_sipi_vector_;
+    ar & l.timer_initial_ & l.timer_div_ & l.tsc_deadline_ & l.timer_armed_ & l.timer_start_;
+    ar & l.timer_periods_ & l.timer_deadline_ & l.timer_handle_;
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::intc::IoApic& io) {
+    ar & io.regsel_ & io.id_ & io.reset_id_;
+    raw(ar, io.redir_);
+    raw(ar, io.level_);
+  }
+  template <class Ar>
+  static void dev(Ar& ar, platform::intc::Pit8254& p) { raw(ar, p.ch_); }
+  template <class Ar>
+  static void dev(Ar& ar, platform::intc::Port61& p) { ar & p.bits_; }
+  template <class Ar>
+  static void dev(Ar& ar, platform::intc::PcIrqRouter& r) { raw(ar, r.level_); }
+
+  // Pending timer events: (absolute deadline cycle, handle) in firing order.
+  // The callbacks are code, not data: each is rebuilt from the device that
+  // holds the handle (a local APIC's timer, a PIT channel).
+  template <class Ar>
+  static void timers(Ar& ar, platform::intc::ScTimerHost& t,
+                     std::vector<platform::intc::LocalApic*> apics,
+                     platform::intc::Pit8254* pit) {
+    std::vector<std::pair<uint64_t, uint64_t>> q;
+    for (const auto& [key, cb] : t.queue_) q.push_back(key);
+    ar & q & t.next_handle_ & t.fired;
+    if constexpr (Ar::is_loading::value) {
+      t.queue_.clear();
+      t.deadline_of_.clear();
+      for (const auto& [deadline, h] : q) {
+        platform::intc::TimerHost::Callback cb;
+        for (auto* l : apics)
+          if (l->timer_handle_ == h) cb = [l] { l->timer_expired(); };
+        for (unsigned i = 0; pit && i < 3 && !cb; ++i)
+          if (pit->ch_[i].handle == h) cb = [pit, i] { pit->edge(i); };
+        if (!cb) throw CheckpointError("checkpoint: a pending timer event has no owner");
+        t.queue_.emplace(std::make_pair(deadline, h), std::move(cb));
+        t.deadline_of_.emplace(h, deadline);
+      }
+    }
+  }
+  static void rearm(platform::intc::ScTimerHost& t, uint64_t base_ps) {
+    t.base_ps_ = base_ps;
+    t.renotify();
+  }
+
+  // ---- micro-architectural state (warm) ----
+  template <class Ar>
+  static bool uarch(Ar& ar, mmu::Tlb& t) {
+    ar & t.clock_;
+    return raw_vector(ar, t.e_);
+  }
+  template <class Ar>
+  static bool uarch(Ar& ar, cache::CacheLevel& c) {
+    ar & c.clock_ & c.wide_;
+    return raw_vector(ar, c.mem_);
+  }
+  template <class Ar>
+  static bool uarch(Ar& ar, mmu::Mmu& m) {
+    bool ok = uarch(ar, m.tlbs_.l1_[0]) & uarch(ar, m.tlbs_.l1_[1]) & uarch(ar, m.tlbs_.l2_);
+    ar & m.psc_.clock_;
+    for (auto& level : m.psc_.levels_) ok &= raw_vector(ar, level);
+    cache::CacheModel& c = m.cache_;
+    for (auto& level : c.levels_) ok &= uarch(ar, level);
+    ar & c.fetch_mru_;
+    ok &= raw_vector(ar, c.mru_);
+    return ok;
+  }
+
+  // ---- the core (sim/core) and its CPU module (sim/platform) ----
+  template <class Ar>
+  static void core(Ar& ar, core::Engine& e, bool warm);
+  template <class Ar>
+  static void cpu(Ar& ar, platform::Cpu& c, bool warm);
+  // VMX or SVM: VMXON/current VMCS, root or non-root, the cached controls,
+  // EPT; the VMCB cache and guest mode; what the engine holds for a guest.
+  template <class Ar>
+  static void virt(Ar& ar, core::Engine& e);
+  template <class Ar>
+  static void stage2_format(Ar& ar, mmu::Stage2Format& f) {
+    ar & f.root & f.maxpa & f.accessed & f.dirty;
+  }
+
+  // ---- the whole machine ----
+  template <class Ar>
+  static void system(Ar& ar, platform::System& s, bool warm);
+  static std::span<uint8_t> ram(platform::System& s);
+  static std::span<uint8_t> testdev_ram(platform::System& s);
+};
+
+}  // namespace hvsim::checkpoint

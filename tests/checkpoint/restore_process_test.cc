@@ -1,0 +1,239 @@
+// End to end with the hvsim binary: a run checkpointed at N instructions and
+// restored ends exactly as the uninterrupted run (serial output after the
+// checkpoint, instructions, cycles, stats.txt, exits.txt), natively, in a
+// VMX guest and in an SVM guest; and every refusal is one line, exit 2.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/unit/app/hvsim_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using hvsim_test::Outcome;
+using hvsim_test::read_all;
+using hvsim_test::run_in;
+
+const std::string kBin = HVSIM_BIN;
+const std::string kWl = HVSIM_WORKLOADS_DIR;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("hvsim_ckpt_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// The end-of-run line: "N instructions, M cycles".
+std::string counts(const std::string& err) {
+  std::smatch m;
+  const std::regex re("([0-9,]+ instructions, [0-9,]+ cycles)");
+  return std::regex_search(err, m, re) ? m[1].str() : "no end-of-run line in: " + err;
+}
+
+// stats.txt without what depends on the host (wall time, MIPS) or on the
+// simulator's derived caches, which a restore rebuilds (decoded blocks,
+// the host-pointer TLB, DMI grants): docs/checkpoint.md.
+std::string model_stats(const fs::path& out) {
+  std::istringstream in(read_all(out / "stats.txt"));
+  std::string line, kept;
+  const std::regex host("^(sim\\.|cpu\\.blocks_|cpu\\.block_|cpu\\.host_tlb|cpu\\.chain|"
+                        "platform\\.cpu\\.dmi_grants)");
+  while (std::getline(in, line))
+    if (!std::regex_search(line, host)) kept += line + "\n";
+  return kept;
+}
+
+std::string only_checkpoint(const fs::path& out) {
+  for (const auto& e : fs::directory_iterator(out))
+    if (e.path().filename().string().rfind("checkpoint-", 0) == 0) return e.path().string();
+  return "";
+}
+
+struct Setup {
+  std::string name;
+  std::vector<std::string> args;  // after `run`
+  uint64_t at;                    // --checkpoint-at insns:N
+};
+
+void expect_identical_restore(const Setup& s) {
+  const fs::path dir = fresh_dir(s.name);
+  std::vector<std::string> full = {"run"};
+  full.insert(full.end(), s.args.begin(), s.args.end());
+  full.insert(full.end(), {"--quiet", "--out", "full"});
+  const Outcome a = run_in(dir, kBin, full, "_full");
+  ASSERT_EQ(a.status, 0) << a.err;
+
+  std::vector<std::string> ck = {"run"};
+  ck.insert(ck.end(), s.args.begin(), s.args.end());
+  ck.insert(ck.end(), {"--quiet", "--out", "ck", "--checkpoint-at", "insns:" + std::to_string(s.at)});
+  const Outcome b = run_in(dir, kBin, ck, "_ck");
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(b.out, a.out) << "writing a checkpoint changed the run";
+  EXPECT_EQ(counts(b.err), counts(a.err));
+  const std::string cp = only_checkpoint(dir / "ck");
+  ASSERT_FALSE(cp.empty()) << b.err;
+  EXPECT_TRUE(fs::exists(fs::path(cp) / "config.toml"));
+  EXPECT_NE(read_all(fs::path(cp) / "checkpoint.toml").find("kernel_crc32"), std::string::npos);
+
+  const Outcome r = run_in(dir, kBin, {"restore", cp, "--quiet", "--out", "restored"}, "_r");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts(r.err), counts(a.err));
+  ASSERT_FALSE(r.out.empty());
+  ASSERT_LT(r.out.size(), a.out.size());  // only what came after the checkpoint
+  EXPECT_EQ(a.out.substr(a.out.size() - r.out.size()), r.out);
+  EXPECT_EQ(model_stats(dir / "restored"), model_stats(dir / "full"));
+  EXPECT_EQ(read_all(dir / "restored" / "exits.txt"), read_all(dir / "full" / "exits.txt"));
+  fs::remove_all(dir);
+}
+
+TEST(Restore, NativeDemoIsIdentical) {
+  expect_identical_restore({"native", {kWl + "/demo.elf32"}, 30'000'000});
+}
+
+TEST(Restore, NativeMiniKernelWithUserModeAndTimersIsIdentical) {
+  expect_identical_restore({"minikernel", {kWl + "/minikernel.elf32"}, 20'000'000});
+}
+
+TEST(Restore, VmxGuestWithEptIsIdentical) {
+  expect_identical_restore({"vmx",
+                            {kWl + "/hv_vmx.elf32", "--module",
+                             kWl + "/minikernel.elf32:bench=all", "--cmdline", "mmu=ept"},
+                            20'000'000});
+}
+
+TEST(Restore, SvmGuestWithNptIsIdentical) {
+  expect_identical_restore({"svm",
+                            {kWl + "/hv_svm.elf32", "--module",
+                             kWl + "/minikernel.elf32:bench=all", "--cmdline", "mmu=npt", "--set",
+                             "cpu.vendor=AuthenticAMD", "--set", "memory.size_mib=256"},
+                            20'000'000});
+}
+
+class Refusal : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Each test runs in its own process under CTest, maybe at once: own folder.
+    dir = fresh_dir("refusal_" + std::to_string(::getpid()));
+    const Outcome o = run_in(dir, kBin,
+                             {"run", kWl + "/demo.elf32", "--quiet", "--out", "ck",
+                              "--checkpoint-at", "insns:1000000", "--checkpoint-at", "exit",
+                              "--max-insns", "2000000"});
+    ASSERT_NE(o.status, 0);  // the instruction limit
+    std::vector<std::string> cps;
+    for (const auto& e : fs::directory_iterator(dir / "ck"))
+      if (e.path().filename().string().rfind("checkpoint-", 0) == 0) cps.push_back(e.path());
+    ASSERT_EQ(cps.size(), 2u) << o.err;  // insns:1000000 and the end
+    std::sort(cps.begin(), cps.end());
+    good = cps[0];
+    at_exit = cps[1];
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir); }
+  // A copy of the checkpoint with its archive changed by `edit`.
+  static std::string damaged(const std::string& name, void (*edit)(std::string&)) {
+    const fs::path d = dir / name;
+    fs::remove_all(d);
+    fs::copy(good, d);
+    std::string bytes = read_all(d / "machine.ckpt");
+    edit(bytes);
+    std::ofstream(d / "machine.ckpt", std::ios::binary | std::ios::trunc) << bytes;
+    return d.string();
+  }
+  static void expect_refused(const std::vector<std::string>& args, const std::string& what) {
+    const Outcome o = run_in(dir, kBin, args, "_refused");
+    EXPECT_EQ(o.status, 2) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_NE(o.err.find(what), std::string::npos) << o.err;
+  }
+  static fs::path dir;
+  static std::string good, at_exit;
+};
+fs::path Refusal::dir;
+std::string Refusal::good, Refusal::at_exit;
+
+// --checkpoint-at exit after --max-insns (mid-quantum, with the stop that
+// ended the run pending) continues to the uninterrupted run's end.
+TEST_F(Refusal, ExitCheckpointContinuesToTheSameEnd) {
+  const Outcome full = run_in(dir, kBin, {"run", kWl + "/demo.elf32", "--quiet", "--out", "f"}, "_f");
+  const Outcome r = run_in(dir, kBin, {"restore", at_exit, "--quiet", "--out", "x"}, "_x");
+  ASSERT_EQ(full.status, 0) << full.err;
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts(r.err), counts(full.err));
+  // Not stats.txt as a whole: the run stopped inside a decoded block, and the
+  // restored core looks that block's fetch up in the ITLB again (a few more
+  // mmu.itlb.fetch_hits, no cycle): docs/checkpoint.md.
+}
+
+TEST_F(Refusal, OlderAndNewerFormatVersions) {
+  expect_refused({"restore", damaged("newer", [](std::string& b) { b[8]++; })}, "(newer)");
+  expect_refused({"restore", damaged("older", [](std::string& b) { b[8]--; })}, "(older)");
+}
+
+TEST_F(Refusal, TruncatedAndDamagedArchives) {
+  expect_refused({"restore", damaged("short", [](std::string& b) { b.resize(b.size() / 2); })},
+                 "truncated");
+  expect_refused({"restore", damaged("flip", [](std::string& b) { b[b.size() / 2] ^= 1; })},
+                 "CRC-32");
+}
+
+TEST_F(Refusal, MissingFolderAndFixedParameters) {
+  expect_refused({"restore", (dir / "nothing-here").string()}, "no such checkpoint folder");
+  expect_refused({"restore", good, "--set", "platform.cpus=2"}, "platform.cpus");
+  expect_refused({"restore", good, "--set", "memory.size_mib=64"}, "memory.size_mib");
+  expect_refused({"restore", good, "--set", "cpu.vendor=AuthenticAMD"}, "cpu.vendor");
+}
+
+TEST_F(Refusal, TimingParametersMayChange) {
+  const Outcome same = run_in(dir, kBin, {"restore", good, "--quiet", "--out", "same"}, "_same");
+  const Outcome slow = run_in(
+      dir, kBin, {"restore", good, "--quiet", "--out", "slow", "--set", "cache.l1d.hit_cycles=9"},
+      "_slow");
+  ASSERT_EQ(same.status, 0) << same.err;
+  ASSERT_EQ(slow.status, 0) << slow.err;
+  auto checksums = [](const std::string& out) {  // the guest prints its cycles too
+    std::string sums;
+    for (const auto& l : hvsim_test::lines_of(out))
+      if (l.find("checksum") != std::string::npos) sums += l + "\n";
+    return sums;
+  };
+  EXPECT_FALSE(checksums(same.out).empty());
+  EXPECT_EQ(checksums(slow.out), checksums(same.out));
+  EXPECT_NE(counts(slow.err), counts(same.err));  // more cycles, same instructions
+}
+
+TEST_F(Refusal, SweepFromCheckpointStartsEveryPointThere) {
+  const Outcome same = run_in(dir, kBin, {"restore", good, "--quiet", "--out", "base"}, "_base");
+  ASSERT_EQ(same.status, 0) << same.err;
+  const Outcome sw = run_in(dir, kBin,
+                            {"sweep", "--from-checkpoint", good, "--vary",
+                             "cache.l1d.hit_cycles=4,9", "--out", "sw", "--quiet"},
+                            "_sweep");
+  ASSERT_EQ(sw.status, 0) << sw.err;
+  const auto rows = hvsim_test::lines_of(read_all(dir / "sw" / "sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  // The default point is the plain restore: the same cycles as its stats.
+  const std::string cycles = std::to_string(
+      std::stoull(model_stats(dir / "base").substr(model_stats(dir / "base").find("cpu.cycles") + 10)));
+  EXPECT_NE(rows[1].find("," + cycles + ","), std::string::npos) << rows[1] << " vs " << cycles;
+  EXPECT_EQ(rows[2].find("," + cycles + ","), std::string::npos) << rows[2];
+  const Outcome both = run_in(dir, kBin,
+                              {"sweep", kWl + "/demo.elf32", "--from-checkpoint", good, "--vary",
+                               "cache.l1d.hit_cycles=4", "--out", "sw2"},
+                              "_both");
+  EXPECT_EQ(both.status, 2) << both.err;
+}
+
+TEST(Checkpoint, BadTriggerIsBadInput) {
+  const fs::path dir = fresh_dir("trigger");
+  const Outcome o =
+      run_in(dir, kBin, {"run", kWl + "/demo.elf32", "--checkpoint-at", "insns:x", "--quiet"});
+  EXPECT_EQ(o.status, 2) << o.err;
+  EXPECT_NE(o.err.find("--checkpoint-at insns:x"), std::string::npos) << o.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
