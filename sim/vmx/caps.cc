@@ -22,6 +22,8 @@ void declare_cap_params(base::ParamRegistry& reg) {
   reg.add_bool("vmx.ept_2m", true, "EPT 2 MiB pages (IA32_VMX_EPT_VPID_CAP[16])");
   reg.add_bool("vmx.ept_1g", true, "EPT 1 GiB pages (IA32_VMX_EPT_VPID_CAP[17])");
   reg.add_bool("vmx.tpr_shadow", true, "use TPR shadow (primary control 21)");
+  reg.add_bool("vmx.pml", true,
+               "page-modification logging (secondary control 17, needs EPT A/D flags)");
 }
 
 namespace {
@@ -62,6 +64,7 @@ VmxCaps VmxCaps::from_config(const base::Config& cfg) {
   c.ept_2m = cfg.get_bool("vmx.ept_2m");
   c.ept_1g = cfg.get_bool("vmx.ept_1g");
   c.tpr_shadow = cfg.get_bool("vmx.tpr_shadow");
+  c.pml = c.ept_ad && cfg.get_bool("vmx.pml");
   c.maxphyaddr = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
   return c;
 }
@@ -104,6 +107,7 @@ uint64_t VmxCaps::procbased2() const {
   if (vpid) a1 |= proc2::kVpid;
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;
   if (vmfunc) a1 |= proc2::kVmfunc;
+  if (pml) a1 |= proc2::kPml;
   return ctl(0, a1);
 }
 

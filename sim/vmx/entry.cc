@@ -39,6 +39,7 @@ Controls read_controls(VmcsRef v) {
   c.vmfunc = v.get(F::VM_FUNCTION_CONTROL);
   c.eptp_list = v.get(F::EPTP_LIST_ADDRESS);
   c.vapic = v.get(F::VIRTUAL_APIC_PAGE_ADDR);
+  c.pml_addr = v.get(F::PML_ADDRESS);
   c.vpid = static_cast<uint16_t>(v.get(F::VIRTUAL_PROCESSOR_ID));
   return c;
 }

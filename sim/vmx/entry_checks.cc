@@ -87,6 +87,11 @@ bool vmfunc_ctls(const EntryCtx& c) {
   if (f & 1) return has2(c, proc2::kEpt) && page_ok(c, c.get(F::EPTP_LIST_ADDRESS));
   return true;
 }
+// "enable PML": EPT on, PML address 4 KiB aligned within MAXPHYADDR.
+bool pml_ctls(const EntryCtx& c) {
+  if (!has2(c, proc2::kPml)) return true;
+  return has2(c, proc2::kEpt) && page_ok(c, c.get(F::PML_ADDRESS));
+}
 // ---- 26.2.1.2 VM-exit control fields ----------------------------------------------
 bool exit_ctls(const EntryCtx& c) { return ctl_ok(u32(c, F::VM_EXIT_CONTROLS), c.caps.exit_ctls(true)); }
 bool exit_timer_save(const EntryCtx& c) {
@@ -387,6 +392,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"eptp", CheckClass::kControl, &eptp_ok, 0},
       {"unrestricted_guest_needs_ept", CheckClass::kControl, &unrestricted_needs_ept, 0},
       {"vm_function_controls", CheckClass::kControl, &vmfunc_ctls, 0},
+      {"pml_controls", CheckClass::kControl, &pml_ctls, 0},
       {"exit_controls", CheckClass::kControl, &exit_ctls, 0},
       {"exit_save_preemption_timer", CheckClass::kControl, &exit_timer_save, 0},
       {"exit_msr_store_list", CheckClass::kControl, &exit_msr_store, 0},

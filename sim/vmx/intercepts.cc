@@ -316,6 +316,9 @@ void Vmx::init_signal() {
 
 void Vmx::stage2_fault(uint64_t la, bool la_valid) {
   const EptFault& f = ept_.last_fault();
+  // 29.3.6: a PML-full VM exit is fault-like; its qualification holds only
+  // bit 12 (NMI unblocking by IRET, not tracked here: 0).
+  if (f.pml_full) throw virt::GuestExit{kExitPmlFull};
   virt::GuestExit x;
   x.reason = f.misconfig ? kExitEptMisconfig : kExitEptViolation;
   x.has_physical = true;

@@ -162,10 +162,23 @@ void Vmx::apply_translation_context() {
   e_.set_tlb_tags(vpid ? c_.vpid : 0, ept ? c_.eptp : 0);
   if (ept) {
     ept_.set_eptp(c_.eptp, caps_);
+    ept_.set_dirty_log(c_.has2(proc2::kPml) ? &pml_ : nullptr);
     e_.set_stage2(&ept_);
   } else {
     e_.set_stage2(nullptr);
   }
+}
+
+// 29.3.6: an index outside 0-511 means the log is full (a PML-full VM exit
+// before the dirty flag is set); else the 4 KiB-aligned guest-physical
+// address goes to entry `index` and the index is decremented.
+bool Vmx::PmlLog::log(uint64_t gpa_page) {
+  VmcsRef v = v_.vmcs();
+  const uint64_t index = v.get(F::GUEST_PML_INDEX) & 0xffff;
+  if (index > 511) return false;
+  v_.e_.write_phys(v_.c_.pml_addr + 8 * index, gpa_page, 8);
+  v.set(F::GUEST_PML_INDEX, (index - 1) & 0xffff);
+  return true;
 }
 
 void Vmx::switch_eptp(uint64_t eptp, uint16_t index) {

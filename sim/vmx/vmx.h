@@ -169,12 +169,24 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
 
  private:
 
+  // Page-modification logging (29.3.6): the log at the PML address, its
+  // next slot the guest-state field PML index (decremented per entry).
+  class PmlLog final : public mmu::Stage2DirtyLog {
+   public:
+    explicit PmlLog(Vmx& v) : v_(v) {}
+    bool log(uint64_t gpa_page) override;
+
+   private:
+    Vmx& v_;
+  };
+
   core::Engine& e_;
   VmxCaps caps_;
   VmxCosts costs_;
   VmxStats stats_;
   virt::WorldSwitch switch_{e_, virt::Arch::kVmx};
   Ept ept_;
+  PmlLog pml_{*this};
   Controls c_;
   bool vmxon_ = false, non_root_ = false;
   uint64_t vmxon_ptr_ = 0, current_ = kNoVmcs;
