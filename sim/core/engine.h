@@ -452,6 +452,8 @@ class Engine : public mmu::PhysMem {
     virt_.stage2 = s2;
     mmu_.walker().set_stage2(s2);
   }
+  // The APIC-access page of a VMX guest (~0: none); see GuestContext.
+  void set_apic_access_page(uint64_t pa) { virt_.apic_access_page = pa; }
   void set_halted(bool h) { halted_ = h; }
   InterruptSource* intc() { return intc_; }
   // Adds instruction binders (VMX/SVM instructions) to this core's decoder;
@@ -511,6 +513,9 @@ class Engine : public mmu::PhysMem {
   void note_fault(const Fault& f);
   bool debug_watched_page(uint64_t la) const;
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
+  // A translation that reached the APIC-access page: never cached in the
+  // host TLB; the hooks say where the access goes (or exit).
+  uint64_t apic_page_access(uint64_t pa, mmu::Access acc);
   // The cycles of the last translate()'s walk, once.
   uint32_t take_walk() {
     const uint32_t w = last_walk_;

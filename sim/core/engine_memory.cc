@@ -43,6 +43,8 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
     uint64_t hpa = la;
     if (!virt_.stage2->translate(la, acc, false, &hpa)) virt_.hooks->stage2_fault(la, true);
     last_fill_ok_ = true;
+    if (HVSIM_UNLIKELY((hpa & kPageMask) == virt_.apic_access_page))
+      return apic_page_access(hpa, acc);
     return hpa;
   }
   const mmu::PagingRegs regs = paging_regs();
@@ -66,7 +68,15 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
   // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
   // a supervisor access to a user page while SMAP is on.
   last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
+  if (HVSIM_UNLIKELY((t.pa & kPageMask) == virt_.apic_access_page))
+    return apic_page_access(t.pa, acc);
   return t.pa;
+}
+
+uint64_t Engine::apic_page_access(uint64_t pa, mmu::Access acc) {
+  last_fill_ok_ = false;
+  const unsigned kind = acc == mmu::Access::kWrite ? 1 : acc == mmu::Access::kExec ? 2 : 0;
+  return virt_.hooks->apic_access(pa, kind);
 }
 
 void Engine::fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user) {

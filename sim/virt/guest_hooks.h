@@ -132,6 +132,11 @@ class GuestHooks {
   // `la` (la_valid false when no linear address applies); what failed is
   // the unit's Ept/Npt last_fault(). Throws GuestExit.
   [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;
+  // A linear access (kind 0 read, 1 write, 2 fetch) translated to the
+  // physical address `pa` in the VMX APIC-access page (SDM Vol. 3 29.4):
+  // returns the address the access uses (the virtual-APIC page when it is
+  // virtualized) or throws an APIC-access VM exit.
+  virtual uint64_t apic_access(uint64_t pa, unsigned /*kind*/) { return pa; }
 
   // ---- MONITOR/MWAIT, RDRAND/RDSEED (VMX: SDM Vol. 3 25.1.3; SVM: APM
   // Vol. 2 15.9). No-ops by default. Called after the #UD checks (CPUID

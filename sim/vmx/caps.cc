@@ -22,6 +22,10 @@ void declare_cap_params(base::ParamRegistry& reg) {
   reg.add_bool("vmx.ept_2m", true, "EPT 2 MiB pages (IA32_VMX_EPT_VPID_CAP[16])");
   reg.add_bool("vmx.ept_1g", true, "EPT 1 GiB pages (IA32_VMX_EPT_VPID_CAP[17])");
   reg.add_bool("vmx.tpr_shadow", true, "use TPR shadow (primary control 21)");
+  reg.add_bool("vmx.apicv", true,
+               "APIC virtualization: virtualize APIC accesses, APIC-register virtualization, "
+               "virtual-interrupt delivery, posted interrupts (secondary controls 0, 8, 9, pin-based 7; "
+               "needs vmx.tpr_shadow)");
   reg.add_bool("vmx.pml", true,
                "page-modification logging (secondary control 17, needs EPT A/D flags)");
 }
@@ -64,6 +68,7 @@ VmxCaps VmxCaps::from_config(const base::Config& cfg) {
   c.ept_2m = cfg.get_bool("vmx.ept_2m");
   c.ept_1g = cfg.get_bool("vmx.ept_1g");
   c.tpr_shadow = cfg.get_bool("vmx.tpr_shadow");
+  c.apicv = c.tpr_shadow && cfg.get_bool("vmx.apicv");
   c.pml = c.ept_ad && cfg.get_bool("vmx.pml");
   c.maxphyaddr = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
   return c;
@@ -84,6 +89,7 @@ uint64_t VmxCaps::pinbased(bool true_ctls) const {
   (void)true_ctls;  // no default1 pin-based bit may be 0 on this model
   uint32_t a1 = pin::kExtIntExiting | pin::kNmiExiting | pin::kVirtualNmis;
   if (preemption_timer) a1 |= pin::kPreemptionTimer;
+  if (apicv) a1 |= pin::kPostedInterrupts;
   return ctl(pin::kDefault1, a1);
 }
 
@@ -108,6 +114,7 @@ uint64_t VmxCaps::procbased2() const {
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;
   if (vmfunc) a1 |= proc2::kVmfunc;
   if (pml) a1 |= proc2::kPml;
+  if (apicv) a1 |= proc2::kVirtApic | proc2::kApicRegVirt | proc2::kVintd;
   return ctl(0, a1);
 }
 

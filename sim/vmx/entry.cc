@@ -40,6 +40,11 @@ Controls read_controls(VmcsRef v) {
   c.eptp_list = v.get(F::EPTP_LIST_ADDRESS);
   c.vapic = v.get(F::VIRTUAL_APIC_PAGE_ADDR);
   c.pml_addr = v.get(F::PML_ADDRESS);
+  c.apic_access = v.get(F::APIC_ACCESS_ADDR);
+  c.pinv = static_cast<uint16_t>(v.get(F::POSTED_INTR_NV));
+  c.pi_desc = v.get(F::POSTED_INTR_DESC_ADDR);
+  for (unsigned i = 0; i < 4; ++i)
+    c.eoi_exit[i] = v.get(static_cast<F>(static_cast<unsigned>(F::EOI_EXIT_BITMAP0) + i));
   c.vpid = static_cast<uint16_t>(v.get(F::VIRTUAL_PROCESSOR_ID));
   return c;
 }
@@ -192,6 +197,7 @@ EntryResult Vmx::vm_entry(bool launch) {
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));
   load_pending_debug(v, info);
   arm_boundary_checks();
+  enter_virtual_apic();
   if ((info & intr::kValid) && ((info >> 8) & 7) == intr::kOther) {
     // Type 7 vector 0: a pending MTF VM exit, before any instruction, even
     // with the MTF control clear (26.6.2, 25.5.2).

@@ -52,14 +52,16 @@ bool tpr_shadow(const EntryCtx& c) {
   if (!(u32(c, F::CPU_BASED_VM_EXEC_CONTROL) & proc::kTprShadow)) {
     // Without the TPR shadow: no x2APIC virtualization, APIC-register
     // virtualization or virtual-interrupt delivery.
-    return !has2(c, proc2::kVirtX2apic) && !has2(c, 1u << 8) && !has2(c, 1u << 9);
+    return !has2(c, proc2::kVirtX2apic) && !has2(c, proc2::kApicRegVirt) &&
+           !has2(c, proc2::kVintd);
   }
   if (!page_ok(c, c.get(F::VIRTUAL_APIC_PAGE_ADDR))) return false;
   const uint32_t threshold = u32(c, F::TPR_THRESHOLD);
-  if (threshold & bits(31, 4)) return false;
-  // Without APIC-access virtualization and virtual-interrupt delivery, TPR
-  // threshold[3:0] may not exceed VTPR[7:4] (byte 80h of the virtual-APIC page).
-  if (!has2(c, proc2::kVirtApic) && !has2(c, 1u << 9)) {
+  // Without virtual-interrupt delivery, TPR threshold bits 31:4 are 0 ...
+  if (!has2(c, proc2::kVintd) && (threshold & bits(31, 4))) return false;
+  // ... and without APIC-access virtualization as well, threshold[3:0] may
+  // not exceed VTPR[7:4] (byte 80h of the virtual-APIC page).
+  if (!has2(c, proc2::kVirtApic) && !has2(c, proc2::kVintd)) {
     const uint64_t vtpr = c.e.read_phys(c.get(F::VIRTUAL_APIC_PAGE_ADDR) + 0x80, 1);
     if ((threshold & 0xf) > ((vtpr >> 4) & 0xf)) return false;
   }
@@ -74,6 +76,24 @@ bool nmi_controls(const EntryCtx& c) {
 }
 bool apic_access_addr(const EntryCtx& c) {
   return !has2(c, proc2::kVirtApic) || page_ok(c, c.get(F::APIC_ACCESS_ADDR));
+}
+// Virtualize x2APIC mode excludes virtualize APIC accesses; virtual-interrupt
+// delivery needs external-interrupt exiting.
+bool apic_virt_ctls(const EntryCtx& c) {
+  if (has2(c, proc2::kVirtX2apic) && has2(c, proc2::kVirtApic)) return false;
+  const uint32_t pin = u32(c, F::PIN_BASED_VM_EXEC_CONTROL);
+  if (has2(c, proc2::kVintd) && !(pin & pin::kExtIntExiting)) return false;
+  // Process posted interrupts: virtual-interrupt delivery, acknowledge
+  // interrupt on exit, a notification vector in 0-255, a 64-byte aligned
+  // descriptor within MAXPHYADDR.
+  if (pin & pin::kPostedInterrupts) {
+    if (!has2(c, proc2::kVintd)) return false;
+    if (!(u32(c, F::VM_EXIT_CONTROLS) & exitc::kAckIntr)) return false;
+    if (c.get(F::POSTED_INTR_NV) & 0xff00) return false;
+    const uint64_t d = c.get(F::POSTED_INTR_DESC_ADDR);
+    if ((d & 0x3f) || !fits(c, d)) return false;
+  }
+  return true;
 }
 bool vpid_nonzero(const EntryCtx& c) { return !has2(c, proc2::kVpid) || c.get(F::VIRTUAL_PROCESSOR_ID) != 0; }
 bool eptp_ok(const EntryCtx& c) { return !has2(c, proc2::kEpt) || eptp_valid(c.get(F::EPT_POINTER), c.caps); }
@@ -388,6 +408,7 @@ const std::vector<EntryCheck>& entry_checks() {
       {"tpr_shadow", CheckClass::kControl, &tpr_shadow, 0},
       {"nmi_controls", CheckClass::kControl, &nmi_controls, 0},
       {"apic_access_address", CheckClass::kControl, &apic_access_addr, 0},
+      {"apic_virtualization_controls", CheckClass::kControl, &apic_virt_ctls, 0},
       {"vpid_nonzero", CheckClass::kControl, &vpid_nonzero, 0},
       {"eptp", CheckClass::kControl, &eptp_ok, 0},
       {"unrestricted_guest_needs_ept", CheckClass::kControl, &unrestricted_needs_ept, 0},

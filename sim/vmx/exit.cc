@@ -160,6 +160,8 @@ void load_exit_msrs(core::Engine& e, VmcsRef v) {
 void Vmx::perform_exit(const virt::GuestExit& x) {
   VmcsRef v = vmcs();
   const uint64_t guest_rip = e_.s.rip;
+  vintr_ = false;  // recognition of a virtual interrupt ends (29.2.1)
+  apic_write_off_ = kNoApicWrite;
   // 27.2 Recording VM-exit information.
   // Bit 28 ("pending MTF VM exit") is set only by SMM VM exits (28.2.1), which
   // this model does not have: an instruction that exits under MTF reports

@@ -139,6 +139,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
                       uint32_t error) override;
   void end_delivery() override;
   [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
+  uint64_t apic_access(uint64_t pa, unsigned kind) override;
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;
   void rdrand(bool seed, unsigned reg, unsigned size) override;
@@ -162,6 +163,22 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void load_host_state(VmcsRef v);
   void save_guest_state(VmcsRef v);
   void world_switch_tlb();
+  // APIC virtualization (apicv.cc, SDM 29).
+  uint32_t vapic_read(unsigned off);
+  void vapic_write(unsigned off, uint32_t v);
+  unsigned vapic_highest(unsigned base);
+  void vapic_set_bit(unsigned base, unsigned vector, bool on);
+  uint16_t intr_status();
+  void set_intr_status(unsigned rvi, unsigned svi);
+  void ppr_virtualization();
+  void evaluate_virtual_interrupts();
+  void tpr_virtualization();
+  void eoi_virtualization();
+  void self_ipi_virtualization(unsigned vector);
+  void deliver_virtual_interrupt();
+  void enter_virtual_apic();
+  void apic_write_emulation();
+  void process_posted_interrupts();
 
  public:
   // vmx.exit_cycles.<REASON> (sim/virt/exit_costs.h).
@@ -200,6 +217,11 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   bool injecting_ = false;
   uint32_t vectoring_info_ = 0, vectoring_error_ = 0;  // event being delivered (27.2.4)
   uint64_t entry_cycle_ = 0;
+  // APIC virtualization: a virtual interrupt is recognized (29.2.1); the
+  // register whose APIC-write emulation is due after this instruction.
+  bool vintr_ = false;
+  static constexpr unsigned kNoApicWrite = ~0u;
+  unsigned apic_write_off_ = kNoApicWrite;
 };
 
 }  // namespace hvsim::vmx
