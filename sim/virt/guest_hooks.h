@@ -106,6 +106,12 @@ class GuestHooks {
   virtual void io(uint16_t port, unsigned size, bool in, bool string, bool rep, bool imm) = 0;
   virtual void rdmsr(uint32_t index) = 0;
   virtual void wrmsr(uint32_t index) = 0;
+  // After rdmsr()/wrmsr() let the instruction run: true when the guest's
+  // access is virtualized instead of reaching the MSR (VMX "virtualize
+  // x2APIC mode", SDM Vol. 3 29.5); *value is read or written. May raise.
+  virtual bool msr_virtualized(uint32_t /*index*/, bool /*write*/, uint64_t* /*value*/) {
+    return false;
+  }
 
   // ---- events ---------------------------------------------------------
   // An exception about to be delivered (soft: INT3/INTO, RIP after them).

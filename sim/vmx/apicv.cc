@@ -34,6 +34,17 @@ bool writable(unsigned reg) {
       return reg >= 0x320 && reg <= 0x370;
   }
 }
+// 29.5: with APIC-register virtualization, RDMSR of these x2APIC MSRs is
+// virtualized.
+bool x2apic_readable(uint32_t msr) {
+  switch (msr) {
+    case 0x802: case 0x803: case 0x808: case 0x80a: case 0x80d: case 0x80f: case 0x828:
+    case 0x830: case 0x83e:
+      return true;
+    default:
+      return (msr >= 0x810 && msr <= 0x827) || (msr >= 0x832 && msr <= 0x838);
+  }
+}
 }  // namespace
 
 uint32_t Vmx::vapic_read(unsigned off) { return static_cast<uint32_t>(e_.read_phys(c_.vapic + off, 4)); }
@@ -220,6 +231,45 @@ void Vmx::apic_write_emulation() {
       break;
   }
   throw virt::GuestExit{kExitApicWrite, reg, true};
+}
+
+// 29.5 "virtualize x2APIC mode": RDMSR of 800H-8FFH reads the virtual-APIC
+// page at (ECX & FFH) << 4 for VTPR, or with APIC-register virtualization
+// for the readable registers; WRMSR of 808H writes VTPR (TPR
+// virtualization), with virtual-interrupt delivery 80BH is EOI
+// virtualization and 83FH self-IPI virtualization. Other MSRs of the range
+// are accessed normally.
+bool Vmx::msr_virtualized(uint32_t index, bool write, uint64_t* value) {
+  if (!c_.has2(proc2::kVirtX2apic) || index < 0x800 || index > 0x8ff) return false;
+  const unsigned off = (index & 0xff) << 4;
+  if (!write) {
+    const bool ok = c_.has2(proc2::kApicRegVirt) ? x2apic_readable(index) : index == 0x808;
+    if (!ok) return false;
+    *value = e_.read_phys(c_.vapic + off, 8);
+    return true;
+  }
+  const bool vid = c_.has2(proc2::kVintd);
+  if (index == 0x808) {
+    if (*value >> 8) core::raise(core::kGP, 0);
+    e_.write_phys(c_.vapic + off, *value, 8);
+    tpr_virtualization();
+    return true;
+  }
+  if (vid && index == 0x80b) {
+    if (*value) core::raise(core::kGP, 0);
+    eoi_virtualization();
+    return true;
+  }
+  if (vid && index == 0x83f) {
+    if (*value >> 8) core::raise(core::kGP, 0);
+    if (*value < 16) {
+      e_.write_phys(c_.vapic + off, *value, 8);
+      throw virt::GuestExit{kExitApicWrite, off, true};
+    }
+    self_ipi_virtualization(static_cast<unsigned>(*value));
+    return true;
+  }
+  return false;
 }
 
 }  // namespace hvsim::vmx

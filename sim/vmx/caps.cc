@@ -23,8 +23,9 @@ void declare_cap_params(base::ParamRegistry& reg) {
   reg.add_bool("vmx.ept_1g", true, "EPT 1 GiB pages (IA32_VMX_EPT_VPID_CAP[17])");
   reg.add_bool("vmx.tpr_shadow", true, "use TPR shadow (primary control 21)");
   reg.add_bool("vmx.apicv", true,
-               "APIC virtualization: virtualize APIC accesses, APIC-register virtualization, "
-               "virtual-interrupt delivery, posted interrupts (secondary controls 0, 8, 9, pin-based 7; "
+               "APIC virtualization: virtualize APIC accesses and x2APIC mode, APIC-register "
+               "virtualization, "
+               "virtual-interrupt delivery, posted interrupts (secondary controls 0, 4, 8, 9, pin 7; "
                "needs vmx.tpr_shadow)");
   reg.add_bool("vmx.pml", true,
                "page-modification logging (secondary control 17, needs EPT A/D flags)");
@@ -114,7 +115,8 @@ uint64_t VmxCaps::procbased2() const {
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;
   if (vmfunc) a1 |= proc2::kVmfunc;
   if (pml) a1 |= proc2::kPml;
-  if (apicv) a1 |= proc2::kVirtApic | proc2::kApicRegVirt | proc2::kVintd;
+  if (apicv)
+    a1 |= proc2::kVirtApic | proc2::kVirtX2apic | proc2::kApicRegVirt | proc2::kVintd;
   return ctl(0, a1);
 }
 

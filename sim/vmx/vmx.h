@@ -140,6 +140,7 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void end_delivery() override;
   [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
   uint64_t apic_access(uint64_t pa, unsigned kind) override;
+  bool msr_virtualized(uint32_t index, bool write, uint64_t* value) override;
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;
   void rdrand(bool seed, unsigned reg, unsigned size) override;
