@@ -34,17 +34,6 @@ bool writable(unsigned reg) {
       return reg >= 0x320 && reg <= 0x370;
   }
 }
-// 29.5: with APIC-register virtualization, RDMSR of these x2APIC MSRs is
-// virtualized.
-bool x2apic_readable(uint32_t msr) {
-  switch (msr) {
-    case 0x802: case 0x803: case 0x808: case 0x80a: case 0x80d: case 0x80f: case 0x828:
-    case 0x830: case 0x83e:
-      return true;
-    default:
-      return (msr >= 0x810 && msr <= 0x827) || (msr >= 0x832 && msr <= 0x838);
-  }
-}
 }  // namespace
 
 uint32_t Vmx::vapic_read(unsigned off) { return static_cast<uint32_t>(e_.read_phys(c_.vapic + off, 4)); }
@@ -188,7 +177,11 @@ uint64_t Vmx::apic_access(uint64_t pa, unsigned kind) {
   }
   if (!virt) {
     const unsigned type = (vectoring_info_ & intr::kValid) ? 3 : kind;
-    throw virt::GuestExit{kExitApicAccess, off | (static_cast<uint64_t>(type) << 12)};
+    virt::GuestExit x{kExitApicAccess, off | (static_cast<uint64_t>(type) << 12)};
+    // 27.2.5: a data access during instruction execution reports the
+    // instruction's length (RIP is already past it here).
+    if (type < 2) x.insn_len = static_cast<uint32_t>(e_.s.rip - e_.insn_rip());
+    throw x;
   }
   if (kind == 1) {
     apic_write_off_ = reg;
@@ -233,9 +226,9 @@ void Vmx::apic_write_emulation() {
   throw virt::GuestExit{kExitApicWrite, reg, true};
 }
 
-// 29.5 "virtualize x2APIC mode": RDMSR of 800H-8FFH reads the virtual-APIC
-// page at (ECX & FFH) << 4 for VTPR, or with APIC-register virtualization
-// for the readable registers; WRMSR of 808H writes VTPR (TPR
+// 29.5 "virtualize x2APIC mode": RDMSR of 808H (with APIC-register
+// virtualization: of any MSR in 800H-8FFH) reads the virtual-APIC page at
+// (ECX & FFH) << 4; WRMSR of 808H writes VTPR (TPR
 // virtualization), with virtual-interrupt delivery 80BH is EOI
 // virtualization and 83FH self-IPI virtualization. Other MSRs of the range
 // are accessed normally.
@@ -243,8 +236,7 @@ bool Vmx::msr_virtualized(uint32_t index, bool write, uint64_t* value) {
   if (!c_.has2(proc2::kVirtX2apic) || index < 0x800 || index > 0x8ff) return false;
   const unsigned off = (index & 0xff) << 4;
   if (!write) {
-    const bool ok = c_.has2(proc2::kApicRegVirt) ? x2apic_readable(index) : index == 0x808;
-    if (!ok) return false;
+    if (!c_.has2(proc2::kApicRegVirt) && index != 0x808) return false;
     *value = e_.read_phys(c_.vapic + off, 8);
     return true;
   }
