@@ -27,6 +27,9 @@ void declare_cap_params(base::ParamRegistry& reg) {
                "virtualization, "
                "virtual-interrupt delivery, posted interrupts (secondary controls 0, 4, 8, 9, pin 7; "
                "needs vmx.tpr_shadow)");
+  reg.add_bool("vmx.vmcs_shadowing", true,
+               "VMCS shadowing (secondary control 14) and VMWRITE to any field, read-only "
+               "exit-information fields included (IA32_VMX_MISC[29])");
   reg.add_bool("vmx.pml", true,
                "page-modification logging (secondary control 17, needs EPT A/D flags)");
 }
@@ -70,6 +73,7 @@ VmxCaps VmxCaps::from_config(const base::Config& cfg) {
   c.ept_1g = cfg.get_bool("vmx.ept_1g");
   c.tpr_shadow = cfg.get_bool("vmx.tpr_shadow");
   c.apicv = c.tpr_shadow && cfg.get_bool("vmx.apicv");
+  c.vmcs_shadowing = cfg.get_bool("vmx.vmcs_shadowing");
   c.pml = c.ept_ad && cfg.get_bool("vmx.pml");
   c.maxphyaddr = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
   return c;
@@ -115,6 +119,7 @@ uint64_t VmxCaps::procbased2() const {
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;
   if (vmfunc) a1 |= proc2::kVmfunc;
   if (pml) a1 |= proc2::kPml;
+  if (vmcs_shadowing) a1 |= proc2::kShadowVmcs;
   if (apicv)
     a1 |= proc2::kVirtApic | proc2::kVirtX2apic | proc2::kApicRegVirt | proc2::kVintd;
   return ctl(0, a1);
@@ -142,10 +147,10 @@ uint64_t VmxCaps::basic() const {
 }
 
 // A.6: timer rate, EFER.LMA stored on exit, HLT activity state, CR3 targets,
-// MSR lists of 512 entries.
+// MSR lists of 512 entries; bit 29 VMWRITE to any supported field.
 uint64_t VmxCaps::misc() const {
   return (preemption_timer ? preemption_timer_rate : 0) | (1u << 5) | (1u << 6) |
-         (static_cast<uint64_t>(kCr3TargetCount) << 16);
+         (static_cast<uint64_t>(kCr3TargetCount) << 16) | (vmcs_shadowing ? 1ull << 29 : 0);
 }
 
 // A.10: execute-only, 4-level walks, UC and WB, 2M/1G pages, INVEPT

@@ -28,7 +28,8 @@ enum : uint32_t { kVirtApic = 1u << 0, kEpt = 1u << 1, kDescTable = 1u << 2, kRd
                   kVirtX2apic = 1u << 4, kVpid = 1u << 5, kWbinvd = 1u << 6,
                   kUnrestricted = 1u << 7, kApicRegVirt = 1u << 8,
                   kVintd = 1u << 9, kRdrand = 1u << 11, kInvpcid = 1u << 12,
-                  kVmfunc = 1u << 13, kRdseed = 1u << 16, kPml = 1u << 17 };
+                  kVmfunc = 1u << 13, kShadowVmcs = 1u << 14, kRdseed = 1u << 16,
+                  kPml = 1u << 17 };
 }
 namespace exitc {  // 24.7.1
 enum : uint32_t { kSaveDebug = 1u << 2, kHostAddrSpace = 1u << 9, kLoadPerf = 1u << 12,
@@ -69,6 +70,7 @@ struct Controls {
   uint64_t eptp_list = 0, vapic = 0, pml_addr = 0, apic_access = 0, eoi_exit[4] = {};
   uint16_t vpid = 0, pinv = 0;
   uint64_t pi_desc = 0;
+  uint64_t vmread_bitmap = 0, vmwrite_bitmap = 0, link = ~0ull;  // VMCS shadowing (24.6.15)
 
   bool has2(uint32_t bit) const { return (proc & proc::kSecondary) && (proc2 & bit); }
 };

@@ -43,6 +43,9 @@ Controls read_controls(VmcsRef v) {
   c.apic_access = v.get(F::APIC_ACCESS_ADDR);
   c.pinv = static_cast<uint16_t>(v.get(F::POSTED_INTR_NV));
   c.pi_desc = v.get(F::POSTED_INTR_DESC_ADDR);
+  c.vmread_bitmap = v.get(F::VMREAD_BITMAP);
+  c.vmwrite_bitmap = v.get(F::VMWRITE_BITMAP);
+  c.link = v.get(F::VMCS_LINK_POINTER);
   for (unsigned i = 0; i < 4; ++i)
     c.eoi_exit[i] = v.get(static_cast<F>(static_cast<unsigned>(F::EOI_EXIT_BITMAP0) + i));
   c.vpid = static_cast<uint16_t>(v.get(F::VIRTUAL_PROCESSOR_ID));
@@ -153,7 +156,8 @@ static void inject_event(Vmx& vmx, core::Engine& e, uint32_t info, uint32_t erro
 }
 
 EntryResult Vmx::vm_entry(bool launch) {
-  if (!has_current()) {
+  // 26.1: no current VMCS, or a shadow VMCS (24.10) as the current one.
+  if (!has_current() || (e_.read_phys(current_, 4) & kShadowIndicator)) {
     vm_fail_invalid();
     return EntryResult::kFailInvalid;
   }

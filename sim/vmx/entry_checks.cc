@@ -375,8 +375,17 @@ bool guest_pending_dbg(const EntryCtx& c) {
   }
   return true;
 }
-// 26.3.1.5: without VMCS shadowing the link pointer must be all ones.
-bool guest_vmcs_link(const EntryCtx& c) { return c.get(F::VMCS_LINK_POINTER) == ~0ull; }
+// 26.3.1.5: a VMCS link pointer other than all ones is 4 KiB aligned within
+// MAXPHYADDR and names a VMCS of this revision whose shadow-VMCS indicator
+// equals the "VMCS shadowing" control.
+bool guest_vmcs_link(const EntryCtx& c) {
+  const uint64_t link = c.get(F::VMCS_LINK_POINTER);
+  if (link == ~0ull) return true;
+  if (!page_ok(c, link)) return false;
+  const uint32_t rev = static_cast<uint32_t>(c.e.read_phys(link, 4));
+  if ((rev & ~kShadowIndicator) != c.caps.revision) return false;
+  return ((rev & kShadowIndicator) != 0) == has2(c, proc2::kShadowVmcs);
+}
 // 26.3.1.6: a guest entering PAE paging (CR0.PG, CR4.PAE, not IA-32e) has
 // PDPTEs whose present entries have no reserved bit set (63:MAXPHYADDR,
 // 8:5, 2:1; Table 4-8). With EPT they are the VMCS fields, otherwise the

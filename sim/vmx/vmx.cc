@@ -120,30 +120,36 @@ void Vmx::do_vmclear(uint64_t pa) {
 void Vmx::do_vmptrld(uint64_t pa) { current_ = pa; }
 
 // ---- VMREAD / VMWRITE (31.3) ---------------------------------------------------
-bool Vmx::vmread(uint64_t encoding, uint64_t* value, uint32_t* error) {
+bool Vmx::vmread(uint64_t encoding, uint64_t* value, uint32_t* error, uint64_t vmcs_pa) {
   F f;
   bool high;
   if (!lookup_field(encoding, &f, &high)) {
     *error = kErrUnsupportedField;
     return false;
   }
-  const uint64_t v = vmcs().get(f);
+  const uint64_t v = VmcsRef(e_, vmcs_pa == kNoVmcs ? current_ : vmcs_pa).get(f);
   *value = high ? (v >> 32) : v;
   return true;
 }
 
-bool Vmx::vmwrite(uint64_t encoding, uint64_t value, uint32_t* error) {
+bool Vmx::shadowed(uint64_t encoding, bool write) {
+  if (!c_.has2(proc2::kShadowVmcs) || (encoding >> 15)) return false;
+  const uint64_t bitmap = write ? c_.vmwrite_bitmap : c_.vmread_bitmap;
+  return !((e_.read_phys(bitmap + ((encoding & 0x7fff) >> 3), 1) >> (encoding & 7)) & 1);
+}
+
+bool Vmx::vmwrite(uint64_t encoding, uint64_t value, uint32_t* error, uint64_t vmcs_pa) {
   F f;
   bool high;
   if (!lookup_field(encoding, &f, &high)) {
     *error = kErrUnsupportedField;
     return false;
   }
-  if (field_info(f).read_only) {  // IA32_VMX_MISC[29] = 0
+  if (field_info(f).read_only && !caps_.vmcs_shadowing) {  // IA32_VMX_MISC[29] = 0
     *error = kErrVmwriteReadOnly;
     return false;
   }
-  VmcsRef v = vmcs();
+  VmcsRef v(e_, vmcs_pa == kNoVmcs ? current_ : vmcs_pa);
   if (high)
     v.set(f, (v.get(f) & 0xffffffffull) | (value << 32));
   else if (field_info(f).width == Width::W64 && !e_.long64())

@@ -92,8 +92,13 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void do_vmclear(uint64_t pa);
   void do_vmptrld(uint64_t pa);
   // VMREAD/VMWRITE by encoding: false + error when the access fails.
-  bool vmread(uint64_t encoding, uint64_t* value, uint32_t* error);
-  bool vmwrite(uint64_t encoding, uint64_t value, uint32_t* error);
+  // `vmcs_pa`: the VMCS accessed (default: the current one; a shadow VMCS
+  // for VMREAD/VMWRITE in non-root operation, 24.10).
+  bool vmread(uint64_t encoding, uint64_t* value, uint32_t* error, uint64_t vmcs_pa = kNoVmcs);
+  bool vmwrite(uint64_t encoding, uint64_t value, uint32_t* error, uint64_t vmcs_pa = kNoVmcs);
+  // VMCS shadowing (25.1.3, 31.3): in non-root operation VMREAD/VMWRITE of
+  // `encoding` go to the shadow VMCS (true) or exit (false).
+  bool shadowed(uint64_t encoding, bool write);
 
   // ---- VM entry (entry.cc) ------------------------------------------------
   // VMLAUNCH (launch = true) or VMRESUME from root operation, after the
