@@ -108,6 +108,9 @@ void Vmx::do_vmxoff() {
   vmxon_ = false;
   current_ = kNoVmcs;
   e_.s.in_vmx = 0;
+  // An INIT held while in VMX root operation (25.2) is taken now, whatever
+  // RFLAGS.IF: have the next boundary look at the interrupt controller.
+  e_.notify_interrupt();
 }
 
 // 31.3 VMCLEAR: the region's data is already in memory (no cache to flush);
