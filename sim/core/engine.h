@@ -134,6 +134,11 @@ class Engine : public mmu::PhysMem {
   // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
   void perform_init();
   bool waiting_for_sipi() const { return wait_sipi_; }
+  // VMX guest in the wait-for-SIPI activity state (SDM Vol. 3 26.7.1): a
+  // SIPI then becomes a VM exit, taken by the guest hooks at the next
+  // boundary (take_guest_sipi: the vector, or -1).
+  void set_wait_sipi(bool on) { wait_sipi_ = on; }
+  int take_guest_sipi() { return std::exchange(guest_sipi_, -1); }
 
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
@@ -542,7 +547,8 @@ class Engine : public mmu::PhysMem {
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
-  bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
+  bool wait_sipi_ = false;
+  int guest_sipi_ = -1;  // a SIPI for a VMX guest waiting for one  // INIT taken: only a SIPI (start_at_sipi) resumes
   std::unique_ptr<Decoder> decoder_;
 
   // The core model (timing.model) and the record of the executing

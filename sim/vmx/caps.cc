@@ -146,10 +146,11 @@ uint64_t VmxCaps::basic() const {
   return revision | (4096ull << 32) | (6ull << 50) | (1ull << 55);
 }
 
-// A.6: timer rate, EFER.LMA stored on exit, HLT activity state, CR3 targets,
+// A.6: timer rate, EFER.LMA stored on exit, HLT and wait-for-SIPI activity
+// states, CR3 targets,
 // MSR lists of 512 entries; bit 29 VMWRITE to any supported field.
 uint64_t VmxCaps::misc() const {
-  return (preemption_timer ? preemption_timer_rate : 0) | (1u << 5) | (1u << 6) |
+  return (preemption_timer ? preemption_timer_rate : 0) | (1u << 5) | (1u << 6) | (1u << 8) |
          (static_cast<uint64_t>(kCr3TargetCount) << 16) | (vmcs_shadowing ? 1ull << 29 : 0);
 }
 

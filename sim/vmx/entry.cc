@@ -198,9 +198,12 @@ EntryResult Vmx::vm_entry(bool launch) {
   switch_.entry(costs_.vmentry);
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);
+  e_.set_wait_sipi(v.get(F::GUEST_ACTIVITY_STATE) == kWaitSipi);
+  e_.take_guest_sipi();
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));
   load_pending_debug(v, info);
   arm_boundary_checks();
+  if (e_.waiting_for_sipi()) e_.set_guest_poll(true);  // boundary() takes the SIPI
   enter_virtual_apic();
   if ((info & intr::kValid) && ((info >> 8) & 7) == intr::kOther) {
     // Type 7 vector 0: a pending MTF VM exit, before any instruction, even

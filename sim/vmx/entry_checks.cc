@@ -338,8 +338,11 @@ bool guest_rflags(const EntryCtx& c) {
 // ---- 26.3.1.5 non-register state ------------------------------------------------------------
 bool guest_activity(const EntryCtx& c) {
   const uint32_t a = u32(c, F::GUEST_ACTIVITY_STATE);
-  if (a != kActive && a != kHlt) return false;  // IA32_VMX_MISC reports HLT only
+  // IA32_VMX_MISC reports HLT and wait-for-SIPI (not shutdown).
+  if (a != kActive && a != kHlt && a != kWaitSipi) return false;
   if (a == kHlt && ((seg(c, 2).ar >> 5) & 3) != 0) return false;
+  // No event injection into the wait-for-SIPI state (26.3.1.5).
+  if (a == kWaitSipi && (u32(c, F::VM_ENTRY_INTR_INFO_FIELD) & intr::kValid)) return false;
   return true;
 }
 bool guest_interruptibility(const EntryCtx& c) {

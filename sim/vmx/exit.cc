@@ -53,7 +53,9 @@ void Vmx::save_guest_state(VmcsRef v) {
     ib |= s.interrupt_shadow == core::kShadowMovSs ? interruptibility::kMovSs : interruptibility::kSti;
   if (s.nmi_blocked) ib |= interruptibility::kNmi;
   v.set(F::GUEST_INTERRUPTIBILITY_INFO, ib);
-  v.set(F::GUEST_ACTIVITY_STATE, e_.halted() ? kHlt : kActive);
+  v.set(F::GUEST_ACTIVITY_STATE,
+        e_.waiting_for_sipi() ? kWaitSipi : e_.halted() ? kHlt : kActive);
+  e_.set_wait_sipi(false);
   // 27.3.4: debug traps recognized and not delivered (held by MOV SS, or
   // behind an MTF exit); bit 12 when one was an enabled breakpoint (24.4.2).
   uint64_t pending = e_.pending_debug_traps();

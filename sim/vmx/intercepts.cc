@@ -30,6 +30,11 @@ void Vmx::boundary() {
   const core::ArchState& s = e_.s;
   // APIC-write emulation of the instruction that just completed (29.4.3.2).
   if (HVSIM_UNLIKELY(apic_write_off_ != kNoApicWrite)) apic_write_emulation();
+  // A SIPI in the wait-for-SIPI activity state: exit 4, the vector as the
+  // qualification (27.2.1).
+  if (const int sipi = e_.take_guest_sipi(); HVSIM_UNLIKELY(sipi >= 0))
+    throw virt::GuestExit{kExitSipi, static_cast<uint64_t>(sipi)};
+  if (e_.waiting_for_sipi()) return;  // nothing else happens in that state
   // MTF: after one instruction, or after an event delivered before any
   // instruction could run (an injected event, a fault, a pending #DB).
   if (mtf_icount_ == kNoCount) mtf_icount_ = e_.instructions();
