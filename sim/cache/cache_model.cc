@@ -83,38 +83,44 @@ bool CacheLevel::probe(uint64_t line, bool write) {
   Way* s = set_of(line);
   for (uint32_t w = 0; w < assoc_; ++w) {
     if (s[w].line == line) {
-      s[w].lru = ++clock_;
-      s[w].dirty |= write;
+      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
       return true;
     }
   }
   return false;
+}
+
+// fill()'s choice in a set: the first invalid way, else the first least
+// recently used. An invalid way's stamp is 0 and a valid one's at least 1,
+// so both are the first smallest stamp.
+CacheLevel::Way* CacheLevel::victim_in(Way* s) const {
+  Way* v = s;
+  uint64_t least = s[0].lru & ~kDirty;
+  for (uint32_t w = 1; w < assoc_; ++w) {
+    const uint64_t l = s[w].lru & ~kDirty;
+    if (l < least) {
+      least = l;
+      v = &s[w];
+    }
+  }
+  return v;
 }
 
 bool CacheLevel::lookup(uint64_t line, bool write, Way** victim) {
   Way* s = set_of(line);
-  Way* invalid = nullptr;
-  Way* oldest = &s[0];
   for (uint32_t w = 0; w < assoc_; ++w) {
     if (s[w].line == line) {
-      s[w].lru = ++clock_;
-      s[w].dirty |= write;
+      s[w].lru = ++clock_ | (s[w].lru & kDirty) | (write ? kDirty : 0);
       return true;
     }
-    // fill()'s choice: the first invalid way, else the first least recent.
-    if (s[w].line == ~0ull) {
-      if (!invalid) invalid = &s[w];
-    } else if (s[w].lru < oldest->lru) {
-      oldest = &s[w];
-    }
   }
-  *victim = invalid ? invalid : oldest;
+  *victim = victim_in(s);  // only a miss looks for one
   return false;
 }
 
 void CacheLevel::fill_way(Way* victim, uint64_t line, bool dirty) {
-  if (victim->line != ~0ull && victim->dirty) ++writebacks;
-  *victim = Way{line, ++clock_, dirty};
+  if (victim->line != ~0ull && (victim->lru & kDirty)) ++writebacks;
+  *victim = Way{line, ++clock_ | (dirty ? kDirty : 0)};
 }
 
 bool CacheLevel::contains(uint64_t line) const {
@@ -126,17 +132,7 @@ bool CacheLevel::contains(uint64_t line) const {
 }
 
 void CacheLevel::fill(uint64_t line, bool dirty) {
-  Way* s = set_of(line);
-  Way* victim = &s[0];
-  for (uint32_t w = 0; w < assoc_; ++w) {
-    if (s[w].line == ~0ull) {
-      victim = &s[w];
-      break;
-    }
-    if (s[w].lru < victim->lru) victim = &s[w];
-  }
-  if (victim->line != ~0ull && victim->dirty) ++writebacks;
-  *victim = Way{line, ++clock_, dirty};
+  fill_way(victim_in(set_of(line)), line, dirty);
 }
 
 void CacheLevel::invalidate_all() {

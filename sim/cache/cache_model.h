@@ -68,9 +68,9 @@ class CacheLevel {
   // scan of the set; fill_way() then inserts there.
   struct Way {
     uint64_t line = ~0ull;  // ~0 = invalid
-    uint64_t lru = 0;
-    bool dirty = false;
+    uint64_t lru = 0;       // the clock at the last use, kDirty set when dirty
   };
+  static constexpr uint64_t kDirty = 1ull << 63;  // the clock never gets there
   bool lookup(uint64_t line, bool write, Way** victim);
   void fill_way(Way* victim, uint64_t line, bool dirty);
   bool contains(uint64_t line) const;
@@ -83,6 +83,7 @@ class CacheLevel {
 
  private:
   Way* set_of(uint64_t line) { return &ways_[set_index(line) * assoc_]; }
+  Way* victim_in(Way* set) const;
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
   std::vector<Way> ways_;

@@ -65,6 +65,9 @@ struct DecodedInsn {
   // Registers and flags read and written, branch kind, serializing/fence/
   // memory-operand flags (timing::decode_deps): copied into each RetireInfo.
   timing::DecodeDeps deps;
+  // timing.model = simple: the class latency plus a memory operand's extra
+  // (timing::SimpleCore::class_cost), fixed at decode.
+  uint32_t plain_cost = 0;
 };
 
 }  // namespace hvsim::core

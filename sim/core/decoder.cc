@@ -2,6 +2,7 @@
 
 #include "sim/core/fault.h"
 #include "sim/timing/decode_deps.h"
+#include "sim/timing/simple_core.h"
 
 namespace hvsim::core {
 
@@ -183,6 +184,7 @@ void Decoder::charge(DecodedInsn& d) const {
       d.deps.flags |= timing::kMemOperand;
       break;
     }
+  d.plain_cost = timing::SimpleCore::class_cost(lat_, d.tclass, d.deps.flags);
 }
 
 DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, DecodeMode mode,
@@ -206,6 +208,7 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, DecodeMode mode
     d.exec = &exec_ud;
     d.len = 1;
     d.flags = kEndsBlock;
+    d.plain_cost = timing::SimpleCore::class_cost(lat_, d.tclass, d.deps.flags);
     return DecodeStatus::kOk;
   }
   bind(zi, ops, d);

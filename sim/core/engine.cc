@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
 #include "sim/core/decoder.h"
 #include "sim/ext/registry.h"
@@ -42,6 +44,8 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
       mmu_(mmu::MmuParams::from_config(cfg)),
       model_(timing::make_core_model(cfg, mmu_.cache().store_cap())),
       store_cap_(mmu_.cache().store_cap()) {
+  sum_accesses_ = std::visit([](const auto& m) { return !std::decay_t<decltype(m)>::kReadsDeps; },
+                             model_);
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);

@@ -96,7 +96,7 @@ class Engine : public mmu::PhysMem {
   // holding the core, HLT, an event delivered at a boundary) the model
   // stalls for it at once.
   void add_cycles(uint64_t c) {
-    ri_.extra_cycles += c;
+    ri_.add_extra(c);
     if (!ri_open_) settle();
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
@@ -134,9 +134,8 @@ class Engine : public mmu::PhysMem {
   // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
   void perform_init();
   bool waiting_for_sipi() const { return wait_sipi_; }
-  // VMX guest in the wait-for-SIPI activity state (SDM Vol. 3 26.7.1): a
-  // SIPI then becomes a VM exit, taken by the guest hooks at the next
-  // boundary (take_guest_sipi: the vector, or -1).
+  // VMX wait-for-SIPI activity state (SDM Vol. 3 26.7.1): a SIPI is a VM
+  // exit the hooks take at the next boundary (take_guest_sipi: vector or -1).
   void set_wait_sipi(bool on) { wait_sipi_ = on; }
   int take_guest_sipi() { return std::exchange(guest_sipi_, -1); }
 
@@ -235,6 +234,8 @@ class Engine : public mmu::PhysMem {
   T read(uint64_t la);
   template <typename T>
   void write(uint64_t la, T v);
+  template <typename T> T read_slow(uint64_t la);  // the rest of read(), out of line
+  template <typename T> void write_slow(uint64_t la, T v);
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>
@@ -256,11 +257,15 @@ class Engine : public mmu::PhysMem {
   void access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bool user);
   // Charges a data access to the cache model (cache::CacheModel::data_access)
   // and records it, with the latency found (plus `walk`, the page walk that
-  // translated it), in the executing instruction's retire record.
+  // translated it), in the executing instruction's retire record; for a
+  // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
-    ri_.add_access(pa, static_cast<uint8_t>(n),
-                   is_write ? timing::MemKind::kStore : timing::MemKind::kLoad,
-                   mmu_.data_access(pa, n, is_write) + walk, walk != 0);
+    const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
+    if (HVSIM_LIKELY(sum_accesses_))
+      ri_.add_cost(l, is_write, store_cap_);
+    else
+      ri_.add_access(pa, static_cast<uint8_t>(n),
+                     is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
   }
 
   // ---- operands ------------------------------------------------------------
@@ -457,7 +462,6 @@ class Engine : public mmu::PhysMem {
     virt_.stage2 = s2;
     mmu_.walker().set_stage2(s2);
   }
-  // The APIC-access page of a VMX guest (~0: none); see GuestContext.
   void set_apic_access_page(uint64_t pa) { virt_.apic_access_page = pa; }
   void set_halted(bool h) { halted_ = h; }
   InterruptSource* intc() { return intc_; }
@@ -492,6 +496,12 @@ class Engine : public mmu::PhysMem {
   // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
   // mode only (there the fetch's linear address is RIP).
   Block* next_block();
+  // chained(): the block that ran last links to the block at RIP;
+  // follow_chain() takes the link; chain_continues(): chained, and nothing
+  // makes run() take one instruction alone (step_one). In engine_access.h.
+  bool chained() const;
+  Block* follow_chain();
+  bool chain_continues() const;
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;
@@ -499,7 +509,9 @@ class Engine : public mmu::PhysMem {
   Block* decode_block(uint64_t la, uint64_t pa, uint64_t key);
   void exec_block(const Block& b, size_t max_insns);
   template <class M>
-  void exec_block_with(M& model, const Block& b, size_t max_insns);
+  bool exec_block_with(M& model, const Block& b, size_t max_insns);
+  template <class M>
+  void exec_chain_with(M& model, const Block* b);
   // Time charged outside an instruction (ri_ closed: flat costs, the
   // accesses of an event's delivery) goes to the model as a stall.
   void settle();
@@ -518,8 +530,7 @@ class Engine : public mmu::PhysMem {
   void note_fault(const Fault& f);
   bool debug_watched_page(uint64_t la) const;
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
-  // A translation that reached the APIC-access page: never cached in the
-  // host TLB; the hooks say where the access goes (or exit).
+  // A translation to the APIC-access page: not cached; the hooks decide.
   uint64_t apic_page_access(uint64_t pa, mmu::Access acc);
   // The cycles of the last translate()'s walk, once.
   uint32_t take_walk() {
@@ -547,8 +558,8 @@ class Engine : public mmu::PhysMem {
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
-  bool wait_sipi_ = false;
-  int guest_sipi_ = -1;  // a SIPI for a VMX guest waiting for one  // INIT taken: only a SIPI (start_at_sipi) resumes
+  bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
+  int guest_sipi_ = -1;     // a SIPI for a VMX guest waiting for one
   std::unique_ptr<Decoder> decoder_;
 
   // The core model (timing.model) and the record of the executing
@@ -556,6 +567,7 @@ class Engine : public mmu::PhysMem {
   timing::CoreModel model_;
   timing::RetireInfo ri_;
   bool ri_open_ = false;       // an instruction is executing: charges join ri_
+  bool sum_accesses_ = false;  // the model reads no access: charge_data sums them (add_cost)
   uint32_t store_cap_ = 0;     // what a store costs at most outside the model (settle)
   uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk

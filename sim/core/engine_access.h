@@ -1,6 +1,7 @@
 // Engine's access templates: memory by linear address (host-pointer TLB
 // fast path, access_slow otherwise), implicit supervisor accesses, operands
-// and the stack. Included at the end of engine.h; include engine.h instead.
+// and the stack; and the block-chaining tests of the run loop. Included at
+// the end of engine.h; include engine.h instead.
 #pragma once
 
 #include <cstring>
@@ -9,6 +10,8 @@
 
 namespace hvsim::core {
 
+// The host-TLB hit inline; everything else out of line (read_slow,
+// write_slow), so that a semantic function's fast path needs no stack frame.
 template <typename T>
 inline T Engine::read(uint64_t la) {
   const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
@@ -19,6 +22,10 @@ inline T Engine::read(uint64_t la) {
     charge_data(e.pa | (la & 0xfff), sizeof(T), false);
     return v;
   }
+  return read_slow<T>(la);
+}
+template <typename T>
+__attribute__((noinline)) T Engine::read_slow(uint64_t la) {
   T v;
   access_slow(la, &v, sizeof(T), mmu::Access::kRead, user_);
   if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) raise(kAC, 0);  // after #PF (SDM 6.9)
@@ -34,6 +41,10 @@ inline void Engine::write(uint64_t la, T v) {
     charge_data(e.pa | (la & 0xfff), sizeof(T), true);
     return;
   }
+  write_slow<T>(la, v);
+}
+template <typename T>
+__attribute__((noinline)) void Engine::write_slow(uint64_t la, T v) {
   if (HVSIM_UNLIKELY(tlb_user_ & 2) && misaligned<T>(la)) {
     probe_write(la, sizeof(T));  // #PF is above #AC (SDM Vol. 3 6.9)
     raise(kAC, 0);
@@ -84,6 +95,21 @@ inline T Engine::pop() {
   T v = read<T>(linear(SS, sp, sizeof(T), false));
   set_sp(sp + sizeof(T));
   return v;
+}
+
+inline bool Engine::chained() const {
+  const Block* from = chain_from_;
+  return from && from->next_gen == chain_gen_ && from->next_rip == s.rip;
+}
+inline Block* Engine::follow_chain() {
+  mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
+  chain_from_ = chain_from_->next;
+  return chain_from_;
+}
+inline bool Engine::chain_continues() const {
+  return !(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
+           (s.dr[7] & kDr7Enables)) &&
+         chained();
 }
 
 }  // namespace hvsim::core

@@ -79,12 +79,8 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
 }
 
 Block* Engine::next_block() {
+  if (HVSIM_LIKELY(chained())) return follow_chain();
   Block* from = chain_from_;
-  if (HVSIM_LIKELY(from && from->next_gen == chain_gen_ && from->next_rip == s.rip)) {
-    mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
-    chain_from_ = from->next;
-    return from->next;
-  }
   Block* b = lookup_block();
   if (!long64_ || !b->cacheable) {
     chain_from_ = nullptr;

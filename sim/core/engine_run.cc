@@ -30,15 +30,54 @@ void Engine::fault_at_boundary(const Fault& f) {
 // The run loop proper, once per block for the model's type (a direct,
 // inlinable retire() per instruction: no virtual call, no branch on the
 // model kind). Each instruction fills ri_ while it executes; the model turns
-// the record into time when it retires.
+// the record into time when it retires. Returns true when the block ran to
+// its end (no event, budget or limit stopped it).
 template <class M>
-void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
+__attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, const Block& b,
+                                                                   size_t max_insns) {
   const DecodedInsn* i = b.insns.data();
   size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
   if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
   const DecodedInsn* end = i + n;
   uint32_t fetch = take_fetch_latency(b, M::kTimesFetch);
+  sum_accesses_ = !M::kReadsDeps;
   ri_open_ = true;
+  if constexpr (!M::kReadsDeps) {
+    // The simple model: ri_'s charges are all zero here (every retire,
+    // settle and block end clears them), so an instruction starts by
+    // setting what it is and what only its execution can set; one with no
+    // rare charge (kCharged) and no own cost retires from its class cost,
+    // its summed accesses and its branch, then clears the accesses.
+    ri_.fetch_latency = fetch;
+    uint8_t first = fetch ? timing::kCharged : 0;
+    for (; i != end; ++i) {
+      insn_rip_ = s.rip;
+      ri_.flags = i->deps.flags | first;
+      ri_.branch = i->deps.branch;
+      ri_.tclass = i->tclass;
+      first = 0;
+      s.rip += i->len;
+      i->exec(*this, *i);
+      const uint8_t f = ri_.flags;
+      if (HVSIM_LIKELY(!(f & (timing::kCharged | timing::kOwnCost)))) {
+        model.retire_plain(model.plain_cost(i->plain_cost, f, i->deps.branch, ri_.mem_cost));
+        ri_.mem_cost = 0;
+        ri_.nsum = 0;
+      } else {
+        model.retire(ri_);
+        ri_.clear_charges();
+      }
+      cycles_ = model.cycles();
+      ++icount_;
+      if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) {
+        ++i;
+        break;
+      }
+    }
+    ri_open_ = false;
+    ri_.clear_charges();
+    return i == b.insns.data() + b.insns.size();
+  }
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
     if constexpr (M::kReadsDeps)
@@ -52,18 +91,38 @@ void Engine::exec_block_with(M& model, const Block& b, size_t max_insns) {
     cycles_ = model.cycles();
     ++icount_;
     // The budget ends exactly where a timer is due (the platform sets it).
-    if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) break;
+    if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) {
+      ++i;
+      break;
+    }
   }
   ri_open_ = false;
   ri_.clear_charges();
+  return i == b.insns.data() + b.insns.size();
 }
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
   std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_);
 }
 
+// Blocks from `b` on while each ends where the next is chained to it and
+// nothing run() looks at between blocks has come up: the run loop's
+// boundary work done once per chain rather than once per block.
+template <class M>
+void Engine::exec_chain_with(M& model, const Block* b) {
+  while (exec_block_with(model, *b, BlockCache::kMaxBlockInsns)) {
+    if (events_ != 0 || virt_.poll || (intr_check_ && (s.rflags & IF)) ||
+        cycles_ >= cycle_limit_ || (insn_limit_ && limit_count() >= insn_limit_) ||
+        !chain_continues())
+      return;
+    insn_rip_ = s.rip;
+    b = follow_chain();
+  }
+}
+
 void Engine::settle() {
-  uint64_t c = ri_.extra_cycles + ri_.overflow_latency + ri_.overflow_store_cost(store_cap_);
+  uint64_t c = ri_.extra_cycles + ri_.mem_cost + ri_.overflow_latency +
+               ri_.overflow_store_cost(store_cap_);
   const timing::StallKind kind = (ri_.flags & timing::kWorldSwitch) ? timing::StallKind::kWorldSwitch
                                                                     : timing::StallKind::kIdle;
   for (unsigned k = 0; k < ri_.nmem; ++k) {
@@ -223,7 +282,8 @@ RunExit Engine::run(uint64_t cycle_limit) {
                          (s.dr[7] & kDr7Enables))) {
         step_one();
       } else {
-        exec_block(*next_block(), BlockCache::kMaxBlockInsns);
+        const Block* b = next_block();
+        std::visit([&](auto& m) { exec_chain_with(m, b); }, model_);
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;

@@ -74,6 +74,8 @@ enum RetireFlags : uint8_t {
   kFence = 1 << 5,        // orders memory (LOCK, MFENCE, SFENCE): waits for the store buffer
   kMemOperand = 1 << 6,   // an explicit memory operand (not LEA/NOP): the simple
                           // model adds timing.mem_operand_cycles, as at decode today
+  kCharged = 1 << 7,      // a rare charge was made (extra_cycles, a fetch stall, accesses
+                          // beyond kMaxMem): a model's fast path reads the whole record
 };
 
 // What the decoder fixes for an instruction (timing::decode_deps() fills it
@@ -92,6 +94,11 @@ struct RetireInfo {
   // kept together so that clearing them takes a few wide stores.
   uint64_t extra_cycles = 0;      // flat costs charged while it executed (world
                                   // switch, exception delivery, device access, ...)
+  // The data accesses already summed (add_cost) for a model that does not
+  // read mem[] (kReadsDeps = false, the simple one): the first kMaxMem of
+  // them, a store's latency capped; later ones go to the overflow fields,
+  // exactly as add_access would put them.
+  uint64_t mem_cost = 0;
   uint32_t fetch_latency = 0;     // fetch stall beyond an L1I/ITLB hit (miss, walk)
   uint32_t overflow_latency = 0;  // latency of loads beyond kMaxMem (charged serially)
   // Stores beyond kMaxMem (REP STOS/MOVS): how many, and their latency. A
@@ -99,6 +106,7 @@ struct RetireInfo {
   // core: every access costs at least an L1 hit, so this is exact).
   uint32_t overflow_stores = 0, overflow_store_latency = 0;
   uint8_t nmem = 0;    // valid entries of mem[]
+  uint8_t nsum = 0;    // accesses summed into mem_cost (add_cost)
   uint8_t flags = 0;   // RetireFlags
   uint8_t tclass = 0;  // timing::InsnClass
   BranchKind branch = BranchKind::kNone;
@@ -118,12 +126,14 @@ struct RetireInfo {
   // beyond nmem is never read, and this runs once per instruction).
   void start_charges(uint8_t fl, BranchKind br, uint8_t cls, uint32_t fetch) {
     extra_cycles = 0;
+    mem_cost = 0;
     fetch_latency = fetch;
     overflow_latency = 0;
     overflow_stores = 0;
     overflow_store_latency = 0;
     nmem = 0;
-    flags = fl;
+    nsum = 0;
+    flags = fl | (fetch ? kCharged : 0);
     tclass = cls;
     branch = br;
   }
@@ -148,7 +158,26 @@ struct RetireInfo {
   void add_access(uint64_t pa, uint8_t size, MemKind kind, uint32_t latency, bool walked = false) {
     if (__builtin_expect(nmem < kMaxMem, 1)) {
       mem[nmem++] = MemAccess{pa, latency, size, kind, walked};
-    } else if (kind == MemKind::kStore) {
+      return;
+    }
+    flags |= kCharged;
+    if (kind == MemKind::kStore) {
+      ++overflow_stores;
+      overflow_store_latency += latency;
+    } else {
+      overflow_latency += latency;
+    }
+  }
+  // Sums one access into mem_cost (a store costs at most `cap`) instead of
+  // recording it; beyond kMaxMem accesses, what add_access would keep.
+  void add_cost(uint32_t latency, bool store, uint32_t cap) {
+    if (__builtin_expect(nsum < kMaxMem, 1)) {
+      ++nsum;
+      mem_cost += store && latency > cap ? cap : latency;
+      return;
+    }
+    flags |= kCharged;
+    if (store) {
       ++overflow_stores;
       overflow_store_latency += latency;
     } else {
@@ -160,11 +189,18 @@ struct RetireInfo {
     const uint64_t most = uint64_t{overflow_stores} * cap;
     return overflow_store_latency < most ? overflow_store_latency : most;
   }
+  // A flat cost charged while it executes.
+  void add_extra(uint64_t c) {
+    extra_cycles += c;
+    flags |= kCharged;
+  }
   // Clears what charges collect (after a retire or stall).
   void clear_charges() {
     extra_cycles = 0;
+    mem_cost = 0;
     fetch_latency = 0;
     nmem = 0;
+    nsum = 0;
     overflow_latency = 0;
     overflow_stores = 0;
     overflow_store_latency = 0;

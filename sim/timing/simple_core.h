@@ -19,28 +19,54 @@ namespace hvsim::timing {
 class SimpleCore final {
  public:
   static constexpr bool kTimesFetch = false;  // fetch is free but for ITLB walks
-  static constexpr bool kReadsDeps = false;   // start_charges() is all it needs
+  // false: start_charges() is all it needs, and the engine sums the data
+  // accesses into RetireInfo::mem_cost (add_cost) rather than recording them.
+  static constexpr bool kReadsDeps = false;
 
   // store_cap: the most a store's access costs (UINT32_MAX: stores block).
   SimpleCore(const Latencies& lat, uint32_t store_cap) : lat_(lat), store_cap_(store_cap) {
     for (unsigned c = 0; c < kNumInsnClasses; ++c) {
-      base_[c][0] = lat.cls[c];
-      base_[c][1] = lat.cls[c] + lat.mem_operand;
+      base_[c][0] = class_cost(lat, static_cast<uint8_t>(c), 0);
+      base_[c][1] = class_cost(lat, static_cast<uint8_t>(c), kMemOperand);
+    }
+    // A taken near branch pays timing.taken_branch_cycles; far transfers
+    // and non-branches nothing.
+    for (unsigned b = 0; b < kBranchKinds; ++b) {
+      const auto k = static_cast<BranchKind>(b);
+      taken_[b] = k != BranchKind::kNone && k != BranchKind::kFar ? lat.taken_branch : 0;
     }
   }
 
   void retire(const RetireInfo& r) {
-    uint64_t c = r.extra_cycles + r.overflow_latency + r.fetch_latency;
+    uint64_t c = r.extra_cycles + r.mem_cost + r.overflow_latency + r.fetch_latency;
     if (__builtin_expect(r.overflow_stores != 0, 0)) c += r.overflow_store_cost(store_cap_);
-    if (__builtin_expect(!(r.flags & kOwnCost), 1))
-      c += base_[r.tclass][(r.flags & kMemOperand) ? 1 : 0];
-    for (unsigned i = 0; i < r.nmem; ++i) {
+    const uint8_t f = r.flags;
+    if (__builtin_expect(!(f & kOwnCost), 1)) c += base_[r.tclass][(f & kMemOperand) ? 1 : 0];
+    for (unsigned i = 0; i < r.nmem; ++i) {  // accesses recorded rather than summed
       const uint32_t l = r.mem[i].latency;
       c += r.mem[i].kind == MemKind::kStore && l > store_cap_ ? store_cap_ : l;
     }
-    if (__builtin_expect((r.flags & kTaken) != 0, 0) && r.branch != BranchKind::kNone &&
-        r.branch != BranchKind::kFar)
-      c += lat_.taken_branch;
+    if (f & kTaken) c += taken_[static_cast<unsigned>(r.branch)];
+    cycles_ += c;
+    ++instructions_;
+  }
+  // What an instruction of class `tclass` costs before its accesses and
+  // branch: its class latency, plus timing.mem_operand_cycles with an
+  // explicit memory operand (`flags` & kMemOperand). The decoder keeps it in
+  // each decoded instruction for the run loop's fast path.
+  static uint32_t class_cost(const Latencies& lat, uint8_t tclass, uint8_t flags) {
+    return lat.cls[tclass] + ((flags & kMemOperand) ? lat.mem_operand : 0);
+  }
+  // The run loop's fast path, for a record with neither kOwnCost nor
+  // kCharged (no flat cost, fetch stall or overflow; nothing in mem[]): what
+  // retire() would charge, given the instruction's class_cost().
+  uint64_t plain_cost(uint32_t cls_cost, uint8_t flags, BranchKind branch,
+                      uint64_t mem_cost) const {
+    uint64_t c = mem_cost + cls_cost;
+    if (flags & kTaken) c += taken_[static_cast<unsigned>(branch)];
+    return c;
+  }
+  void retire_plain(uint64_t c) {
     cycles_ += c;
     ++instructions_;
   }
@@ -53,7 +79,9 @@ class SimpleCore final {
 
  private:
   Latencies lat_;
+  static constexpr unsigned kBranchKinds = static_cast<unsigned>(BranchKind::kFar) + 1;
   uint32_t base_[kNumInsnClasses][2];  // class latency, without and with a memory operand
+  uint32_t taken_[kBranchKinds];       // what a taken branch of each kind adds
   uint32_t store_cap_;
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <vector>
 
 #include "machine.h"
@@ -22,10 +23,12 @@ constexpr uint64_t kGuestCode = 0x130000, kNpt = 0x400000;
 
 struct SvmMachine : Machine {
   Svm* v = nullptr;
-  SvmMachine() {
+  // `overrides`: "key=value" settings applied before the core is built.
+  explicit SvmMachine(std::initializer_list<const char*> overrides = {}) {
     declare_params(reg);
     cfg = std::make_unique<base::Config>(reg);
     cfg->set_override("cpu.vendor=AuthenticAMD");
+    for (const char* o : overrides) cfg->set_override(o);
     e = std::make_unique<Engine>(bus, *cfg);
     v = attach(*e, *cfg);
     enter_long64(kHostRip);

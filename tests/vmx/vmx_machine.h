@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+
 #include "machine.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
@@ -19,9 +21,11 @@ constexpr uint64_t kGuestCode = 0x130000, kEptRoot = 0x400000;
 
 struct VmxMachine : Machine {
   Vmx* v = nullptr;
-  VmxMachine() {
+  // `overrides`: "key=value" settings applied before the core is built.
+  explicit VmxMachine(std::initializer_list<const char*> overrides = {}) {
     declare_params(reg);
     cfg = std::make_unique<base::Config>(reg);
+    for (const char* o : overrides) cfg->set_override(o);
     e = std::make_unique<Engine>(bus, *cfg);
     v = attach(*e, *cfg);
     enter_long64();

@@ -68,6 +68,29 @@ void exec_alu(Engine& e, const DecodedInsn& d) {
   flags::merge(e.s.rflags, kArithFlags, f);
 }
 
+// The register-destination forms (OP r, r and OP r, imm), bound at decode:
+// no operand-kind tests and no memory path.
+template <Alu op, typename T, bool kImm>
+void exec_alu_r(Engine& e, const DecodedInsn& d) {
+  const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
+  uint64_t f;
+  const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
+  if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
+  flags::merge(e.s.rflags, kArithFlags, f);
+}
+
+template <Alu op>
+ExecFn bind_alu(const DecodedInsn& d) {
+  if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kReg)
+    return by_size(d.opsize, &exec_alu_r<op, uint8_t, false>, &exec_alu_r<op, uint16_t, false>,
+                   &exec_alu_r<op, uint32_t, false>, &exec_alu_r<op, uint64_t, false>);
+  if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kImm)
+    return by_size(d.opsize, &exec_alu_r<op, uint8_t, true>, &exec_alu_r<op, uint16_t, true>,
+                   &exec_alu_r<op, uint32_t, true>, &exec_alu_r<op, uint64_t, true>);
+  return by_size(d.opsize, &exec_alu<op, uint8_t>, &exec_alu<op, uint16_t>,
+                 &exec_alu<op, uint32_t>, &exec_alu<op, uint64_t>);
+}
+
 // Read-modify-write of op[0] with a unary operation; `fn(a, f)` returns the
 // result and sets the new flags. Flags are committed after the write, so a
 // faulting write leaves no trace.
@@ -154,8 +177,7 @@ bool lock_ok(DecodedInsn& d, bool lockable) {
 #define HVSIM_ALU_BINDER(OP, LOCKABLE)                                                     \
   [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {       \
     if (!lock_ok(d, LOCKABLE)) return;                                                   \
-    d.exec = by_size(d.opsize, &exec_alu<OP, uint8_t>, &exec_alu<OP, uint16_t>,          \
-                     &exec_alu<OP, uint32_t>, &exec_alu<OP, uint64_t>);                  \
+    d.exec = bind_alu<OP>(d);                                                            \
   }
 
 #define HVSIM_UNARY_BINDER(FN)                                                     \

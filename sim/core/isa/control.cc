@@ -1,5 +1,8 @@
 // Near control transfers: JMP, Jcc, JrCXZ, LOOP/LOOPcc, CALL, RET (SDM Vol. 2).
 // Far transfers, INT and IRET belong to the system family.
+#include <array>
+#include <utility>
+
 #include "sim/core/isa/isa.h"
 
 namespace hvsim::core::isa {
@@ -39,12 +42,39 @@ void jmp_ind(Engine& e, const DecodedInsn& d) {
   branch(e, e.read_op<T>(d, 0), sizeof(T));
 }
 
+// Jcc, one instantiation per condition (bound at decode from d.cond).
+template <unsigned kCond>
 void jcc(Engine& e, const DecodedInsn& d) {
-  if (cond(e.s.rflags, d.cond))
+  if (cond(e.s.rflags, kCond))
     branch(e, e.s.rip + d.imm, d.opsize);
   else
     not_taken(e);
 }
+
+// Jcc decoded in 64-bit mode with a 64-bit operand size: branch() without
+// the size and mode tests (a block decoded in 64-bit mode runs only there).
+template <unsigned kCond>
+void jcc64(Engine& e, const DecodedInsn& d) {
+  if (cond(e.s.rflags, kCond)) {
+    const uint64_t target = e.s.rip + d.imm;
+    if (!canonical48(target)) raise(kGP, 0);
+    e.s.rip = target;
+    e.taken_branch(target);
+  }
+  ++e.s.pmu.branches;
+}
+
+template <unsigned... kCc>
+constexpr std::array<ExecFn, sizeof...(kCc)> jcc_table(std::integer_sequence<unsigned, kCc...>) {
+  return {&jcc<kCc>...};
+}
+template <unsigned... kCc>
+constexpr std::array<ExecFn, sizeof...(kCc)> jcc64_table(std::integer_sequence<unsigned, kCc...>) {
+  return {&jcc64<kCc>...};
+}
+constexpr std::array<ExecFn, 16> kJccFns = jcc_table(std::make_integer_sequence<unsigned, 16>{});
+constexpr std::array<ExecFn, 16> kJcc64Fns =
+    jcc64_table(std::make_integer_sequence<unsigned, 16>{});
 
 uint64_t counter(const Engine& e, unsigned addrsize) {
   return Engine::mask_addr(e.s.gpr[RCX], addrsize);
@@ -173,7 +203,14 @@ void register_control(BinderTable& t) {
       ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
       ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP,  ZYDIS_MNEMONIC_JNP,
       ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE};
-  for (ZydisMnemonic m : kJcc) t.add(m, HVSIM_PLAIN(jcc), timing::k_branch, true);
+  for (ZydisMnemonic m : kJcc)
+    t.add(
+        m,
+        [](const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*, DecodedInsn& d) {
+          const bool in64 = zi.machine_mode == ZYDIS_MACHINE_MODE_LONG_64 && d.opsize == 8;
+          d.exec = (in64 ? kJcc64Fns : kJccFns)[d.cond & 0xf];
+        },
+        timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JECXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_JRCXZ, HVSIM_PLAIN(jrcxz), timing::k_branch, true);

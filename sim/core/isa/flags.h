@@ -26,6 +26,45 @@ uint64_t zf_sf_pf(T r) {
   return f;
 }
 
+#if defined(__x86_64__)
+// On an x86-64 host the host's own ADC/SBB/TEST of the same width computes
+// them (the architectural definition, SDM Vol. 1 appendix A): LAHF puts SF,
+// ZF, AF, PF and CF in AH at their RFLAGS bit positions, SETO gives OF. The
+// carry or borrow comes in through BT. `r` (= the result) is not needed.
+inline uint64_t host_flags(uint64_t ax) {
+  return ((ax >> 8) & (CF | PF | AF | ZF | SF)) | ((ax & 1) ? OF : 0);
+}
+
+// r = a + b + carry_in
+template <typename T>
+uint64_t add(T a, T b, T, bool carry_in) {
+  uint64_t ax;
+  asm("bt $0, %k[c]\n\tadc %[b], %[a]\n\tlahf\n\tseto %%al"
+      : [a] "+r"(a), "=&a"(ax)
+      : [b] "r"(b), [c] "r"(static_cast<uint32_t>(carry_in))
+      : "cc");
+  return host_flags(ax);
+}
+
+// r = a - b - borrow_in
+template <typename T>
+uint64_t sub(T a, T b, T, bool borrow_in) {
+  uint64_t ax;
+  asm("bt $0, %k[c]\n\tsbb %[b], %[a]\n\tlahf\n\tseto %%al"
+      : [a] "+r"(a), "=&a"(ax)
+      : [b] "r"(b), [c] "r"(static_cast<uint32_t>(borrow_in))
+      : "cc");
+  return host_flags(ax);
+}
+
+// AND/OR/XOR/TEST: CF = OF = 0, AF undefined (cleared, as recent Intel and AMD do).
+template <typename T>
+uint64_t logic(T r) {
+  uint64_t ax;
+  asm("test %[r], %[r]\n\tlahf" : "=a"(ax) : [r] "r"(r) : "cc");
+  return (ax >> 8) & (PF | ZF | SF);
+}
+#else
 // r = a + b + carry_in
 template <typename T>
 uint64_t add(T a, T b, T r, bool carry_in) {
@@ -51,6 +90,7 @@ template <typename T>
 uint64_t logic(T r) {
   return zf_sf_pf(r);
 }
+#endif
 
 inline void merge(uint64_t& rflags, uint64_t mask, uint64_t f) { rflags = (rflags & ~mask) | f; }
 

@@ -24,6 +24,20 @@ void mov_ri(Engine& e, const DecodedInsn& d) {
   e.set_reg<T>(d.op[0], static_cast<T>(d.imm));
 }
 
+// MOV r, m / MOV m, r / MOV m, imm: the memory forms, bound at decode.
+template <typename T>
+void mov_rm(Engine& e, const DecodedInsn& d) {
+  e.set_reg<T>(d.op[0], e.read<T>(e.mem_linear(d, sizeof(T), false)));
+}
+template <typename T>
+void mov_mr(Engine& e, const DecodedInsn& d) {
+  e.write<T>(e.mem_linear(d, sizeof(T), true), e.get_reg<T>(d.op[1]));
+}
+template <typename T>
+void mov_mi(Engine& e, const DecodedInsn& d) {
+  e.write<T>(e.mem_linear(d, sizeof(T), true), static_cast<T>(d.imm));
+}
+
 template <typename D, typename S>
 void movzx(Engine& e, const DecodedInsn& d) {
   e.set_reg<D>(d.op[0], static_cast<D>(e.read_op<S>(d, 1)));
@@ -162,6 +176,12 @@ void bind_mov(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
     d.exec = HVSIM_BY_SIZE(mov_rr, sz);
   else if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kImm)
     d.exec = HVSIM_BY_SIZE(mov_ri, sz);
+  else if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kMem)
+    d.exec = HVSIM_BY_SIZE(mov_rm, sz);
+  else if (d.op[0].kind == OpKind::kMem && d.op[1].kind == OpKind::kReg)
+    d.exec = HVSIM_BY_SIZE(mov_mr, sz);
+  else if (d.op[0].kind == OpKind::kMem && d.op[1].kind == OpKind::kImm)
+    d.exec = HVSIM_BY_SIZE(mov_mi, sz);
   else
     d.exec = HVSIM_BY_SIZE(mov, sz);
   d.tclass = timing::k_move;
