@@ -40,6 +40,8 @@ void Core::register_core_stats(hvsim::base::StatRegistry& st, const std::string&
   st.add_counter(p + "nmis", &e.stat_nmis, "count", "NMIs accepted");
   st.add_counter(p + "invlpgs", &e.mmu().invlpgs, "count",
                  "INVLPGs executed (the receiving side of TLB shootdowns)");
+  st.add_counter(p + "smc_invalidations", &e.stat_smc_invalidations, "count",
+                 "code pages invalidated because a core wrote them (self- or cross-modifying)");
 }
 
 ArchState& Core::state() { return engine_->s; }

@@ -1,4 +1,5 @@
 // Engine construction, mode, reset and INIT, segmentation, diagnostics.
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 #include <algorithm>
@@ -121,7 +122,7 @@ void Engine::reset_state() {
 
 void Engine::start_at_sipi(uint8_t vector) {
   if (virt_.hooks && wait_sipi_) {  // a VMX guest's wait-for-SIPI: a VM exit
-    guest_sipi_ = vector;
+    virt_.sipi = vector;
     events_ |= kEvBreak;
     return;
   }
@@ -167,7 +168,8 @@ void Engine::perform_init() {
   s.xss = old.xss;  // an MSR
   std::copy(std::begin(old.mtrr_fixed), std::end(old.mtrr_fixed), std::begin(s.mtrr_fixed));
   std::copy(std::begin(old.mtrr_var), std::end(old.mtrr_var), std::begin(s.mtrr_var));
-  monitor = AddressMonitor{};  // the monitor is disarmed
+  Coherence::disarm_monitor(*this);  // the monitor is disarmed
+  monitor = AddressMonitor{};
   wait_sipi_ = true;
   events_ |= kEvBreak;
 }

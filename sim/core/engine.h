@@ -48,6 +48,7 @@
 namespace hvsim::core {
 
 class Decoder;
+class Coherence;
 namespace isa {
 class BinderTable;
 }
@@ -134,10 +135,8 @@ class Engine : public mmu::PhysMem {
   // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
   void perform_init();
   bool waiting_for_sipi() const { return wait_sipi_; }
-  // VMX wait-for-SIPI activity state (SDM Vol. 3 26.7.1): a SIPI is a VM
-  // exit the hooks take at the next boundary (take_guest_sipi: vector or -1).
+  // VMX wait-for-SIPI activity state (26.7.1): a SIPI goes to GuestContext::sipi.
   void set_wait_sipi(bool on) { wait_sipi_ = on; }
-  int take_guest_sipi() { return std::exchange(guest_sipi_, -1); }
 
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
@@ -402,7 +401,9 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_interrupts = 0, stat_nmis = 0;
 
   // ---- MONITOR/MWAIT and RDRAND/RDSEED (sys/priv.cc, isa/random.cc) -------
-  AddressMonitor monitor;
+  AddressMonitor monitor;  // armed, slept on and woken through coherence.h
+  void set_coherence(Coherence* c) { coherence_ = c; }  // cross-core stores (cpus > 1)
+  Coherence* coherence() const { return coherence_; }
   RandomSources rng;  // seeded from cpu.rdrand_seed
 
   // ---- REP string instructions (isa/string.cc) -----------------------------
@@ -433,6 +434,7 @@ class Engine : public mmu::PhysMem {
 
   // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------
   const GuestContext& guest_context() const { return virt_; }
+  GuestContext& guest_context() { return virt_; }
   // Where VMX and SVM report world switches.
   void set_exit_tracker(virt::ExitTracker* t) { virt_.exit_tracker = t; }
   virt::ExitTracker* exit_tracker() { return virt_.exit_tracker; }
@@ -462,7 +464,6 @@ class Engine : public mmu::PhysMem {
     virt_.stage2 = s2;
     mmu_.walker().set_stage2(s2);
   }
-  void set_apic_access_page(uint64_t pa) { virt_.apic_access_page = pa; }
   void set_halted(bool h) { halted_ = h; }
   InterruptSource* intc() { return intc_; }
   // Adds instruction binders (VMX/SVM instructions) to this core's decoder;
@@ -530,8 +531,6 @@ class Engine : public mmu::PhysMem {
   void note_fault(const Fault& f);
   bool debug_watched_page(uint64_t la) const;
   uint64_t translate(uint64_t la, mmu::Access acc, bool user);
-  // A translation to the APIC-access page: not cached; the hooks decide.
-  uint64_t apic_page_access(uint64_t pa, mmu::Access acc);
   // The cycles of the last translate()'s walk, once.
   uint32_t take_walk() {
     const uint32_t w = last_walk_;
@@ -559,7 +558,8 @@ class Engine : public mmu::PhysMem {
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
   bool halted_ = false;
   bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
-  int guest_sipi_ = -1;     // a SIPI for a VMX guest waiting for one
+  Coherence* coherence_ = nullptr;
+  friend class Coherence;
   std::unique_ptr<Decoder> decoder_;
 
   // The core model (timing.model) and the record of the executing

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sim/core/decoder.h"
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 namespace hvsim::core {
@@ -74,7 +75,10 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
   Block* b = nullptr;
   blk->cacheable = true;
   // A new code page: writes to it must now take the slow path, which invalidates.
-  if (blocks_.insert(std::move(blk), pa >> 12, &b)) htlb_.drop_writes_to(pa & kPageMask);
+  if (blocks_.insert(std::move(blk), pa >> 12, &b)) {
+    htlb_.drop_writes_to(pa & kPageMask);
+    if (coherence_) coherence_->code_page_added(pa >> 12);  // the other cores' too
+  }
   return b;
 }
 

@@ -3,6 +3,7 @@
 // MMIO, unbacked, first touch), probes, and physical accesses.
 #include <cstring>
 
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 
 namespace hvsim::core {
@@ -10,6 +11,11 @@ namespace hvsim::core {
 namespace {
 
 constexpr uint64_t kPageMask = ~0xfffull;
+
+// GuestHooks::apic_access's kind: 0 read, 1 write, 2 fetch.
+unsigned apic_access_kind(mmu::Access acc) {
+  return acc == mmu::Access::kWrite ? 1 : acc == mmu::Access::kExec ? 2 : 0;
+}
 
 }  // namespace
 
@@ -43,8 +49,10 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
     uint64_t hpa = la;
     if (!virt_.stage2->translate(la, acc, false, &hpa)) virt_.hooks->stage2_fault(la, true);
     last_fill_ok_ = true;
-    if (HVSIM_UNLIKELY((hpa & kPageMask) == virt_.apic_access_page))
-      return apic_page_access(hpa, acc);
+    if (HVSIM_UNLIKELY((hpa & kPageMask) == virt_.apic_access_page)) {
+      last_fill_ok_ = false;  // never cached: the hooks decide each access
+      return virt_.hooks->apic_access(hpa, apic_access_kind(acc));
+    }
     return hpa;
   }
   const mmu::PagingRegs regs = paging_regs();
@@ -68,20 +76,19 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
   // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
   // a supervisor access to a user page while SMAP is on.
   last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
-  if (HVSIM_UNLIKELY((t.pa & kPageMask) == virt_.apic_access_page))
-    return apic_page_access(t.pa, acc);
+  if (HVSIM_UNLIKELY((t.pa & kPageMask) == virt_.apic_access_page)) {
+    last_fill_ok_ = false;  // never cached: the hooks decide each access
+    return virt_.hooks->apic_access(t.pa, apic_access_kind(acc));
+  }
   return t.pa;
-}
-
-uint64_t Engine::apic_page_access(uint64_t pa, mmu::Access acc) {
-  last_fill_ok_ = false;
-  const unsigned kind = acc == mmu::Access::kWrite ? 1 : acc == mmu::Access::kExec ? 2 : 0;
-  return virt_.hooks->apic_access(pa, kind);
 }
 
 void Engine::fill_tlb(HostTlb::Kind kind, uint64_t la, uint64_t pa, bool user) {
   uint8_t* h = host_ptr(pa & kPageMask);
   if (!h || !last_fill_ok_) return;
+  // A page under another core's armed monitor keeps its stores on the slow
+  // path, which triggers the monitor (coherence.h).
+  if (coherence_ && kind == HostTlb::kWrite && !coherence_->write_shortcut_ok(pa >> 12)) return;
   // A page holding an armed data breakpoint is only reached by the slow
   // path, which matches the breakpoints (engine_debug.cc).
   if (HVSIM_UNLIKELY(dbg_.data_mask) && kind != HostTlb::kExec && debug_watched_page(la)) return;
@@ -149,6 +156,7 @@ void Engine::access_slow(uint64_t la, void* buf, unsigned n, mmu::Access acc, bo
     if (h && (pa & kPageMask) == ((pa + len - 1) & kPageMask)) {
       if (is_write) {
         if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+        if (coherence_) coherence_->store(pa, len);
         std::memcpy(h, p, len);
       } else {
         std::memcpy(p, h, len);
@@ -206,6 +214,7 @@ void Engine::phys_read(uint64_t pa, void* buf, unsigned n) {
 void Engine::phys_write(uint64_t pa, const void* buf, unsigned n) {
   uint8_t* h = host_ptr(pa);
   if (blocks_.is_code_page(pa >> 12)) invalidate_code_page(pa >> 12);
+  if (coherence_) coherence_->store(pa, n);
   if (h && host_ptr(pa + n - 1) == h + n - 1)
     std::memcpy(h, buf, n);
   else

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "sim/core/coherence.h"
 #include "sim/core/engine.h"
 #include "sim/virt/guest_hooks.h"
 
@@ -242,6 +243,7 @@ bool Engine::handle_events(RunExit* out) {
     *out = RunExit::kWaitForSipi;
     return true;
   }
+  if (HVSIM_UNLIKELY(monitor.sleeping)) Coherence::mwait_wake_check(*this);
   if (halted_) {
     *out = RunExit::kHalted;
     return true;

@@ -33,6 +33,9 @@ struct GuestContext {
   // VMX "virtualize APIC accesses": the APIC-access page (4 KiB aligned);
   // a translation to it goes through GuestHooks::apic_access. ~0: none.
   uint64_t apic_access_page = ~0ull;
+  // A SIPI received in the VMX wait-for-SIPI activity state (its vector, -1:
+  // none): the hooks make it a VM exit at the next boundary.
+  int sipi = -1;
 
   // Leaving guest mode: no hooks, no polling, root tags, no stage 2.
   void leave_guest() {
@@ -42,6 +45,7 @@ struct GuestContext {
     tlb_ctx = 0;
     stage2 = nullptr;
     apic_access_page = ~0ull;
+    sipi = -1;
   }
 };
 

@@ -116,7 +116,7 @@ std::string Stub::handle(const std::string& p, bool* resume) {
     case 'p': {
       const auto n = parse_hex(p.substr(1));
       if (!n || *n >= kNumRegs) return "E01";
-      const auto v = read_reg(e_.s, static_cast<unsigned>(*n));
+      const auto v = read_reg(reg_engine().s, static_cast<unsigned>(*n));
       return to_hex(v.data(), v.size());
     }
     case 'P': {
@@ -125,8 +125,8 @@ std::string Stub::handle(const std::string& p, bool* resume) {
       if (!n || *n >= kNumRegs) return "E01";
       const auto bytes = from_hex(p.substr(eq + 1));
       if (!bytes || bytes->size() != reg_size(static_cast<unsigned>(*n))) return "E01";
-      if (!write_reg(e_.s, static_cast<unsigned>(*n), bytes->data())) return "E01";
-      e_.update_alignment_check();  // RFLAGS.AC may have changed
+      if (!write_reg(reg_engine().s, static_cast<unsigned>(*n), bytes->data())) return "E01";
+      reg_engine().update_alignment_check();  // RFLAGS.AC may have changed
       return "OK";
     }
     case 'm':
@@ -155,7 +155,7 @@ std::string Stub::handle(const std::string& p, bool* resume) {
       return "OK";
     case 'H':
     case 'T':
-      return "OK";  // one thread
+      return select_thread(p);
     default:
       break;
   }
@@ -163,7 +163,16 @@ std::string Stub::handle(const std::string& p, bool* resume) {
   if (starts_with(p, "qXfer:features:read:")) return features(p.substr(20));
   if (p == "qAttached") return "1";
   if (p == "qC") return "QC1";
-  if (p == "qfThreadInfo") return "m1";
+  if (p == "qfThreadInfo") {
+    std::string r = "m1";
+    char id[24];
+    for (size_t i = 2; i <= threads(); ++i) {
+      std::snprintf(id, sizeof id, ",%zx", i);  // thread ids are hex
+      r += id;
+    }
+    return r;
+  }
+  if (starts_with(p, "qThreadExtraInfo,")) return thread_extra_info(p.substr(17));
   if (p == "qsThreadInfo") return "l";
   if (starts_with(p, "vKill")) {
     kill();
@@ -177,7 +186,7 @@ std::string Stub::handle(const std::string& p, bool* resume) {
 std::string Stub::read_registers() {
   std::string out;
   for (unsigned n = 0; n < kNumRegs; ++n) {
-    const auto v = read_reg(e_.s, n);
+    const auto v = read_reg(reg_engine().s, n);
     out += to_hex(v.data(), v.size());
   }
   return out;
@@ -188,11 +197,12 @@ std::string Stub::write_registers(const std::string& hex) {
   if (!bytes) return "E01";
   size_t off = 0;
   bool ok = true;
+  core::Engine& e = reg_engine();
   for (unsigned n = 0; n < kNumRegs && off + reg_size(n) <= bytes->size(); ++n) {
-    ok &= write_reg(e_.s, n, bytes->data() + off);
+    ok &= write_reg(e.s, n, bytes->data() + off);
     off += reg_size(n);
   }
-  e_.update_alignment_check();
+  e.update_alignment_check();
   return ok ? "OK" : "E01";
 }
 
@@ -202,7 +212,7 @@ std::string Stub::read_memory(const std::string& args) {
   const auto addr = parse_hex(parts[0]), len = parse_hex(parts[1]);
   if (!addr || !len) return "E01";
   std::vector<uint8_t> buf(std::min<uint64_t>(*len, kMaxMemoryPacket));
-  const size_t n = debug_read(e_, *addr, buf.data(), buf.size());
+  const size_t n = debug_read(reg_engine(), *addr, buf.data(), buf.size());
   if (n == 0 && !buf.empty()) return "E14";  // EFAULT: not mapped
   return to_hex(buf.data(), n);
 }
@@ -213,7 +223,43 @@ std::string Stub::write_memory(const std::string& args) {
   const auto addr = parse_hex(parts[0]), len = parse_hex(parts[1]);
   const auto bytes = from_hex(parts[2]);
   if (!addr || !len || !bytes || bytes->size() != *len) return "E01";
-  return debug_write(e_, *addr, bytes->data(), bytes->size()) == bytes->size() ? "OK" : "E14";
+  return debug_write(reg_engine(), *addr, bytes->data(), bytes->size()) == bytes->size() ? "OK"
+                                                                                      : "E14";
+}
+
+size_t Stub::threads() const {
+  const platform::CpuGroup* g = cpu_.group();
+  return g && g->cpus.size() > 1 ? g->cpus.size() : 1;
+}
+
+core::Engine& Stub::reg_engine() {
+  if (gthread_ == 0 || gthread_ >= threads()) return e_;
+  return cpu_.group()->cpus[gthread_]->core().engine();
+}
+
+// Hg/Hc ID and T ID (thread ids in hex; -1 all, 0 any). Only Hg changes
+// anything: the core the register and memory packets use.
+std::string Stub::select_thread(const std::string& p) {
+  const bool alive_query = p[0] == 'T';
+  const std::string id = p.substr(alive_query ? 1 : 2);
+  if (!alive_query && (id == "-1" || id == "0")) {
+    if (p[1] == 'g') gthread_ = 0;
+    return "OK";
+  }
+  const auto n = parse_hex(id);
+  if (!n || *n == 0 || *n > threads()) return "E01";
+  if (!alive_query && p[1] == 'g') gthread_ = static_cast<size_t>(*n - 1);
+  return "OK";
+}
+
+// "cpuN" and its state, hex-encoded (gdb's `info threads`).
+std::string Stub::thread_extra_info(const std::string& id_hex) {
+  const auto n = parse_hex(id_hex);
+  if (!n || *n == 0 || *n > threads()) return "E01";
+  core::Core& c = *n == 1 ? cpu_.core() : cpu_.group()->cpus[*n - 1]->core();
+  const char* state = c.waiting_for_sipi() ? "waiting for SIPI" : c.halted() ? "halted" : "running";
+  const std::string text = "cpu" + std::to_string(*n - 1) + ", " + state;
+  return to_hex(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 // Z/z TYPE,ADDR,KIND: 0 software and 1 hardware breakpoints (both kept

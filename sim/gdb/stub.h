@@ -10,8 +10,13 @@
 // through the current paging mode (debug_memory.h), Z0/Z1 breakpoints
 // (neither writes guest memory), Z2/Z3/Z4 watchpoints on up to four ranges
 // (the engine's debugger slots: trap after the access, as on x86), s, c,
-// k, D, ?, and the single-thread queries. Breakpoint addresses are compared
-// with RIP.
+// k, D, ?. Breakpoint addresses are compared with RIP.
+//
+// Threads: each core of a multiprocessor (platform.cpus) is a thread, id =
+// core index + 1 (qfThreadInfo, qThreadExtraInfo with the core's state, T).
+// Hg selects the core whose registers (g/G/p/P) and memory view (m/M, its
+// paging mode) the next packets use; continuing and stepping resume the
+// whole machine, and breakpoints, watchpoints and steps are core 0's.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +62,11 @@ class Stub : public platform::RunControl {
   std::string write_memory(const std::string& args);
   std::string breakpoint(const std::string& p, bool insert);
   std::string features(const std::string& args);
+  // Threads (cores): how many, the selected one's engine, H and T packets.
+  size_t threads() const;
+  core::Engine& reg_engine();
+  std::string select_thread(const std::string& p);
+  std::string thread_extra_info(const std::string& id_hex);
   void detach();
   void kill();
 
@@ -69,6 +79,7 @@ class Stub : public platform::RunControl {
   std::vector<uint64_t> breakpoints_;
   Watch watches_[4];
   std::string last_stop_ = "S05";
+  size_t gthread_ = 0;  // Hg: the core g/G/p/P/m/M use
 };
 
 }  // namespace hvsim::gdb

@@ -81,6 +81,7 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // HLT with IF = 0 still ends it).
   void join(CpuGroup* group, unsigned index);
   unsigned index() const { return index_; }
+  const CpuGroup* group() const { return group_; }  // null: a uniprocessor
   // A STARTUP IPI that arrived while an INIT was pending but not yet
   // performed (the target had not run since): held until the core performs
   // the INIT and waits for SIPI, then it starts at `vector` (a core that

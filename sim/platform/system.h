@@ -33,6 +33,7 @@
 #include "sim/platform/intc/pit8254.h"
 #include "sim/platform/intc/sc_timer_host.h"
 #include "sim/platform/loader/loader.h"
+#include "sim/core/coherence.h"
 #include "sim/platform/smp.h"
 #include "sim/platform/tlm/device_target.h"
 #include "sim/platform/tlm/ram.h"
@@ -142,6 +143,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   std::optional<std::pair<std::string, std::string>> frozen_;  // text, json at ROI end
   std::vector<std::unique_ptr<ApSlot>> aps_;  // CPUs 1..platform.cpus-1
   std::unique_ptr<virt::ExitSink> shared_trace_;  // --trace-exits of all cores (cpus > 1)
+  core::Coherence coherence_;  // cross-core SMC and MONITOR stores (cpus > 1)
   bool warned_checkpoint_ = false;
 };
 

@@ -26,6 +26,11 @@ void System::build_aps(const base::Config& cfg, unsigned n) {
     wire_ap(cfg, a, i);
   }
   if (n < 2) return;
+  // Stores seen by every core: cross-modifying code and MONITOR/MWAIT.
+  for (Cpu* c : group_.cpus) {
+    c->core().engine().set_coherence(&coherence_);
+    coherence_.add(&c->core().engine(), [c] { c->wake(); });
+  }
   // ICR messages go through the cluster (every APIC, shorthands).
   for (size_t i = 0; i < apics_.size(); ++i) {
     intc::LocalApic& from = apics_.apic(i);

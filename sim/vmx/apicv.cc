@@ -149,7 +149,8 @@ void Vmx::process_posted_interrupts() {
 void Vmx::enter_virtual_apic() {
   vintr_ = false;
   apic_write_off_ = kNoApicWrite;
-  e_.set_apic_access_page(c_.has2(proc2::kVirtApic) ? (c_.apic_access & ~0xfffull) : ~0ull);
+  e_.guest_context().apic_access_page =
+      c_.has2(proc2::kVirtApic) ? (c_.apic_access & ~0xfffull) : ~0ull;
   if (c_.has2(proc2::kVintd)) {
     ppr_virtualization();
     evaluate_virtual_interrupts();

@@ -199,7 +199,7 @@ EntryResult Vmx::vm_entry(bool launch) {
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);
   e_.set_wait_sipi(v.get(F::GUEST_ACTIVITY_STATE) == kWaitSipi);
-  e_.take_guest_sipi();
+  e_.guest_context().sipi = -1;
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));
   load_pending_debug(v, info);
   arm_boundary_checks();

@@ -1,5 +1,7 @@
 // One predicate per exit cause (SDM Vol. 3 25.1-25.5, 27.2), read from the
 // control words cached at VM entry.
+#include <utility>
+
 #include "sim/core/decoded_insn.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/insts.h"
@@ -32,7 +34,7 @@ void Vmx::boundary() {
   if (HVSIM_UNLIKELY(apic_write_off_ != kNoApicWrite)) apic_write_emulation();
   // A SIPI in the wait-for-SIPI activity state: exit 4, the vector as the
   // qualification (27.2.1).
-  if (const int sipi = e_.take_guest_sipi(); HVSIM_UNLIKELY(sipi >= 0))
+  if (const int sipi = std::exchange(e_.guest_context().sipi, -1); HVSIM_UNLIKELY(sipi >= 0))
     throw virt::GuestExit{kExitSipi, static_cast<uint64_t>(sipi)};
   if (e_.waiting_for_sipi()) return;  // nothing else happens in that state
   // MTF: after one instruction, or after an event delivered before any

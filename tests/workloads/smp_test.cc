@@ -86,6 +86,8 @@ TEST(Smp, FourCoresStartAndEveryIpiKindArrives) {
            "vmx per core: 4 of 4 cores kept their own VMCS",
            "init-sipi restart: cpu3 online again (5 starts)",
            "ipi x2apic physical: 0 0 1 0",
+           "mwait: cpu1 woke after 1 mwait, under 100 instructions retired while waiting",
+           "cross-modifying code: cpu1 ran 1111 then 2222",
            "smp: 0 failures",
        })
     EXPECT_TRUE(r.has_line(l)) << l << "\n" << r.describe();
@@ -122,6 +124,32 @@ TEST(Smp, TlbShootdownInvalidatesEveryCore) {
   for (const char* c : {"cpu1.invlpgs", "cpu2.invlpgs", "cpu3.invlpgs"})
     EXPECT_EQ(r.stat.at(c), 1) << c;
   EXPECT_GE(r.stat.at("smp.invlpgs"), 3 + r.stat.at("cpu0.invlpgs"));
+}
+
+// MONITOR/MWAIT across cores (SDM Vol. 2B MWAIT): CPU 1 sleeps in MWAIT
+// with IF = 0 until CPU 0 stores into the monitored line ~200,000 cycles
+// later; it executes one MWAIT and retires a handful of instructions while
+// waiting (the guest reads IA32_FIXED_CTR0), and the sleep counts as halted
+// cycles; with IF = 1 an IPI ends the MWAIT instead. Cross-modifying code
+// (SDM Vol. 3A 8.1.3): CPU 0 patches code that
+// only CPU 1 has decoded; CPU 1 runs the new bytes. Both at a coarse and a
+// fine quantum.
+TEST(Smp, MwaitWakesOnAnotherCoresStoreAndCrossModifyingCodeIsSeen) {
+  for (const char* q : {"10000", "50"}) {
+    const SmpRun r =
+        run_smp(2, std::string("mwait_q") + q, {"--set", std::string("platform.quantum_cycles=") + q});
+    ASSERT_EQ(r.proc.exit_code, 0) << r.describe();
+    EXPECT_TRUE(r.has_line(
+        "mwait: cpu1 woke after 1 mwait, under 100 instructions retired while waiting"))
+        << q << "\n" << r.describe();
+    EXPECT_TRUE(r.has_line("mwait: woken by an interrupt: 1 handled, flag 0")) << q << "\n"
+                                                                              << r.describe();
+    EXPECT_TRUE(r.has_line("cross-modifying code: cpu1 ran 1111 then 2222")) << q << "\n"
+                                                                             << r.describe();
+    EXPECT_TRUE(r.has_line("smp: 0 failures")) << r.describe();
+    EXPECT_GE(r.stat.at("cpu1.halted_cycles"), 200000) << q;
+    EXPECT_GE(r.stat.at("cpu0.smc_invalidations") + r.stat.at("cpu1.smc_invalidations"), 1) << q;
+  }
 }
 
 TEST(Smp, TwoRunsAreIdentical) {

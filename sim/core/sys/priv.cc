@@ -1,5 +1,6 @@
 // CPUID, RDTSC, RDTSCP, RDPID, RDPMC, HLT, MONITOR, MWAIT, CLI, STI, IN, OUT
 // (SDM Vol. 2A/2B; Vol. 1 18.5 I/O permission; Vol. 3 2.8).
+#include "sim/core/coherence.h"
 #include "sim/core/sys/descriptor.h"
 #include "sim/core/sys/pmu.h"
 #include "sim/core/sys/register.h"
@@ -126,19 +127,27 @@ void monitor(Engine& e, const DecodedInsn& d) {
   }
   const uint64_t la = e.linear(d.mem.seg, off, 1, false);
   if (monitor_ecx(e) != 0) raise(kGP, 0);
-  e.monitor.arm(e.probe_read(la));
+  Coherence::arm_monitor(e, e.probe_read(la));
 }
 
 // MWAIT: EAX hints (target C-state) and ECX extensions; ECX[0] (interrupts
 // break the wait even when masked) is the only extension (CPUID.5:ECX[1]).
-// Architecturally MWAIT may return at any time, so it returns at once and
-// leaves the monitor disarmed. A refinement could wait like HLT until a store
-// to the monitored line or an interrupt (with ECX[0], even when masked).
+// On a uniprocessor it returns at once (architecturally allowed: nothing
+// else could store to the line). On a multiprocessor, with the monitor
+// armed and not yet triggered, the core sleeps like HLT until another
+// core's store into the line or an interrupt (Engine::mwait_wake_check);
+// the monitor is disarmed when MWAIT returns. In VMX non-root / SVM guest
+// mode it still returns at once (how a sleeping guest meets VM exits and
+// activity states is not modelled).
 void mwait(Engine& e, const DecodedInsn&) {
   monitor_mwait_checks(e);
   if (virt::GuestHooks* g = e.guest()) g->mwait(e.monitor.armed);
-  if (monitor_ecx(e) & ~uint64_t{1}) raise(kGP, 0);
-  e.monitor.disarm();
+  const uint64_t ext = monitor_ecx(e);
+  if (ext & ~uint64_t{1}) raise(kGP, 0);
+  if (e.coherence() && !e.guest() && e.monitor.armed && !e.monitor.triggered)
+    Coherence::mwait_sleep(e, ext & 1);
+  else
+    Coherence::disarm_monitor(e);
 }
 
 // MONITOR has no memory operand for Zydis: the segment comes from the last

@@ -204,6 +204,39 @@ TEST_F(GdbProcess, CtrlCStopsTheSimulationAndKillEndsIt) {
   EXPECT_TRUE(fs::exists(dir / "o" / "stats.txt"));
 }
 
+// Each core is a thread: the list, a core's state, and Hg selecting whose
+// registers are read (before the first instruction the AP waits for SIPI
+// in the reset state, RIP 0xfff0; the BSP is at the multiboot entry).
+TEST_F(GdbProcess, EachCoreIsAThread) {
+  start({kWl + "/smp.elf", "--set", "platform.cpus=2"});
+  RawClient c(port);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.receive(), "S05");
+  c.send("qfThreadInfo");
+  EXPECT_EQ(c.receive(), "m1,2");
+  c.send("qsThreadInfo");
+  EXPECT_EQ(c.receive(), "l");
+  c.send("T2");
+  EXPECT_EQ(c.receive(), "OK");
+  c.send("T3");
+  EXPECT_EQ(c.receive(), "E01");
+  const std::string info = "cpu1, waiting for SIPI";
+  c.send("qThreadExtraInfo,2");
+  EXPECT_EQ(c.receive(), hvsim::gdb::to_hex(reinterpret_cast<const uint8_t*>(info.data()), info.size()));
+  c.send("Hg2");
+  EXPECT_EQ(c.receive(), "OK");
+  c.send("p10");  // RIP
+  EXPECT_EQ(c.receive(), "f0ff000000000000");
+  c.send("Hg1");
+  EXPECT_EQ(c.receive(), "OK");
+  c.send("p10");
+  EXPECT_NE(c.receive(), "f0ff000000000000");
+  c.send("Hg3");
+  EXPECT_EQ(c.receive(), "E01");
+  c.send("k");
+  EXPECT_EQ(wait_hvsim(), 86);
+}
+
 TEST_F(GdbProcess, BusyPortIsBadInput) {
   start({kWl + "/minikernel.elf"});
   const auto o = hvsim_test::run_in(dir, HVSIM_REAL_BIN,

@@ -49,6 +49,20 @@ void hv_request_tlb_flush(void);
 /* exits.c */
 void hv_handle_exit(void);
 
+/* smp.c: with more than one CPU (and mmu=npt), starts the APs and runs one
+ * vCPU per CPU (does not return then); returns at once on one CPU. */
+void hv_smp_start(void);
+/* smp_exits.c: exits.c's handlers again, on *hv_smp_vmcb and *hv_smp_regs. */
+extern struct vmcb *hv_smp_vmcb;
+extern struct hv_gprs *hv_smp_regs;
+void hv_smp_handle_exit(void);
+void hv_smp_skip_insn(unsigned len);
+void hv_smp_fatal(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void hv_smp_print_exit_counts(void);
+/* smp_run.S: svm_run with the host's IF set across VMRUN (physical
+ * interrupts exit the guest: the INTR intercept, APM 15.21.1). */
+void svm_run_smp(uint64_t vmcb_pa, struct hv_gprs *gprs, uint64_t host_save_pa);
+
 /* guest_mem.c: guest registers (hv_get_gpr is lib/hv_decode.h's hook)
  * and the decoding of intercepted CR accesses and INVLPG. */
 uint64_t hv_get_gpr(unsigned r);

@@ -226,7 +226,7 @@ int kmain(uint32_t magic, uint32_t mbi) {
   vmcb_init(gmbi);
   vmcb_ready = 1;
   hv_fastcall_setup();
-
+  hv_smp_start(); /* returns at once on one CPU */
   for (;;) {
     hv_vmcb.control.vmcb_clean = 0; /* nothing cached: every field may have changed */
     svm_run((uint64_t)&hv_vmcb, &hv_regs, (uint64_t)&host_save);

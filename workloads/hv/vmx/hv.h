@@ -10,6 +10,7 @@
  *   exits.c       the VM-entry loop, the exit handlers, event injection
  *   shadow.c      shadow paging (mmu=shadow) over lib/hv_shadow.c
  *   ptwrite.c     emulation of guest writes to its write-protected page tables
+ *   smp.c         more than one CPU: a vCPU per CPU, virtual x2APIC, IPIs
  */
 #ifndef HV_VMX_H
 #define HV_VMX_H
@@ -92,6 +93,15 @@ void hv_inject_gp(void);
 void hv_skip_instruction(void);
 void hv_run(void) __attribute__((noreturn)); /* the VM-entry loop */
 void hv_print_counts(void);
+/* smp.c: with more than one CPU (and mmu=ept), starts the APs and runs one
+ * vCPU per CPU; does not return then. Returns at once on one CPU. */
+void hv_smp_start(void);
+/* smp_exits.c: exits.c's handlers for smp.c (renamed copies). */
+void hv_smp_handle_exit(uint32_t reason_full);
+void hv_smp_use_counts(uint64_t *per_reason); /* where the next exits are counted */
+void hv_smp_skip_instruction(void);
+void hv_smp_inject(uint32_t vector, uint32_t type, int has_error, uint32_t error, uint32_t instr_len);
+void hv_smp_exit(int code) __attribute__((noreturn)); /* smp.c: per-vCPU counts, then the end */
 void hv_exit(int code) __attribute__((noreturn));
 void hv_dump_guest(const char *why);
 

@@ -142,6 +142,6 @@ int kmain(uint32_t magic, uint32_t mbi) {
   uint32_t gmbi = load_guest(ram_size);
   vmx_setup(hv_guest.entry, gmbi);
   hv_fastcall_setup();
-
+  hv_smp_start(); /* returns at once on one CPU */
   hv_run();
 }
