@@ -3,7 +3,10 @@
 # second / 1e6) over fixed workloads, per mode and per core timing model
 # (timing.model = simple and ooo side by side), best of N runs.
 #   bench/run_bench.sh HVSIM WORKLOAD_DIR [RUNS] [MODELS]
-# MODELS defaults to "simple ooo". Speed is measured here, never in a test.
+# MODELS defaults to "simple ooo"; "functional" is the fast-forward mode
+# (--fast-forward over the whole run: no core or cache model, docs/timing.md;
+# bench/fast_forward.sh puts it beside QEMU TCG). Speed is measured here,
+# never in a test.
 # MIPS counts every instruction of the run (hypervisor and guest). Two
 # figures per model: over the run's wall time (what hvsim prints) and over
 # the process's CPU time (user + system), which a loaded host disturbs less;
@@ -15,6 +18,7 @@ runs=${3:-3}
 read -r -a models <<<"${4:-simple ooo}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/bench_lib.sh"
 
 # name | mode | arguments to `hvsim run` (relative to WORKLOAD_DIR for files)
 benches=(
@@ -49,25 +53,14 @@ for spec in "${benches[@]}"; do
     best=""
     best_cpu=""
     for ((r = 0; r < runs; r++)); do
-      if ! /usr/bin/time -f '%U %S' -o "$out/time" "$hvsim" run "${argv[@]}" \
-          --set "timing.model=$model" --out "$out/run" >/dev/null 2>"$out/err"; then
-        echo "bench: $name/$mode/$model failed: $(grep 'hvsim:' "$out/err" | head -1)" >&2
+      timing=(--set "timing.model=$model")
+      [ "$model" = functional ] && timing=(--fast-forward "insns:1000000000000000")
+      if ! hvsim_measure "$out" "$hvsim" "${argv[@]}" "${timing[@]}"; then
+        echo "bench: $name/$mode/$model failed: $err" >&2
         continue 2
       fi
-      # Whole-run figures from the summary line (stats.txt may cover a region).
-      line=$(grep -E '^hvsim: [0-9,]+ instructions' "$out/err")
-      insns=$(sed -E 's/^hvsim: ([0-9,]+) instructions.*/\1/; s/,//g' <<<"$line")
-      cycles=$(sed -E 's/.* ([0-9,]+) cycles.*/\1/; s/,//g' <<<"$line")
-      ipc=$(sed -E 's/.* IPC ([0-9.]+).*/\1/' <<<"$line")
-      mips=$(sed -E 's/.* ([0-9.]+) MIPS.*/\1/' <<<"$line")
-      cpu=$(awk '{ print $1 + $2 }' "$out/time")
-      cpu_mips=$(awk -v n="$insns" -v s="$cpu" 'BEGIN { printf "%.1f", (s > 0 ? n / s / 1e6 : 0) }')
-      if [ -z "$best" ] || awk -v a="$mips" -v b="$best" 'BEGIN { exit !(a > b) }'; then
-        best=$mips
-      fi
-      if [ -z "$best_cpu" ] || awk -v a="$cpu_mips" -v b="$best_cpu" 'BEGIN { exit !(a > b) }'; then
-        best_cpu=$cpu_mips
-      fi
+      is_greater "$mips" "$best" && best=$mips
+      is_greater "$cpu_mips" "$best_cpu" && best_cpu=$cpu_mips
     done
     row+="$(printf ' | %-6s %13s %6s %8s %8s' "" "$cycles" "$ipc" "$best" "$best_cpu")"
     cpu_mips_of["$name|$mode|$model"]=$best_cpu

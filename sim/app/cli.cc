@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/app/cli_sweep.h"
+#include "sim/app/cli_timing.h"
 #include "sim/base/param_value.h"
 #include "sim/virt/trace_format.h"
 
@@ -83,6 +84,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   CLI::App* run = app.add_subcommand("run", "boot a kernel and simulate until it exits");
   std::string max_insns, max_cycles, gdb_port;
   add_run_options(*run, cl.run, max_insns, max_cycles, gdb_port);
+  TimingOptionText run_timing, sweep_timing;  // --fast-forward, --sample (cli_timing.h)
+  add_timing_options(*run, run_timing);
 
   CLI::App* config = app.add_subcommand("config", "list parameters or show a resolved config");
   bool list = false, show = false;
@@ -96,6 +99,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   SweepCountText sweep_counts;
   CLI::App* sweep = add_sweep_command(app, cl.sweep, sweep_counts);
+  add_timing_options(*sweep, sweep_timing);
 
   // A Slurm array task of `hvsim sweep --backend slurm` (sweep_slurm.h); not in --help.
   CLI::App* sweep_point = app.add_subcommand("sweep-point", "");
@@ -143,6 +147,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       cl.run.gdb_port = static_cast<int>(port);
     }
     check_trace_options(cl.run);
+    append_timing_sets(run_timing, cl.run.sets);
   } else if (config->parsed()) {
     if (!list && !show) throw UsageError("config: expected --list or --show");
     if (list && (!cl.config.file.empty() || !cl.config.sets.empty())) {
@@ -152,6 +157,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (sweep->parsed()) {
     cl.command = Command::kSweep;
     finish_sweep_args(cl.sweep, sweep_counts);
+    append_timing_sets(sweep_timing, cl.sweep.sets);
   } else if (sweep_point->parsed()) {
     cl.command = Command::kSweepPoint;
   } else if (demo->parsed()) {

@@ -64,6 +64,7 @@ void report(const platform::RunResult& r) {
     if (r.register_dump.back() != '\n') std::fputc('\n', stderr);
   }
   std::fprintf(stderr, "%s\n", run_summary(r).c_str());
+  for (const std::string& note : r.timing_notes) std::fprintf(stderr, "hvsim: %s\n", note.c_str());
 }
 
 }  // namespace

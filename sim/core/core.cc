@@ -28,6 +28,8 @@ void Core::register_stats(hvsim::base::StatRegistry& st) {
   // The core model's: timing.{cycles,instructions,ipc}; under ooo the CPI
   // stack, branch MPKI, occupancy histograms and MLP (docs/timing.md).
   std::visit([&](auto& m) { m.register_stats(st, "timing"); }, e.core_model());
+  e.phases().register_stats(st, [&e] { return e.instructions(); },
+                            [&e] { return e.limit_count(); });  // phase.*, sample.*
   e.extensions().register_stats(st);
 }
 
@@ -95,6 +97,9 @@ void Core::set_insn_limit(uint64_t n) { engine_->set_insn_limit(n); }
 void Core::request_stop() { engine_->request_stop(); }
 std::string Core::dump_registers() const { return engine_->dump_registers(); }
 std::string Core::last_error() const { return engine_->last_error(); }
+std::string Core::timing_summary() const {
+  return engine_->phases().summary(engine_->instructions(), engine_->limit_count());
+}
 void Core::set_magic_ops(MagicOps* ops) { engine_->set_magic_ops(ops); }
 
 }  // namespace hvsim::core

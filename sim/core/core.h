@@ -70,6 +70,8 @@ class Core {
 
   std::string dump_registers() const;
   std::string last_error() const;  // why the last kTripleFault / kHaltedForever happened
+  // One line on the fast-forward/sampling of the run ("" without one).
+  std::string timing_summary() const;
 
   // Where the guest's magic operations go (magic_ops.h); null: NOPs.
   void set_magic_ops(MagicOps* ops);

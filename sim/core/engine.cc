@@ -43,10 +43,11 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
     : bus_(bus),
       lat_(timing::Latencies::from_config(cfg)),
       mmu_(mmu::MmuParams::from_config(cfg)),
-      model_(timing::make_core_model(cfg, mmu_.cache().store_cap())),
+      model_(timing::make_core_model(cfg, mmu_.cache().store_cap()),
+             timing::SampleSchedule::from_config(cfg)),
       store_cap_(mmu_.cache().store_cap()) {
   sum_accesses_ = std::visit([](const auto& m) { return !std::decay_t<decltype(m)>::kReadsDeps; },
-                             model_);
+                             model_.detailed());
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);

@@ -38,7 +38,7 @@
 #include "sim/core/run_exit.h"
 #include "sim/mmu/mmu.h"
 #include "sim/mmu/walker.h"
-#include "sim/timing/core_model.h"
+#include "sim/timing/phased_model.h"  // and core_model.h
 #include "sim/timing/latencies.h"
 #include "sim/virt/guest_hooks.h"
 
@@ -92,6 +92,7 @@ class Engine : public mmu::PhysMem {
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
   uint64_t instructions() const { return icount_; }
+  uint64_t limit_count() const { return icount_ + rep_extra_; }  // REP iterations each count
   // A flat cost: inside an instruction it joins that instruction's retire
   // record (RetireInfo::extra_cycles); between instructions (a device
   // holding the core, HLT, an event delivered at a boundary) the model
@@ -113,8 +114,8 @@ class Engine : public mmu::PhysMem {
   }
   // A near branch was taken to `target` (sim/core/isa/control.cc).
   void taken_branch(uint64_t target) { ri_.taken_to(target); }
-  timing::CoreModel& core_model() { return model_; }
-  const timing::CoreModel& core_model() const { return model_; }
+  timing::CoreModel& core_model() { return model_.detailed(); }
+  const timing::PhasedModel& phases() const { return model_; }  // fast-forward, sampling
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
   void set_last_error(std::string e) { last_error_ = std::move(e); }
@@ -259,6 +260,7 @@ class Engine : public mmu::PhysMem {
   // translated it), in the executing instruction's retire record; for a
   // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
+    if (HVSIM_UNLIKELY(!model_.data_timed())) return void(ri_.extra_cycles += walk);
     const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
     if (HVSIM_LIKELY(sum_accesses_))
       ri_.add_cost(l, is_write, store_cap_);
@@ -410,19 +412,19 @@ class Engine : public mmu::PhysMem {
   // How many iterations the executing REP instruction may run before it
   // yields (RIP stays on it; RCX/RSI/RDI hold the progress, as when an
   // interrupt stops it: SDM Vol. 1 7.3.9.2). At most kRepChunk, so the run
-  // loop looks at events; under an instruction limit each iteration counts
-  // as one instruction toward it (the instruction itself is the first).
+  // loop looks at events; under an instruction limit (or a sampling schedule)
+  // each iteration counts as one instruction toward it (the first is its own).
   static constexpr uint64_t kRepChunk = 4096;
   uint64_t rep_budget() const {
     if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
-    if (!insn_limit_) return kRepChunk;
-    const uint64_t used = limit_count();  // < insn_limit_: this instruction runs
-    const uint64_t left = used < insn_limit_ ? insn_limit_ - used : 1;
+    if (!insn_limit_ && !model_.scheduled()) return kRepChunk;
+    const uint64_t end = model_.phase_end_within(insn_limit_), used = limit_count();  // < end
+    const uint64_t left = used < end ? end - used : 1;
     return left < kRepChunk ? left : kRepChunk;
   }
   // The REP instruction ran `n` iterations (n <= rep_budget()).
   void rep_done(uint64_t n) {
-    if (insn_limit_ && n > 1) {
+    if ((insn_limit_ || model_.scheduled()) && n > 1) {
       rep_extra_ += n - 1;
       break_block();  // the block's instruction budget no longer holds
     }
@@ -488,7 +490,6 @@ class Engine : public mmu::PhysMem {
  private:
   // Instructions counted toward the instruction limit: each REP iteration
   // beyond an instruction's first counts too.
-  uint64_t limit_count() const { return icount_ + rep_extra_; }
 
   Block* lookup_block();
   // Block chaining: the block that ran last, and in it a link to the block
@@ -511,6 +512,8 @@ class Engine : public mmu::PhysMem {
   void exec_block(const Block& b, size_t max_insns);
   template <class M>
   bool exec_block_with(M& model, const Block& b, size_t max_insns);
+  bool exec_block_with(timing::PhasedModel& m, const Block& b, size_t max_insns);  // phases
+  bool exec_block_functional(const Block& b, size_t max_insns);
   template <class M>
   void exec_chain_with(M& model, const Block* b);
   // Time charged outside an instruction (ri_ closed: flat costs, the
@@ -564,7 +567,7 @@ class Engine : public mmu::PhysMem {
 
   // The core model (timing.model) and the record of the executing
   // instruction; cycles_ mirrors the model's clock after each retirement.
-  timing::CoreModel model_;
+  timing::PhasedModel model_;  // the model, and the phases of a fast-forwarded/sampled run
   timing::RetireInfo ri_;
   bool ri_open_ = false;       // an instruction is executing: charges join ri_
   bool sum_accesses_ = false;  // the model reads no access: charge_data sums them (add_cost)

@@ -103,7 +103,26 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
 }
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
-  std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_);
+  if (HVSIM_UNLIKELY(model_.scheduled())) {
+    exec_block_with(model_, b, max_insns);
+    return;
+  }
+  std::visit([&](auto& m) { exec_block_with(m, b, max_insns); }, model_.detailed());
+}
+
+// A run with a fast-forward or sampling schedule (sim/timing/phased_model.h),
+// block by block (also along a chain: exec_chain_with<PhasedModel>): a block
+// never crosses a phase boundary (counted as limit_count(): each REP
+// iteration is one); a functional block runs in engine_functional.cc, the
+// others through the view of their phase.
+bool Engine::exec_block_with(timing::PhasedModel& pm, const Block& b, size_t max_insns) {
+  if (limit_count() >= pm.phase_end()) pm.advance(limit_count());
+  const uint64_t left = pm.phase_end() - limit_count();
+  if (left < max_insns) max_insns = left;
+  if (pm.phase() == timing::Phase::kFunctional) return exec_block_functional(b, max_insns);
+  bool whole = false;
+  pm.visit([&](auto& m) { whole = exec_block_with(m, b, max_insns); });
+  return whole;
 }
 
 // Blocks from `b` on while each ends where the next is chained to it and
@@ -132,10 +151,10 @@ void Engine::settle() {
   }
   ri_.clear_charges();
   if (c == 0) return;
-  std::visit([&](auto& m) {
+  model_.visit([&](auto& m) {
     m.stall(c, kind);
     cycles_ = m.cycles();
-  }, model_);
+  });
 }
 
 void Engine::retire_open_record() {
@@ -143,10 +162,10 @@ void Engine::retire_open_record() {
   // A faulting instruction is not charged its class latency (it did not
   // complete): only what it did and what its fault or exit cost.
   ri_.flags |= timing::kFault | timing::kOwnCost;
-  std::visit([&](auto& m) {
+  model_.visit([&](auto& m) {
     m.retire(ri_);
     cycles_ = m.cycles();
-  }, model_);
+  });
   ri_open_ = false;
   ri_.clear_charges();
 }
@@ -285,7 +304,10 @@ RunExit Engine::run(uint64_t cycle_limit) {
         step_one();
       } else {
         const Block* b = next_block();
-        std::visit([&](auto& m) { exec_chain_with(m, b); }, model_);
+        if (HVSIM_UNLIKELY(model_.scheduled()))
+          exec_chain_with(model_, b);  // fast-forward/sampling: phase by phase
+        else
+          std::visit([&](auto& m) { exec_chain_with(m, b); }, model_.detailed());
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;

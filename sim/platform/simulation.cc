@@ -232,6 +232,10 @@ RunResult run_simulation(const RunSpec& spec, const base::Config& cfg) {
     r.cycles = std::max(r.cycles, c->core().cycles());
     if (system.cpus().size() > 1)
       r.per_core.push_back({c->core().instructions(), c->core().cycles()});
+    // Fast-forward / sampling (sim/timing/phased_model.h); every core has the same schedule.
+    const std::string note = c->core().timing_summary();
+    const std::string cpu = "cpu" + std::to_string(r.timing_notes.size()) + ": ";
+    if (!note.empty()) r.timing_notes.push_back(system.cpus().size() > 1 ? cpu + note : note);
   }
   r.wall_seconds = wall;
   system.finish();  // stats are read from the model's counters: before teardown

@@ -69,6 +69,9 @@ struct RunResult {
   // marked some; counters are summed over them) or "whole run". The
   // instruction and cycle counts above and exits.txt always cover the whole run.
   std::string stats_scope = "whole run";
+  // Fast-forward / sampling (timing.fast_forward, timing.sample): one line
+  // per core with a schedule, "cpuN: " first on a multiprocessor; else empty.
+  std::vector<std::string> timing_notes;
 };
 
 // Every VM exit reason name hvsim reports (VMX: SDM Vol. 3 App. C; SVM:

@@ -31,6 +31,8 @@ concept CoreModelType = requires(M m, const M cm, const RetireInfo& r, base::Sta
   { cm.cycles() } -> std::same_as<uint64_t>;  // the core's clock: last retire
   { cm.instructions() } -> std::same_as<uint64_t>;
   m.register_stats(reg, std::string());
+  m.warm(r);  // functional warming: train what predicts, charge nothing
+  m.drain();  // leave nothing in flight (between sampled windows)
   { M::kTimesFetch } -> std::convertible_to<bool>;  // the engine fetches through the L1I
   { M::kReadsDeps } -> std::convertible_to<bool>;   // start() rather than start_charges()
 };
@@ -39,8 +41,8 @@ static_assert(CoreModelType<ooo::OooCore>);
 
 using CoreModel = std::variant<SimpleCore, ooo::OooCore>;
 
-// Declares timing.model and timing.ooo.* (the class latencies are declared by
-// Latencies::declare_params, the cache levels by the MMU).
+// Declares timing.model, timing.ooo.*, timing.fast_forward and timing.sample (the class latencies
+// are declared by Latencies::declare_params, the cache levels by the MMU).
 void declare_core_model_params(base::ParamRegistry& reg);
 // Builds the model timing.model names. store_cap: what a store costs at most
 // under the simple model (cache.l1d.hit_cycles, or UINT32_MAX when

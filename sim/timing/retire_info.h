@@ -137,6 +137,12 @@ struct RetireInfo {
     tclass = cls;
     branch = br;
   }
+  // Fast-forward (timing::FunctionalCore): what its clock reads; nothing
+  // else is charged (the cache model is not consulted).
+  void start_functional(uint32_t fetch) {
+    extra_cycles = 0;
+    fetch_latency = fetch;
+  }
   // Starts the record of one instruction from everything its decode fixed.
   void start(const DecodeDeps& d, uint64_t rip, uint8_t length, uint8_t cls, uint32_t fetch = 0) {
     start_charges(d.flags, d.branch, cls, fetch);

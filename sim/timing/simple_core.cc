@@ -3,9 +3,11 @@
 namespace hvsim::timing {
 
 void SimpleCore::register_stats(base::StatRegistry& reg, const std::string& prefix) {
-  reg.add_counter(prefix + ".cycles", &cycles_, "cycles", "cycles charged by the simple model");
+  reg.add_counter(prefix + ".cycles", &cycles_, "cycles",
+                  "cycles charged by the simple model (detailed phases only: "
+                  "timing.fast_forward, timing.sample)");
   reg.add_counter(prefix + ".instructions", &instructions_, "instructions",
-                  "instructions retired through the simple model");
+                  "instructions retired through the simple model (detailed phases only)");
   reg.add_formula(
       prefix + ".ipc",
       [&reg, prefix] {

@@ -73,6 +73,9 @@ class SimpleCore final {
   // Time that passes with no instruction retiring (HLT, a device stall,
   // exception delivery between instructions).
   void stall(uint64_t c, StallKind = StallKind::kIdle) { cycles_ += c; }
+  // Sampling (phased_model.h): nothing to warm, nothing in flight.
+  void warm(const RetireInfo&) {}
+  void drain() {}
   uint64_t cycles() const { return cycles_; }
   uint64_t instructions() const { return instructions_; }
   void register_stats(base::StatRegistry& reg, const std::string& prefix);

@@ -299,4 +299,17 @@ void OooCore::stall(uint64_t c, StallKind kind) {
   fe_.redirect(retire_cycle_, why);
 }
 
+void OooCore::warm(const RetireInfo& r) { bp_.train(r); }
+
+void OooCore::drain() {
+  if (last_commit_ > retire_cycle_) {
+    st_.cpi[static_cast<unsigned>(Cpi::kIdle)] += last_commit_ - retire_cycle_;
+    retire_cycle_ = last_commit_;
+  }
+  retire_slots_ = 0;
+  floor_ = retire_cycle_;
+  load_floor_ = std::max(load_floor_, retire_cycle_);
+  fe_.redirect(retire_cycle_, Cpi::kIdle);
+}
+
 }  // namespace hvsim::timing::ooo

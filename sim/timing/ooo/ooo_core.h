@@ -52,6 +52,12 @@ class OooCore final {
   // Time that passes with no instruction (HLT, device stalls): the pipeline
   // drains, then the clock moves on.
   void stall(uint64_t c, StallKind kind = StallKind::kIdle);
+  // Sampling (phased_model.h). warm: functional warming of a branch; the
+  // predictor learns its outcome, its statistics do not count it. drain:
+  // every in-flight store committed (the wait charged as idle) and the
+  // pipeline empty at the clock, so the next instruction starts clean.
+  void warm(const RetireInfo& r);
+  void drain();
   uint64_t cycles() const { return retire_cycle_; }
   uint64_t instructions() const { return st_.instructions; }
   const CoreStats& stats() const { return st_; }

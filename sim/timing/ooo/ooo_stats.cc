@@ -24,9 +24,11 @@ void add_histogram(base::StatRegistry& reg, const std::string& name, const Histo
 void OooCore::register_stats(base::StatRegistry& reg, const std::string& prefix) {
   const std::string p = prefix + ".";
   reg.add_counter(p + "cycles", &retire_cycle_, "cycles",
-                  "cycle at which the last instruction retired");
+                  "cycle at which the last instruction retired (the model's clock, "
+                  "which runs in detailed phases only)");
   reg.add_counter(p + "instructions", &st_.instructions, "instructions",
-                  "instructions retired through the ooo model");
+                  "instructions retired through the ooo model (detailed phases only: "
+                  "timing.fast_forward, timing.sample)");
   reg.add_counter(p + "uops", &st_.uops, "uops", "uops retired (computation and memory uops)");
   reg.add_formula(
       p + "ipc",

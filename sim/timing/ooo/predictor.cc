@@ -64,16 +64,18 @@ bool BranchPredictor::predict_return(uint64_t target) {
   return ras_[ras_top_ % ras_.size()] == target;
 }
 
-Prediction BranchPredictor::predict_and_update(const RetireInfo& r) {
+
+template <bool kCount>
+Prediction BranchPredictor::update(const RetireInfo& r) {
   Prediction out = Prediction::kCorrect;
   const bool taken = r.taken() || r.branch != BranchKind::kCond;
   switch (r.branch) {
     case BranchKind::kNone:
       return Prediction::kCorrect;
     case BranchKind::kCond:
-      ++st_.cond;
+      if constexpr (kCount) ++st_.cond;
       if (!predict_cond(r.pc, taken)) {
-        ++st_.cond_mispredicts;
+        if constexpr (kCount) ++st_.cond_mispredicts;
         out = Prediction::kMispredict;
       }
       break;
@@ -82,21 +84,21 @@ Prediction BranchPredictor::predict_and_update(const RetireInfo& r) {
       break;
     case BranchKind::kIndirectJump:
     case BranchKind::kIndirectCall:
-      ++st_.indirect;
+      if constexpr (kCount) ++st_.indirect;
       if (!predict_indirect(r.pc, r.target)) {
-        ++st_.indirect_mispredicts;
+        if constexpr (kCount) ++st_.indirect_mispredicts;
         out = Prediction::kMispredict;
       }
       break;
     case BranchKind::kReturn:
-      ++st_.returns;
+      if constexpr (kCount) ++st_.returns;
       if (!predict_return(r.target)) {
-        ++st_.return_mispredicts;
+        if constexpr (kCount) ++st_.return_mispredicts;
         out = Prediction::kMispredict;
       }
       break;
     case BranchKind::kFar:
-      ++st_.far;
+      if constexpr (kCount) ++st_.far;
       return Prediction::kMispredict;
   }
   if (r.branch == BranchKind::kCall || r.branch == BranchKind::kIndirectCall)
@@ -109,11 +111,14 @@ Prediction BranchPredictor::predict_and_update(const RetireInfo& r) {
     bool direct = r.branch == BranchKind::kCond || r.branch == BranchKind::kJump ||
                   r.branch == BranchKind::kCall;
     if (!btb_hit && direct && out == Prediction::kCorrect) {
-      ++st_.btb_misses;
+      if constexpr (kCount) ++st_.btb_misses;
       out = Prediction::kBtbMiss;
     }
   }
   return out;
 }
+
+Prediction BranchPredictor::predict_and_update(const RetireInfo& r) { return update<true>(r); }
+void BranchPredictor::train(const RetireInfo& r) { update<false>(r); }
 
 }  // namespace hvsim::timing::ooo

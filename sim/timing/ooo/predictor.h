@@ -33,10 +33,14 @@ class BranchPredictor {
   explicit BranchPredictor(const OooParams& p);
   // Predicts the branch r describes, then trains on its outcome.
   Prediction predict_and_update(const RetireInfo& r);
+  // The same without counting (functional warming, sampled runs).
+  void train(const RetireInfo& r);
   const PredictorStats& stats() const { return st_; }
   PredictorStats& stats() { return st_; }
 
  private:
+  template <bool kCount>
+  Prediction update(const RetireInfo& r);
   bool btb_lookup_insert(uint64_t pc, uint64_t target);  // true on a hit with this target
   bool predict_cond(uint64_t pc, bool taken);            // true when predicted right
   bool predict_indirect(uint64_t pc, uint64_t target);
