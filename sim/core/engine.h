@@ -136,8 +136,7 @@ class Engine : public mmu::PhysMem {
   // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
   void perform_init();
   bool waiting_for_sipi() const { return wait_sipi_; }
-  // VMX wait-for-SIPI activity state (26.7.1): a SIPI goes to GuestContext::sipi.
-  void set_wait_sipi(bool on) { wait_sipi_ = on; }
+  void set_wait_sipi(bool on) { wait_sipi_ = on; }  // VMX wait-for-SIPI (GuestContext::sipi)
 
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
@@ -429,11 +428,9 @@ class Engine : public mmu::PhysMem {
       break_block();  // the block's instruction budget no longer holds
     }
   }
-
   // The enabled extensions (sim/ext): VMX/SVM ask them what a world switch
   // or a VMCS/VMCB instruction costs (ext::ActiveSet::cost).
   const ext::ActiveSet& extensions() const { return exts_; }
-
   // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------
   const GuestContext& guest_context() const { return virt_; }
   GuestContext& guest_context() { return virt_; }
