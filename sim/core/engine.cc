@@ -122,6 +122,11 @@ void Engine::reset_state() {
 }
 
 void Engine::start_at_sipi(uint8_t vector) {
+  if (virt_.hooks && wait_sipi_) {  // a VMX guest's wait-for-SIPI: a VM exit
+    virt_.sipi = vector;
+    events_ |= kEvBreak;
+    return;
+  }
   // From wait-for-SIPI the state is INIT's (SDM Vol. 3 10.4.4.x: the AP
   // starts at vector << 12); otherwise start from the reset state.
   if (!wait_sipi_) reset_state();

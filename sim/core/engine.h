@@ -138,6 +138,7 @@ class Engine : public mmu::PhysMem {
   // MSRs, CR0.CD/NW and the x87/SSE state; then wait-for-SIPI.
   void perform_init();
   bool waiting_for_sipi() const { return wait_sipi_; }
+  void set_wait_sipi(bool on) { wait_sipi_ = on; }  // VMX wait-for-SIPI (GuestContext::sipi)
 
   // ---- mode ----------------------------------------------------------------
   // Recomputes s.mode and the cached mode facts after CR0/EFER/CS/RFLAGS.VM
@@ -429,13 +430,12 @@ class Engine : public mmu::PhysMem {
       break_block();  // the block's instruction budget no longer holds
     }
   }
-
   // The enabled extensions (sim/ext): VMX/SVM ask them what a world switch
   // or a VMCS/VMCB instruction costs (ext::ActiveSet::cost).
   const ext::ActiveSet& extensions() const { return exts_; }
-
   // ---- virtualization (sim/vmx, sim/svm): state in GuestContext -------------
   const GuestContext& guest_context() const { return virt_; }
+  GuestContext& guest_context() { return virt_; }
   // Where VMX and SVM report world switches.
   void set_exit_tracker(virt::ExitTracker* t) { virt_.exit_tracker = t; }
   virt::ExitTracker* exit_tracker() { return virt_.exit_tracker; }

@@ -12,6 +12,11 @@ namespace {
 
 constexpr uint64_t kPageMask = ~0xfffull;
 
+// GuestHooks::apic_access's kind: 0 read, 1 write, 2 fetch.
+unsigned apic_access_kind(mmu::Access acc) {
+  return acc == mmu::Access::kWrite ? 1 : acc == mmu::Access::kExec ? 2 : 0;
+}
+
 }  // namespace
 
 void Engine::on_tlb_evict(void* ctx, uint64_t la_page, uint64_t size) {
@@ -44,6 +49,10 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
     uint64_t hpa = la;
     if (!virt_.stage2->translate(la, acc, false, &hpa)) virt_.hooks->stage2_fault(la, true);
     last_fill_ok_ = true;
+    if (HVSIM_UNLIKELY((hpa & kPageMask) == virt_.apic_access_page)) {
+      last_fill_ok_ = false;  // never cached: the hooks decide each access
+      return virt_.hooks->apic_access(hpa, apic_access_kind(acc));
+    }
     return hpa;
   }
   const mmu::PagingRegs regs = paging_regs();
@@ -67,6 +76,10 @@ uint64_t Engine::translate(uint64_t la, mmu::Access acc, bool user) {
   // SMAP depends on RFLAGS.AC, which the host TLB does not tag: never cache
   // a supervisor access to a user page while SMAP is on.
   last_fill_ok_ = !(t.user && !user && (s.cr4 & CR4_SMAP));
+  if (HVSIM_UNLIKELY((t.pa & kPageMask) == virt_.apic_access_page)) {
+    last_fill_ok_ = false;  // never cached: the hooks decide each access
+    return virt_.hooks->apic_access(t.pa, apic_access_kind(acc));
+  }
   return t.pa;
 }
 

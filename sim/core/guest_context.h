@@ -30,6 +30,12 @@ struct GuestContext {
   uint32_t tlb_tag = 0;      // VPID/ASID of the translations made now
   uint64_t tlb_ctx = 0;      // EPTP/nCR3 of the translations made now
   mmu::Stage2* stage2 = nullptr;  // EPT/NPT for guest-physical addresses; null: none
+  // VMX "virtualize APIC accesses": the APIC-access page (4 KiB aligned);
+  // a translation to it goes through GuestHooks::apic_access. ~0: none.
+  uint64_t apic_access_page = ~0ull;
+  // A SIPI received in the VMX wait-for-SIPI activity state (its vector, -1:
+  // none): the hooks make it a VM exit at the next boundary.
+  int sipi = -1;
 
   // Leaving guest mode: no hooks, no polling, root tags, no stage 2.
   void leave_guest() {
@@ -38,6 +44,8 @@ struct GuestContext {
     tlb_tag = 0;
     tlb_ctx = 0;
     stage2 = nullptr;
+    apic_access_page = ~0ull;
+    sipi = -1;
   }
 };
 

@@ -41,6 +41,9 @@ class ApicRegisters {
   // The counters were reprogrammed: the next overflow interrupt may come at
   // core cycle `cycle`, so the platform should stop the core by then.
   virtual void performance_deadline(uint64_t /*cycle*/) {}
+  // An EOI as the EOI register write makes it (VMX posted-interrupt
+  // processing dismisses the notification this way, SDM Vol. 3 29.6).
+  virtual void eoi() {}
 };
 
 }  // namespace hvsim::core

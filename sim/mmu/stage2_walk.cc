@@ -51,6 +51,11 @@ Stage2Walk stage2_walk(const Stage2Format& f, uint64_t gpa, Access access, bool 
     // Accessed on every entry used, dirty on the leaf when the access
     // needed write permission (SDM 29.3.5, APM 5.4.2).
     if (f.accessed) {
+      if (f.dirty_log && (w.needs & kS2Write) && !(ent & f.dirty) &&
+          !f.dirty_log->log(gpa & ~0xfffull)) {
+        w.status = Stage2Status::kLogFull;
+        return w;
+      }
       for (unsigned i = 0; i < n; ++i) {
         const uint64_t v = mem.read_phys(used[i], 8);
         uint64_t nv = v | f.accessed;

@@ -23,6 +23,15 @@ struct Stage2Entry {
   uint8_t rights = 0;
 };
 
+// Logs a guest-physical page whose leaf dirty flag is about to go from 0 to
+// 1 (EPT page-modification logging, SDM Vol. 3 29.3.6). log() returns false
+// when the log is full: the walk then stops before setting the flag.
+class Stage2DirtyLog {
+ public:
+  virtual ~Stage2DirtyLog() = default;
+  virtual bool log(uint64_t gpa_page) = 0;
+};
+
 // The format of one stage-2 table. decode() and needs() are the policy;
 // the data members are set from the EPTP / N_CR3 and the capabilities.
 class Stage2Format {
@@ -36,9 +45,11 @@ class Stage2Format {
   uint32_t maxpa = 48;    // entry address bits are maxpa-1:12
   uint64_t accessed = 0;  // the A and D flag bits; 0 when the table keeps none
   uint64_t dirty = 0;
+  Stage2DirtyLog* dirty_log = nullptr;  // null: no logging
 };
 
-enum class Stage2Status : uint8_t { kOk, kNotPresent, kReserved, kDenied };
+// kLogFull: the dirty log refused the page (nothing was written).
+enum class Stage2Status : uint8_t { kOk, kNotPresent, kReserved, kDenied, kLogFull };
 
 // What one walk found and cost.
 struct Stage2Walk {

@@ -106,6 +106,12 @@ class GuestHooks {
   virtual void io(uint16_t port, unsigned size, bool in, bool string, bool rep, bool imm) = 0;
   virtual void rdmsr(uint32_t index) = 0;
   virtual void wrmsr(uint32_t index) = 0;
+  // After rdmsr()/wrmsr() let the instruction run: true when the guest's
+  // access is virtualized instead of reaching the MSR (VMX "virtualize
+  // x2APIC mode", SDM Vol. 3 29.5); *value is read or written. May raise.
+  virtual bool msr_virtualized(uint32_t /*index*/, bool /*write*/, uint64_t* /*value*/) {
+    return false;
+  }
 
   // ---- events ---------------------------------------------------------
   // An exception about to be delivered (soft: INT3/INTO, RIP after them).
@@ -132,6 +138,11 @@ class GuestHooks {
   // `la` (la_valid false when no linear address applies); what failed is
   // the unit's Ept/Npt last_fault(). Throws GuestExit.
   [[noreturn]] virtual void stage2_fault(uint64_t la, bool la_valid) = 0;
+  // A linear access (kind 0 read, 1 write, 2 fetch) translated to the
+  // physical address `pa` in the VMX APIC-access page (SDM Vol. 3 29.4):
+  // returns the address the access uses (the virtual-APIC page when it is
+  // virtualized) or throws an APIC-access VM exit.
+  virtual uint64_t apic_access(uint64_t pa, unsigned /*kind*/) { return pa; }
 
   // ---- MONITOR/MWAIT, RDRAND/RDSEED (VMX: SDM Vol. 3 25.1.3; SVM: APM
   // Vol. 2 15.9). No-ops by default. Called after the #UD checks (CPUID

@@ -22,6 +22,16 @@ void declare_cap_params(base::ParamRegistry& reg) {
   reg.add_bool("vmx.ept_2m", true, "EPT 2 MiB pages (IA32_VMX_EPT_VPID_CAP[16])");
   reg.add_bool("vmx.ept_1g", true, "EPT 1 GiB pages (IA32_VMX_EPT_VPID_CAP[17])");
   reg.add_bool("vmx.tpr_shadow", true, "use TPR shadow (primary control 21)");
+  reg.add_bool("vmx.apicv", true,
+               "APIC virtualization: virtualize APIC accesses and x2APIC mode, APIC-register "
+               "virtualization, "
+               "virtual-interrupt delivery, posted interrupts (secondary controls 0, 4, 8, 9, pin 7; "
+               "needs vmx.tpr_shadow)");
+  reg.add_bool("vmx.vmcs_shadowing", true,
+               "VMCS shadowing (secondary control 14) and VMWRITE to any field, read-only "
+               "exit-information fields included (IA32_VMX_MISC[29])");
+  reg.add_bool("vmx.pml", true,
+               "page-modification logging (secondary control 17, needs EPT A/D flags)");
 }
 
 namespace {
@@ -62,6 +72,9 @@ VmxCaps VmxCaps::from_config(const base::Config& cfg) {
   c.ept_2m = cfg.get_bool("vmx.ept_2m");
   c.ept_1g = cfg.get_bool("vmx.ept_1g");
   c.tpr_shadow = cfg.get_bool("vmx.tpr_shadow");
+  c.apicv = c.tpr_shadow && cfg.get_bool("vmx.apicv");
+  c.vmcs_shadowing = cfg.get_bool("vmx.vmcs_shadowing");
+  c.pml = c.ept_ad && cfg.get_bool("vmx.pml");
   c.maxphyaddr = static_cast<uint32_t>(cfg.get_uint("cpu.phys_addr_bits"));
   return c;
 }
@@ -81,6 +94,7 @@ uint64_t VmxCaps::pinbased(bool true_ctls) const {
   (void)true_ctls;  // no default1 pin-based bit may be 0 on this model
   uint32_t a1 = pin::kExtIntExiting | pin::kNmiExiting | pin::kVirtualNmis;
   if (preemption_timer) a1 |= pin::kPreemptionTimer;
+  if (apicv) a1 |= pin::kPostedInterrupts;
   return ctl(pin::kDefault1, a1);
 }
 
@@ -104,6 +118,10 @@ uint64_t VmxCaps::procbased2() const {
   if (vpid) a1 |= proc2::kVpid;
   if (unrestricted_guest) a1 |= proc2::kUnrestricted;
   if (vmfunc) a1 |= proc2::kVmfunc;
+  if (pml) a1 |= proc2::kPml;
+  if (vmcs_shadowing) a1 |= proc2::kShadowVmcs;
+  if (apicv)
+    a1 |= proc2::kVirtApic | proc2::kVirtX2apic | proc2::kApicRegVirt | proc2::kVintd;
   return ctl(0, a1);
 }
 
@@ -128,11 +146,12 @@ uint64_t VmxCaps::basic() const {
   return revision | (4096ull << 32) | (6ull << 50) | (1ull << 55);
 }
 
-// A.6: timer rate, EFER.LMA stored on exit, HLT activity state, CR3 targets,
-// MSR lists of 512 entries.
+// A.6: timer rate, EFER.LMA stored on exit, HLT and wait-for-SIPI activity
+// states, CR3 targets,
+// MSR lists of 512 entries; bit 29 VMWRITE to any supported field.
 uint64_t VmxCaps::misc() const {
-  return (preemption_timer ? preemption_timer_rate : 0) | (1u << 5) | (1u << 6) |
-         (static_cast<uint64_t>(kCr3TargetCount) << 16);
+  return (preemption_timer ? preemption_timer_rate : 0) | (1u << 5) | (1u << 6) | (1u << 8) |
+         (static_cast<uint64_t>(kCr3TargetCount) << 16) | (vmcs_shadowing ? 1ull << 29 : 0);
 }
 
 // A.10: execute-only, 4-level walks, UC and WB, 2M/1G pages, INVEPT

@@ -12,6 +12,13 @@ struct VmxCaps {
   uint32_t revision = 1;
   bool ept = true, vpid = true, unrestricted_guest = true, preemption_timer = true;
   bool vmfunc = true, ept_ad = true, ept_1g = true, ept_2m = true, tpr_shadow = true;
+  bool pml = true;
+  // APIC virtualization: virtualize APIC accesses, APIC-register
+  // virtualization, virtual-interrupt delivery (needs the TPR shadow).
+  bool apicv = true;
+  // VMCS shadowing (secondary control 14) and VMWRITE to read-only fields
+  // (IA32_VMX_MISC[29]).
+  bool vmcs_shadowing = true;  // page-modification logging (needs EPT with A/D flags)
   unsigned preemption_timer_rate = 5;  // the timer counts when TSC bit X changes (A.6)
   uint32_t maxphyaddr = 46;
   uint64_t cr4_fixed1 = 0;  // CR4 bits the core allows (cr4_allowed)

@@ -26,8 +26,10 @@ constexpr uint32_t kTrueDefault1 = 0x04006172;  // CR3-load/store exiting may be
 namespace proc2 {  // 24.6.2 secondary
 enum : uint32_t { kVirtApic = 1u << 0, kEpt = 1u << 1, kDescTable = 1u << 2, kRdtscp = 1u << 3,
                   kVirtX2apic = 1u << 4, kVpid = 1u << 5, kWbinvd = 1u << 6,
-                  kUnrestricted = 1u << 7, kRdrand = 1u << 11, kInvpcid = 1u << 12,
-                  kVmfunc = 1u << 13, kRdseed = 1u << 16 };
+                  kUnrestricted = 1u << 7, kApicRegVirt = 1u << 8,
+                  kVintd = 1u << 9, kRdrand = 1u << 11, kInvpcid = 1u << 12,
+                  kVmfunc = 1u << 13, kShadowVmcs = 1u << 14, kRdseed = 1u << 16,
+                  kPml = 1u << 17 };
 }
 namespace exitc {  // 24.7.1
 enum : uint32_t { kSaveDebug = 1u << 2, kHostAddrSpace = 1u << 9, kLoadPerf = 1u << 12,
@@ -65,8 +67,10 @@ struct Controls {
   uint32_t exception_bitmap = 0, pf_mask = 0, pf_match = 0, cr3_count = 0, tpr_threshold = 0;
   uint64_t cr0_mask = 0, cr4_mask = 0, cr0_shadow = 0, cr4_shadow = 0, cr3_target[4] = {};
   uint64_t io_bitmap[2] = {}, msr_bitmap = 0, tsc_offset = 0, eptp = 0, vmfunc = 0;
-  uint64_t eptp_list = 0, vapic = 0;
-  uint16_t vpid = 0;
+  uint64_t eptp_list = 0, vapic = 0, pml_addr = 0, apic_access = 0, eoi_exit[4] = {};
+  uint16_t vpid = 0, pinv = 0;
+  uint64_t pi_desc = 0;
+  uint64_t vmread_bitmap = 0, vmwrite_bitmap = 0, link = ~0ull;  // VMCS shadowing (24.6.15)
 
   bool has2(uint32_t bit) const { return (proc & proc::kSecondary) && (proc2 & bit); }
 };

@@ -39,6 +39,15 @@ Controls read_controls(VmcsRef v) {
   c.vmfunc = v.get(F::VM_FUNCTION_CONTROL);
   c.eptp_list = v.get(F::EPTP_LIST_ADDRESS);
   c.vapic = v.get(F::VIRTUAL_APIC_PAGE_ADDR);
+  c.pml_addr = v.get(F::PML_ADDRESS);
+  c.apic_access = v.get(F::APIC_ACCESS_ADDR);
+  c.pinv = static_cast<uint16_t>(v.get(F::POSTED_INTR_NV));
+  c.pi_desc = v.get(F::POSTED_INTR_DESC_ADDR);
+  c.vmread_bitmap = v.get(F::VMREAD_BITMAP);
+  c.vmwrite_bitmap = v.get(F::VMWRITE_BITMAP);
+  c.link = v.get(F::VMCS_LINK_POINTER);
+  for (unsigned i = 0; i < 4; ++i)
+    c.eoi_exit[i] = v.get(static_cast<F>(static_cast<unsigned>(F::EOI_EXIT_BITMAP0) + i));
   c.vpid = static_cast<uint16_t>(v.get(F::VIRTUAL_PROCESSOR_ID));
   return c;
 }
@@ -147,7 +156,8 @@ static void inject_event(Vmx& vmx, core::Engine& e, uint32_t info, uint32_t erro
 }
 
 EntryResult Vmx::vm_entry(bool launch) {
-  if (!has_current()) {
+  // 26.1: no current VMCS, or a shadow VMCS (24.10) as the current one.
+  if (!has_current() || (e_.read_phys(current_, 4) & kShadowIndicator)) {
     vm_fail_invalid();
     return EntryResult::kFailInvalid;
   }
@@ -188,9 +198,13 @@ EntryResult Vmx::vm_entry(bool launch) {
   switch_.entry(costs_.vmentry);
   // 26.7: activity state, then 26.6 event injection.
   e_.set_halted(v.get(F::GUEST_ACTIVITY_STATE) == kHlt);
+  e_.set_wait_sipi(v.get(F::GUEST_ACTIVITY_STATE) == kWaitSipi);
+  e_.guest_context().sipi = -1;
   const uint32_t info = static_cast<uint32_t>(v.get(F::VM_ENTRY_INTR_INFO_FIELD));
   load_pending_debug(v, info);
   arm_boundary_checks();
+  if (e_.waiting_for_sipi()) e_.set_guest_poll(true);  // boundary() takes the SIPI
+  enter_virtual_apic();
   if ((info & intr::kValid) && ((info >> 8) & 7) == intr::kOther) {
     // Type 7 vector 0: a pending MTF VM exit, before any instruction, even
     // with the MTF control clear (26.6.2, 25.5.2).

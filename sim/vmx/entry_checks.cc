@@ -52,14 +52,16 @@ bool tpr_shadow(const EntryCtx& c) {
   if (!(u32(c, F::CPU_BASED_VM_EXEC_CONTROL) & proc::kTprShadow)) {
     // Without the TPR shadow: no x2APIC virtualization, APIC-register
     // virtualization or virtual-interrupt delivery.
-    return !has2(c, proc2::kVirtX2apic) && !has2(c, 1u << 8) && !has2(c, 1u << 9);
+    return !has2(c, proc2::kVirtX2apic) && !has2(c, proc2::kApicRegVirt) &&
+           !has2(c, proc2::kVintd);
   }
   if (!page_ok(c, c.get(F::VIRTUAL_APIC_PAGE_ADDR))) return false;
   const uint32_t threshold = u32(c, F::TPR_THRESHOLD);
-  if (threshold & bits(31, 4)) return false;
-  // Without APIC-access virtualization and virtual-interrupt delivery, TPR
-  // threshold[3:0] may not exceed VTPR[7:4] (byte 80h of the virtual-APIC page).
-  if (!has2(c, proc2::kVirtApic) && !has2(c, 1u << 9)) {
+  // Without virtual-interrupt delivery, TPR threshold bits 31:4 are 0 ...
+  if (!has2(c, proc2::kVintd) && (threshold & bits(31, 4))) return false;
+  // ... and without APIC-access virtualization as well, threshold[3:0] may
+  // not exceed VTPR[7:4] (byte 80h of the virtual-APIC page).
+  if (!has2(c, proc2::kVirtApic) && !has2(c, proc2::kVintd)) {
     const uint64_t vtpr = c.e.read_phys(c.get(F::VIRTUAL_APIC_PAGE_ADDR) + 0x80, 1);
     if ((threshold & 0xf) > ((vtpr >> 4) & 0xf)) return false;
   }
@@ -75,6 +77,24 @@ bool nmi_controls(const EntryCtx& c) {
 bool apic_access_addr(const EntryCtx& c) {
   return !has2(c, proc2::kVirtApic) || page_ok(c, c.get(F::APIC_ACCESS_ADDR));
 }
+// Virtualize x2APIC mode excludes virtualize APIC accesses; virtual-interrupt
+// delivery needs external-interrupt exiting.
+bool apic_virt_ctls(const EntryCtx& c) {
+  if (has2(c, proc2::kVirtX2apic) && has2(c, proc2::kVirtApic)) return false;
+  const uint32_t pin = u32(c, F::PIN_BASED_VM_EXEC_CONTROL);
+  if (has2(c, proc2::kVintd) && !(pin & pin::kExtIntExiting)) return false;
+  // Process posted interrupts: virtual-interrupt delivery, acknowledge
+  // interrupt on exit, a notification vector in 0-255, a 64-byte aligned
+  // descriptor within MAXPHYADDR.
+  if (pin & pin::kPostedInterrupts) {
+    if (!has2(c, proc2::kVintd)) return false;
+    if (!(u32(c, F::VM_EXIT_CONTROLS) & exitc::kAckIntr)) return false;
+    if (c.get(F::POSTED_INTR_NV) & 0xff00) return false;
+    const uint64_t d = c.get(F::POSTED_INTR_DESC_ADDR);
+    if ((d & 0x3f) || !fits(c, d)) return false;
+  }
+  return true;
+}
 bool vpid_nonzero(const EntryCtx& c) { return !has2(c, proc2::kVpid) || c.get(F::VIRTUAL_PROCESSOR_ID) != 0; }
 bool eptp_ok(const EntryCtx& c) { return !has2(c, proc2::kEpt) || eptp_valid(c.get(F::EPT_POINTER), c.caps); }
 bool unrestricted_needs_ept(const EntryCtx& c) {
@@ -86,6 +106,11 @@ bool vmfunc_ctls(const EntryCtx& c) {
   if (f & ~c.caps.vmfunc_cap()) return false;
   if (f & 1) return has2(c, proc2::kEpt) && page_ok(c, c.get(F::EPTP_LIST_ADDRESS));
   return true;
+}
+// "enable PML": EPT on, PML address 4 KiB aligned within MAXPHYADDR.
+bool pml_ctls(const EntryCtx& c) {
+  if (!has2(c, proc2::kPml)) return true;
+  return has2(c, proc2::kEpt) && page_ok(c, c.get(F::PML_ADDRESS));
 }
 // ---- 26.2.1.2 VM-exit control fields ----------------------------------------------
 bool exit_ctls(const EntryCtx& c) { return ctl_ok(u32(c, F::VM_EXIT_CONTROLS), c.caps.exit_ctls(true)); }
@@ -313,8 +338,11 @@ bool guest_rflags(const EntryCtx& c) {
 // ---- 26.3.1.5 non-register state ------------------------------------------------------------
 bool guest_activity(const EntryCtx& c) {
   const uint32_t a = u32(c, F::GUEST_ACTIVITY_STATE);
-  if (a != kActive && a != kHlt) return false;  // IA32_VMX_MISC reports HLT only
+  // IA32_VMX_MISC reports HLT and wait-for-SIPI (not shutdown).
+  if (a != kActive && a != kHlt && a != kWaitSipi) return false;
   if (a == kHlt && ((seg(c, 2).ar >> 5) & 3) != 0) return false;
+  // No event injection into the wait-for-SIPI state (26.3.1.5).
+  if (a == kWaitSipi && (u32(c, F::VM_ENTRY_INTR_INFO_FIELD) & intr::kValid)) return false;
   return true;
 }
 bool guest_interruptibility(const EntryCtx& c) {
@@ -350,8 +378,17 @@ bool guest_pending_dbg(const EntryCtx& c) {
   }
   return true;
 }
-// 26.3.1.5: without VMCS shadowing the link pointer must be all ones.
-bool guest_vmcs_link(const EntryCtx& c) { return c.get(F::VMCS_LINK_POINTER) == ~0ull; }
+// 26.3.1.5: a VMCS link pointer other than all ones is 4 KiB aligned within
+// MAXPHYADDR and names a VMCS of this revision whose shadow-VMCS indicator
+// equals the "VMCS shadowing" control.
+bool guest_vmcs_link(const EntryCtx& c) {
+  const uint64_t link = c.get(F::VMCS_LINK_POINTER);
+  if (link == ~0ull) return true;
+  if (!page_ok(c, link)) return false;
+  const uint32_t rev = static_cast<uint32_t>(c.e.read_phys(link, 4));
+  if ((rev & ~kShadowIndicator) != c.caps.revision) return false;
+  return ((rev & kShadowIndicator) != 0) == has2(c, proc2::kShadowVmcs);
+}
 // 26.3.1.6: a guest entering PAE paging (CR0.PG, CR4.PAE, not IA-32e) has
 // PDPTEs whose present entries have no reserved bit set (63:MAXPHYADDR,
 // 8:5, 2:1; Table 4-8). With EPT they are the VMCS fields, otherwise the
@@ -383,10 +420,12 @@ const std::vector<EntryCheck>& entry_checks() {
       {"tpr_shadow", CheckClass::kControl, &tpr_shadow, 0},
       {"nmi_controls", CheckClass::kControl, &nmi_controls, 0},
       {"apic_access_address", CheckClass::kControl, &apic_access_addr, 0},
+      {"apic_virtualization_controls", CheckClass::kControl, &apic_virt_ctls, 0},
       {"vpid_nonzero", CheckClass::kControl, &vpid_nonzero, 0},
       {"eptp", CheckClass::kControl, &eptp_ok, 0},
       {"unrestricted_guest_needs_ept", CheckClass::kControl, &unrestricted_needs_ept, 0},
       {"vm_function_controls", CheckClass::kControl, &vmfunc_ctls, 0},
+      {"pml_controls", CheckClass::kControl, &pml_ctls, 0},
       {"exit_controls", CheckClass::kControl, &exit_ctls, 0},
       {"exit_save_preemption_timer", CheckClass::kControl, &exit_timer_save, 0},
       {"exit_msr_store_list", CheckClass::kControl, &exit_msr_store, 0},

@@ -87,6 +87,11 @@ bool Ept::translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hp
       fault_ = EptFault{true, gpa, 0, is_walk};
       ++misconfigs;
       return false;
+    case mmu::Stage2Status::kLogFull:
+      fault_ = EptFault{};
+      fault_.gpa = gpa;
+      fault_.pml_full = true;
+      return false;
     case mmu::Stage2Status::kNotPresent:
     case mmu::Stage2Status::kDenied:
       break;

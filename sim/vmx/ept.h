@@ -26,6 +26,7 @@ struct EptFault {
   uint64_t gpa = 0;
   uint64_t qualification = 0;  // Table 28-7 bits 0-5 and 8 (bit 7 is the caller's)
   bool is_walk = false;        // a guest paging-structure access
+  bool pml_full = false;       // the PML log was full (a PML-full VM exit)
 };
 
 // EPTP fields (24.6.11).
@@ -54,6 +55,9 @@ class Ept : public mmu::Stage2 {
   bool translate(uint64_t gpa, mmu::Access access, bool is_walk, uint64_t* hpa,
                  uint8_t* rights = nullptr) override;
   const EptFault& last_fault() const { return fault_; }
+  // Page-modification logging (29.3.6): `log` receives each page whose
+  // leaf dirty flag goes from 0 to 1 (only with A/D flags on); null: off.
+  void set_dirty_log(mmu::Stage2DirtyLog* log) { format_.dirty_log = log; }
 
   uint64_t refs = 0;        // EPT entries read
   uint64_t walks = 0;       // stage-2 translations

@@ -53,7 +53,9 @@ void Vmx::save_guest_state(VmcsRef v) {
     ib |= s.interrupt_shadow == core::kShadowMovSs ? interruptibility::kMovSs : interruptibility::kSti;
   if (s.nmi_blocked) ib |= interruptibility::kNmi;
   v.set(F::GUEST_INTERRUPTIBILITY_INFO, ib);
-  v.set(F::GUEST_ACTIVITY_STATE, e_.halted() ? kHlt : kActive);
+  v.set(F::GUEST_ACTIVITY_STATE,
+        e_.waiting_for_sipi() ? kWaitSipi : e_.halted() ? kHlt : kActive);
+  e_.set_wait_sipi(false);
   // 27.3.4: debug traps recognized and not delivered (held by MOV SS, or
   // behind an MTF exit); bit 12 when one was an enabled breakpoint (24.4.2).
   uint64_t pending = e_.pending_debug_traps();
@@ -160,6 +162,8 @@ void load_exit_msrs(core::Engine& e, VmcsRef v) {
 void Vmx::perform_exit(const virt::GuestExit& x) {
   VmcsRef v = vmcs();
   const uint64_t guest_rip = e_.s.rip;
+  vintr_ = false;  // recognition of a virtual interrupt ends (29.2.1)
+  apic_write_off_ = kNoApicWrite;
   // 27.2 Recording VM-exit information.
   // Bit 28 ("pending MTF VM exit") is set only by SMM VM exits (28.2.1), which
   // this model does not have: an instruction that exits under MTF reports

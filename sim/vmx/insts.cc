@@ -35,6 +35,21 @@ void prologue(Vmx& v, Engine& e, uint32_t exit_reason, uint64_t qual = 0, uint32
   if (e.s.cpl > 0) raise(kGP, 0);
 }
 
+// VMREAD/VMWRITE (31.3): in non-root operation they exit unless VMCS
+// shadowing lets this field through to the shadow VMCS.
+void shadow_prologue(Vmx& v, Engine& e, uint64_t enc, bool write, uint32_t exit_reason,
+                     uint64_t qual, uint32_t info) {
+  if (!v.in_vmx() || compat_or_legacy_bad(e)) raise(kUD);
+  if (v.non_root() && !v.shadowed(enc, write)) v.exit_insn(exit_reason, qual, info);
+  if (e.s.cpl > 0) raise(kGP, 0);
+}
+// The VMCS they access: the current one in root operation, the one the VMCS
+// link pointer names in non-root operation (kNoVmcs: VMfailInvalid).
+uint64_t vmcs_target(const Vmx& v) {
+  if (v.non_root()) return v.controls().link;
+  return v.has_current() ? v.current_vmcs() : Vmx::kNoVmcs;
+}
+
 uint64_t phys_limit(const Vmx& v) { return 1ull << v.caps().maxphyaddr; }
 bool bad_region(const Vmx& v, uint64_t pa) { return (pa & 0xfff) || pa >= phys_limit(v); }
 
@@ -100,8 +115,11 @@ void vmptrld(Engine& e, const DecodedInsn& d) {
   e.add_own_cycles(e.extensions().cost({ext::CostEvent::kVmptrld, 0, pa}, v.costs().vmptrld));
   if (bad_region(v, pa)) return v.vm_fail(kErrVmptrldInvalidAddr);
   if (pa == v.vmxon_ptr()) return v.vm_fail(kErrVmptrldVmxonPtr);
-  // Bit 31 (shadow VMCS) is not supported: a mismatch like a wrong revision.
-  if (static_cast<uint32_t>(e.read_phys(pa, 4)) != v.caps().revision)
+  // Bits 30:0 the revision; bit 31 (a shadow VMCS, 24.10) only with VMCS
+  // shadowing, else a mismatch like a wrong revision.
+  const uint32_t rev = static_cast<uint32_t>(e.read_phys(pa, 4));
+  if ((rev & ~kShadowIndicator) != v.caps().revision ||
+      ((rev & kShadowIndicator) && !v.caps().vmcs_shadowing))
     return v.vm_fail(kErrVmptrldBadRevision);
   v.do_vmptrld(pa);
   v.vm_succeed();
@@ -118,14 +136,16 @@ void vmptrst(Engine& e, const DecodedInsn& d) {
 void vmread(Engine& e, const DecodedInsn& d) {
   Vmx& v = vmx_of(e);
   const bool reg_dest = d.op[0].kind == core::OpKind::kReg;
-  prologue(v, e, kExitVmread, reg_dest ? 0 : static_cast<uint64_t>(d.mem.disp),
-           vmx_insn_info(e, d, reg_dest ? d.op[0].reg : 0, d.op[1].reg, reg_dest));
+  const uint64_t enc = reg_operand(e, d.op[1].reg);
+  shadow_prologue(v, e, enc, false, kExitVmread, reg_dest ? 0 : static_cast<uint64_t>(d.mem.disp),
+                  vmx_insn_info(e, d, reg_dest ? d.op[0].reg : 0, d.op[1].reg, reg_dest));
   ++v.stats().vmreads;
   e.add_own_cycles(e.extensions().cost({ext::CostEvent::kVmread, 0, current_pa(v)}, v.costs().vmread));
-  if (!v.has_current()) return v.vm_fail_invalid();
+  const uint64_t target = vmcs_target(v);
+  if (target == Vmx::kNoVmcs) return v.vm_fail_invalid();
   uint64_t val = 0;
   uint32_t err = 0;
-  if (!v.vmread(reg_operand(e, d.op[1].reg), &val, &err)) return v.vm_fail(err);
+  if (!v.vmread(enc, &val, &err, target)) return v.vm_fail(err);
   if (reg_dest) {
     e.s.gpr[d.op[0].reg] = e.long64() ? val : static_cast<uint32_t>(val);
   } else if (e.long64()) {
@@ -140,12 +160,14 @@ void vmread(Engine& e, const DecodedInsn& d) {
 void vmwrite(Engine& e, const DecodedInsn& d) {
   Vmx& v = vmx_of(e);
   const bool reg_src = d.op[1].kind == core::OpKind::kReg;
-  prologue(v, e, kExitVmwrite, reg_src ? 0 : static_cast<uint64_t>(d.mem.disp),
-           vmx_insn_info(e, d, reg_src ? d.op[1].reg : 0, d.op[0].reg, reg_src));
+  const uint64_t enc = reg_operand(e, d.op[0].reg);
+  shadow_prologue(v, e, enc, true, kExitVmwrite, reg_src ? 0 : static_cast<uint64_t>(d.mem.disp),
+                  vmx_insn_info(e, d, reg_src ? d.op[1].reg : 0, d.op[0].reg, reg_src));
   ++v.stats().vmwrites;
   e.add_own_cycles(
       e.extensions().cost({ext::CostEvent::kVmwrite, 0, current_pa(v)}, v.costs().vmwrite));
-  if (!v.has_current()) return v.vm_fail_invalid();
+  const uint64_t target = vmcs_target(v);
+  if (target == Vmx::kNoVmcs) return v.vm_fail_invalid();
   uint64_t val;
   if (reg_src)
     val = reg_operand(e, d.op[1].reg);
@@ -154,7 +176,7 @@ void vmwrite(Engine& e, const DecodedInsn& d) {
   else
     val = e.read<uint32_t>(e.mem_linear(d, 4, false));
   uint32_t err = 0;
-  if (!v.vmwrite(reg_operand(e, d.op[0].reg), val, &err)) return v.vm_fail(err);
+  if (!v.vmwrite(enc, val, &err, target)) return v.vm_fail(err);
   v.vm_succeed();
 }
 

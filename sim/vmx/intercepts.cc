@@ -1,5 +1,7 @@
 // One predicate per exit cause (SDM Vol. 3 25.1-25.5, 27.2), read from the
 // control words cached at VM entry.
+#include <utility>
+
 #include "sim/core/decoded_insn.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/insts.h"
@@ -18,6 +20,8 @@ void Vmx::exit_insn(uint32_t reason, uint64_t qual, uint32_t insn_info) {
 
 // ---- instruction boundary: windows, MTF, preemption timer (25.2, 25.5) ----------
 uint64_t Vmx::wake_deadline() const {
+  // A recognized virtual interrupt wakes a halted guest with IF = 1 (29.2.2).
+  if (vintr_ && (e_.s.rflags & core::IF)) return e_.cycles();
   return (c_.pin & pin::kPreemptionTimer) ? timer_deadline_ : ~0ull;
 }
 
@@ -26,6 +30,13 @@ uint64_t Vmx::wake_deadline() const {
 // interrupt windows.
 void Vmx::boundary() {
   const core::ArchState& s = e_.s;
+  // APIC-write emulation of the instruction that just completed (29.4.3.2).
+  if (HVSIM_UNLIKELY(apic_write_off_ != kNoApicWrite)) apic_write_emulation();
+  // A SIPI in the wait-for-SIPI activity state: exit 4, the vector as the
+  // qualification (27.2.1).
+  if (const int sipi = std::exchange(e_.guest_context().sipi, -1); HVSIM_UNLIKELY(sipi >= 0))
+    throw virt::GuestExit{kExitSipi, static_cast<uint64_t>(sipi)};
+  if (e_.waiting_for_sipi()) return;  // nothing else happens in that state
   // MTF: after one instruction, or after an event delivered before any
   // instruction could run (an injected event, a fault, a pending #DB).
   if (mtf_icount_ == kNoCount) mtf_icount_ = e_.instructions();
@@ -40,6 +51,14 @@ void Vmx::boundary() {
     throw virt::GuestExit{kExitNmiWindow};
   if ((c_.proc & proc::kIntrWindow) && (s.rflags & core::IF) && !s.interrupt_shadow)
     throw virt::GuestExit{kExitInterruptWindow};
+  // A recognized virtual interrupt, below NMIs and external interrupts
+  // (which exit first: virtual-interrupt delivery needs external-interrupt
+  // exiting), 29.2.2.
+  if (vintr_ && (s.rflags & core::IF) && !s.interrupt_shadow) {
+    core::InterruptSource* src = e_.intc();
+    if (!src || (src->pending_vector() < 0 && !(src->nmi_pending() && !s.nmi_blocked)))
+      deliver_virtual_interrupt();
+  }
 }
 
 void Vmx::cpuid() { exit_insn(kExitCpuid); }
@@ -146,11 +165,9 @@ uint64_t Vmx::cr_write(unsigned cr, unsigned gpr, uint64_t value) {
       if (c_.proc & proc::kCr8Load) exit_insn(kExitCrAccess, cr_qual(8, 0, gpr));
       if (c_.proc & proc::kTprShadow) {
         // 29.3: MOV to CR8 writes VTPR (bits 3:0 to 7:4, the rest cleared),
-        // not the TPR; then TPR virtualization (29.1.2): a VTPR[7:4] below
-        // TPR threshold[3:0] is a trap-like TPR-below-threshold exit.
+        // not the TPR; then TPR virtualization (29.1.2, apicv.cc).
         e_.write_phys(c_.vapic + kVtpr, (value & 0xf) << 4, 4);
-        if ((value & 0xf) < (c_.tpr_threshold & 0xf))
-          throw virt::GuestExit{kExitTprBelowThreshold, 0, true};
+        tpr_virtualization();
         return e_.cr8();  // the real CR8 keeps its value
       }
       return value;
@@ -284,6 +301,11 @@ bool Vmx::external_interrupt() {
   x.reason = kExitExternalInterrupt;
   if (c_.exit & exitc::kAckIntr) {
     const int v = src->acknowledge();
+    // 29.6: the notification vector is processed, not an exit.
+    if ((c_.pin & pin::kPostedInterrupts) && v == c_.pinv) {
+      process_posted_interrupts();
+      return false;
+    }
     x.intr_info = intr::make(static_cast<uint8_t>(v), intr::kExternal, false);
   }
   throw x;
@@ -316,6 +338,9 @@ void Vmx::init_signal() {
 
 void Vmx::stage2_fault(uint64_t la, bool la_valid) {
   const EptFault& f = ept_.last_fault();
+  // 29.3.6: a PML-full VM exit is fault-like; its qualification holds only
+  // bit 12 (NMI unblocking by IRET, not tracked here: 0).
+  if (f.pml_full) throw virt::GuestExit{kExitPmlFull};
   virt::GuestExit x;
   x.reason = f.misconfig ? kExitEptMisconfig : kExitEptViolation;
   x.has_physical = true;

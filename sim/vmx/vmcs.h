@@ -40,6 +40,7 @@ uint32_t highest_field_index();
 uint64_t truncate_to_width(F f, uint64_t v);
 
 constexpr uint64_t kVmcsRevisionOffset = 0;
+constexpr uint32_t kShadowIndicator = 1u << 31;  // bit 31 of the revision dword (24.2)
 constexpr uint64_t kVmcsAbortOffset = 4;
 constexpr uint64_t kVmcsLaunchOffset = 8;
 constexpr uint64_t kVmcsFieldsOffset = 16;

@@ -108,6 +108,9 @@ void Vmx::do_vmxoff() {
   vmxon_ = false;
   current_ = kNoVmcs;
   e_.s.in_vmx = 0;
+  // An INIT held while in VMX root operation (25.2) is taken now, whatever
+  // RFLAGS.IF: have the next boundary look at the interrupt controller.
+  e_.notify_interrupt();
 }
 
 // 31.3 VMCLEAR: the region's data is already in memory (no cache to flush);
@@ -120,30 +123,36 @@ void Vmx::do_vmclear(uint64_t pa) {
 void Vmx::do_vmptrld(uint64_t pa) { current_ = pa; }
 
 // ---- VMREAD / VMWRITE (31.3) ---------------------------------------------------
-bool Vmx::vmread(uint64_t encoding, uint64_t* value, uint32_t* error) {
+bool Vmx::vmread(uint64_t encoding, uint64_t* value, uint32_t* error, uint64_t vmcs_pa) {
   F f;
   bool high;
   if (!lookup_field(encoding, &f, &high)) {
     *error = kErrUnsupportedField;
     return false;
   }
-  const uint64_t v = vmcs().get(f);
+  const uint64_t v = VmcsRef(e_, vmcs_pa == kNoVmcs ? current_ : vmcs_pa).get(f);
   *value = high ? (v >> 32) : v;
   return true;
 }
 
-bool Vmx::vmwrite(uint64_t encoding, uint64_t value, uint32_t* error) {
+bool Vmx::shadowed(uint64_t encoding, bool write) {
+  if (!c_.has2(proc2::kShadowVmcs) || (encoding >> 15)) return false;
+  const uint64_t bitmap = write ? c_.vmwrite_bitmap : c_.vmread_bitmap;
+  return !((e_.read_phys(bitmap + ((encoding & 0x7fff) >> 3), 1) >> (encoding & 7)) & 1);
+}
+
+bool Vmx::vmwrite(uint64_t encoding, uint64_t value, uint32_t* error, uint64_t vmcs_pa) {
   F f;
   bool high;
   if (!lookup_field(encoding, &f, &high)) {
     *error = kErrUnsupportedField;
     return false;
   }
-  if (field_info(f).read_only) {  // IA32_VMX_MISC[29] = 0
+  if (field_info(f).read_only && !caps_.vmcs_shadowing) {  // IA32_VMX_MISC[29] = 0
     *error = kErrVmwriteReadOnly;
     return false;
   }
-  VmcsRef v = vmcs();
+  VmcsRef v(e_, vmcs_pa == kNoVmcs ? current_ : vmcs_pa);
   if (high)
     v.set(f, (v.get(f) & 0xffffffffull) | (value << 32));
   else if (field_info(f).width == Width::W64 && !e_.long64())
@@ -162,10 +171,23 @@ void Vmx::apply_translation_context() {
   e_.set_tlb_tags(vpid ? c_.vpid : 0, ept ? c_.eptp : 0);
   if (ept) {
     ept_.set_eptp(c_.eptp, caps_);
+    ept_.set_dirty_log(c_.has2(proc2::kPml) ? &pml_ : nullptr);
     e_.set_stage2(&ept_);
   } else {
     e_.set_stage2(nullptr);
   }
+}
+
+// 29.3.6: an index outside 0-511 means the log is full (a PML-full VM exit
+// before the dirty flag is set); else the 4 KiB-aligned guest-physical
+// address goes to entry `index` and the index is decremented.
+bool Vmx::PmlLog::log(uint64_t gpa_page) {
+  VmcsRef v = v_.vmcs();
+  const uint64_t index = v.get(F::GUEST_PML_INDEX) & 0xffff;
+  if (index > 511) return false;
+  v_.e_.write_phys(v_.c_.pml_addr + 8 * index, gpa_page, 8);
+  v.set(F::GUEST_PML_INDEX, (index - 1) & 0xffff);
+  return true;
 }
 
 void Vmx::switch_eptp(uint64_t eptp, uint16_t index) {

@@ -97,8 +97,13 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void do_vmclear(uint64_t pa);
   void do_vmptrld(uint64_t pa);
   // VMREAD/VMWRITE by encoding: false + error when the access fails.
-  bool vmread(uint64_t encoding, uint64_t* value, uint32_t* error);
-  bool vmwrite(uint64_t encoding, uint64_t value, uint32_t* error);
+  // `vmcs_pa`: the VMCS accessed (default: the current one; a shadow VMCS
+  // for VMREAD/VMWRITE in non-root operation, 24.10).
+  bool vmread(uint64_t encoding, uint64_t* value, uint32_t* error, uint64_t vmcs_pa = kNoVmcs);
+  bool vmwrite(uint64_t encoding, uint64_t value, uint32_t* error, uint64_t vmcs_pa = kNoVmcs);
+  // VMCS shadowing (25.1.3, 31.3): in non-root operation VMREAD/VMWRITE of
+  // `encoding` go to the shadow VMCS (true) or exit (false).
+  bool shadowed(uint64_t encoding, bool write);
 
   // ---- VM entry (entry.cc) ------------------------------------------------
   // VMLAUNCH (launch = true) or VMRESUME from root operation, after the
@@ -144,6 +149,8 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
                       uint32_t error) override;
   void end_delivery() override;
   [[noreturn]] void stage2_fault(uint64_t la, bool la_valid) override;
+  uint64_t apic_access(uint64_t pa, unsigned kind) override;
+  bool msr_virtualized(uint32_t index, bool write, uint64_t* value) override;
   void monitor(uint64_t la) override;
   void mwait(bool armed) override;
   void rdrand(bool seed, unsigned reg, unsigned size) override;
@@ -167,6 +174,22 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   void load_host_state(VmcsRef v);
   void save_guest_state(VmcsRef v);
   void world_switch_tlb();
+  // APIC virtualization (apicv.cc, SDM 29).
+  uint32_t vapic_read(unsigned off);
+  void vapic_write(unsigned off, uint32_t v);
+  unsigned vapic_highest(unsigned base);
+  void vapic_set_bit(unsigned base, unsigned vector, bool on);
+  uint16_t intr_status();
+  void set_intr_status(unsigned rvi, unsigned svi);
+  void ppr_virtualization();
+  void evaluate_virtual_interrupts();
+  void tpr_virtualization();
+  void eoi_virtualization();
+  void self_ipi_virtualization(unsigned vector);
+  void deliver_virtual_interrupt();
+  void enter_virtual_apic();
+  void apic_write_emulation();
+  void process_posted_interrupts();
 
  public:
   // vmx.exit_cycles.<REASON> (sim/virt/exit_costs.h).
@@ -174,12 +197,24 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
 
  private:
 
+  // Page-modification logging (29.3.6): the log at the PML address, its
+  // next slot the guest-state field PML index (decremented per entry).
+  class PmlLog final : public mmu::Stage2DirtyLog {
+   public:
+    explicit PmlLog(Vmx& v) : v_(v) {}
+    bool log(uint64_t gpa_page) override;
+
+   private:
+    Vmx& v_;
+  };
+
   core::Engine& e_;
   VmxCaps caps_;
   VmxCosts costs_;
   VmxStats stats_;
   virt::WorldSwitch switch_{e_, virt::Arch::kVmx};
   Ept ept_;
+  PmlLog pml_{*this};
   Controls c_;
   bool vmxon_ = false, non_root_ = false;
   uint64_t vmxon_ptr_ = 0, current_ = kNoVmcs;
@@ -193,6 +228,11 @@ class Vmx : public virt::VirtUnit, public virt::GuestHooks {
   bool injecting_ = false;
   uint32_t vectoring_info_ = 0, vectoring_error_ = 0;  // event being delivered (27.2.4)
   uint64_t entry_cycle_ = 0;
+  // APIC virtualization: a virtual interrupt is recognized (29.2.1); the
+  // register whose APIC-write emulation is due after this instruction.
+  bool vintr_ = false;
+  static constexpr unsigned kNoApicWrite = ~0u;
+  unsigned apic_write_off_ = kNoApicWrite;
 };
 
 }  // namespace hvsim::vmx

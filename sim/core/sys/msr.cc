@@ -272,17 +272,22 @@ namespace {
 // RDMSR / WRMSR (SDM Vol. 2B): CPL 0; ECX selects, EDX:EAX holds the value.
 void rdmsr(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
-  if (virt::GuestHooks* g = e.guest()) g->rdmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
-  const uint64_t v = read_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]));
+  uint64_t v = 0;
+  virt::GuestHooks* g = e.guest();
+  if (g) g->rdmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
+  if (!g || !g->msr_virtualized(static_cast<uint32_t>(e.s.gpr[RCX]), false, &v))
+    v = read_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]));
   e.s.gpr[RAX] = static_cast<uint32_t>(v);
   e.s.gpr[RDX] = v >> 32;
 }
 
 void wrmsr(Engine& e, const DecodedInsn&) {
   if (e.s.cpl != 0 || e.s.mode == Mode::kVm86) raise(kGP, 0);
-  if (virt::GuestHooks* g = e.guest()) g->wrmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
-  const uint64_t v = (e.s.gpr[RDX] << 32) | static_cast<uint32_t>(e.s.gpr[RAX]);
-  write_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]), v);
+  virt::GuestHooks* g = e.guest();
+  if (g) g->wrmsr(static_cast<uint32_t>(e.s.gpr[RCX]));
+  uint64_t v = (e.s.gpr[RDX] << 32) | static_cast<uint32_t>(e.s.gpr[RAX]);
+  if (!g || !g->msr_virtualized(static_cast<uint32_t>(e.s.gpr[RCX]), true, &v))
+    write_msr(e, static_cast<uint32_t>(e.s.gpr[RCX]), v);
   e.break_block();  // WRMSR is serializing; EFER and friends change execution
 }
 

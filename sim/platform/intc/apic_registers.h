@@ -22,6 +22,7 @@ class LocalApicRegisters : public core::ApicRegisters {
   // CR8[3:0] = TPR[7:4]; a CR8 write clears TPR[3:0] (11.8.6.1).
   uint8_t cr8() const override { return uint8_t(apic_.tpr() >> 4); }
   void set_cr8(uint8_t v) override { apic_.set_tpr(uint8_t((v & 0xf) << 4)); }
+  void eoi() override { apic_.eoi(); }
   void performance_interrupt(bool mask_after) override {
     apic_.performance_counter_interrupt(mask_after);
   }
