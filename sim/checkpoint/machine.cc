@@ -54,6 +54,10 @@ void Access::virt(Ar& ar, core::Engine& e) {
     stage2_format(ar, vmx->ept_.format_);
     ar & vmx->ept_.format_.ad & vmx->ept_.format_.big1g & vmx->ept_.format_.big2m;
     raw(ar, vmx->ept_.fault_);
+    ar & vmx->vintr_ & vmx->apic_write_off_;  // APIC virtualization (SDM 30)
+    if constexpr (Ar::is_loading::value)  // page-modification logging (SDM 29.3.6)
+      vmx->ept_.set_dirty_log(vmx->non_root_ && vmx->c_.has2(vmx::proc2::kPml) ? &vmx->pml_
+                                                                              : nullptr);
   }
   if (svm) {
     raw(ar, svm->c_);
@@ -70,7 +74,7 @@ void Access::virt(Ar& ar, core::Engine& e) {
   // The engine's guest context: pointers are saved as "set or not".
   core::GuestContext& g = e.virt_;
   bool hooks = g.hooks != nullptr, stage2 = g.stage2 != nullptr;
-  ar & hooks & stage2 & g.poll & g.single_step & g.tlb_tag & g.tlb_ctx;
+  ar & hooks & stage2 & g.poll & g.single_step & g.tlb_tag & g.tlb_ctx & g.apic_access_page & g.sipi;
   if constexpr (Ar::is_loading::value) {
     g.hooks = !hooks ? nullptr : vmx ? static_cast<virt::GuestHooks*>(vmx)
                                      : static_cast<virt::GuestHooks*>(svm);

@@ -416,20 +416,9 @@ class Engine : public mmu::PhysMem {
   // loop looks at events; under an instruction limit (or a sampling schedule)
   // each iteration counts as one instruction toward it (the first is its own).
   static constexpr uint64_t kRepChunk = 4096;
-  uint64_t rep_budget() const {
-    if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
-    if (!insn_limit_ && !model_.scheduled()) return kRepChunk;
-    const uint64_t end = model_.phase_end_within(insn_limit_), used = limit_count();  // < end
-    const uint64_t left = used < end ? end - used : 1;
-    return left < kRepChunk ? left : kRepChunk;
-  }
+  uint64_t rep_budget() const;  // engine_access.h
   // The REP instruction ran `n` iterations (n <= rep_budget()).
-  void rep_done(uint64_t n) {
-    if ((insn_limit_ || model_.scheduled()) && n > 1) {
-      rep_extra_ += n - 1;
-      break_block();  // the block's instruction budget no longer holds
-    }
-  }
+  void rep_done(uint64_t n);
   // The enabled extensions (sim/ext): VMX/SVM ask them what a world switch
   // or a VMCS/VMCB instruction costs (ext::ActiveSet::cost).
   const ext::ActiveSet& extensions() const { return exts_; }

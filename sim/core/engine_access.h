@@ -112,4 +112,19 @@ inline bool Engine::chain_continues() const {
          chained();
 }
 
+// REP string instructions (isa/string.cc): see Engine::kRepChunk.
+inline uint64_t Engine::rep_budget() const {
+  if (HVSIM_UNLIKELY(s.rflags & TF)) return 1;  // a single-step trap after each iteration
+  if (!insn_limit_ && !model_.scheduled()) return kRepChunk;
+  const uint64_t end = model_.phase_end_within(insn_limit_), used = limit_count();  // < end
+  const uint64_t left = used < end ? end - used : 1;
+  return left < kRepChunk ? left : kRepChunk;
+}
+inline void Engine::rep_done(uint64_t n) {
+  if ((insn_limit_ || model_.scheduled()) && n > 1) {
+    rep_extra_ += n - 1;
+    break_block();  // the block's instruction budget no longer holds
+  }
+}
+
 }  // namespace hvsim::core
