@@ -26,7 +26,7 @@ struct DebugState {
   uint8_t insn_mask = 0;      // enabled breakpoints with R/W = 00 (instruction)
   uint8_t data_mask = 0;      // enabled breakpoints with R/W = 01 or 11 (data)
   uint8_t io_mask = 0;        // enabled breakpoints with R/W = 10 (I/O when CR4.DE)
-  uint8_t soft_int = 0;       // the instruction was INT n / INT3 / INTO / INT1
+  uint8_t soft_int = 0;       // INT n / INT3 / INTO / INT1 (or SYSCALL/SYSRET): no TF-at-start trap
   uint32_t pending = 0;       // DR6 bits of trap-class #DB for this instruction
   uint32_t held = 0;          // held by MOV SS / POP SS until after the next one
   // A trap-class #DB recognized at this boundary but not yet delivered: under

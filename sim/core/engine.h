@@ -353,6 +353,8 @@ class Engine : public mmu::PhysMem {
   void debug_io(uint16_t port, unsigned len);  // I/O breakpoints (CR4.DE)
   // INT n / INT3 / INTO (icebp false) or INT1 (true) is delivering its event.
   void debug_soft_interrupt(bool icebp);
+  // SYSCALL/SYSRET: single-step follows RFLAGS.TF as the instruction leaves it.
+  void debug_tf_at_end();
   // VMX pending debug exceptions (SDM Vol. 3 24.4.2): the DR6 bits of
   // trap-class #DB conditions recognized and not yet delivered at this
   // boundary (held by MOV SS, or due behind a higher-priority MTF exit).

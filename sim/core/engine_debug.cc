@@ -96,6 +96,21 @@ void Engine::debug_io(uint16_t port, unsigned len) {
 // INT n, INT3 and INTO clear TF through their delivery, and no single-step
 // trap follows them (SDM Vol. 3 17.3.1.4). INT1 delivers the #DB itself:
 // trap conditions pending for this instruction merge into it.
+// SYSCALL and SYSRET load RFLAGS; the single-step trap after them is taken
+// when TF is 1 at their end, not at their start (SDM Vol. 2B SYSRET: "the
+// processor will generate a debug exception after SYSRET" when it sets TF;
+// SYSCALL clearing TF through IA32_FMASK raises none). The start-of-
+// instruction trap is dropped like a software interrupt's; a trap due from
+// the end is delivered at the next boundary (in a VMX guest by the boundary
+// hook, in its priority order).
+void Engine::debug_tf_at_end() {
+  dbg_.soft_int = 1;
+  if (s.rflags & TF) {
+    dbg_.due |= kDr6Bs;
+    events_ |= kEvBreak;
+  }
+}
+
 void Engine::debug_soft_interrupt(bool icebp) {
   dbg_.soft_int = 1;
   if (!icebp) return;

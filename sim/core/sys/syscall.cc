@@ -34,6 +34,7 @@ void syscall(Engine& e, const DecodedInsn&) {
     s.seg[SS] = flat(static_cast<uint16_t>((sel + 8) & 0xfffc), 0x3, 0, false, true);
     e.set_cpl(0);
     e.update_mode();
+    e.debug_tf_at_end();
     return;
   }
   s.gpr[RCX] = s.rip;
@@ -45,6 +46,7 @@ void syscall(Engine& e, const DecodedInsn&) {
   s.seg[SS] = flat(static_cast<uint16_t>((sel + 8) & 0xfffc), 0x3, 0, false, true);
   e.set_cpl(0);
   e.update_mode();
+  e.debug_tf_at_end();
 }
 
 void sysret(Engine& e, const DecodedInsn& d) {
@@ -64,6 +66,7 @@ void sysret(Engine& e, const DecodedInsn& d) {
   s.seg[SS] = flat(static_cast<uint16_t>((sel + 8) | 3), 0x3, 3, false, true);
   e.set_cpl(3);
   e.update_mode();
+  e.debug_tf_at_end();
 }
 
 void sysenter(Engine& e, const DecodedInsn&) {

@@ -139,17 +139,32 @@ TEST(SingleStep, RepStringTrapsAfterEachIteration) {
   EXPECT_EQ(m.s().gpr[RDI], 0x5003u);
 }
 
-TEST(SingleStep, SyscallMaskingTfTrapsAtTheHandlerEntry) {
+// SYSCALL's single-step trap follows TF as SYSCALL leaves it (SDM Vol. 2B
+// SYSCALL/SYSRET; Linux masks TF through IA32_FMASK so that a user's
+// single-step never traps on the kernel's entry instruction).
+TEST(SingleStep, SyscallMaskingTfTakesNoTrap) {
   DbMachine m(k_ss_syscall);
   m.load(0x120000, k_sys_handler);
   m.s().star = 0x0018000800000000ull;
   m.s().lstar = 0x120000;
   m.s().sfmask = TF;
   RUN_TO_HLT(m);
-  ASSERT_EQ(m.count(), 1u);
-  EXPECT_EQ(m.rip(0), 0x120000u);    // the trap follows SYSCALL, which began with TF = 1
-  EXPECT_FALSE(m.flags(0) & TF);     // SFMASK cleared it
-  EXPECT_TRUE(m.s().gpr[R11] & TF);  // and R11 keeps it for SYSRET
+  EXPECT_EQ(m.count(), 0u);          // TF was 1 at its start, 0 at its end
+  EXPECT_TRUE(m.s().gpr[R11] & TF);  // R11 keeps it for SYSRET
+  EXPECT_EQ(m.s().gpr[R13], kCode + 12);
+}
+
+TEST(SingleStep, SyscallKeepingTfTrapsAtTheHandlerEntry) {
+  DbMachine m(k_ss_syscall);
+  // mov r13, rcx; pushfq; and qword ptr [rsp], -0x101; popfq; hlt
+  m.load(0x120000, {0x49, 0x89, 0xcd, 0x9c, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xff, 0xff, 0x9d, 0xf4});
+  m.s().star = 0x0018000800000000ull;
+  m.s().lstar = 0x120000;
+  m.s().sfmask = 0;
+  RUN_TO_HLT(m);
+  ASSERT_EQ(m.count(), 5u);  // after SYSCALL, then each handler instruction up to POPF
+  EXPECT_EQ(m.rip(0), 0x120000u);  // the trap follows SYSCALL, whose end has TF = 1
+  EXPECT_TRUE(m.dr6(0) & (1u << 14));  // DR6.BS
   EXPECT_EQ(m.s().gpr[R13], kCode + 12);
 }
 
