@@ -111,9 +111,6 @@ int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunA
   // --checkpoint-at: OUT/checkpoint-<insns>/ (sim/checkpoint/writer.h).
   std::vector<checkpoint::Trigger> at;
   for (const auto& t : args.checkpoint_at) at.push_back(checkpoint::parse_trigger(t));
-  if (!at.empty() && cfg.get_uint("platform.cpus") > 1)
-    throw base::ConfigError("--checkpoint-at: checkpoints of multiprocessor machines "
-                            "(platform.cpus > 1) are not supported yet");
   if (!at.empty() && cfg.get_string("timing.model") != "simple")
     throw base::ConfigError("--checkpoint-at: timing.model = " + cfg.get_string("timing.model") +
                             " is not supported yet (the out-of-order pipeline is not saved)");

@@ -6,6 +6,8 @@
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/utility.hpp>
 
+#include <algorithm>
+
 #include "sim/checkpoint/access.h"
 #include "sim/checkpoint/format.h"
 #include "sim/core/engine.h"
@@ -131,9 +133,27 @@ struct Access {
       }
     }
   }
-  static void rearm(platform::intc::ScTimerHost& t, uint64_t base_ps) {
-    t.base_ps_ = base_ps;
-    t.renotify();
+  // VM exits so far: counts, times, the open exit.
+  template <class Ar>
+  static void exit_tracker(Ar& ar, virt::ExitTracker& t) {
+    virt::ExitTracker::State st;
+    if constexpr (Ar::is_saving::value) st = t.state();
+    ar & st;
+    if constexpr (Ar::is_loading::value) t.set_state(st);
+  }
+  // Cross-core stores (core/coherence.h): the pages the cores decoded code
+  // from (they keep stores to them on the slow path, which counts DTLB
+  // lookups); the count of armed monitors follows from the cores' monitors.
+  template <class Ar>
+  static void coherence(Ar& ar, core::Coherence& c) {
+    std::vector<uint64_t> pages(c.code_pages_.begin(), c.code_pages_.end());
+    std::sort(pages.begin(), pages.end());
+    ar & pages;
+    if constexpr (Ar::is_loading::value) {
+      c.code_pages_ = {pages.begin(), pages.end()};
+      c.armed_ = 0;
+      for (const auto& m : c.members_) c.armed_ += m.engine->monitor.armed ? 1 : 0;
+    }
   }
 
   // ---- micro-architectural state (warm) ----
@@ -164,6 +184,8 @@ struct Access {
   static void core(Ar& ar, core::Engine& e, bool warm);
   template <class Ar>
   static void cpu(Ar& ar, platform::Cpu& c, bool warm);
+  template <class Ar>
+  static uint64_t time_base(Ar& ar, platform::System& s);
   // VMX or SVM: VMXON/current VMCS, root or non-root, the cached controls,
   // EPT; the VMCB cache and guest mode; what the engine holds for a guest.
   template <class Ar>

@@ -25,7 +25,7 @@
 namespace hvsim::checkpoint {
 
 inline constexpr char kMagic[8] = {'H', 'V', 'S', 'I', 'M', 'C', 'K', 'P'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // 2: every CPU of a multiprocessor, resume points
 inline constexpr size_t kHeaderBytes = 40;
 inline constexpr const char* kArchiveName = "machine.ckpt";
 inline constexpr const char* kInfoName = "checkpoint.toml";

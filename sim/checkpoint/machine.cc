@@ -88,18 +88,44 @@ void Access::virt(Ar& ar, core::Engine& e) {
 
 template <class Ar>
 void Access::cpu(Ar& ar, platform::Cpu& c, bool warm) {
-  // The time base: SystemC time cannot be set back, so a restored run's
-  // time 0 stands for the saved kernel time (docs/checkpoint.md).
-  uint64_t kernel_ps = sc_core::sc_time_stamp().value() + c.base_ps_;
-  if constexpr (Ar::is_saving::value) {
-    // Saved after the run ended mid-quantum: as if the core had synced.
-    const uint64_t now = c.total_cycles();
-    if (now > c.synced_cycles_) kernel_ps += (now - c.synced_cycles_) * c.cycle_.value();
-    c.synced_cycles_ = now;
+  ar & c.synced_cycles_ & c.wake_at_ & c.sipi_latched_ & c.sipi_vector_ & c.wake_pending_;
+  // Where the CPU's thread waits (a multiprocessor's other CPUs): it resumes there.
+  auto at = static_cast<uint8_t>(c.at_);
+  ar & at & c.wait_until_ps_ & c.halted_at_;
+  if constexpr (Ar::is_loading::value) {
+    if (at > uint8_t(platform::Cpu::At::kHalted))
+      throw CheckpointError("checkpoint: damaged archive (a CPU's resume point)");
+    c.at_ = platform::Cpu::At(at);
   }
-  ar & kernel_ps & c.synced_cycles_ & c.wake_at_ & c.sipi_latched_ & c.sipi_vector_;
-  if constexpr (Ar::is_loading::value) c.base_ps_ = kernel_ps;
   core(ar, c.core_->engine(), warm);
+}
+
+// The time base: SystemC time cannot be set back, so a restored run's time
+// 0 stands for the saved kernel time (docs/checkpoint.md). Saved after the
+// run ended inside a CPU's quantum (--checkpoint-at exit), that CPU is
+// ahead of the kernel: a uniprocessor is saved as if it had synced (the
+// kernel's time moves to the core's); on a multiprocessor the other CPUs'
+// waits are fixed in absolute time, so that CPU resumes in the sync it
+// would have made.
+template <class Ar>
+uint64_t Access::time_base(Ar& ar, platform::System& s) {
+  uint64_t kernel_ps = s.time_base_.now_ps();
+  if constexpr (Ar::is_saving::value) {
+    for (platform::Cpu* c : s.group_.cpus) {
+      const uint64_t now = c->total_cycles();
+      if (c->at_ != platform::Cpu::At::kRun || now <= c->synced_cycles_) continue;
+      const uint64_t ahead_ps = (now - c->synced_cycles_) * c->cycle_.value();
+      c->synced_cycles_ = now;
+      if (s.group_.cpus.size() == 1) {
+        kernel_ps += ahead_ps;
+      } else {
+        c->at_ = platform::Cpu::At::kQuantumSync;
+        c->wait_until_ps_ = kernel_ps + ahead_ps;
+      }
+    }
+  }
+  ar & kernel_ps;
+  return kernel_ps;
 }
 
 std::span<uint8_t> Access::ram(platform::System& s) { return s.ram_.memory().span(); }
@@ -124,10 +150,21 @@ void Access::system(Ar& ar, platform::System& s, bool warm) {
 
   uint64_t ncpus = s.cpus().size();
   ar & ncpus;
-  if (ncpus != s.cpus().size() || ncpus != 1)
-    throw CheckpointError("checkpoint: " + std::to_string(ncpus) +
-                          " CPUs saved; this build restores 1-CPU machines only");
+  if (ncpus != s.cpus().size())
+    throw CheckpointError("checkpoint: " + std::to_string(ncpus) + " CPUs saved, the machine has " +
+                          std::to_string(s.cpus().size()) + " (platform.cpus cannot change)");
+  const uint64_t kernel_ps = time_base(ar, s);
   cpu(ar, s.cpu_, warm);
+  // The application processors (system_smp.cc): each one's CPU module and
+  // core, local APIC, timer host and exit tracker.
+  for (auto& a : s.aps_) {
+    cpu(ar, a->cpu, warm);
+    dev(ar, a->lapic);
+    timers(ar, a->timers, {&a->lapic}, nullptr);
+    exit_tracker(ar, a->exits);
+  }
+  ar & s.apics_.ipis_delivered;
+  coherence(ar, s.coherence_);
 
   dev(ar, s.uart_);
   dev(ar, s.debug_exit_);
@@ -145,10 +182,7 @@ void Access::system(Ar& ar, platform::System& s, bool warm) {
   dev(ar, s.pit_);
   dev(ar, s.port61_);
   timers(ar, s.timers_, {&s.lapic_}, &s.pit_);
-  virt::ExitTracker::State exits;  // VM exits so far: counts, times, the open exit
-  if constexpr (Ar::is_saving::value) exits = s.exits_.state();
-  ar & exits;
-  if constexpr (Ar::is_loading::value) s.exits_.set_state(exits);
+  exit_tracker(ar, s.exits_);
 
   for (auto mem : {ram(s), testdev_ram(s)}) {
     SparsePages p;
@@ -158,7 +192,11 @@ void Access::system(Ar& ar, platform::System& s, bool warm) {
       if (!unpack_pages(p, mem))
         throw CheckpointError("checkpoint: RAM size differs (memory.size_mib cannot change)");
   }
-  if constexpr (Ar::is_loading::value) rearm(s.timers_, s.cpu_.base_ps_);
+  if constexpr (Ar::is_loading::value) {
+    s.time_base_.ps = kernel_ps;  // every CPU and timer host reads it
+    s.timers_.renotify();
+    for (auto& a : s.aps_) a->timers.renotify();
+  }
 }
 
 namespace {

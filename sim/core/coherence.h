@@ -16,6 +16,10 @@
 #include <unordered_set>
 #include <vector>
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: rebuilds the armed count on restore
+}
+
 namespace hvsim::core {
 
 class Engine;
@@ -54,6 +58,7 @@ class Coherence {
   static void disarm_monitor(Engine& e);
   static void mwait_sleep(Engine& e, bool break_masked);
   static void mwait_wake_check(Engine& e);
+  friend struct checkpoint::Access;
 
  private:
   struct Member {

@@ -32,7 +32,7 @@ uint64_t Cpu::total_cycles() const { return core_->cycles(); }
 uint64_t Cpu::kernel_cycles() const {
   // Rounded up: a wake-up between two cycle edges is seen at the next one.
   const uint64_t step = cycle_.value();
-  return (sc_core::sc_time_stamp().value() + base_ps_ + step - 1) / step;
+  return (base_->now_ps() + step - 1) / step;
 }
 
 uint64_t Cpu::now_cycles() const { return std::max(core_->cycles(), kernel_cycles()); }
@@ -127,7 +127,11 @@ void Cpu::run_thread() {
 
 void Cpu::run_loop() {
   core_->set_insn_limit(p_.max_insns);
-  synced_cycles_ = total_cycles();
+  if (at_ != At::kRun) {
+    if (resume()) return;
+  } else {
+    synced_cycles_ = total_cycles();
+  }
   for (;;) {
     if (end_on_signal()) return;
     if (progress_ && g_progress_due.load(std::memory_order_relaxed)) {
@@ -171,30 +175,63 @@ void Cpu::run_loop() {
       continue;
     }
     if (handle_exit(e)) return;
-    sync_time();
+    sync_time(At::kQuantumSync);
     if (boundary_) boundary_();
   }
 }
 
-void Cpu::sync_time() {
+void Cpu::sync_time(At where) {
   const uint64_t now = total_cycles();
   qk_.inc(cycle_ * double(now - synced_cycles_));
   synced_cycles_ = now;
+  at_ = where;  // tlm_quantumkeeper::sync waits its local time
+  wait_until_ps_ = base_->now_ps() + qk_.get_local_time().value();
   qk_.sync();
+  at_ = At::kRun;
+}
+
+// A checkpoint of a multiprocessor finds every CPU but the one writing it
+// inside a wait (sync_time, wait_in_halt); the restored thread waits until
+// the same absolute time and goes on from there. A CPU whose wait ended at
+// the checkpoint's very time had not run yet: it runs after the CPU that
+// wrote the checkpoint, as in the run that wrote it (one delta later).
+bool Cpu::resume() {
+  const At at = at_;
+  at_ = At::kRun;
+  const uint64_t now = base_->now_ps();
+  if (at == At::kQuantumSync || at == At::kHaltSync) {
+    sc_core::wait(wait_until_ps_ > now ? sc_core::sc_time::from_value(wait_until_ps_ - now)
+                                       : sc_core::SC_ZERO_TIME);
+    qk_.reset();
+    if (at == At::kQuantumSync) {
+      if (boundary_) boundary_();
+      return false;
+    }
+  } else {
+    sc_core::wait(sc_core::SC_ZERO_TIME);
+  }
+  if (halt_wait()) return true;
+  return false;
 }
 
 bool Cpu::wait_in_halt() {
   ++halts;
   wake_at_ = 0;
-  sync_time();  // a device may wake the core while the kernel catches up
-  const uint64_t halted_at = core_->cycles();
+  halted_at_ = core_->cycles();
+  sync_time(At::kHaltSync);  // a device may wake the core while the kernel catches up
+  return halt_wait();
+}
+
+bool Cpu::halt_wait() {
   halt_waiting_ = true;
+  at_ = At::kHalted;
   // A halted guest may have its own deadline (the VMX-preemption timer).
   const uint64_t guest_deadline = core_->guest_wake_deadline();
   const uint64_t until = std::min<uint64_t>(guest_deadline, p_.max_cycles ? p_.max_cycles : ~0ull);
   while (!wake_pending_) {
     if (end_on_signal()) {
       halt_waiting_ = false;
+      at_ = At::kRun;
       return true;
     }
     const uint64_t now = now_cycles();
@@ -219,11 +256,12 @@ bool Cpu::wait_in_halt() {
     sc_core::wait(limit, wake_);
   }
   halt_waiting_ = false;
+  at_ = At::kRun;
   // The core slept until now: its clock (and so RDTSC) moves to the kernel's time.
   uint64_t now = now_cycles();
   if (group_ && group_->multi()) now = std::max(now, wake_at_);
   if (now > core_->cycles()) core_->add_cycles(now - core_->cycles());
-  halted_cycles += core_->cycles() - halted_at;
+  halted_cycles += core_->cycles() - halted_at_;
   // Woken by a CPU ahead of the kernel: the next sync waits for the gap too.
   synced_cycles_ = group_ && group_->multi() ? std::min(total_cycles(), kernel_cycles())
                                              : total_cycles();

@@ -25,6 +25,7 @@
 #include "sim/core/core.h"
 #include "sim/core/interrupt_source.h"
 #include "sim/platform/run_end.h"
+#include "sim/platform/time_base.h"
 #include "sim/platform/tlm/router.h"
 
 namespace hvsim::checkpoint {
@@ -143,6 +144,16 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   // Checkpoints (sim/checkpoint): called after each quantum's sync, where the
   // machine's state is consistent; empty: none.
   void set_boundary_hook(std::function<void()> f) { boundary_ = std::move(f); }
+  // The machine's time base (a restored run's; the System owns it).
+  void set_time_base(const TimeBase& tb) { base_ = &tb; }
+  // Where this CPU's thread waits, so that a checkpoint can say where it
+  // resumes (a multiprocessor's other CPUs wait while the BSP writes it).
+  enum class At : uint8_t {
+    kRun,          // between quanta or inside one (the CPU writing the checkpoint)
+    kQuantumSync,  // in the quantum keeper's sync after a quantum, until wait_until_ps_
+    kHaltSync,     // in the sync that starts a halt (wait_in_halt), until wait_until_ps_
+    kHalted,       // halted or waiting for SIPI: in wait_in_halt's loop
+  };
   friend struct checkpoint::Access;
 
   // core::Bus
@@ -156,7 +167,12 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   void run_thread();
   void run_loop();
   // Hands the cycles run since the last sync to the quantum keeper and syncs.
-  void sync_time();
+  void sync_time(At where);
+  // A restored thread continues where the checkpoint found it (at_); true
+  // when the run ends.
+  bool resume();
+  // wait_in_halt after its opening sync: waits for a wake-up.
+  bool halt_wait();
   // True when the exit ends the run (after recording why).
   bool handle_exit(core::RunExit e);
   // SIGINT/SIGTERM arrived (stop_signal.h): ends the run; true if it did.
@@ -207,7 +223,10 @@ class Cpu : public sc_core::sc_module, public core::Bus {
   RunControl* rc_ = nullptr;
   std::function<void()> progress_;
   std::function<void()> boundary_;
-  uint64_t base_ps_ = 0;  // a restored run's time base: SystemC time 0 is this many ps
+  const TimeBase* base_ = &TimeBase::none();
+  At at_ = At::kRun;            // where the thread is (checkpoints)
+  uint64_t wait_until_ps_ = 0;  // a sync's end, time base included
+  uint64_t halted_at_ = 0;      // the core's cycles when the current halt began
 
  public:                      // counters, registered as statistics
   uint64_t stall_cycles = 0;  // cycles devices added through the TLM delay

@@ -105,6 +105,8 @@ System::System(sc_core::sc_module_name name, const base::Config& cfg, const RunS
   cpu_.io_socket.bind(io_bus_.target_socket);
   group_.cpus.push_back(&cpu_);
   cpu_.join(&group_, 0);
+  cpu_.set_time_base(time_base_);
+  timers_.set_time_base(time_base_);
   apics_.add(lapic_);
   wire_memory_bus(layout_);
   wire_io_bus();

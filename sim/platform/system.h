@@ -114,6 +114,7 @@ class System : public sc_core::sc_module, private core::MagicOps {
   I8042 i8042_;
   PciHost pci_host_;
 
+  TimeBase time_base_;  // a restored run's (docs/checkpoint.md): every CPU and timer host reads it
   CpuGroup group_;  // every CPU: the run end, the running one
   Cpu cpu_;         // the BSP (APIC ID 0)
   // Interrupts and timers (intc/): deadlines in core cycles on the SystemC

@@ -45,6 +45,8 @@ void System::build_aps(const base::Config& cfg, unsigned n) {
 // power-up state: waiting for INIT-SIPI (SDM Vol. 3 9.4.2).
 void System::wire_ap(const base::Config& cfg, ApSlot& a, unsigned index) {
   Cpu& cpu = a.cpu;
+  cpu.set_time_base(time_base_);
+  a.timers.set_time_base(time_base_);
   cpu.mem_socket.bind(mem_bus_.target_socket);
   cpu.io_socket.bind(io_bus_.target_socket);
   cpu.set_memory_map(&mem_bus_);

@@ -114,6 +114,54 @@ TEST(Restore, SvmGuestWithNptIsIdentical) {
                             20'000'000});
 }
 
+// Multiprocessors (platform.cpus > 1): the BSP writes the checkpoint at its
+// quantum boundary while every other CPU waits (quantum sync, HLT, wait for
+// SIPI); each restored CPU resumes in its own wait at the same absolute time.
+TEST(Restore, FourCoreSmpIsIdentical) {
+  expect_identical_restore(
+      {"smp4", {kWl + "/smp.elf", "--set", "platform.cpus=4"}, 15'000'000});
+}
+
+TEST(Restore, VmxTwoVcpuGuestIsIdentical) {
+  expect_identical_restore({"vmx_smp",
+                            {kWl + "/hv_vmx.elf", "--module", kWl + "/vsmp.elf", "--cmdline",
+                             "mmu=ept", "--set", "platform.cpus=2"},
+                            9'000'000});
+}
+
+TEST(Restore, SvmTwoVcpuGuestIsIdentical) {
+  expect_identical_restore({"svm_smp",
+                            {kWl + "/hv_svm.elf", "--module", kWl + "/vsmp.elf", "--cmdline",
+                             "mmu=npt", "--set", "platform.cpus=2", "--set",
+                             "cpu.vendor=AuthenticAMD"},
+                            9'000'000});
+}
+
+// A 2-CPU run stopped by --max-cycles with --checkpoint-at exit (the CPU
+// that hit the limit is mid-quantum) continues to the uninterrupted end.
+TEST(Restore, SmpExitCheckpointContinuesToTheSameEnd) {
+  const fs::path dir = fresh_dir("smp_exit");
+  const std::vector<std::string> args = {kWl + "/hv_vmx.elf", "--module", kWl + "/vsmp.elf",
+                                         "--cmdline", "mmu=ept", "--set", "platform.cpus=2",
+                                         "--quiet"};
+  std::vector<std::string> full = {"run"}, ck = {"run"};
+  full.insert(full.end(), args.begin(), args.end());
+  ck.insert(ck.end(), args.begin(), args.end());
+  full.insert(full.end(), {"--out", "full"});
+  ck.insert(ck.end(), {"--out", "ck", "--checkpoint-at", "exit", "--max-cycles", "12000000"});
+  const Outcome a = run_in(dir, kBin, full, "_full");
+  const Outcome b = run_in(dir, kBin, ck, "_ck");
+  ASSERT_EQ(a.status, 0) << a.err;
+  ASSERT_NE(b.status, 0) << b.err;  // the cycle limit
+  const std::string cp = only_checkpoint(dir / "ck");
+  ASSERT_FALSE(cp.empty()) << b.err;
+  const Outcome r = run_in(dir, kBin, {"restore", cp, "--quiet", "--out", "restored"}, "_r");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts(r.err), counts(a.err));
+  EXPECT_EQ(b.out + r.out, a.out);
+  fs::remove_all(dir);
+}
+
 class Refusal : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

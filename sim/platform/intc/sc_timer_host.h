@@ -15,6 +15,7 @@
 #include <systemc>
 
 #include "sim/platform/intc/timer_host.h"
+#include "sim/platform/time_base.h"
 
 namespace hvsim::checkpoint {
 struct Access;
@@ -37,6 +38,8 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
   // Called with the new earliest deadline whenever schedule() makes it
   // earlier: a core inside its quantum must stop there (Cpu::deadline_moved).
   void set_deadline_listener(std::function<void(uint64_t)> f) { listener_ = std::move(f); }
+  // The machine's time base (a restored run's; the System owns it).
+  void set_time_base(const TimeBase& tb) { base_ = &tb; }
   uint64_t fired = 0;  // callbacks run
   friend struct checkpoint::Access;
 
@@ -46,7 +49,7 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
   // The SystemC time of core cycle c (a restored run's time base subtracted).
   sc_core::sc_time at(uint64_t c) const {
     const uint64_t ps = cycle_.value() * c;
-    return sc_core::sc_time::from_value(ps > base_ps_ ? ps - base_ps_ : 0);
+    return sc_core::sc_time::from_value(ps > base_->ps ? ps - base_->ps : 0);
   }
 
   sc_core::sc_time cycle_;
@@ -57,7 +60,7 @@ class ScTimerHost : public sc_core::sc_module, public TimerHost {
   std::map<Handle, uint64_t> deadline_of_;
   Handle next_handle_ = 1;
   sc_core::sc_event event_;
-  uint64_t base_ps_ = 0;  // a restored run's time base (Cpu::base_ps_)
+  const TimeBase* base_ = &TimeBase::none();
 };
 
 }  // namespace hvsim::platform::intc
