@@ -111,13 +111,6 @@ int run_spec_command(platform::RunSpec spec, const base::Config& cfg, const RunA
   // --checkpoint-at: OUT/checkpoint-<insns>/ (sim/checkpoint/writer.h).
   std::vector<checkpoint::Trigger> at;
   for (const auto& t : args.checkpoint_at) at.push_back(checkpoint::parse_trigger(t));
-  if (!at.empty() && cfg.get_string("timing.model") != "simple")
-    throw base::ConfigError("--checkpoint-at: timing.model = " + cfg.get_string("timing.model") +
-                            " is not supported yet (the out-of-order pipeline is not saved)");
-  if (!at.empty() && (!cfg.get_string("timing.fast_forward").empty() ||
-                       !cfg.get_string("timing.sample").empty()))
-    throw base::ConfigError("--checkpoint-at: fast-forwarded and sampled runs are not "
-                            "supported yet (the phase schedule is not saved)");
   checkpoint::Writer writer({at, args.checkpoint_warm, spec.out_dir, cfg.to_toml()});
   if (!at.empty()) writer.install(spec);
   write_resolved_config(spec.out_dir, cfg);

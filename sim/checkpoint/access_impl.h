@@ -2,16 +2,19 @@
 // (one function saves and loads). Included by machine.cc only.
 #pragma once
 
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
 #include <boost/serialization/array.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/utility.hpp>
-
-#include <algorithm>
 
 #include "sim/checkpoint/access.h"
 #include "sim/checkpoint/format.h"
 #include "sim/core/engine.h"
 #include "sim/platform/system.h"
+#include "sim/timing/phased_model.h"
 #include "sim/svm/svm.h"
 #include "sim/vmx/vmx.h"
 
@@ -177,6 +180,125 @@ struct Access {
     ar & c.fetch_mru_;
     ok &= raw_vector(ar, c.mru_);
     return ok;
+  }
+
+  // ---- the timing model (sim/timing) ----
+  // timing.model = ooo is saved exactly: the pipeline as the timestamp model
+  // holds it (fetch cycle and redirect, rename and retire slots, ROB/LQ/SQ
+  // free cycles, the port calendar, the scheduler, MSHRs, the store queue,
+  // register and flag ready times), so the restored run places every later
+  // instruction where the uninterrupted run does. The branch predictor
+  // (gshare counters, BTB, RAS, indirect table) is micro-architectural state:
+  // saved when warm, left at reset otherwise.
+  template <class Ar>
+  static bool ring(Ar& ar, timing::ooo::FreeRing& r) {
+    const bool ok = raw_vector(ar, r.at_) & raw_vector(ar, r.why_);
+    ar & r.head_;
+    return ok;
+  }
+
+  template <class Ar>
+  static void predictor(Ar& ar, timing::ooo::BranchPredictor& b, const timing::ooo::OooParams& p,
+                        bool warm) {
+    raw(ar, b.st_);  // its statistics always (they count the whole run)
+    if (!warm) return;
+    ar & b.ghist_ & b.path_ & b.stamp_ & b.ras_top_ & b.ras_depth_;
+    bool ok = raw_vector(ar, b.counters_) & raw_vector(ar, b.btb_);
+    ok = ok & raw_vector(ar, b.ras_) & raw_vector(ar, b.indirect_);
+    if constexpr (Ar::is_loading::value) {
+      if (!ok) {  // timing.ooo.* predictor sizes changed: it starts cold
+        const timing::ooo::PredictorStats st = b.st_;
+        b = timing::ooo::BranchPredictor(p);
+        b.st_ = st;
+      }
+    }
+  }
+
+  template <class Ar>
+  static void ooo(Ar& ar, timing::ooo::OooCore& c, bool warm) {
+    ar & c.fe_.cycle_ & c.fe_.slots_ & c.fe_.resume_;
+    raw(ar, c.fe_.resume_cause_);
+    bool fits = raw_vector(ar, c.ports_.used_);
+    ar & c.ports_.floor_ & c.ports_.beyond_;
+    fits = fits & raw_vector(ar, c.sched_.leave_);
+    ar & c.sched_.held_ & c.sched_.now_;
+    raw(ar, c.miss_.last_why_);
+    fits = fits & raw_vector(ar, c.miss_.e_);
+    ar & c.miss_.busy_end_ & c.miss_.last_free_;
+    raw(ar, c.miss_.st_);
+    raw(ar, c.sq_.last_commit_);
+    fits = fits & raw_vector(ar, c.sq_.s_);
+    ar & c.sq_.n_;
+    fits = fits & ring(ar, c.rob_) & ring(ar, c.lq_) & ring(ar, c.sq_ring_);
+    ar & c.rob_seq_ & c.lq_seq_ & c.sq_seq_;
+    raw(ar, c.reg_ready_);
+    raw(ar, c.reg_why_);
+    raw(ar, c.flag_ready_);
+    raw(ar, c.flag_why_);
+    ar & c.rename_cycle_ & c.rename_slots_ & c.retire_cycle_ & c.retire_slots_ & c.floor_;
+    ar & c.load_floor_ & c.last_commit_ & c.last_fetch_;
+    raw(ar, c.st_);
+    if (!fits)
+      throw CheckpointError("checkpoint: the ooo pipeline's sizes differ (timing.ooo.rob_entries, "
+                            "lq/sq/scheduler entries, mshrs cannot change on restore)");
+    predictor(ar, c.bp_, c.p_, warm);
+  }
+
+  // The phases (sample_schedule.h). With the schedule the checkpoint was
+  // written under, the restored run continues it exactly (the phase, where
+  // it began, the instructions of each phase, the windows' statistics).
+  // A restore that changes timing.fast_forward or timing.sample starts the
+  // new schedule at the checkpoint's count (phases are counted from the
+  // run's start): e.g. with both cleared, a checkpoint written during a
+  // fast-forward continues in detail.
+  template <class Ar>
+  static void phases(Ar& ar, timing::PhasedModel& p, uint64_t count, uint64_t engine_cycles) {
+    timing::SampleSchedule s = p.sched_;
+    uint64_t done[3];
+    std::memcpy(done, p.done_, sizeof done);
+    uint64_t start = p.phase_start_, clock = p.clock_, base = p.base_, win = p.win_cycles_;
+    uint64_t end = p.phase_end_;
+    auto phase = static_cast<uint8_t>(p.phase_);
+    timing::WindowStats w = p.windows_;
+    raw(ar, s);
+    raw(ar, done);
+    ar & start & clock & base & win & end & phase;
+    raw(ar, w);
+    if constexpr (Ar::is_loading::value) {
+      const timing::SampleSchedule& now = p.sched_;
+      if (s.fast_forward == now.fast_forward && s.period == now.period &&
+          s.window == now.window && s.warmup == now.warmup) {
+        if (phase > uint8_t(timing::Phase::kWarming))
+          throw CheckpointError("checkpoint: damaged archive (the timing phase)");
+        std::memcpy(p.done_, done, sizeof done);
+        p.phase_start_ = start, p.clock_ = clock, p.base_ = base, p.win_cycles_ = win;
+        p.phase_end_ = end;
+        p.phase_ = timing::Phase(phase);
+        p.windows_ = w;
+      } else {
+        // The engine's clock ran on under the old schedule while the model's
+        // did not: the holder keeps the offset between them (base_), so the
+        // engine runs through it even with no schedule left.
+        p.clock_ = engine_cycles;
+        p.phase_ = p.sched_.phase_at(count, &p.phase_end_);
+        p.enter(count);
+        p.scheduled_ = true;
+      }
+    }
+  }
+
+  template <class Ar>
+  static void model(Ar& ar, timing::PhasedModel& p, bool warm, uint64_t count, uint64_t cycles) {
+    timing::CoreModel& m = p.detailed_;
+    auto kind = static_cast<uint8_t>(m.index());
+    ar & kind;
+    if (kind != m.index())
+      throw CheckpointError("checkpoint: saved under another timing.model");
+    if (auto* s = std::get_if<timing::SimpleCore>(&m))
+      ar & s->cycles_ & s->instructions_;
+    else
+      ooo(ar, std::get<timing::ooo::OooCore>(m), warm);
+    phases(ar, p, count, cycles);
   }
 
   // ---- the core (sim/core) and its CPU module (sim/platform) ----

@@ -21,11 +21,9 @@ void Access::core(Ar& ar, core::Engine& e, bool warm) {
   raw(ar, e.dbg_);
   raw(ar, e.ri_);
   raw(ar, e.monitor);  // MONITOR's armed line (MWAIT)
-  // The core model's clock. The out-of-order model's pipeline is not saved.
-  auto* simple = std::get_if<timing::SimpleCore>(&e.model_.detailed());
-  if (!simple)
-    throw CheckpointError("checkpoint: timing.model = ooo is not supported yet (use simple)");
-  ar & simple->cycles_ & simple->instructions_;
+  // The core model (simple: its clock; ooo: the pipeline, the predictor
+  // when warm) and the phases of a fast-forwarded or sampled run.
+  model(ar, e.model_, warm, e.limit_count(), e.cycles_);
   virt(ar, e);
   if (warm) uarch(ar, e.mmu_);  // a changed geometry leaves that structure cold
   if constexpr (Ar::is_loading::value) {

@@ -14,6 +14,9 @@ using core::RunExit;
 Cpu::Cpu(sc_core::sc_module_name name, const base::Config& cfg, const CpuParams& p)
     : sc_module(name), mem_socket("mem_socket"), io_socket("io_socket"), p_(p) {
   core_ = std::make_unique<core::Core>(*this, cfg);
+  // Here, not in the thread: a restore (before sc_start) loads the REP
+  // iterations counted so far, which setting the limit resets.
+  core_->set_insn_limit(p_.max_insns);
   cycle_ = sc_core::sc_time(1e3 / double(p.mhz), sc_core::SC_NS);
   tlm_utils::tlm_quantumkeeper::set_global_quantum(cycle_ * double(p.quantum_cycles));
   qk_.reset();
@@ -126,7 +129,6 @@ void Cpu::run_thread() {
 }
 
 void Cpu::run_loop() {
-  core_->set_insn_limit(p_.max_insns);
   if (at_ != At::kRun) {
     if (resume()) return;
   } else {

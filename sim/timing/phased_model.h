@@ -29,6 +29,10 @@
 #include "sim/timing/core_model.h"
 #include "sim/timing/sample_schedule.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing {
 
 // Fast-forward: no core model; the cache model is not consulted (the engine
@@ -98,6 +102,7 @@ class DetailedCore final {
 
 class PhasedModel {
  public:
+  friend struct checkpoint::Access;
   PhasedModel(CoreModel detailed, const SampleSchedule& s);
 
   CoreModel& detailed() { return detailed_; }

@@ -20,6 +20,10 @@
 
 #include "sim/base/params.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing {
 
 enum class Phase : uint8_t {
@@ -56,6 +60,7 @@ struct SampleSchedule {
 // n - 1 degrees of freedom). No allocation: running sums (Welford).
 class WindowStats {
  public:
+  friend struct checkpoint::Access;
   void add(uint64_t cycles, uint64_t instructions);
   uint64_t windows() const { return n_; }
   uint64_t cycles() const { return cycles_; }

@@ -137,6 +137,65 @@ TEST(Restore, SvmTwoVcpuGuestIsIdentical) {
                             9'000'000});
 }
 
+// timing.model = ooo: the pipeline and (warm) the predictor are saved exactly.
+TEST(Restore, OutOfOrderModelIsIdentical) {
+  expect_identical_restore({"ooo", {kWl + "/demo.elf", "--set", "timing.model=ooo"}, 30'000'000});
+}
+
+TEST(Restore, OutOfOrderFourCoresIsIdentical) {
+  expect_identical_restore({"ooo_smp4",
+                            {kWl + "/smp.elf", "--set", "platform.cpus=4", "--set",
+                             "timing.model=ooo"},
+                            5'000'000});
+}
+
+// Fast-forward and sampling: the phase, its start and the windows so far.
+TEST(Restore, FastForwardedRunIsIdentical) {
+  expect_identical_restore(
+      {"ff", {kWl + "/demo.elf", "--fast-forward", "insns:20000000"}, 30'000'000});
+}
+
+TEST(Restore, SampledOutOfOrderRunIsIdentical) {
+  expect_identical_restore({"sample",
+                            {kWl + "/demo.elf", "--sample", "1000000:20000:20000", "--set",
+                             "timing.model=ooo"},
+                            30'000'000});
+}
+
+// The architect's flow: fast-forward, checkpoint, restore in detail (the
+// schedule cleared): the restored run times everything after the checkpoint,
+// its clock continuing from the checkpoint's cycle.
+TEST(Restore, CheckpointDuringFastForwardRestoresInDetail) {
+  const fs::path dir = fresh_dir("ff_detail");
+  const Outcome ck = run_in(dir, kBin,
+                            {"run", kWl + "/demo.elf", "--fast-forward", "insns:60000000",
+                             "--checkpoint-at", "insns:15000000", "--quiet", "--out", "ck"},
+                            "_ck");
+  ASSERT_EQ(ck.status, 0) << ck.err;
+  const std::string cp = only_checkpoint(dir / "ck");
+  ASSERT_FALSE(cp.empty()) << ck.err;
+  const Outcome same = run_in(dir, kBin, {"restore", cp, "--quiet", "--out", "same"}, "_same");
+  const Outcome det = run_in(
+      dir, kBin, {"restore", cp, "--set", "timing.fast_forward=", "--quiet", "--out", "det"}, "_det");
+  ASSERT_EQ(same.status, 0) << same.err;
+  ASSERT_EQ(det.status, 0) << det.err;
+  EXPECT_EQ(counts(same.err), counts(ck.err));
+  EXPECT_NE(same.err.find("fast-forward:"), std::string::npos) << same.err;
+  EXPECT_EQ(det.err.find("fast-forward:"), std::string::npos) << det.err;
+  // In detail the 45M instructions the fast-forward ran at 1 cycle each
+  // take the model's cycles: more cycles than under the fast-forward.
+  auto cycles = [](const std::string& err) {
+    std::smatch m;
+    const std::regex re("instructions, ([0-9,]+) cycles");
+    if (!std::regex_search(err, m, re)) return uint64_t(0);
+    std::string d = m[1].str();
+    d.erase(std::remove(d.begin(), d.end(), ','), d.end());
+    return uint64_t(std::stoull(d));
+  };
+  EXPECT_GT(cycles(det.err), cycles(same.err) + 1'000'000) << det.err;
+  fs::remove_all(dir);
+}
+
 // A 2-CPU run stopped by --max-cycles with --checkpoint-at exit (the CPU
 // that hit the limit is mid-quantum) continues to the uninterrupted end.
 TEST(Restore, SmpExitCheckpointContinuesToTheSameEnd) {

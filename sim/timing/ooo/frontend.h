@@ -9,10 +9,15 @@
 
 #include "sim/timing/ooo/cpi.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing::ooo {
 
 class Frontend {
  public:
+  friend struct checkpoint::Access;
   Frontend(uint32_t width, uint32_t stages) : width_(width), stages_(stages) {}
 
   // The fetch cycle of the next instruction, not before `floor` (the decode

@@ -12,6 +12,10 @@
 #include "sim/timing/ooo/cpi.h"
 #include "sim/timing/ooo/params.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing::ooo {
 
 inline uint32_t pow2_at_least(uint32_t n) {
@@ -25,6 +29,7 @@ inline uint32_t pow2_at_least(uint32_t n) {
 // Stored in a power-of-two ring so that indexing is a mask.
 class FreeRing {
  public:
+  friend struct checkpoint::Access;
   explicit FreeRing(uint32_t n)
       : n_(n), mask_(pow2_at_least(n) - 1), at_(mask_ + 1, 0), why_(mask_ + 1, Cpi::kBase) {}
   uint32_t size() const { return n_; }
@@ -64,6 +69,7 @@ struct MissStats {
 
 class MissUnit {
  public:
+  friend struct checkpoint::Access;
   MissUnit(uint32_t mshrs, uint32_t line_bytes = 64);
   // A miss of `latency` cycles to `addr` requested at cycle t; returns the
   // cycle its data arrives.
@@ -94,6 +100,7 @@ class MissUnit {
 // Stores still in the store queue, newest last, for forwarding.
 class StoreQueue {
  public:
+  friend struct checkpoint::Access;
   explicit StoreQueue(uint32_t entries)
       : n_max_(entries), mask_(pow2_at_least(entries) - 1), s_(mask_ + 1) {}
   struct Store {

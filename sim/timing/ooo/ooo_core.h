@@ -20,6 +20,10 @@
 #include "sim/timing/ooo/predictor.h"
 #include "sim/timing/retire_info.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing::ooo {
 
 struct Histogram {
@@ -43,6 +47,7 @@ struct CoreStats {
 
 class OooCore final {
  public:
+  friend struct checkpoint::Access;
   static constexpr bool kTimesFetch = true;  // the engine fetches through the L1I
   static constexpr bool kReadsDeps = true;   // the dependence masks, PC and length
 

@@ -7,10 +7,15 @@
 #include <cstdint>
 #include <vector>
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing::ooo {
 
 class PortCalendar {
  public:
+  friend struct checkpoint::Access;
   static constexpr uint64_t kWindow = 4096;  // cycles ahead of the rename point
 
   PortCalendar() : used_(kWindow, 0) {}
@@ -36,6 +41,7 @@ class PortCalendar {
 // in order), so each cycle is visited once.
 class Scheduler {
  public:
+  friend struct checkpoint::Access;
   static constexpr uint64_t kWindow = 4096;
   explicit Scheduler(uint32_t entries) : cap_(entries), leave_(kWindow, 0) {}
   // The earliest cycle >= d at which a uop can enter (an entry is free).

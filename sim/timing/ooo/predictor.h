@@ -12,6 +12,10 @@
 #include "sim/timing/ooo/params.h"
 #include "sim/timing/retire_info.h"
 
+namespace hvsim::checkpoint {
+struct Access;  // sim/checkpoint: saves and restores the private state
+}
+
 namespace hvsim::timing::ooo {
 
 enum class Prediction : uint8_t {
@@ -30,6 +34,7 @@ struct PredictorStats {
 
 class BranchPredictor {
  public:
+  friend struct checkpoint::Access;
   explicit BranchPredictor(const OooParams& p);
   // Predicts the branch r describes, then trains on its outcome.
   Prediction predict_and_update(const RetireInfo& r);
