@@ -243,3 +243,12 @@ void load_machine(platform::System& sys, const std::string& payload) {
 }
 
 }  // namespace hvsim::checkpoint
+
+namespace hvsim::checkpoint {
+
+// One core alone (tests/checkpoint/guest_mode_roundtrip_test.cc saves a
+// core in VMX non-root or SVM guest mode and loads it into a fresh one).
+template void Access::core(boost::archive::binary_oarchive&, core::Engine&, bool);
+template void Access::core(boost::archive::binary_iarchive&, core::Engine&, bool);
+
+}  // namespace hvsim::checkpoint
