@@ -127,6 +127,9 @@ struct ArchState {
   uint64_t mtrr_fixed[11] = {};  // IA32_MTRR_FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000
   uint64_t mtrr_var[16] = {};    // IA32_MTRR_PHYSBASE0/PHYSMASK0 .. 7
   uint64_t debugctl = 0;         // IA32_DEBUGCTL (sys/mce.cc)
+  // The last-branch record (DEBUGCTL.LBR, sys/lbr.h): MSRs 1DBh-1DEh,
+  // LastBranchFromIP/ToIP and LastIntFromIP/ToIP (LastException* on AMD).
+  uint64_t lbr_from = 0, lbr_to = 0, lbr_int_from = 0, lbr_int_to = 0;
   PmuState pmu;                  // performance counters (sys/pmu.cc)
   MachineCheckState mc;          // machine-check registers (sys/mce.cc)
   // STI / MOV SS / POP SS block interrupts until after the next instruction
