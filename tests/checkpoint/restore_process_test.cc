@@ -149,6 +149,33 @@ TEST(Restore, OutOfOrderFourCoresIsIdentical) {
                             5'000'000});
 }
 
+// The ooo pipeline's in-flight state fits only its own sizes: a changed ROB
+// is refused (one line, exit 2); a changed width or a predictor size (the
+// predictor starts cold) is a timing parameter like any other.
+TEST(Restore, OutOfOrderPipelineSizesAreFixed) {
+  const fs::path dir = fresh_dir("ooo_sizes");
+  const Outcome ck = run_in(dir, kBin,
+                            {"run", kWl + "/demo.elf", "--set", "timing.model=ooo", "--max-insns",
+                             "3000000", "--checkpoint-at", "insns:1000000", "--quiet", "--out", "ck"},
+                            "_ck");
+  const std::string cp = only_checkpoint(dir / "ck");
+  ASSERT_FALSE(cp.empty()) << ck.err;
+  const Outcome rob = run_in(
+      dir, kBin, {"restore", cp, "--set", "timing.ooo.rob_entries=100", "--quiet", "--out", "r1"},
+      "_rob");
+  EXPECT_EQ(rob.status, 2) << rob.err;
+  EXPECT_EQ(std::count(rob.err.begin(), rob.err.end(), '\n'), 1) << rob.err;
+  EXPECT_NE(rob.err.find("timing.ooo.rob_entries"), std::string::npos) << rob.err;
+  for (const char* set : {"timing.ooo.fetch_width=4", "timing.ooo.btb_entries=1024"}) {
+    const Outcome ok = run_in(dir, kBin,
+                              {"restore", cp, "--set", set, "--max-insns", "2000000", "--quiet",
+                               "--out", "r2"},
+                              "_ok");
+    EXPECT_NE(ok.err.find("instruction limit"), std::string::npos) << set << ": " << ok.err;
+  }
+  fs::remove_all(dir);
+}
+
 // Fast-forward and sampling: the phase, its start and the windows so far.
 TEST(Restore, FastForwardedRunIsIdentical) {
   expect_identical_restore(
