@@ -11,6 +11,7 @@
 #define HC_IRET (hypercall_page + 23 * 32)
 #define VGCF_in_syscall 0x100
 #include "wl_frame.inc"
+#include "../sysframe.inc"
 
         .section .note.Xen, "a", @note
         .balign 4
@@ -90,27 +91,7 @@ syscall_entry:
         popq    %r11
         subq    $8, %rsp                /* keeps the call 16-byte aligned */
         pushq   32(%rsp)                /* the process's RSP, from the frame */
-        pushq   %rcx
-        pushq   %r11
-        pushq   %rax
-        pushq   %rdi
-        pushq   %rsi
-        pushq   %rdx
-        pushq   %r10
-        pushq   %r8
-        pushq   %r9
-        movq    %rsp, %rdi
-        cld
-        call    syscall_dispatch
-        popq    %r9
-        popq    %r8
-        popq    %r10
-        popq    %rdx
-        popq    %rsi
-        popq    %rdi
-        addq    $8, %rsp                /* RAX: the result */
-        popq    %r11
-        popq    %rcx
+        SYSFRAME_DISPATCH
         addq    $16, %rsp               /* RSP copy and the pad */
         pushq   $VGCF_in_syscall
         jmp     HC_IRET
