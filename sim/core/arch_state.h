@@ -108,6 +108,12 @@ struct ArchState {
   uint64_t cr0 = 0x60000010, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
   uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400};
   uint64_t efer = 0;
+  // PAE paging's four PDPTEs are registers (SDM Vol. 3 4.4.1), loaded by MOV
+  // to CR3 in PAE paging, by a MOV to CR0/CR4 that enters or changes PAE
+  // paging, and by VM entry/exit (sys/pdpte.h). Intel only: pdpte_valid stays
+  // 0 on an AMD model, whose walks read the entries at CR3 each time.
+  uint64_t pdpte[4] = {};
+  uint64_t pdpte_valid = 0;
   uint64_t xcr0 = 1;  // XFEATURE_ENABLED_MASK (SDM Vol. 1 13.3); bit 0 (x87) is always set
   uint64_t xss = 0;   // IA32_XSS (SDM Vol. 1 13.3)
   X87State x87;
