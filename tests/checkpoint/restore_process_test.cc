@@ -36,13 +36,14 @@ std::string counts(const std::string& err) {
 }
 
 // stats.txt without what depends on the host (wall time, MIPS) or on the
-// simulator's derived caches, which a restore rebuilds (decoded blocks,
-// the host-pointer TLB, DMI grants): docs/checkpoint.md.
+// simulator's derived caches, which a restore rebuilds (decoded blocks and
+// their invalidations by stores, the host-pointer TLB, DMI grants):
+// docs/checkpoint.md.
 std::string model_stats(const fs::path& out) {
   std::istringstream in(read_all(out / "stats.txt"));
   std::string line, kept;
   const std::regex host("^(sim\\.|cpu\\.blocks_|cpu\\.block_|cpu\\.host_tlb|cpu\\.chain|"
-                        "platform\\.cpu\\.dmi_grants)");
+                        "cpu[0-9]*\\.smc_invalidations|platform\\.cpu\\.dmi_grants)");
   while (std::getline(in, line))
     if (!std::regex_search(line, host)) kept += line + "\n";
   return kept;
