@@ -22,6 +22,13 @@
 
 namespace hvsim::core {
 
+namespace {
+
+// At most this many instructions per call (the caller calls again).
+constexpr uint64_t kChainBudgetCap = 1ull << 30;
+
+}  // namespace
+
 bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // Counted instructions (limit_count(): REP iterations too) left before the
   // phase end or the instruction limit. A REP instruction that counts more
@@ -33,21 +40,21 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // block only, cut at max_insns.
   const bool chain = max_insns >= BlockCache::kMaxBlockInsns;
   if (!chain && max_insns < left) left = max_insns;
+  if (left > kChainBudgetCap) left = kChainBudgetCap;  // i + left below stays in range
   const Block* b = &first;
-  const DecodedInsn* i = nullptr;
-  const DecodedInsn* end = nullptr;
   ri_.start_functional(fetch_walk_);  // take_fetch_latency without the L1I
   fetch_walk_ = 0;
   ri_open_ = true;
   bool whole;
   try {
+    uint64_t cy = cycles_, ic = icount_;
     for (;;) {
-      i = b->insns.data();
-      const size_t size = b->insns.size();
-      const size_t n = size < left ? size : left;
-      end = i + n;
+      const DecodedInsn* i = b->insns.data();
+      const DecodedInsn* const bend = i + b->insns.size();
+      const DecodedInsn* const end = bend - i > static_cast<ptrdiff_t>(left) ? i + left : bend;
+      const uint64_t ic0 = ic;
       bool stopped = false;
-      uint64_t rip = s.rip, cy = cycles_, ic = icount_;
+      uint64_t rip = s.rip;
       for (; i != end; ++i) {
         insn_rip_ = rip;
         rip += i->len;
@@ -61,18 +68,18 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
           break;
         }
       }
-      whole = i == b->insns.data() + size;
-      left -= i - b->insns.data();
+      whole = i == bend;
+      left -= ic - ic0;
       // The first block's fetch stall joins the clock where the
       // per-block loop put it (the budget test above reads cycles_ +
       // extra_cycles only).
-      cycles_ += ri_.fetch_latency;
+      cy += ri_.fetch_latency;
+      cycles_ = cy;
       ri_.fetch_latency = 0;
       // What exec_chain_with looks at between blocks; events_ and the
       // cycle budget were looked at after the last instruction.
-      if (stopped || !whole || !chain || left == 0 ||
-          cycles_ + ri_.extra_cycles >= cycle_limit_ || virt_.poll || (intr_check_ && (s.rflags & IF)) ||
-          !chain_continues())
+      if (stopped || !whole || !chain || left == 0 || cy + ri_.extra_cycles >= cycle_limit_ ||
+          virt_.poll || (intr_check_ && (s.rflags & IF)) || !chain_continues())
         break;
       insn_rip_ = s.rip;
       b = follow_chain();
