@@ -298,9 +298,10 @@ RunExit Engine::run(uint64_t cycle_limit) {
     try {
       insn_rip_ = s.rip;
       // One instruction alone (engine_debug.cc): after STI / MOV SS, under
-      // MTF, and while TF, RF or a DR7 enable is set (SDM Vol. 3 17.3).
+      // MTF, and while TF, RF, a DR7 enable or DEBUGCTL.LBR/BTF is set
+      // (SDM Vol. 3 17.3, 17.4).
       if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-                         (s.dr[7] & kDr7Enables))) {
+                         (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf)))) {
         step_one();
       } else {
         const Block* b = next_block();

@@ -52,6 +52,8 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
 
   core::Engine& engine() { return e_; }
   const SvmCaps& caps() const { return caps_; }
+  // LBR virtualization on for this VMRUN (15.23: VMCB 0B8h bit 0, offered).
+  bool lbr_virtualized(const VmcbControl& c) const { return caps_.lbrv && (c.lbr_virt & 1); }
   const SvmCosts& costs() const { return costs_; }
   SvmStats& stats() { return stats_; }
   void register_stats(base::StatRegistry& reg);
