@@ -45,8 +45,13 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   ri_.start_functional(fetch_walk_);  // take_fetch_latency without the L1I
   fetch_walk_ = 0;
   ri_open_ = true;
+  // A fault or a guest exit leaves through here to run(), whose
+  // retire_open_record() sets the functional clock from cycles_ (stored
+  // after every instruction) and retires the faulting instruction through
+  // FunctionalCore: 1 + the charges so far. No handler here: a catch and
+  // rethrow doubled the unwinding of every guest fault.
   bool whole;
-  try {
+  {
     uint64_t cy = cycles_, ic = icount_;
     for (;;) {
       const DecodedInsn* i = b->insns.data();
@@ -84,12 +89,6 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
       insn_rip_ = s.rip;
       b = follow_chain();
     }
-  } catch (...) {
-    // The faulting instruction is retired by retire_open_record() through
-    // FunctionalCore: 1 + the charges so far, from the clock of the
-    // instructions before it.
-    model_.set_functional_clock(cycles_);
-    throw;
   }
   cycles_ += ri_.extra_cycles;
   model_.set_functional_clock(cycles_);
