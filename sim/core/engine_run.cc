@@ -205,6 +205,10 @@ bool Engine::try_init() {
 bool Engine::try_interrupt() {
   if (!intc_ || wait_sipi_) return false;
   if (try_init()) return true;
+  if (HVSIM_UNLIKELY(intc_->smi_pending()) && s.gif) {  // held while GIF = 0 (APM 15.17)
+    if (virt_.hooks) virt_.hooks->smi();                  // may throw GuestExit
+    intc_->take_smi();  // SMM is not modelled: the SMI is dropped (apic.smis counts it)
+  }
   if (s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
   if (intc_->nmi_pending() && !s.nmi_blocked) {
     if (virt_.hooks && !virt_.hooks->nmi()) return false;  // may exit instead (NMI exiting)

@@ -105,6 +105,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   bool nmi() override;
   void triple_fault() override;
   void init_signal() override;
+  void smi() override;
   void begin_delivery(uint8_t vector, virt::EventType type, bool has_error,
                       uint32_t error) override;
   void end_delivery() override;
