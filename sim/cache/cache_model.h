@@ -247,7 +247,7 @@ class CacheModel {
   // is what a store costs an in-order core, timing::SimpleCore applies it).
   uint32_t data_access(uint64_t pa, unsigned n, bool is_write) {
     uint32_t c = access(pa, is_write, CacheSource::kData);
-    if (__builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
+    if (n > 1 && __builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
       c += access((pa | line_mask_) + 1, is_write, CacheSource::kData);
     return c;
   }
