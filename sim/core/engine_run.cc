@@ -92,7 +92,7 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
       }
     }
     ri_open_ = false;
-    ri_.clear_charges();
+    ri_.flags = 0;  // the charges are already clear: each retire cleared them
     return i == last;
   }
   for (; i != end; ++i) {
