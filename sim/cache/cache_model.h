@@ -183,6 +183,11 @@ class CacheLevel {
     uint32_t w = 0;
 #if defined(__SSE2__)
     const __m128i k = _mm_set1_epi32(static_cast<int>(key));
+    // 8 and 16 ways (the default L1 and L2/LLC): every key compared, one
+    // branch on the result rather than one per four ways (the way a line
+    // is found in is what a host predictor cannot guess).
+    if (assoc_ == 16) return find_all<16>(set, k);
+    if (assoc_ == 8) return find_all<8>(set, k);
     for (; w + 4 <= assoc_; w += 4) {
       const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
       const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)));
@@ -193,6 +198,17 @@ class CacheLevel {
       if (set[w] == key) return w;
     return assoc_;
   }
+#if defined(__SSE2__)
+  template <uint32_t kWays>
+  static uint32_t find_all(const uint32_t* set, __m128i k) {
+    uint32_t m = 0;
+    for (uint32_t w = 0; w < kWays; w += 4) {
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
+      m |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)))) << w;
+    }
+    return m ? static_cast<uint32_t>(__builtin_ctz(m)) : kWays;
+  }
+#endif
   uint32_t find_wide(const uint32_t* set, uint64_t line) const {
     for (uint32_t w = 0; w < assoc_; ++w)
       if (set[w] == static_cast<uint32_t>(line) &&
