@@ -157,6 +157,13 @@ class CacheLevel {
       for (uint32_t w = 4; w < assoc_; w += 4) m = least(m, load(w));
       m = least(m, _mm_shuffle_epi32(m, 0x4e));  // lanes 2,3,0,1
       m = least(m, _mm_shuffle_epi32(m, 0xb1));  // lanes 1,0,3,2: every lane the least
+      if (assoc_ <= 32) {  // every way compared, one branch-free result
+        uint32_t eq = 0;
+        for (uint32_t w = 0; w < assoc_; w += 4)
+          eq |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(load(w), m))))
+                << w;
+        return static_cast<uint32_t>(__builtin_ctz(eq));  // the least is in some way
+      }
       for (uint32_t w = 0;; w += 4) {
         const int eq = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(load(w), m)));
         if (eq) return w + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(eq)));
