@@ -89,7 +89,7 @@ struct Access {
     ar & l.esr_ & l.esr_pending_ & l.icr_;
     raw(ar, l.lvt_);
     raw(ar, l.lint_level_);
-    ar & l.nmi_pending_ & l.init_pending_ & l.last_sipi_vector_;
+    ar & l.nmi_pending_ & l.init_pending_ & l.smi_pending_ & l.last_sipi_vector_;
     ar & l.timer_initial_ & l.timer_div_ & l.tsc_deadline_ & l.timer_armed_ & l.timer_start_;
     ar & l.timer_periods_ & l.timer_deadline_ & l.timer_handle_;
   }

@@ -108,6 +108,12 @@ struct ArchState {
   uint64_t cr0 = 0x60000010, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
   uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400};
   uint64_t efer = 0;
+  // PAE paging's four PDPTEs are registers (SDM Vol. 3 4.4.1), loaded by MOV
+  // to CR3 in PAE paging, by a MOV to CR0/CR4 that enters or changes PAE
+  // paging, and by VM entry/exit (sys/pdpte.h). Intel only: pdpte_valid stays
+  // 0 on an AMD model, whose walks read the entries at CR3 each time.
+  uint64_t pdpte[4] = {};
+  uint64_t pdpte_valid = 0;
   uint64_t xcr0 = 1;  // XFEATURE_ENABLED_MASK (SDM Vol. 1 13.3); bit 0 (x87) is always set
   uint64_t xss = 0;   // IA32_XSS (SDM Vol. 1 13.3)
   X87State x87;
@@ -121,6 +127,9 @@ struct ArchState {
   uint64_t mtrr_fixed[11] = {};  // IA32_MTRR_FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000
   uint64_t mtrr_var[16] = {};    // IA32_MTRR_PHYSBASE0/PHYSMASK0 .. 7
   uint64_t debugctl = 0;         // IA32_DEBUGCTL (sys/mce.cc)
+  // The last-branch record (DEBUGCTL.LBR, sys/lbr.h): MSRs 1DBh-1DEh,
+  // LastBranchFromIP/ToIP and LastIntFromIP/ToIP (LastException* on AMD).
+  uint64_t lbr_from = 0, lbr_to = 0, lbr_int_from = 0, lbr_int_to = 0;
   PmuState pmu;                  // performance counters (sys/pmu.cc)
   MachineCheckState mc;          // machine-check registers (sys/mce.cc)
   // STI / MOV SS / POP SS block interrupts until after the next instruction

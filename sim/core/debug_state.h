@@ -14,6 +14,9 @@ inline constexpr uint64_t kDr6B0 = 1u << 0;  // B0..B3: bits 0..3
 inline constexpr uint64_t kDr6Bd = 1u << 13;
 inline constexpr uint64_t kDr6Bs = 1u << 14;
 inline constexpr uint64_t kDr7Enables = 0xff;  // L0, G0 .. L3, G3
+// IA32_DEBUGCTL (SDM Vol. 3 17.4.1; AMD APM Vol. 2 13.1.1.6): LBR records the
+// last branch, BTF makes RFLAGS.TF single-step on branches.
+inline constexpr uint64_t kDebugCtlLbr = 1u << 0, kDebugCtlBtf = 1u << 1;
 inline constexpr uint64_t kDr7Gd = 1u << 13;
 
 // interrupt_shadow values: blocking by STI or by MOV SS/POP SS (SDM Vol. 3

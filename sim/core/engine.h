@@ -316,7 +316,7 @@ class Engine : public mmu::PhysMem {
   // The paging registers as the MMU sees them now.
   mmu::PagingRegs paging_regs() const {
     return mmu::PagingRegs{s.cr0, s.cr3, s.cr4, s.efer, cpuid_.maxphyaddr(), virt_.tlb_tag,
-                           virt_.tlb_ctx};
+                           virt_.tlb_ctx, s.pdpte_valid ? s.pdpte : nullptr};
   }
   // Host TLB and every architectural translation cache (reset, INIT).
   void flush_all_translations() {

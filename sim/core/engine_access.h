@@ -108,7 +108,7 @@ inline Block* Engine::follow_chain() {
 }
 inline bool Engine::chain_continues() const {
   return !(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-           (s.dr[7] & kDr7Enables)) &&
+           (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf))) &&
          chained();
 }
 

@@ -4,6 +4,7 @@
 // loop comes here only while TF, RF or a DR7 enable is set (or for the
 // interrupt shadow and MTF); the fast path never looks at the debug state.
 #include "sim/core/engine.h"
+#include "sim/core/sys/lbr.h"
 #include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
@@ -165,8 +166,10 @@ void Engine::step_one() {
       if ((dbg_.insn_mask >> i & 1) && s.dr[i] == la) hit |= 1u << i;
     if (hit) raise_db(hit);
   }
+  const Block* b = lookup_block();
+  const uint64_t from = s.rip, ctl = s.debugctl;
   try {
-    exec_block(*lookup_block(), 1);
+    exec_block(*b, 1);
   } catch (const virt::GuestExit& x) {
     // A fault-like exit leaves the guest before the instruction: its RF is
     // the one it began with (SDM Vol. 3 27.3.3), and the traps it would
@@ -176,8 +179,18 @@ void Engine::step_one() {
     throw;
   }
   if (shadow) s.interrupt_shadow = 0;  // the shadow ends with this instruction
+  bool taken = false;  // a taken branch (Jcc/LOOP/JRCXZ taken, or any other kind)
+  if (HVSIM_UNLIKELY(ctl & (kDebugCtlLbr | kDebugCtlBtf))) {
+    const DecodedInsn& d = b->insns.front();
+    const timing::BranchKind k = d.deps.branch;
+    taken = k != timing::BranchKind::kNone &&
+            (k != timing::BranchKind::kCond || s.rip != from + d.len);
+    if (taken && (s.debugctl & kDebugCtlLbr)) sys::lbr_branch(s, from, s.rip);
+  }
   uint32_t bits = dbg_.pending;
-  if (flags & TF) bits |= kDr6Bs;  // single-step: the instruction began with TF = 1
+  // Single-step: the instruction began with TF = 1; with DEBUGCTL.BTF only a
+  // taken branch traps (SDM Vol. 3 17.4.3).
+  if ((flags & TF) && (!(ctl & kDebugCtlBtf) || taken)) bits |= kDr6Bs;
   if (dbg_.soft_int) bits &= ~kDr6Bs;
   if (!bits) return;
   if (!shadow && s.interrupt_shadow == kShadowMovSs) {

@@ -227,6 +227,10 @@ bool Engine::try_init() {
 bool Engine::try_interrupt() {
   if (!intc_ || wait_sipi_) return false;
   if (try_init()) return true;
+  if (HVSIM_UNLIKELY(intc_->smi_pending()) && s.gif) {  // held while GIF = 0 (APM 15.17)
+    if (virt_.hooks) virt_.hooks->smi();                  // may throw GuestExit
+    intc_->take_smi();  // SMM is not modelled: the SMI is dropped (apic.smis counts it)
+  }
   if (s.interrupt_shadow || !s.gif) return false;  // GIF = 0: held (APM 15.17)
   if (intc_->nmi_pending() && !s.nmi_blocked) {
     if (virt_.hooks && !virt_.hooks->nmi()) return false;  // may exit instead (NMI exiting)
@@ -323,9 +327,10 @@ RunExit Engine::run(uint64_t cycle_limit) {
     try {
       insn_rip_ = s.rip;
       // One instruction alone (engine_debug.cc): after STI / MOV SS, under
-      // MTF, and while TF, RF or a DR7 enable is set (SDM Vol. 3 17.3).
+      // MTF, and while TF, RF, a DR7 enable or DEBUGCTL.LBR/BTF is set
+      // (SDM Vol. 3 17.3, 17.4).
       if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-                         (s.dr[7] & kDr7Enables))) {
+                         (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf)))) {
         step_one();
       } else {
         const Block* b = next_block();

@@ -5,6 +5,7 @@
 
 #include "sim/core/engine.h"
 #include "sim/core/sys/interrupts.h"
+#include "sim/core/sys/lbr.h"
 #include "sim/virt/guest_hooks.h"
 
 namespace hvsim::core {
@@ -36,8 +37,12 @@ bool deliver_chain(Engine& e, Fault cur, bool detected, sys::EventSource src,
       if (cur.cr2 & kDr6Bd) e.s.dr[7] &= ~kDr7Gd;
     }
     if (g) g->begin_delivery(cur.vector, type, cur.has_error, cur.error);
+    // A debug exception clears DEBUGCTL.LBR (SDM Vol. 3 17.4.2).
+    if (cur.vector == kDB) e.s.debugctl &= ~kDebugCtlLbr;
+    const uint64_t from = e.s.rip;
     try {
       sys::deliver_through_idt(e, cur.vector, cur.has_error, cur.error, src);
+      if (e.s.debugctl & kDebugCtlLbr) sys::lbr_event(e.s, from, e.s.rip);
       if (g) g->end_delivery();
       ++e.stat_exceptions;
       e.add_cycles(e.lat().exception);
@@ -90,7 +95,10 @@ void Engine::deliver_event(uint8_t vector, bool has_error, uint32_t error, bool 
   if (soft) {
     // INT n / INT3 / INTO: a fault here is the instruction's own fault and
     // propagates to the run loop (RIP rolls back to the instruction).
+    const uint64_t from = s.rip;
+    if (vector == kDB) s.debugctl &= ~kDebugCtlLbr;  // INT1 (SDM Vol. 3 17.4.2)
     sys::deliver_through_idt(*this, vector, has_error, error, sys::EventSource::kSoftware);
+    if (s.debugctl & kDebugCtlLbr) sys::lbr_event(s, from, s.rip);
     ++stat_exceptions;
     add_cycles(lat().exception);
     return;

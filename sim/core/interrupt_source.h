@@ -21,6 +21,11 @@ class InterruptSource {
   // take_init, which also applies the controller's own INIT response).
   virtual bool init_pending() const { return false; }
   virtual void take_init() {}
+  // An SMI is pending (SMI delivery mode, SDM Vol. 3 11.6.1; cleared by
+  // take_smi). SMM is not modelled: the core drops it unless a guest's
+  // intercept turns it into an exit.
+  virtual bool smi_pending() const { return false; }
+  virtual void take_smi() {}
 };
 
 // The local APIC registers the core reaches without the memory bus (SDM Vol. 3

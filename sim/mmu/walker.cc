@@ -10,9 +10,11 @@
 // the right mode).
 //
 // Choices where the SDM leaves room or hardware differs:
-//  - PAE PDPTEs are read from CR3 on every walk rather than cached by MOV CR3
-//    (SDM 4.4.1). A present PDPTE with a reserved bit set therefore gives a
-//    #PF with RSVD here, where hardware gives #GP on the load of CR3.
+//  - PAE PDPTEs come from the registers in PagingRegs::pdptes, loaded by MOV
+//    CR3 and friends (SDM 4.4.1; sim/core/sys/pdpte.cc), with no memory
+//    reference. Without them (an AMD model, unit tests) they are read from
+//    CR3 on every walk, and a present PDPTE with a reserved bit set gives a
+//    #PF with RSVD, where Intel hardware gives #GP on the load of CR3.
 //  - Accessed/dirty bits (SDM 4.8) are written only after the whole walk and
 //    its permission checks succeed; hardware may set A bits on a faulting
 //    walk. An entry is rewritten only when a bit changes.
@@ -203,8 +205,11 @@ static Step walk64(uint64_t la, const PagingRegs& r, unsigned maxpa, unsigned to
     const unsigned shift = 12 + 9 * (level - 1);
     const uint64_t index = pae && level == 3 ? ((la_w >> 30) & 3) : ((la_w >> shift) & 0x1FF);
     const uint64_t gpa = base + index * 8;
-    uint64_t hpa, e;
-    if (!read_entry(refs, level, gpa, 8, &hpa, &e)) return Step::kStage2;
+    uint64_t hpa = 0, e;
+    if (pae && level == 3 && r.pdptes)
+      e = r.pdptes[index];  // a register: no memory reference (4.4.1)
+    else if (!read_entry(refs, level, gpa, 8, &hpa, &e))
+      return Step::kStage2;
     if (!(e & kPteP)) return Step::kNotPresent;
     if (pae && level == 3) {
       // PAE PDPTE (Table 4-8): 63:M, 8:5 and 2:1 reserved; no R/W, U/S, XD

@@ -45,6 +45,9 @@ struct PagingRegs {
   // VPID (VMX) or ASID (SVM), and EPTP or nCR3. Both 0 natively.
   uint32_t tlb_tag = 0;
   uint64_t tlb_ctx = 0;
+  // PAE paging: the four PDPTE registers (SDM Vol. 3 4.4.1), or null to read
+  // the entries at CR3[31:5] on every walk (AMD; the walker's unit tests).
+  const uint64_t* pdptes = nullptr;
 };
 
 // The PCID of the current address space: CR3[11:0] with CR4.PCIDE, else 0

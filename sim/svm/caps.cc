@@ -29,6 +29,7 @@ void declare_params(base::ParamRegistry& reg) {
   reg.add_uint("svm.asids", 16, "count", "number of ASIDs (CPUID 8000_000Ah EBX), ASID 0 the host's",
                2, 1u << 20);
   reg.add_bool("svm.np", true, "nested paging (CPUID 8000_000Ah EDX[0])");
+  reg.add_bool("svm.lbrv", true, "LBR virtualization (CPUID 8000_000Ah EDX[1], APM Vol. 2 15.23)");
   reg.add_bool("svm.nrips", true, "next-RIP save on #VMEXIT (CPUID 8000_000Ah EDX[3])");
   reg.add_bool("svm.vmcb_clean", true, "VMCB clean bits (CPUID 8000_000Ah EDX[5])");
   reg.add_bool("svm.flush_by_asid", true, "TLB_CONTROL 3 and 7 (CPUID 8000_000Ah EDX[6])");
@@ -48,6 +49,7 @@ SvmCaps SvmCaps::from_config(const base::Config& cfg) {
   c.asids = static_cast<uint32_t>(cfg.get_uint("svm.asids"));
   c.np = cfg.get_bool("svm.np");
   c.nrips = cfg.get_bool("svm.nrips");
+  c.lbrv = cfg.get_bool("svm.lbrv");
   c.vmcb_clean = cfg.get_bool("svm.vmcb_clean");
   c.flush_by_asid = cfg.get_bool("svm.flush_by_asid");
   c.decode_assists = cfg.get_bool("svm.decode_assists");
@@ -61,6 +63,7 @@ SvmCaps SvmCaps::from_config(const base::Config& cfg) {
 uint32_t SvmCaps::features() const {
   uint32_t f = 0;
   if (np) f |= 1u << 0;
+  if (lbrv) f |= 1u << 1;
   if (nrips) f |= 1u << 3;
   if (vmcb_clean) f |= 1u << 5;
   if (flush_by_asid) f |= 1u << 6;

@@ -14,6 +14,7 @@ struct SvmCaps {
   uint32_t asids = 16;  // EBX: number of ASIDs (ASID 0 is the host's)
   bool np = true, nrips = true, vmcb_clean = true, flush_by_asid = true;
   bool decode_assists = true, pause_filter = true, pause_filter_threshold = true;
+  bool lbrv = true;  // LBR virtualization (15.23)
   bool disabled = false;  // VM_CR.SVMDIS|LOCK at reset (firmware disabled SVM)
   uint32_t maxphyaddr = 48;
   // CPUID 8000_000Ah EDX.

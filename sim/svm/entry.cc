@@ -71,6 +71,7 @@ void Svm::save_host() {
   VmcbSave h{};
   save_switched_state(e_.s, h);  // RIP: the instruction after VMRUN
   h.g_pat = e_.s.pat;            // restored at #VMEXIT when nested paging switched PAT
+  save_lbr(e_.s, h);             // restored at #VMEXIT under LBR virtualization
   e_.phys_write(hsave_pa + kHsaveState, &h, sizeof h);
 }
 
@@ -87,6 +88,7 @@ void Svm::load_guest(const Vmcb& v) {
   s.dr[7] = g.dr7;
   s.rflags = g.rflags | 2;
   if (v.control.np_control & 1) s.pat = g.g_pat;
+  if (lbr_virtualized(v.control)) load_lbr(g, s);  // 15.23
   s.interrupt_shadow = v.control.interrupt_shadow & 1;
   e_.set_cpl(!(s.cr0 & core::CR0_PE) ? 0 : (s.rflags & core::VM) ? 3 : g.cpl & 3);
   e_.update_mode();

@@ -29,6 +29,12 @@ const VmcbField kExitWriteBack[] = {
     HVSIM_VMCB_FIELD(save.rax),            HVSIM_VMCB_FIELD(save.cr2),
     HVSIM_VMCB_FIELD(save.g_pat),
 };
+// With LBR virtualization (15.23) also DBGCTL and the LBR record.
+const VmcbField kLbrFields[] = {
+    HVSIM_VMCB_FIELD(save.dbgctl),         HVSIM_VMCB_FIELD(save.br_from),
+    HVSIM_VMCB_FIELD(save.br_to),          HVSIM_VMCB_FIELD(save.last_excp_from),
+    HVSIM_VMCB_FIELD(save.last_excp_to),
+};
 }  // namespace
 
 // ---- host state from the HSAVE area (15.6) ------------------------------------------
@@ -41,6 +47,7 @@ void Svm::load_host() {
   s.cr0 = h.cr0 | core::CR0_PE;
   s.rflags = h.rflags;
   if (c_.np_control & 1) s.pat = h.g_pat;
+  if (lbr_virtualized(c_)) load_lbr(h, s);  // the host's, saved by VMRUN (15.23)
   s.dr[7] = 0x400;  // breakpoints disabled (15.6)
   s.interrupt_shadow = 0;
   e_.clear_pending_debug_traps();  // a guest's MOV SS-held trap stays with the guest
@@ -98,6 +105,10 @@ void Svm::perform_exit(const virt::GuestExit& x) {
   g.dr6 = s.dr[6];
   if (c_.np_control & 1) g.g_pat = s.pat;
   write_fields(e_, pa, v, kExitWriteBack);
+  if (lbr_virtualized(c_)) {  // 15.23: the guest's DBGCTL and LBR record
+    save_lbr(s, g);
+    write_fields(e_, pa, v, kLbrFields);
+  }
   cached_ = v;
   cached_pa_ = pa;
   cached_asid_ = c_.guest_asid;

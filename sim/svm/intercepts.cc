@@ -296,6 +296,12 @@ void Svm::init_signal() {
   if (intercepted(misc1::kInit)) throw virt::GuestExit{kExitInit, 0, true};
 }
 
+// 15.13.3: an SMI in guest mode is #VMEXIT(SMI) when intercepted; the SMI
+// stays pending for the host (where hvsim drops it: no SMM).
+void Svm::smi() {
+  if (intercepted(misc1::kSmi)) throw virt::GuestExit{kExitSmi, 0, true};
+}
+
 void Svm::triple_fault() {
   if (intercepted(misc1::kShutdown)) throw virt::GuestExit{kExitShutdown};
 }

@@ -52,6 +52,8 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
 
   core::Engine& engine() { return e_; }
   const SvmCaps& caps() const { return caps_; }
+  // LBR virtualization on for this VMRUN (15.23: VMCB 0B8h bit 0, offered).
+  bool lbr_virtualized(const VmcbControl& c) const { return caps_.lbrv && (c.lbr_virt & 1); }
   const SvmCosts& costs() const { return costs_; }
   SvmStats& stats() { return stats_; }
   void register_stats(base::StatRegistry& reg);
@@ -103,6 +105,7 @@ class Svm : public virt::VirtUnit, public virt::GuestHooks {
   bool nmi() override;
   void triple_fault() override;
   void init_signal() override;
+  void smi() override;
   void begin_delivery(uint8_t vector, virt::EventType type, bool has_error,
                       uint32_t error) override;
   void end_delivery() override;

@@ -57,6 +57,23 @@ void save_switched_state(const core::ArchState& s, VmcbSave& out);
 // IDTR, CR3, CR4, RIP, RSP, RAX. CR0, EFER, RFLAGS and CPL are the caller's.
 void load_switched_state(const VmcbSave& in, core::ArchState& s);
 
+// LBR virtualization (15.23): DBGCTL and the last-branch record
+// (BR_FROM/BR_TO, LASTEXCPFROM/LASTEXCPTO = MSRs 1DBh-1DEh).
+inline void save_lbr(const core::ArchState& s, VmcbSave& out) {
+  out.dbgctl = s.debugctl;
+  out.br_from = s.lbr_from;
+  out.br_to = s.lbr_to;
+  out.last_excp_from = s.lbr_int_from;
+  out.last_excp_to = s.lbr_int_to;
+}
+inline void load_lbr(const VmcbSave& in, core::ArchState& s) {
+  s.debugctl = in.dbgctl;
+  s.lbr_from = in.br_from;
+  s.lbr_to = in.br_to;
+  s.lbr_int_from = in.last_excp_from;
+  s.lbr_int_to = in.last_excp_to;
+}
+
 // What VMSAVE stores and VMLOAD loads (15.5.2): FS, GS, TR, LDTR (hidden
 // state included), KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS,
 // SYSENTER_ESP, SYSENTER_EIP.

@@ -128,6 +128,11 @@ class GuestHooks {
   // Returning normally leaves the INIT pending (the core does not reset a
   // processor from inside guest mode).
   virtual void init_signal() {}
+  // An SMI is pending at a boundary in guest mode: SVM #VMEXIT(SMI) when
+  // intercepted (APM Vol. 2 15.13.3). Returning normally lets the core take
+  // it, which drops it (SMM is not modelled; VMX's dual-monitor treatment
+  // neither).
+  virtual void smi() {}
   // The core is delivering this event through the guest's IDT: an exit raised
   // before end_delivery() (a nested exception, an EPT/NPT fault on the IDT,
   // GDT, TSS or stack) reports it as the interrupted event (SDM Vol. 3

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "sim/core/sys/msr.h"
+#include "sim/core/sys/pdpte.h"
 #include "sim/vmx/entry_checks.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
@@ -83,6 +84,16 @@ static void load_guest_state(core::Engine& e, VmcsRef v, const Controls& c) {
   } else {
     s.efer &= ~(core::EFER_LMA | core::EFER_LME);
     if (ia32e) s.efer |= core::EFER_LMA | core::EFER_LME;
+  }
+  // 26.3.2.4: a guest entering PAE paging gets its PDPTEs from the VMCS
+  // with EPT, otherwise from guest CR3 (both checked in 26.3.1.6).
+  if (core::sys::pae_paging(s.cr0, s.cr4, s.efer)) {
+    uint64_t pdpte[4];
+    for (unsigned i = 0; i < 4; ++i)
+      pdpte[i] = c.has2(proc2::kEpt)
+                     ? v.get(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i))
+                     : e.read_phys((s.cr3 & 0xffffffe0ull) + 8 * i, 8);
+    core::sys::set_pdptes(s, pdpte);
   }
   for (unsigned i = 0; i < core::kNumSegs; ++i) s.seg[i] = guest_seg(v, i);
   s.ldtr = guest_seg(v, 6);

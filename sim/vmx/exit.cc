@@ -2,6 +2,7 @@
 // state, the VM-exit MSR-store list, load host state, the VM-exit MSR-load
 // list; charge the exit and report it.
 #include "sim/core/sys/msr.h"
+#include "sim/core/sys/pdpte.h"
 #include "sim/vmx/exit_reasons.h"
 #include "sim/vmx/vmx.h"
 
@@ -62,16 +63,10 @@ void Vmx::save_guest_state(VmcsRef v) {
   if (pending & 0xf) pending |= 1u << 12;
   v.set(F::GUEST_PENDING_DBG_EXCEPTIONS, pending);
   e_.clear_pending_debug_traps();
-  // 27.3.4: with EPT, a PAE-paging guest's PDPTEs (read here from guest CR3
-  // through EPT: the walker keeps no PDPTE registers).
-  if (c_.has2(proc2::kEpt) && (s.cr0 & core::CR0_PG) && (s.cr4 & core::CR4_PAE) &&
-      !(s.efer & core::EFER_LMA)) {
-    for (unsigned i = 0; i < 4; ++i) {
-      uint64_t hpa = 0, pdpte = 0;
-      if (ept_.translate((s.cr3 & 0xffffffe0ull) + 8 * i, mmu::Access::kRead, true, &hpa))
-        pdpte = e_.read_phys(hpa, 8);
-      v.set(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i), pdpte);
-    }
+  // 27.3.4: with EPT, a PAE-paging guest's PDPTE registers.
+  if (c_.has2(proc2::kEpt) && core::sys::pae_paging(s.cr0, s.cr4, s.efer)) {
+    for (unsigned i = 0; i < 4; ++i)
+      v.set(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i), s.pdpte[i]);
   }
   if ((c_.pin & pin::kPreemptionTimer) && (c_.exit & exitc::kSaveTimer)) {
     const uint64_t left = timer_deadline_ > e_.cycles() ? timer_deadline_ - e_.cycles() : 0;
@@ -119,6 +114,13 @@ void Vmx::load_host_state(VmcsRef v) {
   s.ldtr = Segment{0, 0, 0, 1u << 16};
   s.gdtr = core::TableReg{v.get(F::HOST_GDTR_BASE), 0xffff};
   s.idtr = core::TableReg{v.get(F::HOST_IDTR_BASE), 0xffff};
+  // 27.5.4: a host in PAE paging loads its PDPTEs from host CR3 (a reserved
+  // bit would be a VMX abort; hvsim loads the entries as they are).
+  if (core::sys::pae_paging(s.cr0, s.cr4, s.efer)) {
+    uint64_t pdpte[4];
+    for (unsigned i = 0; i < 4; ++i) pdpte[i] = e_.read_phys((s.cr3 & 0xffffffe0ull) + 8 * i, 8);
+    core::sys::set_pdptes(s, pdpte);
+  }
   s.gpr[core::RSP] = v.get(F::HOST_RSP);
   s.rip = v.get(F::HOST_RIP);
   s.rflags = 2;

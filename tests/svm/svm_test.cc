@@ -416,6 +416,9 @@ struct FakeIntc : InterruptSource {
   }
   bool nmi_pending() const override { return nmi; }
   void take_nmi() override { nmi = false; }
+  bool smi = false;
+  bool smi_pending() const override { return smi; }
+  void take_smi() override { smi = false; }
 };
 
 struct IntrMachine : SvmMachine {
@@ -452,6 +455,33 @@ TEST(SvmGif, InterruptHeldUntilStgi) {
   m.run(20);
   EXPECT_EQ(m.e->s.gpr[R14], 0x40u);
   EXPECT_EQ(m.e->s.gpr[R15], 1u) << "interrupt taken while GIF = 0";
+}
+
+// ---- 15.13.3 SMI intercept (SMM itself is not modelled) ------------------------------------------
+TEST(SvmSmi, InterceptedSmiExitsOnceGifIsSetAndStaysPending) {
+  IntrMachine m;
+  m.put<uint32_t>(0x0c, misc1::kSmi | misc1::kHlt);
+  // guest: clgi; (SMI made pending here) nop; stgi; hlt
+  m.put<uint32_t>(0x10, misc2::kVmrun);
+  m.load(kGuestCode, {0x0f, 0x01, 0xdd, 0x90, 0x0f, 0x01, 0xdc, 0xf4});
+  m.load(kHostRip, {0x0f, 0x01, 0xd8, 0xf4});
+  m.e->s.rip = kHostRip;
+  m.e->s.gpr[RAX] = kVmcbPa;
+  m.run(2);  // VMRUN, CLGI
+  m.intc.smi = true;
+  m.e->notify_interrupt();
+  m.run(20);
+  EXPECT_EQ(m.exitcode(), static_cast<uint64_t>(kExitSmi));
+  EXPECT_EQ(m.vm().save.rip, kGuestCode + 7);  // after STGI, not inside CLGI..STGI
+  EXPECT_TRUE(m.intc.smi);  // the host has it (held: GIF = 0 after #VMEXIT)
+}
+
+TEST(SvmSmi, WithoutTheInterceptTheSmiIsDropped) {
+  IntrMachine m;
+  m.put<uint32_t>(0x0c, misc1::kHlt);
+  m.run_guest_gif0({0x90, 0x90, 0xf4}, [&] { m.intc.smi = true; });
+  EXPECT_EQ(m.exitcode(), static_cast<uint64_t>(kExitHlt));
+  EXPECT_FALSE(m.intc.smi);
 }
 
 // ---- 15.13.1 INTR / 15.21.1 V_INTR_MASKING ------------------------------------------------------

@@ -92,5 +92,26 @@ TEST(EptTlb, WriteAfterReadSetsDirtyFlag) {
   EXPECT_EQ(m.peek<uint8_t>(kPage), 1u);
 }
 
+// With EPT, a guest entering PAE paging takes its PDPTEs from the VMCS, not
+// from guest CR3 (26.3.2.4: here CR3 points outside the EPT map, so a walk
+// reading memory would be an EPT violation), and VM exit saves the
+// registers back (27.3.4).
+TEST(EptPae, EntryLoadsThePdptesFromTheVmcsAndExitSavesThem) {
+  VmxMachine m;
+  build_ept_4k(m, 0x1f0000);
+  constexpr uint64_t kPd = 0x160000;
+  m.poke<uint64_t>(kPd, 0x83);  // guest-linear 0-2 MiB -> guest-physical 0-2 MiB
+  m.set(F::VM_ENTRY_CONTROLS, entryc::kTrueDefault1);  // not IA-32e
+  m.set(F::GUEST_CS_AR_BYTES, kCode32 | 1);
+  m.set(F::GUEST_CR4, CR4_PAE | CR4_VMXE);
+  m.set(F::GUEST_CR3, 0x01234560);
+  m.set(F::GUEST_PDPTE0, kPd | 1);
+  for (F f : {F::GUEST_PDPTE1, F::GUEST_PDPTE2, F::GUEST_PDPTE3}) m.set(f, 0);
+  m.run_guest({0x0f, 0xa2});  // cpuid
+  ASSERT_EQ(m.exit_reason(), kExitCpuid);
+  EXPECT_EQ(m.get(F::GUEST_PDPTE0), kPd | 1);
+  EXPECT_EQ(m.get(F::GUEST_PDPTE1), 0u);
+}
+
 }  // namespace
 }  // namespace hvsim::vmx

@@ -1,5 +1,6 @@
 #include "hv_guest_loader.h"
 
+#include "elf.h"
 #include "wl.h"
 
 #define MIB (1024ul * 1024)
@@ -60,34 +61,6 @@ int hv_guest_from_module(struct hv_guest *g, uint64_t want, uint64_t align, uint
   }
   return 0;
 }
-
-/* ELF identification and headers (only the fields used). */
-#define EI_CLASS 4
-#define ELFCLASS32 1
-#define ELFCLASS64 2
-#define PT_LOAD 1
-
-struct elf64_ehdr {
-  uint8_t ident[16];
-  uint16_t type, machine;
-  uint32_t version;
-  uint64_t entry, phoff, shoff;
-  uint32_t flags;
-  uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} __attribute__((packed));
-struct elf64_phdr {
-  uint32_t type, flags;
-  uint64_t offset, vaddr, paddr, filesz, memsz, align;
-} __attribute__((packed));
-struct elf32_ehdr {
-  uint8_t ident[16];
-  uint16_t type, machine;
-  uint32_t version, entry, phoff, shoff, flags;
-  uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} __attribute__((packed));
-struct elf32_phdr {
-  uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
-} __attribute__((packed));
 
 static int load_segment(struct hv_guest *g, const uint8_t *image, uint64_t size, uint64_t off, uint64_t pa,
                         uint64_t filesz, uint64_t memsz) {

@@ -3,6 +3,7 @@
  * 10-14, 17, 21, 29, 30 push an error code), then the vector number, and
  * jumps to isr_common, which saves every GPR so the C dispatcher sees a
  * struct wl_frame (see desc.h) and may modify it before IRETQ. */
+#include "wl_frame.inc"
 
         .text
         .code64
@@ -16,10 +17,7 @@ isr_stub_table:
         .rept 256
         .align 16
 1:
-        .if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
-        .else
-        pushq   $0
-        .endif
+        WL_ERROR_CODE vec
         pushq   $vec
         jmp     isr_common
         .pushsection .rodata
@@ -29,40 +27,12 @@ isr_stub_table:
         .endr
 
 isr_common:
-        push    %rax
-        push    %rbx
-        push    %rcx
-        push    %rdx
-        push    %rsi
-        push    %rdi
-        push    %rbp
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        WL_PUSH_GPRS
         cld                             /* the C ABI wants DF = 0 */
         mov     %rsp, %rdi
         /* 64-bit delivery aligns RSP to 16 before pushing the frame
            (SDM Vol. 3A 6.14.2); 22 quadwords keep it aligned here. */
         call    wl_dispatch
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %r11
-        pop     %r10
-        pop     %r9
-        pop     %r8
-        pop     %rbp
-        pop     %rdi
-        pop     %rsi
-        pop     %rdx
-        pop     %rcx
-        pop     %rbx
-        pop     %rax
+        WL_POP_GPRS
         add     $16, %rsp               /* vector and error code */
         iretq

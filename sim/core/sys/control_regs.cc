@@ -1,6 +1,7 @@
 #include "sim/core/sys/control_regs.h"
 
 #include "sim/core/sys/descriptor.h"
+#include "sim/core/sys/pdpte.h"
 
 namespace hvsim::core::sys {
 
@@ -56,9 +57,16 @@ void write_cr0(Engine& e, uint64_t v) {
     if (e.long64()) raise(kGP, 0);
     if (s.cr4 & CR4_PCIDE) raise(kGP, 0);
   }
+  uint64_t efer = s.efer;
+  if (pg_on && (s.efer & EFER_LME)) efer |= EFER_LMA;
+  if (pg_off) efer &= ~EFER_LMA;
+  // SDM 4.4.1: a MOV to CR0 changing PG, CD or NW into PAE paging loads the PDPTEs.
+  uint64_t pdpte[4];
+  const bool load = pae_paging(v, s.cr4, efer) && ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW));
+  if (load) check_pdptes(e, s.cr3, pdpte);
   s.cr0 = v;
-  if (pg_on && (s.efer & EFER_LME)) s.efer |= EFER_LMA;
-  if (pg_off) s.efer &= ~EFER_LMA;
+  s.efer = efer;
+  if (load) commit_pdptes(e, pdpte);
   if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) e.flush_tlb();
   e.mmu().mov_to_cr0(old, e.paging_regs());
   if ((old ^ v) & (CR0_PE | CR0_PG)) e.update_mode();
@@ -78,7 +86,11 @@ void write_cr3(Engine& e, uint64_t v) {
   } else {
     v = static_cast<uint32_t>(v);
   }
+  uint64_t pdpte[4];
+  const bool load = pae_paging(s.cr0, s.cr4, s.efer);  // SDM 4.4.1
+  if (load) check_pdptes(e, v, pdpte);
   s.cr3 = v;
+  if (load) commit_pdptes(e, pdpte);
   e.flush_tlb();
   e.mmu().mov_to_cr3(written, e.paging_regs());
   e.break_block();
@@ -95,7 +107,14 @@ void write_cr4(Engine& e, uint64_t v) {
     if ((old ^ v) & CR4_LA57) raise(kGP, 0);
   }
   if ((v & CR4_PCIDE) && !(old & CR4_PCIDE) && (!ia32e(e) || (s.cr3 & 0xfff))) raise(kGP, 0);
+  // SDM 4.4.1: a MOV to CR4 changing PAE, PGE, PSE or SMEP into PAE paging
+  // loads the PDPTEs.
+  uint64_t pdpte[4];
+  const bool load = pae_paging(s.cr0, v, s.efer) &&
+                    ((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP));
+  if (load) check_pdptes(e, s.cr3, pdpte);
   s.cr4 = v;
+  if (load) commit_pdptes(e, pdpte);
   if ((old ^ v) &
       (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_PKE | CR4_LA57))
     e.flush_tlb();

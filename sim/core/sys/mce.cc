@@ -72,9 +72,12 @@ void wr_debugctl(Engine& e, uint32_t, uint64_t v) {
 }
 
 // The last-branch and last-exception records (1DBh-1DEh: LastBranchFromIP,
-// LastBranchToIP, LastExceptionFromIP, LastExceptionToIP; read-only). hvsim
-// does not record branches yet (DEBUGCTL.LBR does nothing), so they read 0.
-uint64_t rd_last_branch(Engine&, uint32_t) { return 0; }
+// LastBranchToIP, LastExceptionFromIP, LastExceptionToIP; read-only),
+// written while DEBUGCTL.LBR is set (sys/lbr.h).
+uint64_t rd_last_branch(Engine& e, uint32_t i) {
+  const ArchState& s = e.s;
+  return i == 0x1db ? s.lbr_from : i == 0x1dc ? s.lbr_to : i == 0x1dd ? s.lbr_int_from : s.lbr_int_to;
+}
 
 }  // namespace
 

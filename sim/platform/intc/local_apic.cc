@@ -52,6 +52,7 @@ void LocalApic::reset() {
   lvt_.fill(kLvtMask);
   if (p_.bsp && p_.bsp_lint0_extint) lvt_[kLLint0] = uint32_t(DeliveryMode::kExtInt) << 8;
   nmi_pending_ = false;
+  smi_pending_ = false;
   timer_initial_ = timer_div_ = 0;
   tsc_deadline_ = 0;
   disarm_timer();
@@ -152,6 +153,12 @@ void LocalApic::nmi() {
   notify();
 }
 
+void LocalApic::smi() {
+  smi_pending_ = true;
+  ++smis;
+  notify();
+}
+
 // Destination matching (11.6.2): physical by APIC ID or broadcast; logical by
 // the flat or cluster model of the DFR, or the x2APIC cluster ID (11.12.10).
 bool LocalApic::destination_matches(uint32_t dest, bool logical, bool x2) const {
@@ -175,7 +182,7 @@ bool LocalApic::deliver(const ApicMessage& m) {
     case DeliveryMode::kFixed:
     case DeliveryMode::kLowest: accept_fixed(m.vector, m.level); break;
     case DeliveryMode::kNmi: nmi(); break;
-    case DeliveryMode::kSmi: ++smis; break;
+    case DeliveryMode::kSmi: smi(); break;
     case DeliveryMode::kInit:
       // 11.6.1: INIT level de-assert only synchronises arbitration IDs.
       if (m.level && !m.assert) {
@@ -259,7 +266,7 @@ void LocalApic::local_interrupt(Lvt i) {
       break;
     }
     case DeliveryMode::kNmi: nmi(); break;
-    case DeliveryMode::kSmi: ++smis; break;
+    case DeliveryMode::kSmi: smi(); break;
     case DeliveryMode::kInit: ++inits; break;
     case DeliveryMode::kExtInt: notify(); break;
     default: break;

@@ -126,6 +126,8 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   void take_nmi() override { nmi_pending_ = false; }
   bool init_pending() const override { return init_pending_; }
   void take_init() override { init_pending_ = false; }
+  bool smi_pending() const override { return smi_pending_; }
+  void take_smi() override { smi_pending_ = false; }
   // Called with the vector of a STARTUP IPI this APIC accepts: the CPU
   // module starts the core when it waits for SIPI (and returns true).
   void set_sipi_handler(std::function<bool(uint8_t)> f) { sipi_ = std::move(f); }
@@ -198,6 +200,7 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   void local_interrupt(Lvt i);                    // an LVT source fires
   void raise_error(uint32_t esr_bit);
   void nmi();
+  void smi();
   void notify() { if (wakeup_) wakeup_(); }
 
   // timer (11.5.4)
@@ -227,6 +230,7 @@ class LocalApic : public RegisterDevice, public ApicBus, public core::InterruptS
   bool lint_level_[2] = {false, false};
   bool nmi_pending_ = false;
   bool init_pending_ = false;
+  bool smi_pending_ = false;
   uint8_t last_sipi_vector_ = 0;
   std::function<bool(uint8_t)> sipi_;
   std::function<void(const ApicMessage&, unsigned)> ipi_sender_;

@@ -2,6 +2,7 @@
  * zero nanobenchmark loop.
  * SYSCALL: RCX = user RIP, R11 = user RFLAGS, RFLAGS &= ~SFMASK, RSP is
  * left alone; SYSRET (64-bit): RIP = RCX, RFLAGS = R11 (Intel SDM Vol. 2B). */
+#include "sysframe.inc"
 
         .text
         .code64
@@ -16,27 +17,7 @@ syscall_entry:
         movq    %rsp, cpu+8(%rip)       /* per-CPU scratch: user RSP */
         movq    cpu(%rip), %rsp         /* per-CPU: this process's kernel stack */
         pushq   cpu+8(%rip)
-        pushq   %rcx
-        pushq   %r11
-        pushq   %rax
-        pushq   %rdi
-        pushq   %rsi
-        pushq   %rdx
-        pushq   %r10
-        pushq   %r8
-        pushq   %r9
-        movq    %rsp, %rdi              /* 10 quadwords: RSP stays 16-aligned */
-        cld
-        call    syscall_dispatch
-        popq    %r9
-        popq    %r8
-        popq    %r10
-        popq    %rdx
-        popq    %rsi
-        popq    %rdi
-        addq    $8, %rsp                /* RAX: the result */
-        popq    %r11
-        popq    %rcx
+        SYSFRAME_DISPATCH
         popq    %rsp
         sysretq
 #endif

@@ -3,6 +3,7 @@
  * the guest's RSP is parked while the hypervisor stack is loaded.  The
  * frame built here is a struct wl_frame (lib/desc.h), like an exception's,
  * and the return is an IRETQ from it in both cases. */
+#include "wl_frame.inc"
         .text
         .code64
         .globl hv_syscall_entry, hv_enter_guest, hv_stack_top
@@ -17,39 +18,11 @@ hv_syscall_entry:
         pushq   %rcx                    /* rip */
         pushq   $0                      /* error */
         pushq   $0x100                  /* vector: HV_VEC_SYSCALL */
-        push    %rax
-        push    %rbx
-        push    %rcx
-        push    %rdx
-        push    %rsi
-        push    %rdi
-        push    %rbp
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        WL_PUSH_GPRS
         cld
         movq    %rsp, %rdi
         call    hv_syscall
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %r11
-        pop     %r10
-        pop     %r9
-        pop     %r8
-        pop     %rbp
-        pop     %rdi
-        pop     %rsi
-        pop     %rdx
-        pop     %rcx
-        pop     %rbx
-        pop     %rax
+        WL_POP_GPRS
         addq    $16, %rsp
         iretq
 

@@ -13,6 +13,7 @@
  * L3/L2 of L4 slot 0, and an L4, pinned.  The guest starts in ring 3 (guest
  * kernel mode) at its ELF entry with RSI = start_info. */
 #include "hv.h"
+#include "elf.h"
 
 struct vcpu vcpu;
 struct domain dom;
@@ -29,20 +30,6 @@ static uint64_t gdt[10] __attribute__((aligned(16)));
 extern uint64_t boot_pml4[512];
 extern uint64_t hv_stack_top;
 
-struct elf64_ehdr {
-  uint8_t ident[16];
-  uint16_t type, machine;
-  uint32_t version;
-  uint64_t entry, phoff, shoff;
-  uint32_t flags;
-  uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf64_phdr {
-  uint32_t type, flags;
-  uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-#define PT_LOAD 1
-#define PT_NOTE 4
 #define XEN_ELFNOTE_HYPERCALL_PAGE 2
 
 static void setup_fail(const char *why) {

@@ -66,16 +66,7 @@ void hv_fatal(int code, const char *fmt, ...) {
   exit(code);
 }
 
-void hv_skip_insn(unsigned len) {
-  if (hv_nrips && hv_vmcb.control.nrip) hv_vmcb.save.rip = hv_vmcb.control.nrip;
-  else hv_vmcb.save.rip += len;
-  hv_vmcb.control.interrupt_shadow &= ~1ull;
-}
-
-void hv_inject_exception(unsigned vector, int has_error, uint32_t error) {
-  hv_vmcb.control.eventinj = SVM_EVENT_VALID | ((uint64_t)SVM_EVENT_TYPE_EXCEPTION << 8) | vector |
-                             (has_error ? SVM_EVENT_EV | ((uint64_t)error << 32) : 0);
-}
+#include "vmcb_event.c"
 
 void hv_request_tlb_flush(void) {
   hv_vmcb.control.tlb_control = hv_flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;

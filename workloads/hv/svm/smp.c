@@ -5,7 +5,8 @@
  * the SVM counterpart of hv/vmx/smp.c, and the guest sees the same thing:
  *
  *  - a virtual x2APIC (IA32_APIC_BASE EN + EXTD; ID, version, TPR, SVR,
- *    EOI, ICR, SELF IPI emulated on the MSR intercept);
+ *    EOI, ICR, SELF IPI emulated on the MSR intercept by the vLAPIC both
+ *    hypervisors share, hv/common/smp_vlapic.c);
  *  - INIT/SIPI emulated: the AP's vCPU waits until a STARTUP IPI, then
  *    starts in real mode at CS = vector << 8, IP = 0 (paged real mode
  *    under nested paging, APM Vol. 2 15.25); a SIPI to a running vCPU is
@@ -22,12 +23,9 @@
 #include <stdarg.h>
 
 #include "hv.h"
-#include "fw_cfg.h"
 #include "smp.h"
+#include "../common/smp_vlapic.h"
 
-#define HV_KICK_VECTOR 0xf0
-#define VCPU_MAX 8
-#define MSR_APIC_BASE 0x1b
 #ifndef VMEXIT_VINTR
 #define VMEXIT_VINTR 0x064
 #endif
@@ -39,18 +37,16 @@ struct vcpu {
   struct vmcb *vmcb;
   struct hv_gprs *regs;
   void *host_save, *hsave;
-  volatile int running, sipi;
-  volatile uint8_t sipi_vector;
-  uint32_t irr[8], isr[8];
-  uint32_t svr, vtpr;
   uint64_t counts[256], other;
 };
 
-static struct vcpu vcpus[VCPU_MAX];
-static struct vmcb ap_vmcbs[VCPU_MAX - 1];
-static struct hv_gprs ap_regs[VCPU_MAX - 1];
-static unsigned nvcpus = 1;
+static struct vcpu vcpus[VLAPIC_MAX];
+static struct vmcb ap_vmcbs[VLAPIC_MAX - 1];
+static struct hv_gprs ap_regs[VLAPIC_MAX - 1];
+static struct vlapic_set apics = {.n = 1};
 static spinlock_t big_lock;
+
+static struct vlapic *apic(struct vcpu *v) { return &apics.cpu[v - vcpus]; }
 
 static void *page(void) {
   void *p = alloc_page(); /* lib/paging.c: zeroed, identity mapped */
@@ -63,45 +59,6 @@ static void use(struct vcpu *v) {
   hv_smp_regs = v->regs;
 }
 
-static int highest(const uint32_t *bits) {
-  for (int i = 7; i >= 0; i--)
-    if (bits[i]) return i * 32 + 31 - __builtin_clz(bits[i]);
-  return -1;
-}
-
-static void on_kick(struct wl_frame *f) {
-  (void)f;
-  lapic_eoi();
-}
-
-static void kick(unsigned t) {
-  if (t != smp_cpu_id()) lapic_send_ipi((uint8_t)t, ICR_FIXED | HV_KICK_VECTOR);
-}
-
-static void icr_write(struct vcpu *self, uint64_t icr) {
-  const unsigned vec = icr & 0xff, mode = (icr >> 8) & 7, sh = (icr >> 18) & 3;
-  const uint32_t dest = (uint32_t)(icr >> 32);
-  const unsigned me = (unsigned)(self - vcpus);
-  for (unsigned t = 0; t < nvcpus; t++) {
-    const int hit = sh == 0 ? (dest == t || dest == 0xffffffffu) : sh == 1 ? t == me : sh == 2 ? 1 : t != me;
-    if (!hit) continue;
-    struct vcpu *v = &vcpus[t];
-    if (mode == 0 || mode == 1) {
-      if (vec < 16) continue;
-      v->irr[vec / 32] |= 1u << (vec % 32);
-      kick(t);
-    } else if (mode == 5) {
-      if (!v->running) v->sipi = 0;
-    } else if (mode == 6) {
-      if (!v->running && !v->sipi) {
-        v->sipi_vector = (uint8_t)vec;
-        v->sipi = 1;
-        kick(t);
-      }
-    }
-  }
-}
-
 /* x2APIC MSRs and IA32_APIC_BASE (EXITINFO1: 0 read, 1 write); 0 for
  * any other MSR. */
 static int apic_msr(struct vcpu *v) {
@@ -110,27 +67,7 @@ static int apic_msr(struct vcpu *v) {
   const int write = m->control.exitinfo1 & 1;
   const uint64_t val = (m->save.rax & 0xffffffffu) | (v->regs->r[R_RDX] << 32);
   uint64_t r = 0;
-  if (msr == MSR_APIC_BASE) {
-    r = 0xfee00000ull | (1u << 11) | (1u << 10) | (v == vcpus ? 1u << 8 : 0);
-  } else if (msr >= 0x800 && msr <= 0x8ff) {
-    switch (msr) {
-      case 0x802: r = (uint64_t)(v - vcpus); break;
-      case 0x803: r = 0x50014; break;
-      case 0x808: if (write) v->vtpr = (uint32_t)val & 0xff; r = v->vtpr; break;
-      case 0x80b:
-        if (write) {
-          const int i = highest(v->isr);
-          if (i >= 0) v->isr[i / 32] &= ~(1u << (i % 32));
-        }
-        break;
-      case 0x80f: if (write) v->svr = (uint32_t)val; r = v->svr; break;
-      case 0x830: if (write) icr_write(v, val); break;
-      case 0x83f: if (write) icr_write(v, (1u << 18) | (val & 0xff)); break;
-      default: break;
-    }
-  } else {
-    return 0;
-  }
+  if (!vlapic_msr(&apics, (unsigned)(v - vcpus), msr, write, val, &r)) return 0;
   if (!write) {
     m->save.rax = (uint32_t)r;
     v->regs->r[R_RDX] = r >> 32;
@@ -143,14 +80,13 @@ static int apic_msr(struct vcpu *v) {
  * it, else request a virtual interrupt window. */
 static void deliver(struct vcpu *v) {
   struct vmcb_control *c = &v->vmcb->control;
-  const int vec = highest(v->irr);
+  const int vec = vlapic_pending(apic(v));
   int window = 0;
-  if (vec >= 0 && vec > highest(v->isr)) {
+  if (vec >= 0) {
     if ((c->eventinj & SVM_EVENT_VALID) || !(v->vmcb->save.rflags & (1u << 9)) || (c->interrupt_shadow & 1)) {
       window = 1;
     } else {
-      v->irr[vec / 32] &= ~(1u << (vec % 32));
-      v->isr[vec / 32] |= 1u << (vec % 32);
+      vlapic_accept(apic(v), vec);
       c->eventinj = SVM_EVENT_VALID | ((uint64_t)SVM_EVENT_TYPE_INTR << 8) | (uint64_t)vec;
     }
   }
@@ -174,7 +110,7 @@ static int smp_exit(struct vcpu *v, uint64_t code) {
     case VMEXIT_HLT:
       if (!(m->save.rflags & (1u << 9))) return 0; /* nothing can wake it: the end */
       hv_smp_skip_insn(1);
-      if (highest(v->irr) < 0) {
+      if (vlapic_highest(apic(v)->irr) < 0) {
         spin_unlock(&big_lock);
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         spin_lock(&big_lock);
@@ -254,11 +190,11 @@ static void ap_entry(unsigned id) {
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME); /* per core (APM 15.4) */
   wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)v->hsave);
   spin_unlock(&big_lock);
-  while (!v->sipi) __asm__ volatile("sti; hlt; cli" ::: "memory");
+  while (!apic(v)->sipi) __asm__ volatile("sti; hlt; cli" ::: "memory");
   spin_lock(&big_lock);
-  enter_at_sipi(v, v->sipi_vector);
-  v->running = 1;
-  printf("hv: vcpu %u started at SIPI vector 0x%x\n", id, v->sipi_vector);
+  enter_at_sipi(v, apic(v)->sipi_vector);
+  apic(v)->running = 1;
+  printf("hv: vcpu %u started at SIPI vector 0x%x\n", id, apic(v)->sipi_vector);
   spin_unlock(&big_lock);
   run_vcpu(v);
 }
@@ -281,13 +217,13 @@ static void print_counts(const uint64_t *c, uint64_t other) {
 /* The exits of all vCPUs by reason as on a uniprocessor, then each vCPU's. */
 void hv_smp_print_exit_counts(void) {
   static uint64_t total[256], other;
-  for (unsigned i = 0; i < nvcpus; i++) {
+  for (unsigned i = 0; i < apics.n; i++) {
     for (int r = 0; r < 256; r++) total[r] += vcpus[i].counts[r];
     other += vcpus[i].other;
   }
   printf("hv: exits by reason:\n");
   print_counts(total, other);
-  for (unsigned i = 0; i < nvcpus; i++) {
+  for (unsigned i = 0; i < apics.n; i++) {
     printf("hv: vcpu %u exits by reason:\n", i);
     print_counts(vcpus[i].counts, vcpus[i].other);
   }
@@ -307,24 +243,16 @@ void hv_smp_fatal(int code, const char *fmt, ...) {
   exit(code);
 }
 
-/* fw_cfg NB_CPUS, when there is a fw_cfg (its "QEMU" signature: hvsim,
- * QEMU); one CPU otherwise (Bochs). */
-static unsigned host_cpus(void) {
-  char sig[4];
-  fw_cfg_read(FW_CFG_SIGNATURE, sig, sizeof sig);
-  return memcmp(sig, "QEMU", 4) == 0 ? smp_ncpus() : 1;
-}
-
 void hv_smp_start(void) {
-  const unsigned n = host_cpus();
+  const unsigned n = hv_host_cpus();
   if (n < 2) return;
   if (!hv_npt) {
     printf("hv: %u CPUs: mmu=shadow runs one vCPU\n", n);
     return;
   }
-  nvcpus = n > VCPU_MAX ? VCPU_MAX : n;
+  apics.n = n > VLAPIC_MAX ? VLAPIC_MAX : n;
   hv_vmcb.control.intercept_misc1 |= SVM_INTERCEPT1_INTR;
-  for (unsigned i = 0; i < nvcpus; i++) {
+  for (unsigned i = 0; i < apics.n; i++) {
     struct vcpu *v = &vcpus[i];
     v->vmcb = i ? &ap_vmcbs[i - 1] : &hv_vmcb;
     v->regs = i ? &ap_regs[i - 1] : &hv_regs;
@@ -332,10 +260,9 @@ void hv_smp_start(void) {
     v->hsave = page();
     if (i) *v->vmcb = hv_vmcb; /* the same intercepts, maps and nested table */
   }
-  vcpus[0].running = 1;
-  set_handler(HV_KICK_VECTOR, on_kick);
-  const unsigned online = smp_start_aps(nvcpus, ap_entry);
-  printf("hv: %u CPUs online, %u vCPUs\n", online, nvcpus);
-  if (online != nvcpus) hv_smp_fatal(HV_EXIT_SETUP, "not every CPU came online\n");
+  vlapic_init(&apics);
+  const unsigned online = smp_start_aps(apics.n, ap_entry);
+  printf("hv: %u CPUs online, %u vCPUs\n", online, apics.n);
+  if (online != apics.n) hv_smp_fatal(HV_EXIT_SETUP, "not every CPU came online\n");
   run_vcpu(&vcpus[0]);
 }

@@ -1,6 +1,7 @@
-/* exits.c and guest_mem.c compiled a second time, for smp.c: the same
- * handlers on the handling vCPU's VMCB and registers (pointers smp.c sets
- * under its lock), the end of the run through smp.c (per-vCPU counts).
+/* exits.c, guest_mem.c and vmcb_event.c compiled a second time, for
+ * smp.c: the same handlers on the handling vCPU's VMCB and registers
+ * (pointers smp.c sets under its lock), the end of the run through smp.c
+ * (per-vCPU counts).
  * The uniprocessor objects stay byte for byte what they were, so a
  * uniprocessor run, and `hvsim demo`, are unchanged. */
 #define hv_vmcb (*hv_smp_vmcb)
@@ -21,14 +22,4 @@ struct hv_gprs *hv_smp_regs;
 
 #include "exits.c"
 #include "guest_mem.c"
-
-void hv_smp_skip_insn(unsigned len) {
-  if (hv_nrips && hv_vmcb.control.nrip) hv_vmcb.save.rip = hv_vmcb.control.nrip;
-  else hv_vmcb.save.rip += len;
-  hv_vmcb.control.interrupt_shadow &= ~1ull;
-}
-
-void hv_smp_inject_exception(unsigned vector, int has_error, uint32_t error) {
-  hv_vmcb.control.eventinj = SVM_EVENT_VALID | ((uint64_t)SVM_EVENT_TYPE_EXCEPTION << 8) | vector |
-                             (has_error ? SVM_EVENT_EV | ((uint64_t)error << 32) : 0);
-}
+#include "vmcb_event.c"

@@ -10,8 +10,9 @@
  *    the shared EPT, and waits in HLT: its vCPU is in wait-for-SIPI.
  *  - Virtual x2APIC. The guest sees x2APIC mode (IA32_APIC_BASE EN and
  *    EXTD, SDM Vol. 3 11.12); every x2APIC MSR access exits (MSR bitmap)
- *    and is emulated here: ID (= vCPU = physical APIC ID), version, TPR,
- *    SVR, EOI, ICR and SELF IPI. No xAPIC page is mapped in the EPT.
+ *    and is emulated by the vLAPIC both hypervisors share
+ *    (hv/common/smp_vlapic.c): ID (= vCPU = physical APIC ID), version,
+ *    TPR, SVR, EOI, ICR and SELF IPI. No xAPIC page is mapped in the EPT.
  *  - INIT/SIPI are emulated as KVM does: an INIT marks the target
  *    wait-for-SIPI, a STARTUP IPI to a vCPU in that state sets its VMCS to
  *    real mode at CS = vector << 8, IP = 0 (unrestricted guest) and lets
@@ -32,29 +33,22 @@
  *    handling vCPU's values while the lock is held (load/save below). The
  *    guest registers of a vCPU in VM entry/exit live in its own struct. */
 #include "hv.h"
-#include "fw_cfg.h"
 #include "smp.h"
-
-#define HV_KICK_VECTOR 0xf0
-#define VCPU_MAX 8
-#define MSR_APIC_BASE 0x1b
+#include "../common/smp_vlapic.h"
 
 struct vcpu {
   struct guest_regs regs;
   uint64_t cr0, cr3, cr4, efer, tpr;
   uint32_t entry_ctls;
   int launched, window;
-  volatile int running;       /* started by a SIPI (vCPU 0: from the start) */
-  volatile int sipi;          /* a STARTUP IPI arrived while waiting */
-  volatile uint8_t sipi_vector;
-  uint32_t irr[8], isr[8];    /* virtual APIC request / in-service bits */
-  uint32_t svr, vtpr;
   uint64_t counts[VMX_EXIT_REASONS]; /* exits by basic reason */
 };
 
-static struct vcpu vcpus[VCPU_MAX];
-static unsigned nvcpus = 1;
+static struct vcpu vcpus[VLAPIC_MAX];
+static struct vlapic_set apics = {.n = 1};
 static spinlock_t big_lock;
+
+static struct vlapic *apic(struct vcpu *v) { return &apics.cpu[v - vcpus]; }
 static uint64_t eptp;
 
 static void load(struct vcpu *v) {
@@ -77,73 +71,12 @@ static void save(struct vcpu *v) {
   v->entry_ctls = hv.entry_ctls;
 }
 
-static int highest(const uint32_t *bits) {
-  for (int i = 7; i >= 0; i--)
-    if (bits[i]) return i * 32 + 31 - __builtin_clz(bits[i]);
-  return -1;
-}
-
-static void on_kick(struct wl_frame *f) {
-  (void)f;
-  lapic_eoi();
-}
-
-/* Wakes (or makes exit) the physical CPU of vCPU t. */
-static void kick(unsigned t) {
-  if (t != (unsigned)smp_cpu_id()) lapic_send_ipi((uint8_t)t, ICR_FIXED | HV_KICK_VECTOR);
-}
-
-/* ICR write (x2APIC: one 64-bit MSR, destination in bits 63:32). */
-static void icr_write(struct vcpu *self, uint64_t icr) {
-  const unsigned vec = icr & 0xff, mode = (icr >> 8) & 7, sh = (icr >> 18) & 3;
-  const uint32_t dest = (uint32_t)(icr >> 32);
-  const unsigned me = (unsigned)(self - vcpus);
-  for (unsigned t = 0; t < nvcpus; t++) {
-    const int hit = sh == 0 ? (dest == t || dest == 0xffffffffu) : sh == 1 ? t == me : sh == 2 ? 1 : t != me;
-    if (!hit) continue;
-    struct vcpu *v = &vcpus[t];
-    if (mode == 0 || mode == 1) { /* fixed, lowest priority (to each match) */
-      if (vec < 16) continue;     /* illegal vector: dropped */
-      v->irr[vec / 32] |= 1u << (vec % 32);
-      kick(t);
-    } else if (mode == 5) { /* INIT: before start-up it leaves the vCPU waiting for SIPI */
-      if (!v->running) v->sipi = 0;
-    } else if (mode == 6) { /* STARTUP */
-      if (!v->running && !v->sipi) {
-        v->sipi_vector = (uint8_t)vec;
-        v->sipi = 1;
-        kick(t);
-      }
-    }
-  }
-}
-
 /* An x2APIC MSR or IA32_APIC_BASE access; 0 when msr is neither. */
 static int apic_msr(struct vcpu *v, int write) {
   const uint32_t msr = (uint32_t)gregs.rcx;
   const uint64_t val = (gregs.rdx << 32) | (uint32_t)gregs.rax;
   uint64_t r = 0;
-  if (msr == MSR_APIC_BASE) {
-    r = 0xfee00000ull | (1u << 11) | (1u << 10) | (v == vcpus ? 1u << 8 : 0);
-  } else if (msr >= 0x800 && msr <= 0x8ff) {
-    switch (msr) {
-      case 0x802: r = (uint64_t)(v - vcpus); break;
-      case 0x803: r = 0x50014; break; /* version 0x14, 6 LVT entries */
-      case 0x808: if (write) v->vtpr = (uint32_t)val & 0xff; r = v->vtpr; break;
-      case 0x80b: /* EOI */
-        if (write) {
-          const int i = highest(v->isr);
-          if (i >= 0) v->isr[i / 32] &= ~(1u << (i % 32));
-        }
-        break;
-      case 0x80f: if (write) v->svr = (uint32_t)val; r = v->svr; break;
-      case 0x830: if (write) icr_write(v, val); break;
-      case 0x83f: if (write) icr_write(v, (1u << 18) | (val & 0xff)); break; /* SELF IPI */
-      default: break; /* other registers read 0, writes ignored */
-    }
-  } else {
-    return 0;
-  }
+  if (!vlapic_msr(&apics, (unsigned)(v - vcpus), msr, write, val, &r)) return 0;
   if (!write) {
     gregs.rax = (uint32_t)r;
     gregs.rdx = r >> 32;
@@ -155,17 +88,16 @@ static int apic_msr(struct vcpu *v, int write) {
 /* Before a VM entry (lock held): inject the highest pending vector if the
  * guest can take it now, else ask for an interrupt-window exit. */
 static void deliver(struct vcpu *v) {
-  const int vec = highest(v->irr);
+  const int vec = vlapic_pending(apic(v));
   int want_window = 0;
-  if (vec >= 0 && vec > highest(v->isr)) {
+  if (vec >= 0) {
     const int blocked = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
                         !(vmread(VMCS_GUEST_RFLAGS) & (1u << 9)) ||
                         (vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3);
     if (blocked) {
       want_window = 1;
     } else {
-      v->irr[vec / 32] &= ~(1u << (vec % 32));
-      v->isr[vec / 32] |= 1u << (vec % 32);
+      vlapic_accept(apic(v), vec);
       vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INT | (uint32_t)vec);
     }
   }
@@ -186,7 +118,7 @@ static int smp_exit(struct vcpu *v, uint32_t reason) {
     case EXIT_HLT:
       if (!(vmread(VMCS_GUEST_RFLAGS) & (1u << 9))) return 0; /* the end of the run */
       hv_smp_skip_instruction();
-      if (highest(v->irr) < 0) { /* sleep until the next physical IPI */
+      if (vlapic_highest(apic(v)->irr) < 0) { /* sleep until the next physical IPI */
         save(v);                 /* the globals are another vCPU's meanwhile */
         spin_unlock(&big_lock);
         __asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -301,13 +233,13 @@ static void ap_entry(unsigned id) {
   vmcs_setup_guest(0, 0);
   save(v);
   spin_unlock(&big_lock);
-  while (!v->sipi) __asm__ volatile("sti; hlt; cli" ::: "memory");
+  while (!apic(v)->sipi) __asm__ volatile("sti; hlt; cli" ::: "memory");
   spin_lock(&big_lock);
   load(v);
-  enter_at_sipi(v->sipi_vector);
+  enter_at_sipi(apic(v)->sipi_vector);
   save(v);
-  v->running = 1;
-  printf("hv: vcpu %u started at SIPI vector 0x%x\n", id, v->sipi_vector);
+  apic(v)->running = 1;
+  printf("hv: vcpu %u started at SIPI vector 0x%x\n", id, apic(v)->sipi_vector);
   spin_unlock(&big_lock);
   run_vcpu(v);
 }
@@ -329,11 +261,11 @@ static void print_counts(const uint64_t *c, const char *indent) {
  * exits of all vCPUs by reason as on a uniprocessor, then each vCPU's. */
 void hv_smp_exit(int code) {
   static uint64_t total[VMX_EXIT_REASONS];
-  for (unsigned i = 0; i < nvcpus; i++)
+  for (unsigned i = 0; i < apics.n; i++)
     for (int r = 0; r < VMX_EXIT_REASONS; r++) total[r] += vcpus[i].counts[r];
   printf("hv: exits by reason:\n");
   print_counts(total, "  ");
-  for (unsigned i = 0; i < nvcpus; i++) {
+  for (unsigned i = 0; i < apics.n; i++) {
     printf("hv: vcpu %u exits by reason:\n", i);
     print_counts(vcpus[i].counts, "  ");
   }
@@ -344,28 +276,19 @@ void hv_smp_exit(int code) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
-/* fw_cfg NB_CPUS, when there is a fw_cfg (its "QEMU" signature: hvsim,
- * QEMU); one CPU otherwise (Bochs). */
-static unsigned host_cpus(void) {
-  char sig[4];
-  fw_cfg_read(FW_CFG_SIGNATURE, sig, sizeof sig);
-  return memcmp(sig, "QEMU", 4) == 0 ? smp_ncpus() : 1;
-}
-
 void hv_smp_start(void) {
-  const unsigned n = host_cpus();
+  const unsigned n = hv_host_cpus();
   if (n < 2) return;
   if (hv.mmu != MMU_EPT) {
     printf("hv: %u CPUs: mmu=shadow runs one vCPU\n", n);
     return;
   }
-  nvcpus = n > VCPU_MAX ? VCPU_MAX : n;
+  apics.n = n > VLAPIC_MAX ? VLAPIC_MAX : n;
   eptp = vmread(VMCS_EPT_POINTER);
   save(&vcpus[0]);
-  vcpus[0].running = 1;
-  set_handler(HV_KICK_VECTOR, on_kick);
-  const unsigned online = smp_start_aps(nvcpus, ap_entry);
-  printf("hv: %u CPUs online, %u vCPUs\n", online, nvcpus);
-  if (online != nvcpus) hv_smp_exit(HV_EXIT_SETUP);
+  vlapic_init(&apics);
+  const unsigned online = smp_start_aps(apics.n, ap_entry);
+  printf("hv: %u CPUs online, %u vCPUs\n", online, apics.n);
+  if (online != apics.n) hv_smp_exit(HV_EXIT_SETUP);
   run_vcpu(&vcpus[0]);
 }

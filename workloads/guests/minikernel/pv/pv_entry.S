@@ -10,6 +10,8 @@
 #define SEL_KCODE 0x08
 #define HC_IRET (hypercall_page + 23 * 32)
 #define VGCF_in_syscall 0x100
+#include "wl_frame.inc"
+#include "../sysframe.inc"
 
         .section .note.Xen, "a", @note
         .balign 4
@@ -45,10 +47,7 @@ pv_exc_table:
         .balign 16
 1:      popq    %rcx
         popq    %r11
-        .if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
-        .else
-        pushq   $0
-        .endif
+        WL_ERROR_CODE vec
         pushq   $vec
         jmp     pv_exc_common
         .pushsection .rodata
@@ -69,42 +68,14 @@ pv_upcall_entry:
  * SEL_KCODE there, so the kernel's handlers tell kernel from user mode by
  * the CS RPL as they do natively. */
 pv_exc_common:
-        push    %rax
-        push    %rbx
-        push    %rcx
-        push    %rdx
-        push    %rsi
-        push    %rdi
-        push    %rbp
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        WL_PUSH_GPRS
         cld
         cmpq    $PV_KERNEL_CS, 18*8(%rsp)
         jne     1f
         movq    $SEL_KCODE, 18*8(%rsp)
 1:      movq    %rsp, %rdi
         call    pv_dispatch
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %r11
-        pop     %r10
-        pop     %r9
-        pop     %r8
-        pop     %rbp
-        pop     %rdi
-        pop     %rsi
-        pop     %rdx
-        pop     %rcx
-        pop     %rbx
-        pop     %rax
+        WL_POP_GPRS
         addq    $16, %rsp
         cmpq    $SEL_KCODE, 8(%rsp)
         jne     2f
@@ -120,27 +91,7 @@ syscall_entry:
         popq    %r11
         subq    $8, %rsp                /* keeps the call 16-byte aligned */
         pushq   32(%rsp)                /* the process's RSP, from the frame */
-        pushq   %rcx
-        pushq   %r11
-        pushq   %rax
-        pushq   %rdi
-        pushq   %rsi
-        pushq   %rdx
-        pushq   %r10
-        pushq   %r8
-        pushq   %r9
-        movq    %rsp, %rdi
-        cld
-        call    syscall_dispatch
-        popq    %r9
-        popq    %r8
-        popq    %r10
-        popq    %rdx
-        popq    %rsi
-        popq    %rdi
-        addq    $8, %rsp                /* RAX: the result */
-        popq    %r11
-        popq    %rcx
+        SYSFRAME_DISPATCH
         addq    $16, %rsp               /* RSP copy and the pad */
         pushq   $VGCF_in_syscall
         jmp     HC_IRET
