@@ -59,17 +59,11 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
     // clears the accesses. Its class and branch kind are read only by
     // retire(), so only the rare path sets them (a faulting instruction
     // retires with kOwnCost and, as taken_branch() is the last thing an
-    // instruction can fault before, never with kTaken). The fetch stall
-    // (an ITLB walk: kTimesFetch is false) is a stall before the first
-    // instruction: retire() would add it to that instruction's cost, and
-    // cycles() counts it while the instruction runs either way.
-    if (HVSIM_UNLIKELY(fetch != 0) && i != end) {
-      model.stall(fetch);
-      cycles_ = model.cycles();
-    }
-    for (; i != end; ++i) {
+    // instruction can fault before, never with kTaken). Returns true when
+    // an event or the budget stops the block after it.
+    auto step = [&](uint8_t charged) __attribute__((always_inline)) {
       insn_rip_ = s.rip;
-      ri_.flags = i->deps.flags;
+      ri_.flags = i->deps.flags | charged;
       s.rip += i->len;
       i->exec(*this, *i);
       const uint8_t f = ri_.flags;
@@ -85,13 +79,28 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
       }
       cycles_ = model.cycles();
       ++icount_;
-      if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) {
-        ri_open_ = false;
-        ri_.clear_charges();
-        return false;  // stopped (even at its last instruction): the chain ends
-      }
+      return HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_);
+    };
+    bool stopped = false;
+    // The fetch stall (an ITLB walk: kTimesFetch is false) is the first
+    // instruction's, a rare charge: that one is run apart, so the loop
+    // carries no "first" flag.
+    if (HVSIM_UNLIKELY(fetch != 0) && i != end) {
+      ri_.fetch_latency = fetch;
+      stopped = step(timing::kCharged);
+      ++i;
     }
+    if (!stopped)
+      for (; i != end; ++i)
+        if (step(0)) {
+          stopped = true;
+          break;
+        }
     ri_open_ = false;
+    if (stopped) {
+      ri_.clear_charges();
+      return false;  // stopped (even at its last instruction): the chain ends
+    }
     ri_.flags = 0;  // the charges are already clear: each retire cleared them
     return i == last;
   }
