@@ -34,18 +34,30 @@ class HostTlb {
   }
 
   void fill(Kind kind, uint64_t la, uint64_t pa_page, uint8_t* host, bool user) {
-    HostTlbEntry& e = t_[kind][(la >> 12) & kMask];
+    const unsigned i = (la >> 12) & kMask;
+    HostTlbEntry& e = t_[kind][i];
     e.tag = (la & kPageMask) | (user ? 1 : 0);
     e.host = host;
     e.pa = pa_page;
+    if (nfilled_ < kLog) filled_[nfilled_] = static_cast<uint16_t>(kind << kBits | i);
+    if (nfilled_ <= kLog) ++nfilled_;  // kLog + 1: more than the log holds
   }
   // A translation from a page larger than 4 KiB was cached: INVLPG of any
   // address inside it must flush everything (flush_page_any).
   void note_large_page() { has_large_ = true; }
 
+  // Every entry filled since the last flush: the slots in the fill log, or
+  // all 3,072 (72 KiB) when more were filled than it holds. A MOV to CR3
+  // flushes, and between two of them a kernel usually touches a few pages.
   void flush() {
-    for (auto& table : t_)
-      for (HostTlbEntry& e : table) e = HostTlbEntry{};
+    if (nfilled_ > kLog) {
+      for (auto& table : t_)
+        for (HostTlbEntry& e : table) e = HostTlbEntry{};
+    } else {
+      for (unsigned k = 0; k < nfilled_; ++k)
+        t_[filled_[k] >> kBits][filled_[k] & kMask] = HostTlbEntry{};
+    }
+    nfilled_ = 0;
     has_large_ = false;
   }
   void flush_page(uint64_t la) {
@@ -68,8 +80,11 @@ class HostTlb {
   }
 
  private:
+  static constexpr unsigned kLog = 128;
   HostTlbEntry t_[3][1u << kBits];
   bool has_large_ = false;
+  unsigned nfilled_ = 0;      // fills since the last flush (kLog + 1: too many to log)
+  uint16_t filled_[kLog]{};  // their slots: kind << kBits | index
 };
 
 }  // namespace hvsim::core

@@ -79,6 +79,30 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
   flags::merge(e.s.rflags, kArithFlags, f);
 }
 
+// The memory forms, bound at decode (what exec_alu does for them, without
+// the operand-kind tests): OP r, m, and OP m, r / OP m, imm (CMP and TEST
+// read the memory operand only; the others read, compute and write it).
+template <Alu op, typename T>
+void exec_alu_rm(Engine& e, const DecodedInsn& d) {
+  const T b = e.read<T>(e.mem_linear(d, sizeof(T), false));
+  uint64_t f;
+  const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
+  if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
+  flags::merge(e.s.rflags, kArithFlags, f);
+}
+template <Alu op, typename T, bool kImm>
+void exec_alu_m(Engine& e, const DecodedInsn& d) {
+  const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
+  uint64_t f;
+  if constexpr (writes_dest(op)) {
+    const uint64_t la = e.mem_linear(d, sizeof(T), true);
+    e.write<T>(la, alu<op, T>(e.read<T>(la), b, e.s.rflags, f));
+  } else {
+    alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
+  }
+  flags::merge(e.s.rflags, kArithFlags, f);
+}
+
 template <Alu op>
 ExecFn bind_alu(const DecodedInsn& d) {
   if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kReg)
@@ -87,6 +111,15 @@ ExecFn bind_alu(const DecodedInsn& d) {
   if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kImm)
     return by_size(d.opsize, &exec_alu_r<op, uint8_t, true>, &exec_alu_r<op, uint16_t, true>,
                    &exec_alu_r<op, uint32_t, true>, &exec_alu_r<op, uint64_t, true>);
+  if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kMem)
+    return by_size(d.opsize, &exec_alu_rm<op, uint8_t>, &exec_alu_rm<op, uint16_t>,
+                   &exec_alu_rm<op, uint32_t>, &exec_alu_rm<op, uint64_t>);
+  if (d.op[0].kind == OpKind::kMem && d.op[1].kind == OpKind::kReg)
+    return by_size(d.opsize, &exec_alu_m<op, uint8_t, false>, &exec_alu_m<op, uint16_t, false>,
+                   &exec_alu_m<op, uint32_t, false>, &exec_alu_m<op, uint64_t, false>);
+  if (d.op[0].kind == OpKind::kMem && d.op[1].kind == OpKind::kImm)
+    return by_size(d.opsize, &exec_alu_m<op, uint8_t, true>, &exec_alu_m<op, uint16_t, true>,
+                   &exec_alu_m<op, uint32_t, true>, &exec_alu_m<op, uint64_t, true>);
   return by_size(d.opsize, &exec_alu<op, uint8_t>, &exec_alu<op, uint16_t>,
                  &exec_alu<op, uint32_t>, &exec_alu<op, uint64_t>);
 }

@@ -198,6 +198,22 @@ template <typename D, typename S>
 struct SxFn {
   static void f(Engine& e, const DecodedInsn& d) { movsx<D, S>(e, d); }
 };
+// The memory-source forms, bound at decode (no operand-kind test).
+template <typename D, typename S>
+struct ZxMemFn {
+  static void f(Engine& e, const DecodedInsn& d) {
+    e.set_reg<D>(d.op[0], static_cast<D>(e.read<S>(e.mem_linear(d, sizeof(S), false))));
+  }
+};
+template <typename D, typename S>
+struct SxMemFn {
+  static void f(Engine& e, const DecodedInsn& d) {
+    using SS = std::make_signed_t<S>;
+    using DS = std::make_signed_t<D>;
+    const S v = e.read<S>(e.mem_linear(d, sizeof(S), false));
+    e.set_reg<D>(d.op[0], static_cast<D>(static_cast<DS>(static_cast<SS>(v))));
+  }
+};
 
 template <template <typename, typename> class F>
 ExecFn widen(unsigned dst, unsigned src) {
@@ -215,10 +231,12 @@ ExecFn widen(unsigned dst, unsigned src) {
 }
 
 void bind_movzx(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-  d.exec = widen<ZxFn>(d.op[0].size, d.op[1].size);
+  d.exec = d.op[1].kind == OpKind::kMem ? widen<ZxMemFn>(d.op[0].size, d.op[1].size)
+                                         : widen<ZxFn>(d.op[0].size, d.op[1].size);
 }
 void bind_movsx(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-  d.exec = widen<SxFn>(d.op[0].size, d.op[1].size);
+  d.exec = d.op[1].kind == OpKind::kMem ? widen<SxMemFn>(d.op[0].size, d.op[1].size)
+                                         : widen<SxFn>(d.op[0].size, d.op[1].size);
 }
 
 void bind_lea(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {

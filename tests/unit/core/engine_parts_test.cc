@@ -39,6 +39,29 @@ TEST(HostTlb, FlushPageAnyFlushesEverythingOnceALargePageWasCached) {
   EXPECT_FALSE(HostTlb::hit(t.entry(HostTlb::kExec, 0x2000), 0x2000, 0, 1));
 }
 
+// flush() clears the slots it logged while filling, or every slot once more
+// were filled than the log holds (128): either way nothing filled survives.
+TEST(HostTlb, FlushClearsEveryFilledEntryWithFewOrManyFills) {
+  for (unsigned n : {3u, 127u, 128u, 129u, 3000u}) {
+    HostTlb t;
+    for (unsigned k = 0; k < n; ++k) {
+      const uint64_t la = uint64_t{k} << 12;
+      t.fill(static_cast<HostTlb::Kind>(k % 3), la, la, page_a, k & 1);
+    }
+    t.flush();
+    for (unsigned k = 0; k < n; ++k) {
+      const uint64_t la = uint64_t{k} << 12;
+      EXPECT_FALSE(HostTlb::hit(t.entry(static_cast<HostTlb::Kind>(k % 3), la), la, k & 1, 1))
+          << n << " fills, entry " << k;
+    }
+    // The log starts again empty: one fill after the flush, one flush.
+    t.fill(HostTlb::kRead, 0x5000, 0x5000, page_b, false);
+    EXPECT_TRUE(HostTlb::hit(t.entry(HostTlb::kRead, 0x5000), 0x5000, 0, 1));
+    t.flush();
+    EXPECT_FALSE(HostTlb::hit(t.entry(HostTlb::kRead, 0x5000), 0x5000, 0, 1)) << n;
+  }
+}
+
 TEST(HostTlb, DropWritesToRemovesOnlyWriteEntriesOfThatPhysicalPage) {
   HostTlb t;
   t.fill(HostTlb::kWrite, 0x1000, 0x9000, page_a, false);
