@@ -93,46 +93,6 @@ bool CacheLevel::probe(uint64_t line, bool write) {
   return true;
 }
 
-// fill()'s choice in a set: the first invalid way, else the first least
-// recently used. An invalid way's stamp is 0 and a valid one's at least 1,
-// so both are the first smallest stamp.
-uint32_t CacheLevel::victim_in(const uint32_t* s) const {
-  const uint32_t* st = s + assoc_;
-  uint32_t v = 0;
-  uint32_t least = st[0] & ~kDirty;
-  for (uint32_t w = 1; w < assoc_; ++w) {
-    const uint32_t l = st[w] & ~kDirty;
-    if (l < least) {
-      least = l;
-      v = w;
-    }
-  }
-  return v;
-}
-
-bool CacheLevel::lookup(uint64_t line, bool write, uint32_t** victim) {
-  note_wide(line);
-  uint32_t* s = set_of(line);
-  const uint32_t w = find(s, line);
-  if (w != assoc_) {
-    uint32_t* st = s + assoc_;
-    const uint32_t now = next_stamp();
-    st[w] = now | (st[w] & kDirty) | (write ? kDirty : 0);
-    return true;
-  }
-  *victim = s + victim_in(s);  // only a miss looks for one
-  return false;
-}
-
-void CacheLevel::fill_way(uint32_t* victim, uint64_t line, bool dirty) {
-  uint32_t& stamp = victim[assoc_];
-  if ((stamp & ~kDirty) != 0 && (stamp & kDirty)) ++writebacks;
-  const uint32_t now = next_stamp();  // may renumber: the victim stays put
-  victim[0] = static_cast<uint32_t>(line);
-  stamp = now | (dirty ? kDirty : 0);
-  victim[2 * assoc_] = static_cast<uint32_t>(line >> 32);
-}
-
 bool CacheLevel::contains(uint64_t line) const {
   if (!enabled()) return false;
   // Not wide: no line held is >= 2^32 - 1, so such a line is absent.

@@ -98,8 +98,28 @@ class CacheLevel {
   void fill(uint64_t line, bool dirty);
   // probe() and, on a miss, the way fill() would evict (*victim: its key
   // word), in one scan of the set; fill_way() then inserts there.
-  bool lookup(uint64_t line, bool write, uint32_t** victim);
-  void fill_way(uint32_t* victim, uint64_t line, bool dirty);
+  // Both inline: the miss path runs them for every level it visits.
+  bool lookup(uint64_t line, bool write, uint32_t** victim) {
+    note_wide(line);
+    uint32_t* s = set_of(line);
+    const uint32_t w = find(s, line);
+    if (w != assoc_) {
+      uint32_t* st = s + assoc_;
+      const uint32_t now = next_stamp();
+      st[w] = now | (st[w] & kDirty) | (write ? kDirty : 0);
+      return true;
+    }
+    *victim = s + victim_in(s);  // only a miss looks for one
+    return false;
+  }
+  void fill_way(uint32_t* victim, uint64_t line, bool dirty) {
+    uint32_t& stamp = victim[assoc_];
+    if ((stamp & ~kDirty) != 0 && (stamp & kDirty)) ++writebacks;
+    const uint32_t now = next_stamp();  // may renumber: the victim stays put
+    victim[0] = static_cast<uint32_t>(line);
+    stamp = now | (dirty ? kDirty : 0);
+    victim[2 * assoc_] = static_cast<uint32_t>(line >> 32);
+  }
   bool contains(uint64_t line) const;
   void invalidate_all();
   uint32_t hit_cycles() const { return hit_cycles_; }
@@ -116,7 +136,51 @@ class CacheLevel {
  private:
   uint32_t* set_of(uint64_t line) { return mem_.data() + set_index(line) * stride_; }
   const uint32_t* set_of(uint64_t line) const { return mem_.data() + set_index(line) * stride_; }
-  uint32_t victim_in(const uint32_t* set) const;  // way index
+  // fill()'s choice in a set (way index): the first invalid way, else the
+  // first least recently used. An invalid way's stamp is 0 and a valid
+  // one's at least 1, so both are the first smallest stamp (dirty bit
+  // masked off). Four stamps at a time when the ways are a multiple of 4:
+  // the least stamp, then the first way holding it.
+  uint32_t victim_in(const uint32_t* set) const {
+    const uint32_t* st = set + assoc_;
+#if defined(__SSE2__)
+    if ((assoc_ & 3) == 0) {
+      const __m128i clock = _mm_set1_epi32(static_cast<int>(kClockMax));
+      auto load = [st, clock](uint32_t w) {  // < 2^31: a signed compare orders them
+        return _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st + w)), clock);
+      };
+      auto least = [](__m128i a, __m128i b) {
+        const __m128i gt = _mm_cmpgt_epi32(a, b);
+        return _mm_or_si128(_mm_and_si128(gt, b), _mm_andnot_si128(gt, a));
+      };
+      __m128i m = load(0);
+      for (uint32_t w = 4; w < assoc_; w += 4) m = least(m, load(w));
+      m = least(m, _mm_shuffle_epi32(m, 0x4e));  // lanes 2,3,0,1
+      m = least(m, _mm_shuffle_epi32(m, 0xb1));  // lanes 1,0,3,2: every lane the least
+      if (assoc_ <= 32) {  // every way compared, one branch-free result
+        uint32_t eq = 0;
+        for (uint32_t w = 0; w < assoc_; w += 4)
+          eq |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(load(w), m))))
+                << w;
+        return static_cast<uint32_t>(__builtin_ctz(eq));  // the least is in some way
+      }
+      for (uint32_t w = 0;; w += 4) {
+        const int eq = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(load(w), m)));
+        if (eq) return w + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(eq)));
+      }
+    }
+#endif
+    uint32_t v = 0;
+    uint32_t least = st[0] & ~kDirty;
+    for (uint32_t w = 1; w < assoc_; ++w) {
+      const uint32_t l = st[w] & ~kDirty;
+      if (l < least) {
+        least = l;
+        v = w;
+      }
+    }
+    return v;
+  }
   // The way of `set` holding `line`, or assoc_. Not wide_, keys alone are
   // unique in a set (no valid line's key is the invalid ~0u): compared four
   // at a time (the block is 64-byte aligned).
@@ -126,6 +190,11 @@ class CacheLevel {
     uint32_t w = 0;
 #if defined(__SSE2__)
     const __m128i k = _mm_set1_epi32(static_cast<int>(key));
+    // 8 and 16 ways (the default L1 and L2/LLC): every key compared, one
+    // branch on the result rather than one per four ways (the way a line
+    // is found in is what a host predictor cannot guess).
+    if (assoc_ == 16) return find_all<16>(set, k);
+    if (assoc_ == 8) return find_all<8>(set, k);
     for (; w + 4 <= assoc_; w += 4) {
       const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
       const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)));
@@ -136,6 +205,17 @@ class CacheLevel {
       if (set[w] == key) return w;
     return assoc_;
   }
+#if defined(__SSE2__)
+  template <uint32_t kWays>
+  static uint32_t find_all(const uint32_t* set, __m128i k) {
+    uint32_t m = 0;
+    for (uint32_t w = 0; w < kWays; w += 4) {
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(set + w));
+      m |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k)))) << w;
+    }
+    return m ? static_cast<uint32_t>(__builtin_ctz(m)) : kWays;
+  }
+#endif
   uint32_t find_wide(const uint32_t* set, uint64_t line) const {
     for (uint32_t w = 0; w < assoc_; ++w)
       if (set[w] == static_cast<uint32_t>(line) &&
@@ -190,7 +270,7 @@ class CacheModel {
   // is what a store costs an in-order core, timing::SimpleCore applies it).
   uint32_t data_access(uint64_t pa, unsigned n, bool is_write) {
     uint32_t c = access(pa, is_write, CacheSource::kData);
-    if (__builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
+    if (n > 1 && __builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
       c += access((pa | line_mask_) + 1, is_write, CacheSource::kData);
     return c;
   }

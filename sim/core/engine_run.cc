@@ -3,6 +3,7 @@
 // 6.9); faults and guest exits caught at the boundary.
 #include <cinttypes>
 #include <cstdio>
+#include <type_traits>
 #include <variant>
 
 #include "sim/core/coherence.h"
@@ -36,27 +37,33 @@ void Engine::fault_at_boundary(const Fault& f) {
 template <class M>
 __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, const Block& b,
                                                                    size_t max_insns) {
+  // Pointers, not counts: a block's size is its vector's end (no division
+  // by sizeof(DecodedInsn) per block unless a limit applies).
   const DecodedInsn* i = b.insns.data();
-  size_t n = b.insns.size() < max_insns ? b.insns.size() : max_insns;
-  if (insn_limit_ && insn_limit_ - limit_count() < n) n = insn_limit_ - limit_count();
-  const DecodedInsn* end = i + n;
+  const DecodedInsn* const last = i + b.insns.size();
+  const DecodedInsn* end = last;
+  if (max_insns < BlockCache::kMaxBlockInsns && max_insns < static_cast<size_t>(last - i))
+    end = i + max_insns;
+  if (insn_limit_) {
+    const uint64_t left = insn_limit_ - limit_count();
+    if (left < static_cast<uint64_t>(end - i)) end = i + left;
+  }
   uint32_t fetch = take_fetch_latency(b, M::kTimesFetch);
   sum_accesses_ = !M::kReadsDeps;
   ri_open_ = true;
   if constexpr (!M::kReadsDeps) {
     // The simple model: ri_'s charges are all zero here (every retire,
     // settle and block end clears them), so an instruction starts by
-    // setting what it is and what only its execution can set; one with no
-    // rare charge (kCharged) and no own cost retires from its class cost,
-    // its summed accesses and its branch, then clears the accesses.
-    ri_.fetch_latency = fetch;
-    uint8_t first = fetch ? timing::kCharged : 0;
-    for (; i != end; ++i) {
+    // setting its flags; one with no rare charge (kCharged) and no own cost
+    // retires from its class cost, its summed accesses and its branch, then
+    // clears the accesses. Its class and branch kind are read only by
+    // retire(), so only the rare path sets them (a faulting instruction
+    // retires with kOwnCost and, as taken_branch() is the last thing an
+    // instruction can fault before, never with kTaken). Returns true when
+    // an event or the budget stops the block after it.
+    auto step = [&](uint8_t charged) __attribute__((always_inline)) {
       insn_rip_ = s.rip;
-      ri_.flags = i->deps.flags | first;
-      ri_.branch = i->deps.branch;
-      ri_.tclass = i->tclass;
-      first = 0;
+      ri_.flags = i->deps.flags | charged;
       s.rip += i->len;
       i->exec(*this, *i);
       const uint8_t f = ri_.flags;
@@ -65,19 +72,37 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
         ri_.mem_cost = 0;
         ri_.nsum = 0;
       } else {
+        ri_.tclass = i->tclass;
+        ri_.branch = i->deps.branch;
         model.retire(ri_);
         ri_.clear_charges();
       }
       cycles_ = model.cycles();
       ++icount_;
-      if (HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_)) {
-        ++i;
-        break;
-      }
+      return HVSIM_UNLIKELY(events_ != 0 || cycles_ >= cycle_limit_);
+    };
+    bool stopped = false;
+    // The fetch stall (an ITLB walk: kTimesFetch is false) is the first
+    // instruction's, a rare charge: that one is run apart, so the loop
+    // carries no "first" flag.
+    if (HVSIM_UNLIKELY(fetch != 0) && i != end) {
+      ri_.fetch_latency = fetch;
+      stopped = step(timing::kCharged);
+      ++i;
     }
+    if (!stopped)
+      for (; i != end; ++i)
+        if (step(0)) {
+          stopped = true;
+          break;
+        }
     ri_open_ = false;
-    ri_.clear_charges();
-    return i == b.insns.data() + b.insns.size();
+    if (stopped) {
+      ri_.clear_charges();
+      return false;  // stopped (even at its last instruction): the chain ends
+    }
+    ri_.flags = 0;  // the charges are already clear: each retire cleared them
+    return i == last;
   }
   for (; i != end; ++i) {
     insn_rip_ = s.rip;
@@ -99,7 +124,7 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
   }
   ri_open_ = false;
   ri_.clear_charges();
-  return i == b.insns.data() + b.insns.size();
+  return i == last;
 }
 
 void Engine::exec_block(const Block& b, size_t max_insns) {
@@ -127,12 +152,21 @@ bool Engine::exec_block_with(timing::PhasedModel& pm, const Block& b, size_t max
 
 // Blocks from `b` on while each ends where the next is chained to it and
 // nothing run() looks at between blocks has come up: the run loop's
-// boundary work done once per chain rather than once per block.
+// boundary work done once per chain rather than once per block. The simple
+// model's loop returns false when an event or the budget stopped it (the
+// tests it made after the block's last instruction), so they are not made
+// again here for it.
 template <class M>
 void Engine::exec_chain_with(M& model, const Block* b) {
+  constexpr bool kStopsChecked = [] {
+    if constexpr (std::is_same_v<M, timing::PhasedModel>)
+      return false;
+    else
+      return !M::kReadsDeps;
+  }();
   while (exec_block_with(model, *b, BlockCache::kMaxBlockInsns)) {
-    if (events_ != 0 || virt_.poll || (intr_check_ && (s.rflags & IF)) ||
-        cycles_ >= cycle_limit_ || (insn_limit_ && limit_count() >= insn_limit_) ||
+    if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || virt_.poll ||
+        (intr_check_ && (s.rflags & IF)) || (insn_limit_ && limit_count() >= insn_limit_) ||
         !chain_continues())
       return;
     insn_rip_ = s.rip;

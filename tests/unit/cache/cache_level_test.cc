@@ -7,44 +7,11 @@
 #include <vector>
 
 #include "sim/cache/cache_model.h"
+#include "tests/unit/cache/ref_lru.h"
 
 namespace hvsim::cache {
 namespace {
-
-// The plain model: first invalid way, else the first least recently used.
-struct RefLevel {
-  struct Way {
-    uint64_t line = ~0ull;
-    uint64_t lru = 0;  // 0 = invalid
-    bool dirty = false;
-  };
-  RefLevel(uint64_t sets, uint32_t ways) : sets(sets), ways(ways), w(sets * ways) {}
-  bool access(uint64_t line, bool write) {
-    Way* s = &w[(line % sets) * ways];
-    for (uint32_t i = 0; i < ways; ++i)
-      if (s[i].lru && s[i].line == line) {
-        s[i].lru = ++clock;
-        s[i].dirty = s[i].dirty || write;
-        return true;
-      }
-    Way* v = s;
-    for (uint32_t i = 1; i < ways; ++i)
-      if (s[i].lru < v->lru) v = &s[i];
-    if (v->lru && v->dirty) ++writebacks;
-    *v = Way{line, ++clock, write};
-    return false;
-  }
-  bool contains(uint64_t line) const {
-    const Way* s = &w[(line % sets) * ways];
-    for (uint32_t i = 0; i < ways; ++i)
-      if (s[i].lru && s[i].line == line) return true;
-    return false;
-  }
-  uint64_t sets;
-  uint32_t ways;
-  std::vector<Way> w;
-  uint64_t clock = 0, writebacks = 0;
-};
+using test::RefLevel;
 
 bool access(CacheLevel& c, uint64_t line, bool write) {
   uint32_t* victim = nullptr;
@@ -84,6 +51,15 @@ TEST(CacheLevel, ExactWithAliasingKeysAboveFourGiBLines) {
 
 TEST(CacheLevel, ExactWithNonPowerOfTwoSetsAndWideWays) {
   run_against_reference(12 * 64 * 20, 20, 5, 700);  // 12 sets x 20 ways
+}
+
+// The geometries of the default hierarchy (8-way L1, 16-way L2/LLC: the
+// victim found four stamps at a time) and one whose ways are not a
+// multiple of 4 (one at a time).
+TEST(CacheLevel, ExactWithEightAndSixteenWays) {
+  run_against_reference(8 * 64 * 8, 8, 0, 400);
+  run_against_reference(8 * 64 * 16, 16, 3, 700);
+  run_against_reference(8 * 64 * 6, 6, 0, 300);
 }
 
 // Until a line >= 2^32 - 1 is seen only the low 32 bits are compared: the
