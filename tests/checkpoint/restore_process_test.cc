@@ -22,7 +22,9 @@ const std::string kBin = HVSIM_BIN;
 const std::string kWl = HVSIM_WORKLOADS_DIR;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("hvsim_ckpt_" + name);
+  // Per process: two suites running at once (two build trees) must not share it.
+  const fs::path d =
+      fs::temp_directory_path() / ("hvsim_ckpt_" + std::to_string(getpid()) + "_" + name);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
