@@ -5,6 +5,7 @@
 // instructions, RAM with the VMCS/VMCB, the exit the host saw).
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -48,11 +49,35 @@ std::vector<uint8_t> guest_loop(std::vector<uint8_t> last) {
   return c;
 }
 
+// The register state byte for byte, but for the padding inside Segment and
+// TableReg and at ArchState's end: a segment built from a VMCB temporary
+// leaves whatever its padding held (an ASan build showed it differ).
+std::vector<unsigned char> state_bytes(const core::ArchState& s) {
+  std::vector<unsigned char> v(sizeof s);
+  std::memcpy(v.data(), &s, sizeof s);
+  auto clear = [&](size_t from, size_t to) { std::memset(v.data() + from, 0, to - from); };
+  auto clear_seg = [&](size_t at) {
+    clear(at + sizeof(uint16_t), at + offsetof(core::Segment, base));
+    clear(at + offsetof(core::Segment, attr) + sizeof(uint32_t), at + sizeof(core::Segment));
+  };
+  auto clear_table = [&](size_t at) {
+    clear(at + offsetof(core::TableReg, limit) + sizeof(uint16_t), at + sizeof(core::TableReg));
+  };
+  for (unsigned i = 0; i < core::kNumSegs; ++i)
+    clear_seg(offsetof(core::ArchState, seg) + i * sizeof(core::Segment));
+  clear_seg(offsetof(core::ArchState, ldtr));
+  clear_seg(offsetof(core::ArchState, tr));
+  clear_table(offsetof(core::ArchState, gdtr));
+  clear_table(offsetof(core::ArchState, idtr));
+  clear(offsetof(core::ArchState, mode) + sizeof(core::Mode), sizeof s);
+  return v;
+}
+
 template <class M>
 void expect_same_end(M& a, M& b) {
   a.run(100000);
   b.run(100000);
-  EXPECT_EQ(0, std::memcmp(&a.e->s, &b.e->s, sizeof a.e->s)) << "registers differ";
+  EXPECT_TRUE(state_bytes(a.e->s) == state_bytes(b.e->s)) << "registers differ";
   EXPECT_EQ(a.e->s.rip, b.e->s.rip);
   EXPECT_EQ(a.e->s.gpr[core::RBX], b.e->s.gpr[core::RBX]);
   EXPECT_EQ(a.e->cycles(), b.e->cycles());
@@ -72,7 +97,7 @@ TEST(GuestModeRoundTrip, VmxNonRootMidGuest) {
   load(*b.e, saved);
   EXPECT_TRUE(b.v->non_root());
   EXPECT_EQ(b.e->s.rip, a.e->s.rip);
-  EXPECT_EQ(0, std::memcmp(&a.e->s, &b.e->s, sizeof a.e->s));
+  EXPECT_TRUE(state_bytes(a.e->s) == state_bytes(b.e->s));
   EXPECT_EQ(b.e->cycles(), a.e->cycles());
   expect_same_end(a, b);
   EXPECT_FALSE(b.v->non_root());  // the CPUID exit reached the host
@@ -89,7 +114,7 @@ TEST(GuestModeRoundTrip, SvmGuestModeMidGuest) {
   b.bus.ram = a.bus.ram;  // the VMCB and the host-save area
   load(*b.e, saved);
   EXPECT_TRUE(b.v->in_guest());
-  EXPECT_EQ(0, std::memcmp(&a.e->s, &b.e->s, sizeof a.e->s));
+  EXPECT_TRUE(state_bytes(a.e->s) == state_bytes(b.e->s));
   EXPECT_EQ(b.e->cycles(), a.e->cycles());
   expect_same_end(a, b);
   EXPECT_FALSE(b.v->in_guest());
