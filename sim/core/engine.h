@@ -494,6 +494,8 @@ class Engine : public mmu::PhysMem {
   bool chained() const;
   Block* follow_chain();
   bool chain_continues() const;
+  // The next instruction runs alone through step_one (engine_access.h).
+  bool steps_alone() const;
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;

@@ -106,11 +106,13 @@ inline Block* Engine::follow_chain() {
   chain_from_ = chain_from_->next;
   return chain_from_;
 }
-inline bool Engine::chain_continues() const {
-  return !(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-           (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf))) &&
-         chained();
+// After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
+// DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc.
+inline bool Engine::steps_alone() const {
+  return s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
+         (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf));
 }
+inline bool Engine::chain_continues() const { return !steps_alone() && chained(); }
 
 // REP string instructions (isa/string.cc): see Engine::kRepChunk.
 inline uint64_t Engine::rep_budget() const {

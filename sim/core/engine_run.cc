@@ -338,11 +338,7 @@ RunExit Engine::run(uint64_t cycle_limit) {
     if (insn_limit_ && limit_count() >= insn_limit_) return RunExit::kInsnLimit;
     try {
       insn_rip_ = s.rip;
-      // One instruction alone (engine_debug.cc): after STI / MOV SS, under
-      // MTF, and while TF, RF, a DR7 enable or DEBUGCTL.LBR/BTF is set
-      // (SDM Vol. 3 17.3, 17.4).
-      if (HVSIM_UNLIKELY(s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
-                         (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf)))) {
+      if (HVSIM_UNLIKELY(steps_alone())) {  // one instruction alone (engine_debug.cc)
         step_one();
       } else {
         const Block* b = next_block();

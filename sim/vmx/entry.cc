@@ -89,10 +89,7 @@ static void load_guest_state(core::Engine& e, VmcsRef v, const Controls& c) {
   // with EPT, otherwise from guest CR3 (both checked in 26.3.1.6).
   if (core::sys::pae_paging(s.cr0, s.cr4, s.efer)) {
     uint64_t pdpte[4];
-    for (unsigned i = 0; i < 4; ++i)
-      pdpte[i] = c.has2(proc2::kEpt)
-                     ? v.get(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i))
-                     : e.read_phys((s.cr3 & 0xffffffe0ull) + 8 * i, 8);
+    entry_pdptes(e, v, c.has2(proc2::kEpt), pdpte);
     core::sys::set_pdptes(s, pdpte);
   }
   for (unsigned i = 0; i < core::kNumSegs; ++i) s.seg[i] = guest_seg(v, i);

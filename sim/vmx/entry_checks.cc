@@ -1,5 +1,7 @@
 #include "sim/vmx/entry_checks.h"
 
+#include "sim/core/sys/pdpte.h"
+
 #include "sim/vmx/ept.h"
 
 namespace hvsim::vmx {
@@ -396,18 +398,20 @@ bool guest_vmcs_link(const EntryCtx& c) {
 bool guest_pdptes(const EntryCtx& c) {
   if (!(c.get(F::GUEST_CR0) & core::CR0_PG) || !(c.get(F::GUEST_CR4) & core::CR4_PAE) || ia32e(c))
     return true;
-  const bool ept = has2(c, proc2::kEpt);
-  const uint64_t rsvd = bits(63, c.caps.maxphyaddr) | bits(8, 5) | bits(2, 1);
-  for (unsigned i = 0; i < 4; ++i) {
-    const uint64_t e =
-        ept ? c.get(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i))
-            : c.e.read_phys((c.get(F::GUEST_CR3) & 0xffffffe0ull) + 8 * i, 8);
-    if ((e & 1) && (e & rsvd)) return false;
-  }
+  uint64_t p[4];
+  entry_pdptes(c.e, c.v, has2(c, proc2::kEpt), p);
+  for (uint64_t e : p)
+    if (core::sys::pdpte_reserved(e, c.caps.maxphyaddr)) return false;
   return true;
 }
 
 }  // namespace
+
+void entry_pdptes(core::Engine& e, VmcsRef v, bool ept, uint64_t out[4]) {
+  if (!ept) return core::sys::read_pdptes_phys(e, v.get(F::GUEST_CR3), out);
+  for (unsigned i = 0; i < 4; ++i)
+    out[i] = v.get(static_cast<F>(static_cast<unsigned>(F::GUEST_PDPTE0) + i));
+}
 
 const std::vector<EntryCheck>& entry_checks() {
   static const std::vector<EntryCheck> kChecks = {

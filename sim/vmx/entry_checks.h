@@ -35,6 +35,10 @@ struct EntryCheck {
   uint32_t qualification;  // guest-state failures: the exit qualification (26.8)
 };
 
+// The PDPTEs a guest entering PAE paging gets (26.3.2.4), as 26.3.1.6
+// checks them: the VMCS fields with EPT, else the four entries at guest CR3.
+void entry_pdptes(core::Engine& e, VmcsRef v, bool ept, uint64_t out[4]);
+
 // Every check in SDM order.
 const std::vector<EntryCheck>& entry_checks();
 // The first failing check, or none.

@@ -118,7 +118,7 @@ void Vmx::load_host_state(VmcsRef v) {
   // bit would be a VMX abort; hvsim loads the entries as they are).
   if (core::sys::pae_paging(s.cr0, s.cr4, s.efer)) {
     uint64_t pdpte[4];
-    for (unsigned i = 0; i < 4; ++i) pdpte[i] = e_.read_phys((s.cr3 & 0xffffffe0ull) + 8 * i, 8);
+    core::sys::read_pdptes_phys(e_, s.cr3, pdpte);
     core::sys::set_pdptes(s, pdpte);
   }
   s.gpr[core::RSP] = v.get(F::HOST_RSP);

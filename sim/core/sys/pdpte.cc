@@ -4,9 +4,12 @@
 
 namespace hvsim::core::sys {
 
+void read_pdptes_phys(Engine& e, uint64_t cr3, uint64_t out[4]) {
+  for (unsigned i = 0; i < 4; ++i) out[i] = e.read_phys((cr3 & 0xffffffe0ull) + 8 * i, 8);
+}
+
 bool read_pdptes(Engine& e, uint64_t cr3, uint64_t out[4]) {
   const unsigned maxpa = e.cpuid().maxphyaddr();
-  const uint64_t rsvd = (maxpa >= 64 ? 0 : ~0ull << maxpa) | (0xfull << 5) | (0x3ull << 1);
   const uint64_t base = cr3 & 0xffffffe0ull;
   mmu::Stage2* s2 = e.guest_context().stage2;
   bool ok = true;
@@ -16,7 +19,7 @@ bool read_pdptes(Engine& e, uint64_t cr3, uint64_t out[4]) {
     if (s2 && !s2->translate(gpa, mmu::Access::kRead, /*is_walk=*/true, &hpa))
       e.guest()->stage2_fault(0, /*la_valid=*/false);  // no linear address (28.2.3.2)
     out[i] = e.read_phys(hpa, 8);
-    if ((out[i] & 1) && (out[i] & rsvd)) ok = false;
+    if (pdpte_reserved(out[i], maxpa)) ok = false;
   }
   return ok;
 }

@@ -18,6 +18,16 @@ inline bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer) {
   return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
 }
 
+// A present entry with a reserved bit set (Table 4-8: 63:MAXPHYADDR, 8:5, 2:1).
+inline bool pdpte_reserved(uint64_t e, unsigned maxpa) {
+  const uint64_t rsvd = (maxpa >= 64 ? 0 : ~0ull << maxpa) | (0xfull << 5) | (0x3ull << 1);
+  return (e & 1) && (e & rsvd);
+}
+
+// The four entries at cr3[31:5] in physical memory, no stage 2 (VM entry
+// without EPT, a PAE host at VM exit).
+void read_pdptes_phys(Engine& e, uint64_t cr3, uint64_t out[4]);
+
 // Reads the four entries at cr3[31:5], guest-physical through stage 2 in a
 // guest (an EPT violation exits, SDM 28.2.3.1); returns false when a present
 // entry has a reserved bit set (Table 4-8: 63:MAXPHYADDR, 8:5, 2:1).
