@@ -52,22 +52,24 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // after every instruction) and retires the faulting instruction through
   // FunctionalCore: 1 + the charges so far. No handler here: a catch and
   // rethrow doubled the unwinding of every guest fault.
-  bool whole;
+  bool whole = false;
   {
     // One counter in a register: cycles_ is icount_ plus `delta` (1 cycle
     // per instruction) until a flat charge or a fetch stall moves it.
     uint64_t ic = icount_, delta = cycles_ - icount_;
     const uint64_t ic_end = ic + left;  // the chain stops at this count
-    for (;;) {
-      const DecodedInsn* i = b->insns.data();
-      const DecodedInsn* const bend = std::to_address(b->insns.end());
+    // Runs `blk` from RIP on; false when an event or the cycle budget
+    // stopped it. Inlined twice (the chain's first block and the others),
+    // which gives the dispatch two call sites.
+    auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
+      const DecodedInsn* i = blk->insns.data();
+      const DecodedInsn* const bend = std::to_address(blk->insns.end());
       // Cut short only near the end of the budget (no division by
-      // sizeof(DecodedInsn) per block otherwise).
+      // sizeof(DecodedInsn) per block otherwise); then ic reaches ic_end.
       const DecodedInsn* end = bend;
       if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns) &&
           static_cast<ptrdiff_t>(ic_end - ic) < bend - i)
         end = i + (ic_end - ic);
-      bool stopped = false;
       uint64_t rip = s.rip;
       for (; i != end; ++i) {
         insn_rip_ = rip;
@@ -77,30 +79,32 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
         icount_ = ++ic;
         cycles_ = ic + delta;
         if (HVSIM_UNLIKELY(events_ != 0 || ic + delta + ri_.extra_cycles >= cycle_limit_)) {
-          ++i;
-          stopped = true;
-          break;
+          whole = i + 1 == bend;
+          return false;
         }
       }
       whole = i == bend;
-      // The first block's fetch stall (an ITLB walk) joins the clock where
-      // the per-block loop put it (the budget test above reads cycles_ +
-      // extra_cycles only); then the budget is looked at again.
-      if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
-        delta += ri_.fetch_latency;
-        cycles_ = ic + delta;
-        ri_.fetch_latency = 0;
-        if (cycles_ + ri_.extra_cycles >= cycle_limit_) break;
-      }
-      // What exec_chain_with looks at between blocks; events_ and the
-      // cycle budget were looked at after the last instruction.
-      if (stopped || !whole || !chain || ic == ic_end || virt_.poll ||
-          (intr_check_ && (s.rflags & IF)))
-        break;
+      return true;
+    };
+    bool going = run_block(b);
+    // The first block's fetch stall (an ITLB walk) joins the clock where
+    // the per-block loop put it (the budget test above reads cycles_ +
+    // extra_cycles only); then the budget is looked at again.
+    if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
+      delta += ri_.fetch_latency;
+      cycles_ = ic + delta;
+      ri_.fetch_latency = 0;
+      if (cycles_ + ri_.extra_cycles >= cycle_limit_) going = false;
+    }
+    // What exec_chain_with looks at between blocks; events_ and the cycle
+    // budget were looked at after the last instruction, and a block cut
+    // by the budget ends at ic_end.
+    while (going && chain && ic != ic_end && !virt_.poll && !(intr_check_ && (s.rflags & IF))) {
       Block* next = chain_next();
       if (!next) break;
       insn_rip_ = s.rip;
       b = follow_chain(next);
+      going = run_block(b);
     }
   }
   cycles_ += ri_.extra_cycles;
