@@ -188,13 +188,12 @@ HVSIM_INLINE uint32_t FixedPath::access(CacheModel& c, uint64_t line, bool is_wr
                        0))
     return c.access_levels(line, is_write, source);
   const unsigned src = static_cast<unsigned>(source);
-  uint32_t* s1 = L1::set_of(lv[0], line);
-  const uint32_t h1 = L1::find(s1, key_of(line));
   // The line becomes the most recently used of its L1 set.
   CacheModel::MruSlot& m = c.mru_[line & c.mru_mask_];
   m.dirty = (m.line == line && m.dirty) | is_write;
   m.line = line;
-  if (h1) {
+  uint32_t* s1 = L1::set_of(lv[0], line);
+  if (const uint32_t h1 = L1::find(s1, key_of(line))) {
     L1::hit<false>(lv[0], s1, static_cast<uint32_t>(__builtin_ctz(h1)), is_write);
     ++lv[0].hits[src];
     return lv[0].hit_cycles_;
