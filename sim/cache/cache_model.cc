@@ -154,10 +154,12 @@ CacheModel::CacheModel(const CacheParams& p)
   mru_.assign(pow2 ? sets : 1, MruSlot{});
   mru_mask_ = pow2 ? sets - 1 : 0;
   path_ = best_path_ = FixedPath::best(*this);
+  fetch_fixed_ = FixedPath::fetch_fits(*this);
 }
 
 CacheModel::Path CacheModel::set_path_for_test(Path p) {
   path_ = std::min(p, best_path_);  // kFixedSse41 > kFixed > kLevels
+  fetch_fixed_ = p != Path::kLevels && FixedPath::fetch_fits(*this);
   return path_;
 }
 
@@ -216,7 +218,7 @@ uint32_t CacheModel::access_levels(uint64_t line, bool is_write, CacheSource sou
   return latency;
 }
 
-uint32_t CacheModel::fetch_full(uint64_t line) {
+uint32_t CacheModel::fetch_levels(uint64_t line) {
   constexpr unsigned src = static_cast<unsigned>(CacheSource::kFetch);
   CacheLevel& l1i = levels_[kL1i];
   if (!l1i.enabled()) return lookup_fill(line, false, src, 1);

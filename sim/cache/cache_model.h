@@ -77,7 +77,7 @@ struct LineAlignedAlloc {
   bool operator==(const LineAlignedAlloc<U>&) const { return true; }
 };
 
-struct FixedPath;  // cache_model.cc: CacheModel::access_full() for the default geometry
+struct FixedPath;  // fixed_path.h: access_full() and fetch_full() for the default geometry
 
 // One level: sets x ways of line tags. Compact, so a lookup touches few
 // host cache lines: each set is one block of 32-bit words, 64-byte aligned:
@@ -318,7 +318,9 @@ class CacheModel {
   // What serves an access the MRU slot does not: the loop over the levels
   // (any geometry), or FixedPath (8-way L1D, 16-way L2 and LLC, every level
   // enabled, sets a power of two), its victim search in SSE2 or, when the
-  // host has it, SSE4.1. The same hits, victims, stamps and counters.
+  // host has it, SSE4.1; and a fetch's L1I hit, FixedPath too unless
+  // kLevels (an 8-way L1I, sets a power of two). The same hits, victims,
+  // stamps and counters.
   enum class Path : uint8_t { kLevels, kFixed, kFixedSse41 };
   Path path() const { return path_; }
   // Tests: serve with `p`, or the best path below it the geometry and the
@@ -331,8 +333,10 @@ class CacheModel {
  private:
   static constexpr unsigned kL1i = 3;  // levels_[3]: beside L1D, misses into L2
   uint32_t access_full(uint64_t line, bool is_write, CacheSource source);
-  uint32_t access_levels(uint64_t line, bool is_write, CacheSource source);  // Path::kLevels
+  // The loop over levels: Path::kLevels, and what FixedPath leaves to it.
+  uint32_t access_levels(uint64_t line, bool is_write, CacheSource source);
   uint32_t fetch_full(uint64_t line);
+  uint32_t fetch_levels(uint64_t line);
   // Looks `line` up from `first` outward, filling the levels that missed;
   // returns the latency of the level that served it.
   uint32_t lookup_fill(uint64_t line, bool is_write, unsigned src, unsigned first);
@@ -353,6 +357,7 @@ class CacheModel {
   uint32_t memory_cycles_;
   Path path_ = Path::kLevels;
   Path best_path_ = Path::kLevels;  // what the geometry and the host allow
+  bool fetch_fixed_ = false;        // FixedPath serves the L1I's hits
 };
 
 }  // namespace hvsim::cache

@@ -209,6 +209,31 @@ uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource sourc
   return FixedPath::access(*this, line, is_write, source);
 }
 
+bool FixedPath::fetch_fits(const CacheModel& c) {
+  const CacheLevel& l = c.levels_[CacheModel::kL1i];
+  return l.enabled() && l.assoc_ == kW1 && l.pow2_ && l.stride_ == L1::kStride;
+}
+
+// fetch_levels()'s L1I hit: the stamp refreshed (never dirty), the line the
+// last fetched. A miss changes nothing here (no victim taken, no clock
+// tick): fetch_levels() looks it up again and does the rest, as do lines
+// the L1I's keys cannot tell apart and its clock at the wrap.
+uint32_t FixedPath::fetch(CacheModel& c, uint64_t line) {
+  CacheLevel& l1i = c.levels_[CacheModel::kL1i];
+  if (__builtin_expect(c.fetch_fixed_ && line < 0xffffffffull && !l1i.wide_ &&
+                           l1i.clock_ != CacheLevel::kClockMax,
+                       1)) {
+    uint32_t* s = L1::set_of(l1i, line);
+    if (const uint32_t h = L1::find(s, key_of(line))) {
+      c.fetch_mru_ = line;
+      L1::hit<false>(l1i, s, static_cast<uint32_t>(__builtin_ctz(h)), false);
+      ++l1i.hits[static_cast<unsigned>(CacheSource::kFetch)];
+      return 0;
+    }
+  }
+  return c.fetch_levels(line);
+}
+
 #else  // no SSE2: the loop over levels serves every access
 
 CacheModel::Path FixedPath::best(const CacheModel&) {
@@ -223,7 +248,19 @@ uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource sourc
   return FixedPath::access(*this, line, is_write, source);
 }
 
+bool FixedPath::fetch_fits(const CacheModel&) {
+  return false;
+}
+
+uint32_t FixedPath::fetch(CacheModel& c, uint64_t line) {
+  return c.fetch_levels(line);
+}
+
 #endif
+
+uint32_t CacheModel::fetch_full(uint64_t line) {
+  return FixedPath::fetch(*this, line);
+}
 
 }  // namespace hvsim::cache
 

@@ -154,12 +154,14 @@ TEST(CacheModelDiff, SameAroundLinesAtFourGiB) {
                       .wide_at = 100000});
 }
 
-// Instruction fetches (through the L1I into the L2 and LLC) of lines at or
-// above 2^32 make the L2 and LLC wide while the L1D is not: data lines
-// whose keys alias theirs must then take the loop over levels. Against a
-// model on that loop in lockstep (the loop itself is checked against the
-// plain reference above).
-TEST(CacheModelDiff, SameWhenFetchesMakeTheOuterLevelsWide) {
+// Instruction fetches (through the L1I into the L2 and LLC; the L1I's hits
+// on the fixed path too) mixed with data accesses, the L1I's clock pushed
+// to its wrap every so often. From access 50000 on half the fetched lines
+// are above 2^32: the L1I, L2 and LLC become wide while the L1D is not, and
+// lines whose keys alias theirs must then take the loop over levels.
+// Against a model on that loop in lockstep (the loop itself is checked
+// against the plain reference above).
+TEST(CacheModelDiff, SameWithFetchesAndWhenTheyMakeTheOuterLevelsWide) {
   for (Path path : fixed_paths()) {
     CacheModel c(small()), levels(small());
     ASSERT_EQ(c.set_path_for_test(path), path);
@@ -168,15 +170,22 @@ TEST(CacheModelDiff, SameWhenFetchesMakeTheOuterLevelsWide) {
     for (int i = 0; i < 100000; ++i) {
       x = x * 6364136223846793005ull + 1442695040888963407ull;
       const uint64_t line = (x >> 20) % 1500;
-      if (((x >> 40) & 7) == 0) {
-        // From access 50000 on, fetched lines alias data lines' keys.
-        const uint64_t pa = ((i >= 50000 ? (1ull << 32) : 4096) + line) * 64;
+      if (i % 300 == 0) {
+        const uint32_t clock = CacheLevel::kClockMax - static_cast<uint32_t>((x >> 5) % 3);
+        c.l1i().set_clock_for_test(clock);
+        levels.l1i().set_clock_for_test(clock);
+      }
+      if (((x >> 40) & 7) < 3) {
+        // From access 50000 on, half the fetched lines are 2^32 above
+        // the others and the data lines: their keys alias.
+        const bool wide = i >= 50000 && ((x >> 45) & 1);
+        const uint64_t pa = ((wide ? (1ull << 32) : 0) + 4096 + line) * 64;
         ASSERT_EQ(c.fetch_access(pa, 16), levels.fetch_access(pa, 16)) << "access " << i;
         continue;
       }
       const bool write = ((x >> 25) & 3) == 0;
-      ASSERT_EQ(c.access(line * 64, write, CacheSource::kData),
-                levels.access(line * 64, write, CacheSource::kData))
+      const uint64_t pa = (4096 + line) * 64;  // some lines fetched too
+      ASSERT_EQ(c.access(pa, write, CacheSource::kData), levels.access(pa, write, CacheSource::kData))
           << "access " << i << " path " << static_cast<int>(path);
       if (i % 1024 == 0) {
         ASSERT_TRUE(c.same_state_for_test(levels)) << "access " << i;
