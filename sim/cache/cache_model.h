@@ -279,6 +279,25 @@ class CacheModel {
       c += access((pa | line_mask_) + 1, is_write, CacheSource::kData);
     return c;
   }
+  // data_access()'s common case without a call (the engine's hot handlers
+  // inline it): a one-line access to its L1D set's most recently used line
+  // (a write: one known dirty) is counted as a hit and true returned with
+  // its latency; otherwise nothing is done and false returned.
+  __attribute__((always_inline)) bool data_mru_hit(uint64_t pa, unsigned n, bool is_write,
+                                                   uint32_t* latency) {
+    const uint64_t line = pa >> line_shift_;
+    const MruSlot& m = mru_[line & mru_mask_];
+    if (line != m.line || (is_write && !m.dirty) || splits(pa, n)) return false;
+    ++levels_[0].hits[static_cast<unsigned>(CacheSource::kData)];
+    *latency = levels_[0].hit_cycles();
+    return true;
+  }
+  // True when `n` bytes at `pa` touch two lines.
+  bool splits(uint64_t pa, unsigned n) const { return (pa & line_mask_) + n > line_mask_ + 1; }
+  // data_access() of a one-line access once data_mru_hit() has returned false.
+  uint32_t data_access_not_mru(uint64_t pa, bool is_write) {
+    return access_full(pa >> line_shift_, is_write, CacheSource::kData);
+  }
   // Instruction fetch of the `n` bytes at `pa` (a decoded block): the stall
   // beyond an L1I hit, summed over the lines touched. The line fetched last
   // is a hit with nothing to update (the common case: a loop).

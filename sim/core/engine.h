@@ -146,20 +146,12 @@ class Engine : public mmu::PhysMem {
   void update_mode();
   bool long64() const { return long64_; }
   unsigned stack_size() const { return stack_size_; }  // 2, 4 or 8 bytes
-  // Flushes the host-pointer TLB (CR3 write, INVLPG, paging-mode changes).
-  void flush_tlb() {
-    htlb_.flush();
-    unchain();
-  }
-  void flush_tlb_page(uint64_t la) {
-    htlb_.flush_page(la);
-    unchain();
-  }
-  // INVLPG: one page, or everything when a large page may back the entry.
-  void flush_tlb_page_any(uint64_t la) {
-    htlb_.flush_page_any(la);
-    unchain();
-  }
+  // Flush the host-pointer TLB (CR3 write, INVLPG, paging-mode changes);
+  // INVLPG's flush_tlb_page_any: one page, or everything when a large page
+  // may back the entry. Defined in engine_access.h.
+  void flush_tlb();
+  void flush_tlb_page(uint64_t la);
+  void flush_tlb_page_any(uint64_t la);
 
   // ---- registers -----------------------------------------------------------
   template <typename T>
@@ -237,6 +229,14 @@ class Engine : public mmu::PhysMem {
   void write(uint64_t la, T v);
   template <typename T> T read_slow(uint64_t la);  // the rest of read(), out of line
   template <typename T> void write_slow(uint64_t la, T v);
+  // The hottest handlers' path (engine_access.h): a 64-bit-mode address and
+  // a host-TLB hit, else false and the handler runs its general form; the
+  // data charge comes last, as a tail call, so the fast path needs no frame.
+  bool linear64(const DecodedInsn& d, uint64_t* la);
+  template <typename T> bool read_fast(uint64_t la, T* v, uint64_t* pa);
+  template <typename T> bool write_fast(uint64_t la, T v, uint64_t* pa);
+  void charge_last(uint64_t pa, unsigned n, bool is_write);
+  void charge_data_ool(uint64_t pa, unsigned n, bool is_write);
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>

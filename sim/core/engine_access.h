@@ -53,6 +53,54 @@ __attribute__((noinline)) void Engine::write_slow(uint64_t la, T v) {
   if (HVSIM_UNLIKELY(dbg_.data_mask)) debug_data(la, sizeof(T), true);
 }
 
+__attribute__((always_inline)) inline bool Engine::linear64(const DecodedInsn& d, uint64_t* la) {
+  if (HVSIM_UNLIKELY(!long64_)) return false;
+  *la = linear(d.mem.seg, ea(d), 0, false);  // no limit check in 64-bit mode
+  return true;
+}
+// read() and write() on a host-TLB hit, without the charge (charge_last).
+template <typename T>
+__attribute__((always_inline)) inline bool Engine::read_fast(uint64_t la, T* v, uint64_t* pa) {
+  const HostTlbEntry& e = htlb_.entry(HostTlb::kRead, la);
+  if (HVSIM_UNLIKELY(!HostTlb::hit(e, la, tlb_user_, sizeof(T)))) return false;
+  std::memcpy(v, e.host + (la & 0xfff), sizeof(T));
+  mmu_.tlbs().count_l1_hit(mmu::Access::kRead);
+  *pa = e.pa | (la & 0xfff);
+  return true;
+}
+template <typename T>
+__attribute__((always_inline)) inline bool Engine::write_fast(uint64_t la, T v, uint64_t* pa) {
+  const HostTlbEntry& e = htlb_.entry(HostTlb::kWrite, la);
+  if (HVSIM_UNLIKELY(!HostTlb::hit(e, la, tlb_user_, sizeof(T)))) return false;
+  std::memcpy(e.host + (la & 0xfff), &v, sizeof(T));
+  mmu_.tlbs().count_l1_hit(mmu::Access::kWrite);
+  *pa = e.pa | (la & 0xfff);
+  return true;
+}
+// charge_data as a handler's last step: nothing while data is not timed
+// (a functional phase; its walk term is 0 on a host-TLB hit); for the
+// simple model an L1D hit on its set's MRU line inline, the rest out of line.
+__attribute__((always_inline)) inline void Engine::charge_last(uint64_t pa, unsigned n, bool is_write) {
+  if (!model_.data_timed()) return;
+  uint32_t l;
+  if (HVSIM_LIKELY(sum_accesses_) && mmu_.cache().data_mru_hit(pa, n, is_write, &l))
+    return ri_.add_cost(l, is_write, store_cap_);
+  charge_data_ool(pa, n, is_write);
+}
+
+inline void Engine::flush_tlb() {
+  htlb_.flush();
+  unchain();
+}
+inline void Engine::flush_tlb_page(uint64_t la) {
+  htlb_.flush_page(la);
+  unchain();
+}
+inline void Engine::flush_tlb_page_any(uint64_t la) {
+  htlb_.flush_page_any(la);
+  unchain();
+}
+
 template <typename T>
 inline T Engine::read_sys(uint64_t la) {
   T v;

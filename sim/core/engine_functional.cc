@@ -18,6 +18,8 @@
 // memory per instruction); an instruction that moves RIP ends its block
 // (kEndsBlock, decoder.cc) or breaks it (REP yielding: events_), so the
 // register copy of RIP is never stale when the next instruction starts.
+#include <memory>
+
 #include "sim/core/engine.h"
 
 namespace hvsim::core {
@@ -52,12 +54,19 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // rethrow doubled the unwinding of every guest fault.
   bool whole;
   {
-    uint64_t cy = cycles_, ic = icount_;
+    // One counter in a register: cycles_ is icount_ plus `delta` (1 cycle
+    // per instruction) until a flat charge or a fetch stall moves it.
+    uint64_t ic = icount_, delta = cycles_ - icount_;
+    const uint64_t ic_end = ic + left;  // the chain stops at this count
     for (;;) {
       const DecodedInsn* i = b->insns.data();
-      const DecodedInsn* const bend = i + b->insns.size();
-      const DecodedInsn* const end = bend - i > static_cast<ptrdiff_t>(left) ? i + left : bend;
-      const uint64_t ic0 = ic;
+      const DecodedInsn* const bend = std::to_address(b->insns.end());
+      // Cut short only near the end of the budget (no division by
+      // sizeof(DecodedInsn) per block otherwise).
+      const DecodedInsn* end = bend;
+      if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns) &&
+          static_cast<ptrdiff_t>(ic_end - ic) < bend - i)
+        end = i + (ic_end - ic);
       bool stopped = false;
       uint64_t rip = s.rip;
       for (; i != end; ++i) {
@@ -65,26 +74,28 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
         rip += i->len;
         s.rip = rip;
         i->exec(*this, *i);
-        cycles_ = ++cy;
         icount_ = ++ic;
-        if (HVSIM_UNLIKELY(events_ != 0 || cy + ri_.extra_cycles >= cycle_limit_)) {
+        cycles_ = ic + delta;
+        if (HVSIM_UNLIKELY(events_ != 0 || ic + delta + ri_.extra_cycles >= cycle_limit_)) {
           ++i;
           stopped = true;
           break;
         }
       }
       whole = i == bend;
-      left -= ic - ic0;
-      // The first block's fetch stall joins the clock where the
-      // per-block loop put it (the budget test above reads cycles_ +
-      // extra_cycles only).
-      cy += ri_.fetch_latency;
-      cycles_ = cy;
-      ri_.fetch_latency = 0;
+      // The first block's fetch stall (an ITLB walk) joins the clock where
+      // the per-block loop put it (the budget test above reads cycles_ +
+      // extra_cycles only); then the budget is looked at again.
+      if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
+        delta += ri_.fetch_latency;
+        cycles_ = ic + delta;
+        ri_.fetch_latency = 0;
+        if (cycles_ + ri_.extra_cycles >= cycle_limit_) break;
+      }
       // What exec_chain_with looks at between blocks; events_ and the
       // cycle budget were looked at after the last instruction.
-      if (stopped || !whole || !chain || left == 0 || cy + ri_.extra_cycles >= cycle_limit_ ||
-          virt_.poll || (intr_check_ && (s.rflags & IF)) || !chain_continues())
+      if (stopped || !whole || !chain || ic == ic_end || virt_.poll ||
+          (intr_check_ && (s.rflags & IF)) || !chain_continues())
         break;
       insn_rip_ = s.rip;
       b = follow_chain();

@@ -229,4 +229,20 @@ uint64_t Engine::read_phys(uint64_t pa, unsigned size) {
 
 void Engine::write_phys(uint64_t pa, uint64_t value, unsigned size) { phys_write(pa, &value, size); }
 
+// Out of line for charge_last (engine_access.h): the handler's tail call,
+// once CacheModel::data_mru_hit has said no (or for a model that records
+// its accesses).
+namespace {
+// charge_data itself, for the ooo model and a line-split access.
+__attribute__((noinline)) void charge_recorded(Engine& e, uint64_t pa, unsigned n, bool is_write) {
+  e.charge_data(pa, n, is_write);
+}
+}  // namespace
+
+__attribute__((noinline)) void Engine::charge_data_ool(uint64_t pa, unsigned n, bool is_write) {
+  if (!sum_accesses_ || mmu_.cache().splits(pa, n)) return charge_recorded(*this, pa, n, is_write);
+  const uint32_t l = mmu_.cache().data_access_not_mru(pa, is_write);
+  ri_.add_cost(l, is_write, store_cap_);
+}
+
 }  // namespace hvsim::core

@@ -176,7 +176,7 @@ struct RetireInfo {
   }
   // Sums one access into mem_cost (a store costs at most `cap`) instead of
   // recording it; beyond kMaxMem accesses, what add_access would keep.
-  void add_cost(uint32_t latency, bool store, uint32_t cap) {
+  __attribute__((always_inline)) void add_cost(uint32_t latency, bool store, uint32_t cap) {
     if (__builtin_expect(nsum < kMaxMem, 1)) {
       ++nsum;
       mem_cost += store && latency > cap ? cap : latency;

@@ -5,6 +5,7 @@
 // Every binary form arrives from Zydis with explicit operands: op[0] is the
 // destination (register or memory), op[1] the source (register, memory or an
 // immediate already sign-extended to the operand size).
+#include "sim/core/isa/fast_mem.h"
 #include "sim/core/isa/flags.h"
 #include "sim/core/isa/isa.h"
 
@@ -82,16 +83,24 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
 // The memory forms, bound at decode (what exec_alu does for them, without
 // the operand-kind tests): OP r, m, and OP m, r / OP m, imm (CMP and TEST
 // read the memory operand only; the others read, compute and write it).
+// OP r, m with the memory operand's value b.
 template <Alu op, typename T>
-void exec_alu_rm(Engine& e, const DecodedInsn& d) {
-  const T b = e.read<T>(e.mem_linear(d, sizeof(T), false));
+inline void alu_rm(Engine& e, const DecodedInsn& d, T b) {
   uint64_t f;
   const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
   if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
   flags::merge(e.s.rflags, kArithFlags, f);
 }
+template <Alu op, typename T>
+__attribute__((noinline)) void exec_alu_rm_any(Engine& e, const DecodedInsn& d) {
+  alu_rm<op, T>(e, d, e.read<T>(e.mem_linear(d, sizeof(T), false)));
+}
+template <Alu op, typename T>
+void exec_alu_rm(Engine& e, const DecodedInsn& d) {
+  load_then<T>(e, d, &exec_alu_rm_any<op, T>, [&](T b) { alu_rm<op, T>(e, d, b); });
+}
 template <Alu op, typename T, bool kImm>
-void exec_alu_m(Engine& e, const DecodedInsn& d) {
+inline void alu_m(Engine& e, const DecodedInsn& d) {
   const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
   uint64_t f;
   if constexpr (writes_dest(op)) {
@@ -101,6 +110,24 @@ void exec_alu_m(Engine& e, const DecodedInsn& d) {
     alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
   }
   flags::merge(e.s.rflags, kArithFlags, f);
+}
+template <Alu op, typename T, bool kImm>
+__attribute__((noinline)) void exec_alu_m_any(Engine& e, const DecodedInsn& d) {
+  alu_m<op, T, kImm>(e, d);
+}
+// CMP and TEST m, r/imm read only: the fast path (fast_mem.h); the
+// read-modify-write forms the general one.
+template <Alu op, typename T, bool kImm>
+void exec_alu_m(Engine& e, const DecodedInsn& d) {
+  if constexpr (writes_dest(op)) {
+    alu_m<op, T, kImm>(e, d);
+  } else {
+    load_then<T>(e, d, &exec_alu_m_any<op, T, kImm>, [&](T a) {
+      uint64_t f;
+      alu<op, T>(a, kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]), e.s.rflags, f);
+      flags::merge(e.s.rflags, kArithFlags, f);
+    });
+  }
 }
 
 template <Alu op>

@@ -1,5 +1,6 @@
 // Data movement: MOV (GPR forms), MOVZX, MOVSX, MOVSXD, LEA, XCHG, CMOVcc,
 // SETcc, CMPXCHG, CMPXCHG8B/16B, XADD, XLAT (SDM Vol. 2).
+#include "sim/core/isa/fast_mem.h"
 #include "sim/core/isa/flags.h"
 #include "sim/core/isa/isa.h"
 
@@ -24,18 +25,31 @@ void mov_ri(Engine& e, const DecodedInsn& d) {
   e.set_reg<T>(d.op[0], static_cast<T>(d.imm));
 }
 
-// MOV r, m / MOV m, r / MOV m, imm: the memory forms, bound at decode.
+// MOV r, m / MOV m, r / MOV m, imm: the memory forms, bound at decode; the
+// general forms (*_any) out of line behind the fast path (fast_mem.h).
 template <typename T>
-void mov_rm(Engine& e, const DecodedInsn& d) {
+__attribute__((noinline)) void mov_rm_any(Engine& e, const DecodedInsn& d) {
   e.set_reg<T>(d.op[0], e.read<T>(e.mem_linear(d, sizeof(T), false)));
 }
 template <typename T>
-void mov_mr(Engine& e, const DecodedInsn& d) {
+void mov_rm(Engine& e, const DecodedInsn& d) {
+  load_then<T>(e, d, &mov_rm_any<T>, [&](T v) { e.set_reg<T>(d.op[0], v); });
+}
+template <typename T>
+__attribute__((noinline)) void mov_mr_any(Engine& e, const DecodedInsn& d) {
   e.write<T>(e.mem_linear(d, sizeof(T), true), e.get_reg<T>(d.op[1]));
 }
 template <typename T>
-void mov_mi(Engine& e, const DecodedInsn& d) {
+void mov_mr(Engine& e, const DecodedInsn& d) {
+  store_last<T>(e, d, &mov_mr_any<T>, e.get_reg<T>(d.op[1]));
+}
+template <typename T>
+__attribute__((noinline)) void mov_mi_any(Engine& e, const DecodedInsn& d) {
   e.write<T>(e.mem_linear(d, sizeof(T), true), static_cast<T>(d.imm));
+}
+template <typename T>
+void mov_mi(Engine& e, const DecodedInsn& d) {
+  store_last<T>(e, d, &mov_mi_any<T>, static_cast<T>(d.imm));
 }
 
 template <typename D, typename S>
@@ -201,17 +215,23 @@ struct SxFn {
 // The memory-source forms, bound at decode (no operand-kind test).
 template <typename D, typename S>
 struct ZxMemFn {
-  static void f(Engine& e, const DecodedInsn& d) {
+  __attribute__((noinline)) static void any(Engine& e, const DecodedInsn& d) {
     e.set_reg<D>(d.op[0], static_cast<D>(e.read<S>(e.mem_linear(d, sizeof(S), false))));
+  }
+  static void f(Engine& e, const DecodedInsn& d) {
+    load_then<S>(e, d, &any, [&](S v) { e.set_reg<D>(d.op[0], static_cast<D>(v)); });
   }
 };
 template <typename D, typename S>
 struct SxMemFn {
+  static D extend(S v) {
+    return static_cast<D>(static_cast<std::make_signed_t<D>>(static_cast<std::make_signed_t<S>>(v)));
+  }
+  __attribute__((noinline)) static void any(Engine& e, const DecodedInsn& d) {
+    e.set_reg<D>(d.op[0], extend(e.read<S>(e.mem_linear(d, sizeof(S), false))));
+  }
   static void f(Engine& e, const DecodedInsn& d) {
-    using SS = std::make_signed_t<S>;
-    using DS = std::make_signed_t<D>;
-    const S v = e.read<S>(e.mem_linear(d, sizeof(S), false));
-    e.set_reg<D>(d.op[0], static_cast<D>(static_cast<DS>(static_cast<SS>(v))));
+    load_then<S>(e, d, &any, [&](S v) { e.set_reg<D>(d.op[0], extend(v)); });
   }
 };
 
