@@ -30,6 +30,11 @@ HVSIM_INLINE V4 load4(const uint32_t* p) {  // p is 16-byte aligned (64-byte set
   return reinterpret_cast<V4>(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+template <int kOrder>
+HVSIM_INLINE V4 swap_lanes(V4 v) {
+  return reinterpret_cast<V4>(_mm_shuffle_epi32(reinterpret_cast<__m128i>(v), kOrder));
+}
+
 // One bit per lane that is all ones, lanes in way order: 2 or 4 vectors of
 // 32-bit compare results packed to bytes (for 2, bits 8-15 repeat bits
 // 0-7: zero or not alike, the same lowest bit).
@@ -69,9 +74,9 @@ struct FixedPath::Level {
     for (uint32_t i = 0; i < kWays / 4; ++i) v[i] = load4(set + kWays + 4 * i) & clock;
     V4 m = v[0];  // stamps < 2^31 here: a signed minimum orders them
     for (uint32_t i = 1; i < kWays / 4; ++i) m = v[i] < m ? v[i] : m;
-    V4 r = __builtin_shuffle(m, V4{2, 3, 0, 1});
+    V4 r = swap_lanes<0x4e>(m);  // lanes 2,3,0,1
     m = r < m ? r : m;
-    r = __builtin_shuffle(m, V4{1, 0, 3, 2});
+    r = swap_lanes<0xb1>(m);  // lanes 1,0,3,2
     m = r < m ? r : m;  // every lane the least
     V4 eq[kWays / 4];
     for (uint32_t i = 0; i < kWays / 4; ++i) eq[i] = v[i] == m;
