@@ -84,7 +84,9 @@ struct FixedPath::Level {
   }
   // The level's next stamp. A clock ticks at most once per access, so one
   // known below its wrap needs no renumbering (and the path no call):
-  // kWrap false. FixedPath::access() checks the L1D's, Miss the others'.
+  // kWrap false. FixedPath::access() checks the L1D's clock first (else
+  // the loop over levels), then the L2's and LLC's (else Miss::wrap);
+  // FixedPath::fetch() the L1I's.
   template <bool kWrap>
   static HVSIM_INLINE uint32_t tick(CacheLevel& c) {
     return kWrap ? c.next_stamp() : ++c.clock_;
