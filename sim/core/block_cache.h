@@ -19,10 +19,14 @@ struct Block {
   uint64_t pa = 0;     // physical address of the first byte (instruction fetch)
   uint32_t bytes = 0;  // length of its instructions (at most a page)
   bool cacheable = false;  // in the cache (not a scratch block): may be chained
-  // Chaining (Engine::next_block): the block that ran after this one, for
-  // RIP next_rip, while the engine's chain generation is next_gen.
-  Block* next = nullptr;
-  uint64_t next_rip = 0, next_gen = 0;
+  // Chaining (Engine::next_block): the blocks that ran after this one, for
+  // RIP rip, while the engine's chain generation is gen; two, so that a
+  // conditional branch keeps both of its successors (link[0] the newer).
+  struct Link {
+    Block* to = nullptr;
+    uint64_t rip = 0, gen = 0;
+  };
+  Link link[2];
   std::vector<DecodedInsn> insns;
 };
 

@@ -482,18 +482,18 @@ class Engine : public mmu::PhysMem {
   // beyond an instruction's first counts too.
 
   Block* lookup_block();
-  // Block chaining: the block that ran last, and in it a link to the block
-  // that followed it (Block::next), valid while chain_gen_ has not moved.
-  // Anything that could change which block a RIP maps to (a host-TLB flush,
-  // a mode or CPL change, invalidated or dropped blocks) unchains. 64-bit
-  // mode only (there the fetch's linear address is RIP).
+  // Block chaining: the block that ran last, and in it links to the two
+  // blocks that followed it last (Block::link), valid while chain_gen_ has
+  // not moved. Anything that could change which block a RIP maps to (a
+  // host-TLB flush, a mode or CPL change, invalidated or dropped blocks)
+  // unchains. 64-bit mode only (there the fetch's linear address is RIP).
   Block* next_block();
-  // chained(): the block that ran last links to the block at RIP;
-  // follow_chain() takes the link; chain_continues(): chained, and nothing
-  // makes run() take one instruction alone (step_one). In engine_access.h.
-  bool chained() const;
-  Block* follow_chain();
-  bool chain_continues() const;
+  // chained(): the linked block at RIP, or null; follow_chain() takes it;
+  // chain_next(): chained(), unless run() must take one instruction alone
+  // (step_one). In engine_access.h.
+  Block* chained() const;
+  Block* follow_chain(Block* next);
+  Block* chain_next() const;
   // The next instruction runs alone through step_one (engine_access.h).
   bool steps_alone() const;
   void unchain() {

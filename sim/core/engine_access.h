@@ -145,14 +145,17 @@ inline T Engine::pop() {
   return v;
 }
 
-inline bool Engine::chained() const {
+inline Block* Engine::chained() const {
   const Block* from = chain_from_;
-  return from && from->next_gen == chain_gen_ && from->next_rip == s.rip;
+  if (!from) return nullptr;
+  for (const Block::Link& l : from->link)
+    if (l.rip == s.rip && l.gen == chain_gen_) return l.to;
+  return nullptr;
 }
-inline Block* Engine::follow_chain() {
+inline Block* Engine::follow_chain(Block* next) {
   mmu_.tlbs().count_l1_hit(mmu::Access::kExec);  // what fetch_translate's hit counts
-  chain_from_ = chain_from_->next;
-  return chain_from_;
+  chain_from_ = next;
+  return next;
 }
 // After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
 // DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc.
@@ -160,7 +163,7 @@ inline bool Engine::steps_alone() const {
   return s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
          (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf));
 }
-inline bool Engine::chain_continues() const { return !steps_alone() && chained(); }
+inline Block* Engine::chain_next() const { return steps_alone() ? nullptr : chained(); }
 
 // REP string instructions (isa/string.cc): see Engine::kRepChunk.
 inline uint64_t Engine::rep_budget() const {

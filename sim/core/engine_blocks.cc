@@ -83,17 +83,16 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
 }
 
 Block* Engine::next_block() {
-  if (HVSIM_LIKELY(chained())) return follow_chain();
+  if (Block* n = chained(); HVSIM_LIKELY(n)) return follow_chain(n);
   Block* from = chain_from_;
   Block* b = lookup_block();
   if (!long64_ || !b->cacheable) {
     chain_from_ = nullptr;
     return b;
   }
-  if (from) {
-    from->next = b;
-    from->next_rip = s.rip;
-    from->next_gen = chain_gen_;
+  if (from) {  // the newer link first; the older one kept
+    from->link[1] = from->link[0];
+    from->link[0] = Block::Link{b, s.rip, chain_gen_};
   }
   chain_from_ = b;
   return b;

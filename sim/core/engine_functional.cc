@@ -95,10 +95,12 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
       // What exec_chain_with looks at between blocks; events_ and the
       // cycle budget were looked at after the last instruction.
       if (stopped || !whole || !chain || ic == ic_end || virt_.poll ||
-          (intr_check_ && (s.rflags & IF)) || !chain_continues())
+          (intr_check_ && (s.rflags & IF)))
         break;
+      Block* next = chain_next();
+      if (!next) break;
       insn_rip_ = s.rip;
-      b = follow_chain();
+      b = follow_chain(next);
     }
   }
   cycles_ += ri_.extra_cycles;

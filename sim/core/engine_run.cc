@@ -166,11 +166,12 @@ void Engine::exec_chain_with(M& model, const Block* b) {
   }();
   while (exec_block_with(model, *b, BlockCache::kMaxBlockInsns)) {
     if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || virt_.poll ||
-        (intr_check_ && (s.rflags & IF)) || (insn_limit_ && limit_count() >= insn_limit_) ||
-        !chain_continues())
+        (intr_check_ && (s.rflags & IF)) || (insn_limit_ && limit_count() >= insn_limit_))
       return;
+    Block* next = chain_next();
+    if (!next) return;
     insn_rip_ = s.rip;
-    b = follow_chain();
+    b = follow_chain(next);
   }
 }
 
