@@ -6,6 +6,7 @@
 
 #include "sim/base/params.h"
 #include "sim/base/stats.h"
+#include "sim/cache/fixed_path.h"
 
 namespace hvsim::cache {
 namespace {
@@ -152,6 +153,26 @@ CacheModel::CacheModel(const CacheParams& p)
   const bool pow2 = sets != 0 && (sets & (sets - 1)) == 0 && sets <= (1u << 16);
   mru_.assign(pow2 ? sets : 1, MruSlot{});
   mru_mask_ = pow2 ? sets - 1 : 0;
+  path_ = best_path_ = FixedPath::best(*this);
+  fetch_fixed_ = FixedPath::fetch_fits(*this);
+}
+
+CacheModel::Path CacheModel::set_path_for_test(Path p) {
+  path_ = std::min(p, best_path_);  // kFixedSse41 > kFixed > kLevels
+  fetch_fixed_ = p != Path::kLevels && FixedPath::fetch_fits(*this);
+  return path_;
+}
+
+bool CacheModel::same_state_for_test(const CacheModel& o) const {
+  for (unsigned i = 0; i < 4; ++i) {
+    const CacheLevel& a = levels_[i];
+    const CacheLevel& b = o.levels_[i];
+    if (a.mem_ != b.mem_ || a.clock_ != b.clock_ || a.wide_ != b.wide_) return false;
+  }
+  if (mru_.size() != o.mru_.size() || fetch_mru_ != o.fetch_mru_) return false;
+  for (size_t i = 0; i < mru_.size(); ++i)
+    if (mru_[i].line != o.mru_[i].line || mru_[i].dirty != o.mru_[i].dirty) return false;
+  return true;
 }
 
 uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, unsigned first) {
@@ -185,7 +206,7 @@ uint32_t CacheModel::lookup_fill(uint64_t line, bool is_write, unsigned src, uns
   return latency;
 }
 
-uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource source) {
+uint32_t CacheModel::access_levels(uint64_t line, bool is_write, CacheSource source) {
   const uint32_t latency = lookup_fill(line, is_write, static_cast<unsigned>(source), 0);
   // The line is now the most recently used of its L1 set.
   if (levels_[0].enabled()) {
@@ -197,7 +218,7 @@ uint32_t CacheModel::access_full(uint64_t line, bool is_write, CacheSource sourc
   return latency;
 }
 
-uint32_t CacheModel::fetch_full(uint64_t line) {
+uint32_t CacheModel::fetch_levels(uint64_t line) {
   constexpr unsigned src = static_cast<unsigned>(CacheSource::kFetch);
   CacheLevel& l1i = levels_[kL1i];
   if (!l1i.enabled()) return lookup_fill(line, false, src, 1);

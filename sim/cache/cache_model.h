@@ -77,6 +77,8 @@ struct LineAlignedAlloc {
   bool operator==(const LineAlignedAlloc<U>&) const { return true; }
 };
 
+struct FixedPath;  // fixed_path.h: access_full() and fetch_full() for the default geometry
+
 // One level: sets x ways of line tags. Compact, so a lookup touches few
 // host cache lines: each set is one block of 32-bit words, 64-byte aligned:
 // keys[ways] (the line's low 32 bits), stamps[ways] (31-bit LRU clock, bit
@@ -87,6 +89,8 @@ struct LineAlignedAlloc {
 // renumbered per set, order kept, when it would wrap).
 class CacheLevel {
   friend struct ::hvsim::checkpoint::Access;
+  friend struct FixedPath;
+  friend class CacheModel;  // same_state_for_test()
  public:
   CacheLevel(const CacheLevelParams& p, uint32_t line_bytes);
 
@@ -247,6 +251,7 @@ class CacheLevel {
 
 class CacheModel {
   friend struct ::hvsim::checkpoint::Access;
+  friend struct FixedPath;
  public:
   explicit CacheModel(const CacheParams& p = {});
 
@@ -329,10 +334,28 @@ class CacheModel {
 
   uint64_t memory_accesses[kNumCacheSources] = {};  // by CacheSource: missed every level
 
+  // What serves an access the MRU slot does not: the loop over the levels
+  // (any geometry), or FixedPath (8-way L1D, 16-way L2 and LLC, every level
+  // enabled, sets a power of two), its victim search in SSE2 or, when the
+  // host has it, SSE4.1; and a fetch's L1I hit, FixedPath too unless
+  // kLevels (an 8-way L1I, sets a power of two). The same hits, victims,
+  // stamps and counters.
+  enum class Path : uint8_t { kLevels, kFixed, kFixedSse41 };
+  Path path() const { return path_; }
+  // Tests: serve with `p`, or the best path below it the geometry and the
+  // host allow; returns the path now in use.
+  Path set_path_for_test(Path p);
+  // Tests: every level's sets (tags, stamps, dirty bits), clock and wide
+  // flag, and the MRU slots, equal to `o`'s.
+  bool same_state_for_test(const CacheModel& o) const;
+
  private:
   static constexpr unsigned kL1i = 3;  // levels_[3]: beside L1D, misses into L2
   uint32_t access_full(uint64_t line, bool is_write, CacheSource source);
+  // The loop over levels: Path::kLevels, and what FixedPath leaves to it.
+  uint32_t access_levels(uint64_t line, bool is_write, CacheSource source);
   uint32_t fetch_full(uint64_t line);
+  uint32_t fetch_levels(uint64_t line);
   // Looks `line` up from `first` outward, filling the levels that missed;
   // returns the latency of the level that served it.
   uint32_t lookup_fill(uint64_t line, bool is_write, unsigned src, unsigned first);
@@ -351,6 +374,9 @@ class CacheModel {
   unsigned line_shift_;
   uint32_t store_cap_;  // most a store is charged (~0: stores block)
   uint32_t memory_cycles_;
+  Path path_ = Path::kLevels;
+  Path best_path_ = Path::kLevels;  // what the geometry and the host allow
+  bool fetch_fixed_ = false;        // FixedPath serves the L1I's hits
 };
 
 }  // namespace hvsim::cache
