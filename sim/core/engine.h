@@ -61,6 +61,7 @@ enum EngineEvent : uint32_t {
   kEvHalt = 1u << 2,      // HLT executed
   kEvShutdown = 1u << 3,  // triple fault
   kEvIntrWindow = 1u << 4,  // interrupts may have become deliverable
+  kEvCharged = 1u << 5,  // a flat cost in a functional phase (engine_functional.cc only)
 };
 
 class Engine : public mmu::PhysMem {
@@ -90,7 +91,10 @@ class Engine : public mmu::PhysMem {
   // fetch stall (ITLB walk) not yet retired, so that a read in the middle of
   // an instruction (RDTSC, the exit tracker's stamps) sees them, as it
   // always did. Out of an instruction ri_ holds no charges.
-  uint64_t cycles() const { return cycles_ + ri_.extra_cycles + ri_.fetch_latency + fetch_walk_; }
+  uint64_t cycles() const {
+    return (ff_clock_ ? icount_ + ff_delta_ : cycles_) + ri_.extra_cycles + ri_.fetch_latency +
+           fetch_walk_;
+  }
   const uint64_t& cycles_ref() const { return cycles_; }
   const uint64_t& icount_ref() const { return icount_; }
   uint64_t instructions() const { return icount_; }
@@ -101,7 +105,8 @@ class Engine : public mmu::PhysMem {
   // stalls for it at once.
   void add_cycles(uint64_t c) {
     ri_.add_extra(c);
-    if (!ri_open_) settle();
+    if (!ri_open_) return settle();
+    if (!model_.data_timed()) events_ |= kEvCharged;
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
   // class latency is not charged again, timing::kOwnCost).
@@ -126,6 +131,7 @@ class Engine : public mmu::PhysMem {
   // Where magic operations go (the System); null: they are NOPs.
   void set_magic_ops(MagicOps* m) { magic_ = m; }
   void magic(uint16_t op, uint64_t arg) {
+    sync_functional_clock();  // statistics read cycles_ (a region of interest)
     if (magic_) magic_->magic(op, arg);
   }
 
@@ -166,23 +172,9 @@ class Engine : public mmu::PhysMem {
     set_gpr<T>(o.reg, v, o.high8);
   }
   // Writes a GPR with x86 width semantics: 32-bit writes zero-extend,
-  // 8- and 16-bit writes merge.
+  // 8- and 16-bit writes merge (engine_access.h).
   template <typename T>
-  void set_gpr(unsigned r, T v, bool high8 = false) {
-    uint64_t& g = s.gpr[r];
-    if constexpr (sizeof(T) == 8) {
-      g = v;
-    } else if constexpr (sizeof(T) == 4) {
-      g = static_cast<uint32_t>(v);
-    } else if constexpr (sizeof(T) == 2) {
-      g = (g & ~0xffffull) | static_cast<uint16_t>(v);
-    } else {
-      if (high8)
-        g = (g & ~0xff00ull) | (static_cast<uint64_t>(static_cast<uint8_t>(v)) << 8);
-      else
-        g = (g & ~0xffull) | static_cast<uint8_t>(v);
-    }
-  }
+  void set_gpr(unsigned r, T v, bool high8 = false);
 
   // ---- addresses -----------------------------------------------------------
   // Effective address of the memory operand (offset within its segment).
@@ -237,6 +229,7 @@ class Engine : public mmu::PhysMem {
   template <typename T> bool write_fast(uint64_t la, T v, uint64_t* pa);
   void charge_last(uint64_t pa, unsigned n, bool is_write);
   void charge_data_ool(uint64_t pa, unsigned n, bool is_write);
+  void charge_walk_functional(uint32_t walk);  // engine_access.h
   // Alignment checking (SDM Vol. 3 6.15 "Interrupt 17"): an operand of 2, 4
   // or 8 bytes (larger ones: 8) must be aligned on its size.
   template <typename T>
@@ -261,7 +254,7 @@ class Engine : public mmu::PhysMem {
   // translated it), in the executing instruction's retire record; for a
   // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
-    if (HVSIM_UNLIKELY(!model_.data_timed())) return void(ri_.extra_cycles += walk);
+    if (HVSIM_UNLIKELY(!model_.data_timed())) return charge_walk_functional(walk);
     const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
     if (HVSIM_LIKELY(sum_accesses_))
       ri_.add_cost(l, is_write, store_cap_);
@@ -567,6 +560,13 @@ class Engine : public mmu::PhysMem {
   uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
+  // Inside exec_block_functional cycles_ is not stored per instruction: it
+  // is icount_ + ff_delta_ while ff_clock_ (sync_functional_clock).
+  bool ff_clock_ = false;
+  uint64_t ff_delta_ = 0;
+  void sync_functional_clock() {
+    if (ff_clock_) cycles_ = icount_ + ff_delta_;
+  }
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)

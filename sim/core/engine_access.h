@@ -10,6 +10,23 @@
 
 namespace hvsim::core {
 
+template <typename T>
+inline void Engine::set_gpr(unsigned r, T v, bool high8) {
+  uint64_t& g = s.gpr[r];
+  if constexpr (sizeof(T) == 8) {
+    g = v;
+  } else if constexpr (sizeof(T) == 4) {
+    g = static_cast<uint32_t>(v);
+  } else if constexpr (sizeof(T) == 2) {
+    g = (g & ~0xffffull) | static_cast<uint16_t>(v);
+  } else {
+    if (high8)
+      g = (g & ~0xff00ull) | (static_cast<uint64_t>(static_cast<uint8_t>(v)) << 8);
+    else
+      g = (g & ~0xffull) | static_cast<uint8_t>(v);
+  }
+}
+
 // The host-TLB hit inline; everything else out of line (read_slow,
 // write_slow), so that a semantic function's fast path needs no stack frame.
 template <typename T>
@@ -80,6 +97,13 @@ __attribute__((always_inline)) inline bool Engine::write_fast(uint64_t la, T v, 
 // charge_data as a handler's last step: nothing while data is not timed
 // (a functional phase; its walk term is 0 on a host-TLB hit); for the
 // simple model an L1D hit on its set's MRU line inline, the rest out of line.
+// A functional phase charges a data access only its page walk, a flat cost
+// that the functional loop's cycle budget must see (kEvCharged).
+inline void Engine::charge_walk_functional(uint32_t walk) {
+  if (!walk) return;
+  ri_.extra_cycles += walk;
+  if (ri_open_) events_ |= kEvCharged;
+}
 __attribute__((always_inline)) inline void Engine::charge_last(uint64_t pa, unsigned n, bool is_write) {
   if (!model_.data_timed()) return;
   uint32_t l;

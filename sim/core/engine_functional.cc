@@ -1,21 +1,24 @@
 // The run loop of a fast-forward phase (timing.fast_forward, timing.sample:
 // sim/timing/phased_model.h): no core model, no retire record per
 // instruction and no cache model (charge_data skips it while
-// PhasedModel::data_timed() is false). The clock is FunctionalCore's, kept
-// here in cycles_: 1 cycle per instruction, plus the flat costs charged to
-// the instructions (ri_.extra_cycles, which accumulate until the loop
-// returns) and the first block's fetch stall (an ITLB walk). Engine::cycles()
-// reads cycles_ + ri_.extra_cycles + ri_.fetch_latency, so a reader in the
-// middle of a block (RDTSC, a device) sees what the per-instruction
-// FunctionalCore would have given it.
+// PhasedModel::data_timed() is false). The clock is FunctionalCore's: 1
+// cycle per instruction, plus the flat costs charged to the instructions
+// (ri_.extra_cycles, which accumulate until the loop returns) and the first
+// block's fetch stall (an ITLB walk). While the loop runs it is icount_ +
+// ff_delta_ (ff_clock_; cycles_ is written when the loop returns, by
+// retire_open_record after a fault or exit, and before a magic operation,
+// which may snapshot the statistics). Engine::cycles() reads it +
+// ri_.extra_cycles + ri_.fetch_latency, so a reader in the middle of a
+// block (RDTSC, a device) sees what the per-instruction FunctionalCore
+// would have given it.
 //
 // Blocks run back to back along their chain links (as exec_chain_with does
 // for the timed models, one level up) while the phase lasts: the run loop's
 // and the phase holder's per-block work is done once per chain. Demo.elf's
 // blocks are 4.6 instructions long on average, so that work, not the
-// instructions, was most of this loop's time. RIP and the two counters are
-// carried in registers and only stored (no load-add-store chain through
-// memory per instruction); an instruction that moves RIP ends its block
+// instructions, was most of this loop's time. RIP and the instruction
+// count are carried in registers and only stored (no load-add-store chain
+// through memory per instruction); an instruction that moves RIP ends its block
 // (kEndsBlock, decoder.cc) or breaks it (REP yielding: events_), so the
 // register copy of RIP is never stale when the next instruction starts.
 #include <memory>
@@ -48,16 +51,27 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   fetch_walk_ = 0;
   ri_open_ = true;
   // A fault or a guest exit leaves through here to run(), whose
-  // retire_open_record() sets the functional clock from cycles_ (stored
-  // after every instruction) and retires the faulting instruction through
+  // retire_open_record() sets cycles_ and the functional clock from
+  // icount_ + ff_delta_ and retires the faulting instruction through
   // FunctionalCore: 1 + the charges so far. No handler here: a catch and
   // rethrow doubled the unwinding of every guest fault.
   bool whole = false;
   {
-    // One counter in a register: cycles_ is icount_ plus `delta` (1 cycle
-    // per instruction) until a flat charge or a fetch stall moves it.
+    // One counter in a register: the clock is icount_ plus `delta` (1
+    // cycle per instruction) until the fetch stall moves it.
     uint64_t ic = icount_, delta = cycles_ - icount_;
+    ff_delta_ = delta;
+    ff_clock_ = true;  // cycles_ = icount_ + ff_delta_ (Engine::cycles)
     const uint64_t ic_end = ic + left;  // the chain stops at this count
+    // The cycle budget as a count: ic + delta + extra_cycles reaches
+    // cycle_limit_ at ic_lim. A flat cost or a page walk changes
+    // extra_cycles and sets kEvCharged (add_cycles, charge_walk_functional),
+    // which the event test below sees; the budget is then worked out again.
+    auto budget = [&] {
+      const uint64_t used = delta + ri_.extra_cycles;
+      return cycle_limit_ > used ? cycle_limit_ - used : 0;
+    };
+    uint64_t ic_lim = budget();
     // Runs `blk` from RIP on; false when an event or the cycle budget
     // stopped it. Inlined twice (the chain's first block and the others),
     // which gives the dispatch two call sites.
@@ -77,8 +91,12 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
         s.rip = rip;
         i->exec(*this, *i);
         icount_ = ++ic;
-        cycles_ = ic + delta;
-        if (HVSIM_UNLIKELY(events_ != 0 || ic + delta + ri_.extra_cycles >= cycle_limit_)) {
+        if (HVSIM_UNLIKELY(events_ != 0 || ic >= ic_lim)) {
+          if (events_ == kEvCharged) {
+            events_ = 0;
+            ic_lim = budget();
+            if (ic < ic_lim) continue;
+          }
           whole = i + 1 == bend;
           return false;
         }
@@ -92,9 +110,10 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     // extra_cycles only); then the budget is looked at again.
     if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
       delta += ri_.fetch_latency;
-      cycles_ = ic + delta;
+      ff_delta_ = delta;
       ri_.fetch_latency = 0;
-      if (cycles_ + ri_.extra_cycles >= cycle_limit_) going = false;
+      if (ic + delta + ri_.extra_cycles >= cycle_limit_) going = false;
+      ic_lim = budget();
     }
     // What exec_chain_with looks at between blocks; events_ and the cycle
     // budget were looked at after the last instruction, and a block cut
@@ -106,7 +125,10 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
       b = follow_chain(next);
       going = run_block(b);
     }
+    cycles_ = ic + delta;
+    ff_clock_ = false;
   }
+  events_ &= ~kEvCharged;
   cycles_ += ri_.extra_cycles;
   model_.set_functional_clock(cycles_);
   ri_open_ = false;

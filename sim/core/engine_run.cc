@@ -193,6 +193,10 @@ void Engine::settle() {
 }
 
 void Engine::retire_open_record() {
+  // What a fault or an exit leaving the functional loop left behind.
+  events_ &= ~kEvCharged;
+  sync_functional_clock();
+  ff_clock_ = false;
   if (!ri_open_) return settle();  // the fault came before any instruction (fetch)
   // Inside exec_block_functional the clock is cycles_ (1 per instruction so
   // far): the faulting one retires from there through FunctionalCore.
