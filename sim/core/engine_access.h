@@ -94,9 +94,6 @@ __attribute__((always_inline)) inline bool Engine::write_fast(uint64_t la, T v, 
   *pa = e.pa | (la & 0xfff);
   return true;
 }
-// charge_data as a handler's last step: nothing while data is not timed
-// (a functional phase; its walk term is 0 on a host-TLB hit); for the
-// simple model an L1D hit on its set's MRU line inline, the rest out of line.
 // A functional phase charges a data access only its page walk, a flat cost
 // that the functional loop's cycle budget must see (kEvCharged).
 inline void Engine::charge_walk_functional(uint32_t walk) {
@@ -104,6 +101,9 @@ inline void Engine::charge_walk_functional(uint32_t walk) {
   ri_.extra_cycles += walk;
   if (ri_open_) events_ |= kEvCharged;
 }
+// charge_data as a handler's last step: nothing while data is not timed
+// (a functional phase; its walk term is 0 on a host-TLB hit); for the
+// simple model an L1D hit on its set's MRU line inline, the rest out of line.
 __attribute__((always_inline)) inline void Engine::charge_last(uint64_t pa, unsigned n, bool is_write) {
   if (!model_.data_timed()) return;
   uint32_t l;

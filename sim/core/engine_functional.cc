@@ -106,8 +106,8 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     };
     bool going = run_block(b);
     // The first block's fetch stall (an ITLB walk) joins the clock where
-    // the per-block loop put it (the budget test above reads cycles_ +
-    // extra_cycles only); then the budget is looked at again.
+    // the per-block loop put it (the budget test above counts only the
+    // instructions and extra_cycles); then the budget is looked at again.
     if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
       delta += ri_.fetch_latency;
       ff_delta_ = delta;
