@@ -263,8 +263,7 @@ class CacheModel {
   // power-of-two number of sets mru_ has one slot per set; otherwise one.
   uint32_t access(uint64_t pa, bool is_write, CacheSource source) {
     const uint64_t line = pa >> line_shift_;
-    const MruSlot& m = mru_[line & mru_mask_];
-    if (line == m.line && (m.dirty || !is_write) && source != CacheSource::kFetch) {
+    if (mru_hit(line, is_write) && source != CacheSource::kFetch) {
       ++levels_[0].hits[static_cast<unsigned>(source)];
       return levels_[0].hit_cycles();
     }
@@ -275,7 +274,7 @@ class CacheModel {
   // is what a store costs an in-order core, timing::SimpleCore applies it).
   uint32_t data_access(uint64_t pa, unsigned n, bool is_write) {
     uint32_t c = access(pa, is_write, CacheSource::kData);
-    if (n > 1 && __builtin_expect(((pa & line_mask_) + n) > line_mask_ + 1, 0))
+    if (n > 1 && __builtin_expect(splits(pa, n), 0))
       c += access((pa | line_mask_) + 1, is_write, CacheSource::kData);
     return c;
   }
@@ -285,9 +284,7 @@ class CacheModel {
   // its latency; otherwise nothing is done and false returned.
   __attribute__((always_inline)) bool data_mru_hit(uint64_t pa, unsigned n, bool is_write,
                                                    uint32_t* latency) {
-    const uint64_t line = pa >> line_shift_;
-    const MruSlot& m = mru_[line & mru_mask_];
-    if (line != m.line || (is_write && !m.dirty) || splits(pa, n)) return false;
+    if (!mru_hit(pa >> line_shift_, is_write) || splits(pa, n)) return false;
     ++levels_[0].hits[static_cast<unsigned>(CacheSource::kData)];
     *latency = levels_[0].hit_cycles();
     return true;
@@ -369,6 +366,11 @@ class CacheModel {
   };
   std::vector<MruSlot> mru_;
   uint64_t mru_mask_ = 0;
+  // `line` is its L1 set's most recently used line (a write: one known dirty).
+  bool mru_hit(uint64_t line, bool is_write) const {
+    const MruSlot& m = mru_[line & mru_mask_];
+    return line == m.line && (m.dirty || !is_write);
+  }
   uint32_t line_bytes_;
   uint64_t line_mask_;
   unsigned line_shift_;

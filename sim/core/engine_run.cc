@@ -198,8 +198,9 @@ void Engine::retire_open_record() {
   sync_functional_clock();
   ff_clock_ = false;
   if (!ri_open_) return settle();  // the fault came before any instruction (fetch)
-  // Inside exec_block_functional the clock is cycles_ (1 per instruction so
-  // far): the faulting one retires from there through FunctionalCore.
+  // Inside exec_block_functional the clock is cycles_ as synced above (1
+  // per instruction so far): the faulting one retires from there through
+  // FunctionalCore.
   if (model_.phase() == timing::Phase::kFunctional) model_.set_functional_clock(cycles_);
   // A faulting instruction is not charged its class latency (it did not
   // complete): only what it did and what its fault or exit cost.

@@ -50,8 +50,9 @@ inline T alu(T a, T b, uint64_t rflags, uint64_t& f) {
   return r;
 }
 
+// Also the memory forms' general form (fast_mem.h): kept out of line there.
 template <Alu op, typename T>
-void exec_alu(Engine& e, const DecodedInsn& d) {
+__attribute__((noinline)) void exec_alu(Engine& e, const DecodedInsn& d) {
   const Operand& o = d.op[0];
   T b = e.read_op<T>(d, 1);
   uint64_t f;
@@ -83,48 +84,28 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
 // The memory forms, bound at decode (what exec_alu does for them, without
 // the operand-kind tests): OP r, m, and OP m, r / OP m, imm (CMP and TEST
 // read the memory operand only; the others read, compute and write it).
-// OP r, m with the memory operand's value b.
-template <Alu op, typename T>
-inline void alu_rm(Engine& e, const DecodedInsn& d, T b) {
-  uint64_t f;
-  const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
-  if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
-  flags::merge(e.s.rflags, kArithFlags, f);
-}
-template <Alu op, typename T>
-__attribute__((noinline)) void exec_alu_rm_any(Engine& e, const DecodedInsn& d) {
-  alu_rm<op, T>(e, d, e.read<T>(e.mem_linear(d, sizeof(T), false)));
-}
+// The reading forms take the fast path (fast_mem.h), with exec_alu as the
+// general form off it.
 template <Alu op, typename T>
 void exec_alu_rm(Engine& e, const DecodedInsn& d) {
-  load_then<T>(e, d, &exec_alu_rm_any<op, T>, [&](T b) { alu_rm<op, T>(e, d, b); });
+  load_then<T>(e, d, &exec_alu<op, T>, [&](T b) {
+    uint64_t f;
+    const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
+    if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
+    flags::merge(e.s.rflags, kArithFlags, f);
+  });
 }
 template <Alu op, typename T, bool kImm>
-inline void alu_m(Engine& e, const DecodedInsn& d) {
+void exec_alu_m(Engine& e, const DecodedInsn& d) {
   const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
   uint64_t f;
   if constexpr (writes_dest(op)) {
     const uint64_t la = e.mem_linear(d, sizeof(T), true);
     e.write<T>(la, alu<op, T>(e.read<T>(la), b, e.s.rflags, f));
+    flags::merge(e.s.rflags, kArithFlags, f);
   } else {
-    alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
-  }
-  flags::merge(e.s.rflags, kArithFlags, f);
-}
-template <Alu op, typename T, bool kImm>
-__attribute__((noinline)) void exec_alu_m_any(Engine& e, const DecodedInsn& d) {
-  alu_m<op, T, kImm>(e, d);
-}
-// CMP and TEST m, r/imm read only: the fast path (fast_mem.h); the
-// read-modify-write forms the general one.
-template <Alu op, typename T, bool kImm>
-void exec_alu_m(Engine& e, const DecodedInsn& d) {
-  if constexpr (writes_dest(op)) {
-    alu_m<op, T, kImm>(e, d);
-  } else {
-    load_then<T>(e, d, &exec_alu_m_any<op, T, kImm>, [&](T a) {
-      uint64_t f;
-      alu<op, T>(a, kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]), e.s.rflags, f);
+    load_then<T>(e, d, &exec_alu<op, T>, [&](T a) {
+      alu<op, T>(a, b, e.s.rflags, f);
       flags::merge(e.s.rflags, kArithFlags, f);
     });
   }

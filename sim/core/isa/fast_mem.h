@@ -3,8 +3,9 @@
 // tail call (Engine::charge_last), so that the handler needs no stack frame
 // (no callee-saved registers pushed and popped per instruction). Any other
 // case (legacy modes, a host-TLB miss, a page split) runs the handler's
-// general form `general`, out of line, from the start: the fast path has no
-// side effect before it commits. Only for handlers that cannot fault after
+// general form `general` (the family's operand-generic handler, marked
+// noinline so that it stays a tail call) from the start: the fast path has
+// no side effect before it commits. Only for handlers that cannot fault after
 // their access (the charge would otherwise precede the fault, as in read()).
 #pragma once
 

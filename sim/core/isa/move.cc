@@ -8,8 +8,9 @@ namespace hvsim::core::isa {
 
 namespace {
 
+// Also the memory forms' general form (fast_mem.h): kept out of line there.
 template <typename T>
-void mov(Engine& e, const DecodedInsn& d) {
+__attribute__((noinline)) void mov(Engine& e, const DecodedInsn& d) {
   e.write_op<T>(d, 0, e.read_op<T>(d, 1));
 }
 
@@ -25,31 +26,19 @@ void mov_ri(Engine& e, const DecodedInsn& d) {
   e.set_reg<T>(d.op[0], static_cast<T>(d.imm));
 }
 
-// MOV r, m / MOV m, r / MOV m, imm: the memory forms, bound at decode; the
-// general forms (*_any) out of line behind the fast path (fast_mem.h).
-template <typename T>
-__attribute__((noinline)) void mov_rm_any(Engine& e, const DecodedInsn& d) {
-  e.set_reg<T>(d.op[0], e.read<T>(e.mem_linear(d, sizeof(T), false)));
-}
+// MOV r, m / MOV m, r / MOV m, imm: the memory forms, bound at decode; off
+// the fast path (fast_mem.h) the general MOV runs.
 template <typename T>
 void mov_rm(Engine& e, const DecodedInsn& d) {
-  load_then<T>(e, d, &mov_rm_any<T>, [&](T v) { e.set_reg<T>(d.op[0], v); });
-}
-template <typename T>
-__attribute__((noinline)) void mov_mr_any(Engine& e, const DecodedInsn& d) {
-  e.write<T>(e.mem_linear(d, sizeof(T), true), e.get_reg<T>(d.op[1]));
+  load_then<T>(e, d, &mov<T>, [&](T v) { e.set_reg<T>(d.op[0], v); });
 }
 template <typename T>
 void mov_mr(Engine& e, const DecodedInsn& d) {
-  store_last<T>(e, d, &mov_mr_any<T>, e.get_reg<T>(d.op[1]));
-}
-template <typename T>
-__attribute__((noinline)) void mov_mi_any(Engine& e, const DecodedInsn& d) {
-  e.write<T>(e.mem_linear(d, sizeof(T), true), static_cast<T>(d.imm));
+  store_last<T>(e, d, &mov<T>, e.get_reg<T>(d.op[1]));
 }
 template <typename T>
 void mov_mi(Engine& e, const DecodedInsn& d) {
-  store_last<T>(e, d, &mov_mi_any<T>, static_cast<T>(d.imm));
+  store_last<T>(e, d, &mov<T>, static_cast<T>(d.imm));
 }
 
 template <typename D, typename S>
@@ -58,10 +47,12 @@ void movzx(Engine& e, const DecodedInsn& d) {
 }
 
 template <typename D, typename S>
+D sign_extend(S v) {
+  return static_cast<D>(static_cast<std::make_signed_t<D>>(static_cast<std::make_signed_t<S>>(v)));
+}
+template <typename D, typename S>
 void movsx(Engine& e, const DecodedInsn& d) {
-  using SS = std::make_signed_t<S>;
-  using DS = std::make_signed_t<D>;
-  e.set_reg<D>(d.op[0], static_cast<D>(static_cast<DS>(static_cast<SS>(e.read_op<S>(d, 1)))));
+  e.set_reg<D>(d.op[0], sign_extend<D, S>(e.read_op<S>(d, 1)));
 }
 
 template <typename T>
@@ -204,34 +195,28 @@ void bind_mov(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
 template <template <typename, typename> class F>
 ExecFn widen(unsigned dst, unsigned src);
 
+// ZxFn/SxFn are also ZxMemFn/SxMemFn's general forms: out of line.
 template <typename D, typename S>
 struct ZxFn {
-  static void f(Engine& e, const DecodedInsn& d) { movzx<D, S>(e, d); }
+  __attribute__((noinline)) static void f(Engine& e, const DecodedInsn& d) { movzx<D, S>(e, d); }
 };
 template <typename D, typename S>
 struct SxFn {
-  static void f(Engine& e, const DecodedInsn& d) { movsx<D, S>(e, d); }
+  __attribute__((noinline)) static void f(Engine& e, const DecodedInsn& d) { movsx<D, S>(e, d); }
 };
-// The memory-source forms, bound at decode (no operand-kind test).
+// The memory-source forms, bound at decode; off the fast path (fast_mem.h)
+// the general MOVZX/MOVSX runs.
 template <typename D, typename S>
 struct ZxMemFn {
-  __attribute__((noinline)) static void any(Engine& e, const DecodedInsn& d) {
-    e.set_reg<D>(d.op[0], static_cast<D>(e.read<S>(e.mem_linear(d, sizeof(S), false))));
-  }
   static void f(Engine& e, const DecodedInsn& d) {
-    load_then<S>(e, d, &any, [&](S v) { e.set_reg<D>(d.op[0], static_cast<D>(v)); });
+    load_then<S>(e, d, &ZxFn<D, S>::f, [&](S v) { e.set_reg<D>(d.op[0], static_cast<D>(v)); });
   }
 };
 template <typename D, typename S>
 struct SxMemFn {
-  static D extend(S v) {
-    return static_cast<D>(static_cast<std::make_signed_t<D>>(static_cast<std::make_signed_t<S>>(v)));
-  }
-  __attribute__((noinline)) static void any(Engine& e, const DecodedInsn& d) {
-    e.set_reg<D>(d.op[0], extend(e.read<S>(e.mem_linear(d, sizeof(S), false))));
-  }
   static void f(Engine& e, const DecodedInsn& d) {
-    load_then<S>(e, d, &any, [&](S v) { e.set_reg<D>(d.op[0], extend(v)); });
+    load_then<S>(e, d, &SxFn<D, S>::f,
+                 [&](S v) { e.set_reg<D>(d.op[0], sign_extend<D, S>(v)); });
   }
 };
 
