@@ -48,6 +48,8 @@ Engine::Engine(Bus& bus, const hvsim::base::Config& cfg)
       store_cap_(mmu_.cache().store_cap()) {
   sum_accesses_ = std::visit([](const auto& m) { return !std::decay_t<decltype(m)>::kReadsDeps; },
                              model_.detailed());
+  if (const auto* simple = std::get_if<timing::SimpleCore>(&model_.detailed()))
+    taken_cost_ = simple->taken_cost();
   cpuid_.configure(cfg);
   rng.seed(cpuid_.rdrand_seed());
   decoder_ = std::make_unique<Decoder>(lat_);

@@ -61,7 +61,7 @@ enum EngineEvent : uint32_t {
   kEvHalt = 1u << 2,      // HLT executed
   kEvShutdown = 1u << 3,  // triple fault
   kEvIntrWindow = 1u << 4,  // interrupts may have become deliverable
-  kEvCharged = 1u << 5,  // a flat cost in a functional phase (engine_functional.cc only)
+  kEvCharged = 1u << 5,  // a rare charge inside the functional or simple loop (charge_ev_)
 };
 
 class Engine : public mmu::PhysMem {
@@ -106,7 +106,7 @@ class Engine : public mmu::PhysMem {
   void add_cycles(uint64_t c) {
     ri_.add_extra(c);
     if (!ri_open_) return settle();
-    if (!model_.data_timed()) events_ |= kEvCharged;
+    events_ |= charge_ev_;
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
   // class latency is not charged again, timing::kOwnCost).
@@ -120,7 +120,12 @@ class Engine : public mmu::PhysMem {
     add_cycles(c);
   }
   // A near branch was taken to `target` (sim/core/isa/control.cc).
-  void taken_branch(uint64_t target) { ri_.taken_to(target); }
+  // The simple model's taken-branch cost is summed with the accesses
+  // (SimpleCore::taken_cost); the other models read kTaken.
+  void taken_branch(uint64_t target) {
+    ri_.taken_to(target);
+    ri_.mem_cost += taken_cost_;
+  }
   timing::CoreModel& core_model() { return model_.detailed(); }
   const timing::PhasedModel& phases() const { return model_; }  // fast-forward, sampling
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
@@ -131,7 +136,7 @@ class Engine : public mmu::PhysMem {
   // Where magic operations go (the System); null: they are NOPs.
   void set_magic_ops(MagicOps* m) { magic_ = m; }
   void magic(uint16_t op, uint64_t arg) {
-    sync_functional_clock();  // statistics read cycles_ (a region of interest)
+    sync_clock();  // statistics read cycles_ and the model's counts (a region of interest)
     if (magic_) magic_->magic(op, arg);
   }
 
@@ -257,10 +262,16 @@ class Engine : public mmu::PhysMem {
     if (HVSIM_UNLIKELY(!model_.data_timed())) return charge_walk_functional(walk);
     const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
     if (HVSIM_LIKELY(sum_accesses_))
-      ri_.add_cost(l, is_write, store_cap_);
+      sum_access(l, is_write);
     else
       ri_.add_access(pa, static_cast<uint8_t>(n),
                      is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
+  }
+
+  // An access summed for the simple model (RetireInfo::add_cost); one beyond
+  // kMaxMem is a rare charge the run loop must see (charge_ev_).
+  __attribute__((always_inline)) void sum_access(uint32_t l, bool is_write) {
+    if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) events_ |= charge_ev_;
   }
 
   // ---- operands ------------------------------------------------------------
@@ -499,6 +510,7 @@ class Engine : public mmu::PhysMem {
   bool exec_block_with(M& model, const Block& b, size_t max_insns);
   bool exec_block_with(timing::PhasedModel& m, const Block& b, size_t max_insns);  // phases
   bool exec_block_functional(const Block& b, size_t max_insns);
+  void exec_chain_simple(timing::SimpleCore& model, const Block* b);  // engine_simple.cc
   template <class M>
   void exec_chain_with(M& model, const Block* b);
   // Time charged outside an instruction (ri_ closed: flat costs, the
@@ -564,9 +576,22 @@ class Engine : public mmu::PhysMem {
   // is icount_ + ff_delta_ while ff_clock_ (sync_functional_clock).
   bool ff_clock_ = false;
   uint64_t ff_delta_ = 0;
-  void sync_functional_clock() {
+  // Inside exec_chain_simple the simple model's own counts are behind: the
+  // loop keeps the clock in a register (stored to cycles_ per instruction)
+  // and brings the model up to it (SimpleCore::catch_up) when it leaves and
+  // before anything reads the model. simple_ic0_: icount_ when it last did.
+  timing::SimpleCore* simple_open_ = nullptr;
+  uint64_t simple_ic0_ = 0;
+  // kEvCharged while the functional or the simple loop runs (a flat cost or
+  // an access beyond RetireInfo::kMaxMem sets it: the loop's event test sees
+  // it); 0 otherwise.
+  uint32_t charge_ev_ = 0;
+  uint32_t taken_cost_ = 0;  // the simple model's taken-branch cost (taken_branch)
+  void sync_clock() {
     if (ff_clock_) cycles_ = icount_ + ff_delta_;
+    if (simple_open_) sync_simple();
   }
+  void sync_simple();
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)

@@ -108,7 +108,7 @@ __attribute__((always_inline)) inline void Engine::charge_last(uint64_t pa, unsi
   if (!model_.data_timed()) return;
   uint32_t l;
   if (HVSIM_LIKELY(sum_accesses_) && mmu_.cache().data_mru_hit(pa, n, is_write, &l))
-    return ri_.add_cost(l, is_write, store_cap_);
+    return sum_access(l, is_write);
   charge_data_ool(pa, n, is_write);
 }
 

@@ -50,6 +50,7 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   ri_.start_functional(fetch_walk_);  // take_fetch_latency without the L1I
   fetch_walk_ = 0;
   ri_open_ = true;
+  charge_ev_ = kEvCharged;
   // A fault or a guest exit leaves through here to run(), whose
   // retire_open_record() sets cycles_ and the functional clock from
   // icount_ + ff_delta_ and retires the faulting instruction through
@@ -129,6 +130,7 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     ff_clock_ = false;
   }
   events_ &= ~kEvCharged;
+  charge_ev_ = 0;
   cycles_ += ri_.extra_cycles;
   model_.set_functional_clock(cycles_);
   ri_open_ = false;

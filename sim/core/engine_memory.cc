@@ -242,7 +242,7 @@ __attribute__((noinline)) void charge_recorded(Engine& e, uint64_t pa, unsigned 
 __attribute__((noinline)) void Engine::charge_data_ool(uint64_t pa, unsigned n, bool is_write) {
   if (!sum_accesses_ || mmu_.cache().splits(pa, n)) return charge_recorded(*this, pa, n, is_write);
   const uint32_t l = mmu_.cache().data_access_not_mru(pa, is_write);
-  ri_.add_cost(l, is_write, store_cap_);
+  sum_access(l, is_write);
 }
 
 }  // namespace hvsim::core

@@ -68,7 +68,7 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
       i->exec(*this, *i);
       const uint8_t f = ri_.flags;
       if (HVSIM_LIKELY(!(f & (timing::kCharged | timing::kOwnCost)))) {
-        model.retire_plain(model.plain_cost(i->plain_cost, f, i->deps.branch, ri_.mem_cost));
+        model.retire_plain(model.plain_cost(i->plain_cost, ri_.mem_cost));
         ri_.mem_cost = 0;
         ri_.nsum = 0;
       } else {
@@ -195,8 +195,10 @@ void Engine::settle() {
 void Engine::retire_open_record() {
   // What a fault or an exit leaving the functional loop left behind.
   events_ &= ~kEvCharged;
-  sync_functional_clock();
+  charge_ev_ = 0;
+  sync_clock();
   ff_clock_ = false;
+  simple_open_ = nullptr;
   if (!ri_open_) return settle();  // the fault came before any instruction (fetch)
   // Inside exec_block_functional the clock is cycles_ as synced above (1
   // per instruction so far): the faulting one retires from there through
@@ -351,7 +353,14 @@ RunExit Engine::run(uint64_t cycle_limit) {
         if (HVSIM_UNLIKELY(model_.scheduled()))
           exec_chain_with(model_, b);  // fast-forward/sampling: phase by phase
         else
-          std::visit([&](auto& m) { exec_chain_with(m, b); }, model_.detailed());
+          std::visit(
+              [&](auto& m) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, timing::SimpleCore>)
+                  exec_chain_simple(m, b);
+                else
+                  exec_chain_with(m, b);
+              },
+              model_.detailed());
       }
     } catch (const Fault& f) {
       s.rip = insn_rip_;

@@ -46,7 +46,7 @@ class FunctionalCore final {
   // The run loop's plain retire (no flat cost, no fetch stall: kCharged
   // clear): 1 cycle. The engine runs functional blocks in its own loop
   // (exec_block_functional); these keep the generic one valid.
-  uint64_t plain_cost(uint32_t, uint8_t, BranchKind, uint64_t) const { return 1; }
+  uint64_t plain_cost(uint32_t, uint64_t) const { return 1; }
   void retire_plain(uint64_t) { ++clock_; }
   void stall(uint64_t c, StallKind = StallKind::kIdle) { clock_ += c; }
   uint64_t cycles() const { return clock_; }
@@ -70,7 +70,7 @@ class WarmingCore final {
   }
   // The plain retire of a model without kReadsDeps (simple: nothing to
   // warm): 1 cycle.
-  uint64_t plain_cost(uint32_t, uint8_t, BranchKind, uint64_t) const { return 1; }
+  uint64_t plain_cost(uint32_t, uint64_t) const { return 1; }
   void retire_plain(uint64_t) { ++clock_; }
   void stall(uint64_t c, StallKind = StallKind::kIdle) { clock_ += c; }
   uint64_t cycles() const { return clock_; }
@@ -88,9 +88,7 @@ class DetailedCore final {
   static constexpr bool kReadsDeps = M::kReadsDeps;
   DetailedCore(M& m, uint64_t base) : m_(m), base_(base) {}
   void retire(const RetireInfo& r) { m_.retire(r); }
-  uint64_t plain_cost(uint32_t cls_cost, uint8_t flags, BranchKind br, uint64_t mem) const {
-    return m_.plain_cost(cls_cost, flags, br, mem);
-  }
+  uint64_t plain_cost(uint32_t cls_cost, uint64_t mem) const { return m_.plain_cost(cls_cost, mem); }
   void retire_plain(uint64_t c) { m_.retire_plain(c); }
   void stall(uint64_t c, StallKind k = StallKind::kIdle) { m_.stall(c, k); }
   uint64_t cycles() const { return base_ + m_.cycles(); }

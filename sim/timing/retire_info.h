@@ -97,7 +97,8 @@ struct RetireInfo {
   // The data accesses already summed (add_cost) for a model that does not
   // read mem[] (kReadsDeps = false, the simple one): the first kMaxMem of
   // them, a store's latency capped; later ones go to the overflow fields,
-  // exactly as add_access would put them.
+  // exactly as add_access would put them. The engine adds the simple
+  // model's taken-branch cost here too (Engine::taken_branch).
   uint64_t mem_cost = 0;
   uint32_t fetch_latency = 0;     // fetch stall beyond an L1I/ITLB hit (miss, walk)
   uint32_t overflow_latency = 0;  // latency of loads beyond kMaxMem (charged serially)
@@ -175,12 +176,13 @@ struct RetireInfo {
     }
   }
   // Sums one access into mem_cost (a store costs at most `cap`) instead of
-  // recording it; beyond kMaxMem accesses, what add_access would keep.
-  __attribute__((always_inline)) void add_cost(uint32_t latency, bool store, uint32_t cap) {
+  // recording it; beyond kMaxMem accesses, what add_access would keep, and
+  // returns true (a rare charge: kCharged).
+  __attribute__((always_inline)) bool add_cost(uint32_t latency, bool store, uint32_t cap) {
     if (__builtin_expect(nsum < kMaxMem, 1)) {
       ++nsum;
       mem_cost += store && latency > cap ? cap : latency;
-      return;
+      return false;
     }
     flags |= kCharged;
     if (store) {
@@ -189,6 +191,7 @@ struct RetireInfo {
     } else {
       overflow_latency += latency;
     }
+    return true;
   }
   // What the stores beyond kMaxMem cost when each costs at most `cap`.
   uint64_t overflow_store_cost(uint32_t cap) const {

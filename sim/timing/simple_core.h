@@ -3,7 +3,9 @@
 // with an explicit memory operand, kMemOperand), plus the latency of each data access (a store at
 // most an L1 hit unless cache.stores_block), plus its fetch stall, plus
 // timing.taken_branch_cycles when a near branch is taken, plus the flat costs
-// it incurred. An instruction with its own cost (kOwnCost: VMX/SVM
+// it incurred. The engine sums the accesses and the taken-branch cost into
+// RetireInfo::mem_cost as they happen (Engine::taken_branch; every caller is
+// a near branch, the only kind that pays it). An instruction with its own cost (kOwnCost: VMX/SVM
 // instructions) is not charged its class latency again. IPC <= 1 by
 // construction; misses never overlap.
 #pragma once
@@ -34,12 +36,6 @@ class SimpleCore final {
       base_[c][0] = class_cost(lat, static_cast<uint8_t>(c), 0);
       base_[c][1] = class_cost(lat, static_cast<uint8_t>(c), kMemOperand);
     }
-    // A taken near branch pays timing.taken_branch_cycles; far transfers
-    // and non-branches nothing.
-    for (unsigned b = 0; b < kBranchKinds; ++b) {
-      const auto k = static_cast<BranchKind>(b);
-      taken_[b] = k != BranchKind::kNone && k != BranchKind::kFar ? lat.taken_branch : 0;
-    }
   }
 
   void retire(const RetireInfo& r) {
@@ -51,7 +47,6 @@ class SimpleCore final {
       const uint32_t l = r.mem[i].latency;
       c += r.mem[i].kind == MemKind::kStore && l > store_cap_ ? store_cap_ : l;
     }
-    if (f & kTaken) c += taken_[static_cast<unsigned>(r.branch)];
     cycles_ += c;
     ++instructions_;
   }
@@ -64,17 +59,25 @@ class SimpleCore final {
   }
   // The run loop's fast path, for a record with neither kOwnCost nor
   // kCharged (no flat cost, fetch stall or overflow; nothing in mem[]): what
-  // retire() would charge, given the instruction's class_cost().
-  uint64_t plain_cost(uint32_t cls_cost, uint8_t flags, BranchKind branch,
-                      uint64_t mem_cost) const {
-    uint64_t c = mem_cost + cls_cost;
-    if (flags & kTaken) c += taken_[static_cast<unsigned>(branch)];
-    return c;
-  }
+  // retire() would charge, given the instruction's class_cost() and the
+  // record's mem_cost.
+  uint64_t plain_cost(uint32_t cls_cost, uint64_t mem_cost) const { return cls_cost + mem_cost; }
   void retire_plain(uint64_t c) {
     cycles_ += c;
     ++instructions_;
   }
+  // The engine's own simple loop (engine_simple.cc) keeps the clock in a
+  // register and brings the model up to it when it leaves, or before
+  // anything reads the model: the clock now, and `retired` more
+  // instructions retired at their plain cost.
+  void catch_up(uint64_t cycles, uint64_t retired) {
+    cycles_ = cycles;
+    instructions_ += retired;
+  }
+  // What a taken near branch costs (timing.taken_branch_cycles; far
+  // transfers are not near branches and pay nothing). The engine adds it to
+  // the record's mem_cost when the branch is taken, as it sums the accesses.
+  uint32_t taken_cost() const { return lat_.taken_branch; }
   // Time that passes with no instruction retiring (HLT, a device stall,
   // exception delivery between instructions).
   void stall(uint64_t c, StallKind = StallKind::kIdle) { cycles_ += c; }
@@ -87,9 +90,7 @@ class SimpleCore final {
 
  private:
   Latencies lat_;
-  static constexpr unsigned kBranchKinds = static_cast<unsigned>(BranchKind::kFar) + 1;
   uint32_t base_[kNumInsnClasses][2];  // class latency, without and with a memory operand
-  uint32_t taken_[kBranchKinds];       // what a taken branch of each kind adds
   uint32_t store_cap_;
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;

@@ -24,7 +24,9 @@ TEST(SimpleCore, SerialSumOfClassAndAccessLatencies) {
   c.retire(op2(k_mul, 0, 1));            // 3
   c.retire(load(0, 1, 0x1000, 200));     // 1 (move) + 200
   c.retire(store(1, 0, 0x2000, 200));    // 1 + 4 (a store costs at most an L1 hit)
-  c.retire(jcc(0x1010, true, 0x1000));   // 1 + 1 taken
+  RetireInfo taken = jcc(0x1010, true, 0x1000);
+  taken.mem_cost += c.taken_cost();  // what Engine::taken_branch sums
+  c.retire(taken);                        // 1 + 1 taken
   c.retire(jcc(0x1010, false, 0x1000));  // 1
   EXPECT_EQ(c.cycles(), 1u + 3 + 201 + 5 + 2 + 1);
   EXPECT_EQ(c.instructions(), 6u);

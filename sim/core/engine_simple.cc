@@ -1,0 +1,140 @@
+// The run loop of the simple model (timing.model = simple with no
+// fast-forward or sampling schedule): blocks back to back along their chain
+// links, as the functional loop runs them (engine_functional.cc), with the
+// simple model's serial sum made in registers.
+//
+// An instruction with no rare charge retires at its class cost
+// (DecodedInsn::plain_cost, fixed at decode) plus what the engine summed for
+// it into RetireInfo::mem_cost (its accesses, a store capped, and a taken
+// branch's cost: Engine::taken_branch), exactly what SimpleCore::retire
+// would charge it. A rare charge (a flat cost, an own cost, an access beyond
+// RetireInfo::kMaxMem, the first block's fetch stall) sets kEvCharged
+// (charge_ev_), which the loop's one event test sees; that instruction then
+// retires through SimpleCore::retire with its whole record.
+//
+// The clock is kept in a register and stored to cycles_ after every
+// instruction (a read in the middle of one, RDTSC or a device, sees it
+// through Engine::cycles() as before); the model's own counts are brought up
+// to it when the loop leaves, before a rare retire and before anything reads
+// them (sync_simple: magic operations, a fault or exit leaving through
+// run()). The same cycles, counts and statistics as the generic loop
+// (exec_block_with<SimpleCore>, which step_one and sampled runs still use),
+// with none of its per-instruction record keeping.
+#include <memory>
+
+#include "sim/core/engine.h"
+
+namespace hvsim::core {
+
+namespace {
+
+// At most this many instructions per call (the caller calls again).
+constexpr uint64_t kChainBudgetCap = 1ull << 30;
+
+}  // namespace
+
+void Engine::sync_simple() {
+  simple_open_->catch_up(cycles_, icount_ - simple_ic0_);
+  simple_ic0_ = icount_;
+}
+
+void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
+  // Instructions left before the limit (limit_count(): REP iterations too;
+  // a REP instruction that counts more than one breaks the block, so
+  // between breaks each instruction counts one).
+  uint64_t left = kChainBudgetCap;
+  if (insn_limit_) {
+    const uint64_t count = limit_count();
+    left = insn_limit_ > count ? insn_limit_ - count : 0;
+    if (left > kChainBudgetCap) left = kChainBudgetCap;
+  }
+  uint64_t ic = icount_, cyc = cycles_;
+  const uint64_t ic_end = ic + left, lim = cycle_limit_;
+  simple_open_ = &model;
+  simple_ic0_ = ic;
+  charge_ev_ = kEvCharged;
+  sum_accesses_ = true;
+  ri_open_ = true;
+  // The fetch stall (an ITLB walk; the simple model times no L1I) is the
+  // first instruction's: a rare charge.
+  ri_.fetch_latency = fetch_walk_;
+  fetch_walk_ = 0;
+  if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
+    ri_.flags |= timing::kCharged;
+    events_ |= kEvCharged;
+  }
+  // The clock after `d`, whose handler set an event (ic: the count before
+  // it): through the model with its whole record when it made a rare
+  // charge, else its plain cost. Out of line, with the counts passed by
+  // value, so that the loop keeps them in registers.
+  auto retire_evented = [this, &model](const DecodedInsn& d, uint64_t cyc, uint64_t ic)
+      __attribute__((noinline)) -> uint64_t {
+    if (!(events_ & kEvCharged)) {
+      cyc += d.plain_cost + ri_.mem_cost;
+      ri_.mem_cost = 0;
+      ri_.nsum = 0;
+      return cyc;
+    }
+    events_ &= ~kEvCharged;
+    sync_simple();  // the model at cycles_ and icount_: the instructions before
+    ri_.flags |= d.deps.flags;
+    ri_.tclass = d.tclass;
+    ri_.branch = d.deps.branch;
+    model.retire(ri_);
+    ri_.clear_charges();
+    simple_ic0_ = ic + 1;  // this one is counted by the model already
+    return model.cycles();
+  };
+  // Runs `blk` from RIP on; false when an event or the cycle budget stopped
+  // it. RIP is carried in a
+  // register: an instruction that moves it ends its block (kEndsBlock) or
+  // breaks it (events_). Inlined twice: the chain's first block, the rest.
+  auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
+    const DecodedInsn* i = blk->insns.data();
+    const DecodedInsn* const bend = std::to_address(blk->insns.end());
+    const DecodedInsn* end = bend;
+    if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns) &&
+        static_cast<ptrdiff_t>(ic_end - ic) < bend - i)
+      end = i + (ic_end - ic);
+    uint64_t rip = s.rip;
+    for (; i != end; ++i) {
+      insn_rip_ = rip;
+      rip += i->len;
+      s.rip = rip;
+      i->exec(*this, *i);
+      if (HVSIM_LIKELY(events_ == 0)) {
+        cyc += i->plain_cost + ri_.mem_cost;
+        ri_.mem_cost = 0;
+        ri_.nsum = 0;
+        cycles_ = cyc;
+        icount_ = ++ic;
+        if (HVSIM_LIKELY(cyc < lim)) continue;
+      } else {
+        cyc = retire_evented(*i, cyc, ic);
+        cycles_ = cyc;
+        icount_ = ++ic;
+        if (events_ == 0 && cyc < lim) continue;
+      }
+      return false;
+    }
+    return true;
+  };
+  bool going = run_block(b);
+  // What exec_chain_with looks at between blocks (events_ and the budget
+  // were looked at after the last instruction; a block cut by the limit
+  // ends at ic_end).
+  while (going && ic != ic_end && !virt_.poll && !(intr_check_ && (s.rflags & IF))) {
+    Block* next = chain_next();
+    if (!next) break;
+    insn_rip_ = s.rip;
+    b = follow_chain(next);
+    going = run_block(b);
+  }
+  sync_simple();
+  simple_open_ = nullptr;
+  charge_ev_ = 0;
+  ri_open_ = false;
+  ri_.clear_charges();
+}
+
+}  // namespace hvsim::core
