@@ -284,7 +284,7 @@ class CacheModel {
   // its latency; otherwise nothing is done and false returned.
   __attribute__((always_inline)) bool data_mru_hit(uint64_t pa, unsigned n, bool is_write,
                                                    uint32_t* latency) {
-    if (!mru_hit(pa >> line_shift_, is_write) || splits(pa, n)) return false;
+    if (!mru_hit(pa >> line_shift_, is_write) || (n > 1 && splits(pa, n))) return false;
     ++levels_[0].hits[static_cast<unsigned>(CacheSource::kData)];
     *latency = levels_[0].hit_cycles();
     return true;

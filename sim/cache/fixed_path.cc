@@ -131,17 +131,23 @@ struct FixedPath::Miss {
   static HVSIM_INLINE uint32_t body(CacheModel& c, uint64_t line, bool is_write, unsigned src,
                                     uint32_t* s1) {
     CacheLevel& l2 = c.levels_[1];
+    CacheLevel& l3 = c.levels_[2];
     const V4 key = key_of(line);
     uint32_t latency;
     uint32_t* s2 = L2::set_of(l2, line);
+    uint32_t* s3 = L3::set_of(l3, line);
+    // The L2's and LLC's sets are far larger than the host's L1 cache: their
+    // key and stamp lines are asked for together, so that the LLC's lookup
+    // overlaps the L2's and a hit's stamp does not wait for its key compare.
+    __builtin_prefetch(s2 + FixedPath::kW2);
+    __builtin_prefetch(s3);
+    __builtin_prefetch(s3 + FixedPath::kW3);
     if (const uint32_t h2 = L2::find(s2, key)) {
       L2::hit<kWrap>(l2, s2, static_cast<uint32_t>(__builtin_ctz(h2)), false);
       ++l2.hits[src];
       latency = l2.hit_cycles_;
     } else {
       ++l2.misses[src];
-      CacheLevel& l3 = c.levels_[2];
-      uint32_t* s3 = L3::set_of(l3, line);
       if (const uint32_t h3 = L3::find(s3, key)) {
         L3::hit<kWrap>(l3, s3, static_cast<uint32_t>(__builtin_ctz(h3)), false);
         ++l3.hits[src];

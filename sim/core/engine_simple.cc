@@ -126,9 +126,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   while (going && ic != ic_end && !virt_.poll && !(intr_check_ && (s.rflags & IF))) {
     Block* next = chain_next();
     if (!next) break;
-    insn_rip_ = s.rip;
-    b = follow_chain(next);
-    going = run_block(b);
+    going = run_block(follow_chain(next));
   }
   sync_simple();
   simple_open_ = nullptr;
