@@ -119,9 +119,8 @@ class Engine : public mmu::PhysMem {
     ri_.flags |= timing::kWorldSwitch | timing::kOwnCost;
     add_cycles(c);
   }
-  // A near branch was taken to `target` (sim/core/isa/control.cc).
-  // The simple model's taken-branch cost is summed with the accesses
-  // (SimpleCore::taken_cost); the other models read kTaken.
+  // A near branch was taken to `target` (sim/core/isa/control.cc); the
+  // simple model's cost for it is summed with the accesses (taken_cost_).
   void taken_branch(uint64_t target) {
     ri_.taken_to(target);
     ri_.mem_cost += taken_cost_;
@@ -183,16 +182,7 @@ class Engine : public mmu::PhysMem {
 
   // ---- addresses -----------------------------------------------------------
   // Effective address of the memory operand (offset within its segment).
-  uint64_t ea(const DecodedInsn& d) const {
-    const MemOperand& m = d.mem;
-    uint64_t a = static_cast<uint64_t>(m.disp);
-    if (m.base == MemOperand::kRip)
-      a += s.rip;  // s.rip already points at the next instruction
-    else if (m.base != MemOperand::kNoReg)
-      a += s.gpr[m.base];
-    if (m.index != MemOperand::kNoReg) a += s.gpr[m.index] << m.scale;
-    return mask_addr(a, d.addrsize);
-  }
+  uint64_t ea(const DecodedInsn& d) const;
   static uint64_t mask_addr(uint64_t a, unsigned addrsize) {
     if (addrsize == 8) return a;
     if (addrsize == 4) return static_cast<uint32_t>(a);
@@ -258,21 +248,10 @@ class Engine : public mmu::PhysMem {
   // and records it, with the latency found (plus `walk`, the page walk that
   // translated it), in the executing instruction's retire record; for a
   // model that reads no access (the simple one) only its sum is kept.
-  void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0) {
-    if (HVSIM_UNLIKELY(!model_.data_timed())) return charge_walk_functional(walk);
-    const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
-    if (HVSIM_LIKELY(sum_accesses_))
-      sum_access(l, is_write);
-    else
-      ri_.add_access(pa, static_cast<uint8_t>(n),
-                     is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
-  }
-
+  void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0);
   // An access summed for the simple model (RetireInfo::add_cost); one beyond
   // kMaxMem is a rare charge the run loop must see (charge_ev_).
-  __attribute__((always_inline)) void sum_access(uint32_t l, bool is_write) {
-    if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) events_ |= charge_ev_;
-  }
+  void sum_access(uint32_t l, bool is_write);
 
   // ---- operands ------------------------------------------------------------
   template <typename T>
@@ -286,14 +265,7 @@ class Engine : public mmu::PhysMem {
   void push(T v);
   template <typename T>
   T pop();
-  void set_sp(uint64_t v) {
-    if (stack_size_ == 8)
-      s.gpr[RSP] = v;
-    else if (stack_size_ == 4)
-      s.gpr[RSP] = static_cast<uint32_t>(v);
-    else
-      s.gpr[RSP] = (s.gpr[RSP] & ~0xffffull) | static_cast<uint16_t>(v);
-  }
+  void set_sp(uint64_t v);
 
   // ---- physical memory (PhysMem for the walker; also loaders/devices) -----
   uint64_t read_phys(uint64_t pa, unsigned size) override;
@@ -572,19 +544,16 @@ class Engine : public mmu::PhysMem {
   uint32_t fetch_walk_ = 0;    // ITLB walk cycles, charged to the next fetch
   uint32_t last_walk_ = 0;     // cycles of the last translate()'s page walk
   uint64_t cycles_ = 0, icount_ = 0, insn_limit_ = 0, cycle_limit_ = ~0ull;
-  // Inside exec_block_functional cycles_ is not stored per instruction: it
-  // is icount_ + ff_delta_ while ff_clock_ (sync_functional_clock).
+  // Inside exec_block_functional cycles_ is icount_ + ff_delta_ while
+  // ff_clock_; inside exec_chain_simple the model's own counts lag (the
+  // loop's are in registers) while simple_open_. sync_clock() brings both
+  // up to date (engine_simple.cc: when, and simple_ic0_).
   bool ff_clock_ = false;
   uint64_t ff_delta_ = 0;
-  // Inside exec_chain_simple the simple model's own counts are behind: the
-  // loop keeps the clock in a register (stored to cycles_ per instruction)
-  // and brings the model up to it (SimpleCore::catch_up) when it leaves and
-  // before anything reads the model. simple_ic0_: icount_ when it last did.
   timing::SimpleCore* simple_open_ = nullptr;
   uint64_t simple_ic0_ = 0;
-  // kEvCharged while the functional or the simple loop runs (a flat cost or
-  // an access beyond RetireInfo::kMaxMem sets it: the loop's event test sees
-  // it); 0 otherwise.
+  // kEvCharged while the functional or the simple loop runs (a rare charge
+  // sets it for the loop's event test), else 0.
   uint32_t charge_ev_ = 0;
   uint32_t taken_cost_ = 0;  // the simple model's taken-branch cost (taken_branch)
   void sync_clock() {

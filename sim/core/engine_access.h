@@ -94,6 +94,36 @@ __attribute__((always_inline)) inline bool Engine::write_fast(uint64_t la, T v, 
   *pa = e.pa | (la & 0xfff);
   return true;
 }
+inline uint64_t Engine::ea(const DecodedInsn& d) const {
+  const MemOperand& m = d.mem;
+  uint64_t a = static_cast<uint64_t>(m.disp);
+  if (m.base == MemOperand::kRip)
+    a += s.rip;  // s.rip already points at the next instruction
+  else if (m.base != MemOperand::kNoReg)
+    a += s.gpr[m.base];
+  if (m.index != MemOperand::kNoReg) a += s.gpr[m.index] << m.scale;
+  return mask_addr(a, d.addrsize);
+}
+inline void Engine::set_sp(uint64_t v) {
+  if (stack_size_ == 8)
+    s.gpr[RSP] = v;
+  else if (stack_size_ == 4)
+    s.gpr[RSP] = static_cast<uint32_t>(v);
+  else
+    s.gpr[RSP] = (s.gpr[RSP] & ~0xffffull) | static_cast<uint16_t>(v);
+}
+inline void Engine::charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk) {
+  if (HVSIM_UNLIKELY(!model_.data_timed())) return charge_walk_functional(walk);
+  const uint32_t l = mmu_.data_access(pa, n, is_write) + walk;
+  if (HVSIM_LIKELY(sum_accesses_))
+    sum_access(l, is_write);
+  else
+    ri_.add_access(pa, static_cast<uint8_t>(n),
+                   is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
+}
+__attribute__((always_inline)) inline void Engine::sum_access(uint32_t l, bool is_write) {
+  if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) events_ |= charge_ev_;
+}
 // A functional phase charges a data access only its page walk, a flat cost
 // that the functional loop's cycle budget must see (kEvCharged).
 inline void Engine::charge_walk_functional(uint32_t walk) {
