@@ -33,6 +33,8 @@ struct Block {
 class BlockCache {
  public:
   static constexpr size_t kMaxBlockInsns = 64;
+  // The most instructions a chain loop (functional, simple) runs per call.
+  static constexpr uint64_t kChainBudgetCap = 1ull << 30;
 
   static uint64_t key_of(uint64_t pa, uint8_t decode_mode) { return (pa << 3) | decode_mode; }
 

@@ -27,13 +27,6 @@
 
 namespace hvsim::core {
 
-namespace {
-
-// At most this many instructions per call (the caller calls again).
-constexpr uint64_t kChainBudgetCap = 1ull << 30;
-
-}  // namespace
-
 bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // Counted instructions (limit_count(): REP iterations too) left before the
   // phase end or the instruction limit. A REP instruction that counts more
@@ -45,7 +38,8 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // block only, cut at max_insns.
   const bool chain = max_insns >= BlockCache::kMaxBlockInsns;
   if (!chain && max_insns < left) left = max_insns;
-  if (left > kChainBudgetCap) left = kChainBudgetCap;  // i + left below stays in range
+  // i + left below stays in range.
+  if (left > BlockCache::kChainBudgetCap) left = BlockCache::kChainBudgetCap;
   const Block* b = &first;
   ri_.start_functional(fetch_walk_);  // take_fetch_latency without the L1I
   fetch_walk_ = 0;

@@ -193,7 +193,8 @@ void Engine::settle() {
 }
 
 void Engine::retire_open_record() {
-  // What a fault or an exit leaving the functional loop left behind.
+  // What a fault or an exit leaving the functional or the simple loop left
+  // behind (their clocks and counts brought up to date first).
   events_ &= ~kEvCharged;
   charge_ev_ = 0;
   sync_clock();

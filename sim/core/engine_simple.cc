@@ -26,13 +26,6 @@
 
 namespace hvsim::core {
 
-namespace {
-
-// At most this many instructions per call (the caller calls again).
-constexpr uint64_t kChainBudgetCap = 1ull << 30;
-
-}  // namespace
-
 void Engine::sync_simple() {
   simple_open_->catch_up(cycles_, icount_ - simple_ic0_);
   simple_ic0_ = icount_;
@@ -42,11 +35,11 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   // Instructions left before the limit (limit_count(): REP iterations too;
   // a REP instruction that counts more than one breaks the block, so
   // between breaks each instruction counts one).
-  uint64_t left = kChainBudgetCap;
+  uint64_t left = BlockCache::kChainBudgetCap;
   if (insn_limit_) {
     const uint64_t count = limit_count();
     left = insn_limit_ > count ? insn_limit_ - count : 0;
-    if (left > kChainBudgetCap) left = kChainBudgetCap;
+    if (left > BlockCache::kChainBudgetCap) left = BlockCache::kChainBudgetCap;
   }
   uint64_t ic = icount_, cyc = cycles_;
   const uint64_t ic_end = ic + left, lim = cycle_limit_;
@@ -131,6 +124,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   sync_simple();
   simple_open_ = nullptr;
   charge_ev_ = 0;
+  events_ &= ~kEvCharged;
   ri_open_ = false;
   ri_.clear_charges();
 }
