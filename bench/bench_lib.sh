@@ -9,8 +9,11 @@
 hvsim_measure() {
   local out=$1 hvsim=$2
   shift 2
-  if ! /usr/bin/time -f '%U %S' -o "$out/time" "$hvsim" run "$@" --quiet --out "$out/run" \
-      >/dev/null 2>"$out/err"; then
+  # bash's `time` reports the child's user and system time to the
+  # millisecond (GNU time's %U/%S to 10 ms: 3 % of a 0.3 s run).
+  local TIMEFORMAT='%3U %3S'
+  if ! { time "$hvsim" run "$@" --quiet --out "$out/run" >/dev/null 2>"$out/err"; } \
+      2>"$out/time"; then
     err=$(grep 'hvsim:' "$out/err" | head -1)
     return 1
   fi

@@ -41,10 +41,10 @@ for spec in "${kernels[@]}"; do
   for ((r = 0; r < runs; r++)); do
     t0=$(date +%s%N)
     rc=0
-    /usr/bin/time -f '%U %S' -o "$out/qtime" \
-      "$qemu" -accel tcg -cpu max -m 128 -kernel "$dir/$file.elf32" -append "$cmdline" \
+    TIMEFORMAT='%3U %3S'  # bash's time: user and system time to the millisecond
+    { time "$qemu" -accel tcg -cpu max -m 128 -kernel "$dir/$file.elf32" -append "$cmdline" \
       -display none -monitor none -serial null -no-reboot \
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 >/dev/null 2>&1 || rc=$?
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04 >/dev/null 2>&1; } 2>"$out/qtime" || rc=$?
     t1=$(date +%s%N)
     if [ "$rc" -ne 1 ]; then  # isa-debug-exit: (0 << 1) | 1
       echo "bench: $name under QEMU exited with $rc" >&2
@@ -52,7 +52,7 @@ for spec in "${kernels[@]}"; do
     fi
     q=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     is_less "$q" "$best_q" && best_q=$q
-    qc=$(tail -1 "$out/qtime" | awk '{ printf "%.3f", $1 + $2 }')  # after time's exit-status line
+    qc=$(tail -1 "$out/qtime" | awk '{ printf "%.3f", $1 + $2 }')
     is_less "$qc" "$best_qc" && best_qc=$qc
     args=("$dir/$file.elf")
     [ -n "$cmdline" ] && args+=(--cmdline "$cmdline")

@@ -211,6 +211,23 @@ inline Block* Engine::follow_chain(Block* next) {
   chain_from_ = next;
   return next;
 }
+// Cut short only near the end of the budget (no division by
+// sizeof(DecodedInsn) per block otherwise).
+__attribute__((always_inline)) inline const DecodedInsn* Engine::run_end(const Block& b,
+                                                                         uint64_t left) {
+  const DecodedInsn* const end = std::to_address(b.insns.end());
+  if (HVSIM_UNLIKELY(left < BlockCache::kMaxBlockInsns) &&
+      static_cast<ptrdiff_t>(left) < end - b.insns.data())
+    return b.insns.data() + left;
+  return end;
+}
+// RIP advanced before the handler runs (it reads the next instruction's).
+__attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d, uint64_t& rip) {
+  insn_rip_ = rip;
+  rip += d.len;
+  s.rip = rip;
+  d.exec(*this, d);
+}
 // After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
 // DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc.
 inline bool Engine::steps_alone() const {

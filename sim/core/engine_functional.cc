@@ -73,18 +73,10 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
       const DecodedInsn* i = blk->insns.data();
       const DecodedInsn* const bend = std::to_address(blk->insns.end());
-      // Cut short only near the end of the budget (no division by
-      // sizeof(DecodedInsn) per block otherwise); then ic reaches ic_end.
-      const DecodedInsn* end = bend;
-      if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns) &&
-          static_cast<ptrdiff_t>(ic_end - ic) < bend - i)
-        end = i + (ic_end - ic);
+      const DecodedInsn* const end = run_end(*blk, ic_end - ic);  // a cut one reaches ic_end
       uint64_t rip = s.rip;
       for (; i != end; ++i) {
-        insn_rip_ = rip;
-        rip += i->len;
-        s.rip = rip;
-        i->exec(*this, *i);
+        dispatch(*i, rip);
         icount_ = ++ic;
         if (HVSIM_UNLIKELY(events_ != 0 || ic >= ic_lim)) {
           if (events_ == kEvCharged) {

@@ -79,22 +79,15 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     return model.cycles();
   };
   // Runs `blk` from RIP on; false when an event or the cycle budget stopped
-  // it. RIP is carried in a
-  // register: an instruction that moves it ends its block (kEndsBlock) or
-  // breaks it (events_). Inlined twice: the chain's first block, the rest.
+  // it. RIP is carried in a register: an instruction that moves it ends its
+  // block (kEndsBlock) or breaks it (events_). Inlined twice: the chain's
+  // first block, then the rest.
   auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
     const DecodedInsn* i = blk->insns.data();
-    const DecodedInsn* const bend = std::to_address(blk->insns.end());
-    const DecodedInsn* end = bend;
-    if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns) &&
-        static_cast<ptrdiff_t>(ic_end - ic) < bend - i)
-      end = i + (ic_end - ic);
+    const DecodedInsn* const end = run_end(*blk, ic_end - ic);
     uint64_t rip = s.rip;
     for (; i != end; ++i) {
-      insn_rip_ = rip;
-      rip += i->len;
-      s.rip = rip;
-      i->exec(*this, *i);
+      dispatch(*i, rip);
       if (HVSIM_LIKELY(events_ == 0)) {
         cyc += i->plain_cost + ri_.mem_cost;
         ri_.mem_cost = 0;
