@@ -25,7 +25,8 @@
 namespace hvsim::checkpoint {
 
 inline constexpr char kMagic[8] = {'H', 'V', 'S', 'I', 'M', 'C', 'K', 'P'};
-inline constexpr uint32_t kFormatVersion = 2;  // 2: every CPU of a multiprocessor, resume points
+// 2: every CPU of a multiprocessor, resume points; 3: GuestContext::intr_exits
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr size_t kHeaderBytes = 40;
 inline constexpr const char* kArchiveName = "machine.ckpt";
 inline constexpr const char* kInfoName = "checkpoint.toml";

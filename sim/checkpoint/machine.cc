@@ -72,7 +72,8 @@ void Access::virt(Ar& ar, core::Engine& e) {
   // The engine's guest context: pointers are saved as "set or not".
   core::GuestContext& g = e.virt_;
   bool hooks = g.hooks != nullptr, stage2 = g.stage2 != nullptr;
-  ar & hooks & stage2 & g.poll & g.single_step & g.tlb_tag & g.tlb_ctx & g.apic_access_page & g.sipi;
+  ar & hooks & stage2 & g.poll & g.single_step & g.intr_exits & g.tlb_tag & g.tlb_ctx;
+  ar & g.apic_access_page & g.sipi;
   if constexpr (Ar::is_loading::value) {
     g.hooks = !hooks ? nullptr : vmx ? static_cast<virt::GuestHooks*>(vmx)
                                      : static_cast<virt::GuestHooks*>(svm);

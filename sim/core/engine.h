@@ -421,6 +421,7 @@ class Engine : public mmu::PhysMem {
     virt_.single_step = on && single_step;
     events_ |= kEvBreak;
   }
+  void set_guest_intr_exits(bool on) { virt_.intr_exits = on; }  // GuestContext::intr_exits
   // VPID/ASID and EPTP/nCR3 tags of the translations made from now on.
   void set_tlb_tags(uint32_t tag, uint64_t ctx) {
     virt_.tlb_tag = tag;
@@ -532,6 +533,7 @@ class Engine : public mmu::PhysMem {
   InterruptSource* intc_ = nullptr;
   ApicRegisters* apic_ = nullptr;
   bool intr_check_ = false;  // an interrupt may be deliverable: look at the next boundary
+  bool intr_due() const;     // ... and RFLAGS.IF (or the guest's intr_exits) lets it
   bool halted_ = false;
   bool wait_sipi_ = false;  // INIT taken: only a SIPI (start_at_sipi) resumes
   Coherence* coherence_ = nullptr;

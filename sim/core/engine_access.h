@@ -228,6 +228,13 @@ __attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d
   s.rip = rip;
   d.exec(*this, d);
 }
+// What run() and the chain loops look at between blocks: a pending
+// interrupt that IF = 1 lets in, or any under VMX external-interrupt
+// exiting (the hooks' exit ignores IF); an NMI is taken at once
+// (notify_interrupt's kEvBreak).
+inline bool Engine::intr_due() const {
+  return intr_check_ && ((s.rflags & IF) || virt_.intr_exits);
+}
 // After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
 // DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc.
 inline bool Engine::steps_alone() const {

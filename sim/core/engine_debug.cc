@@ -109,6 +109,7 @@ void Engine::debug_tf_at_end() {
   if (s.rflags & TF) {
     dbg_.due |= kDr6Bs;
     events_ |= kEvBreak;
+    virt_.poll |= virt_.hooks != nullptr;  // in guest mode the boundary hook delivers it
   }
 }
 

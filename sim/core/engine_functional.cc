@@ -105,7 +105,7 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     // What exec_chain_with looks at between blocks; events_ and the cycle
     // budget were looked at after the last instruction, and a block cut
     // by the budget ends at ic_end.
-    while (going && chain && ic != ic_end && !virt_.poll && !(intr_check_ && (s.rflags & IF))) {
+    while (going && chain && ic != ic_end && !virt_.poll && !intr_due()) {
       Block* next = chain_next();
       if (!next) break;
       insn_rip_ = s.rip;

@@ -166,7 +166,7 @@ void Engine::exec_chain_with(M& model, const Block* b) {
   }();
   while (exec_block_with(model, *b, BlockCache::kMaxBlockInsns)) {
     if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || virt_.poll ||
-        (intr_check_ && (s.rflags & IF)) || (insn_limit_ && limit_count() >= insn_limit_))
+        intr_due() || (insn_limit_ && limit_count() >= insn_limit_))
       return;
     Block* next = chain_next();
     if (!next) return;
@@ -264,11 +264,14 @@ bool Engine::try_interrupt() {
   }
   if (virt_.hooks && intc_->pending_vector() >= 0 && !virt_.hooks->external_interrupt())
     return false;
-  if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
+  // Nothing to deliver: no more looking until the controller notifies again
+  // (whatever IF says: under VMX external-interrupt exiting the run loop
+  // looks while intr_check_ is set, IF or not).
   if (intc_->pending_vector() < 0) {
     if (!intc_->init_pending()) intr_check_ = false;  // a blocked INIT: look again
     return false;
   }
+  if (!(s.rflags & IF)) return false;  // stays pending: IF-setting instructions look again
   const int v = intc_->acknowledge();
   halted_ = false;
   ++stat_interrupts;
@@ -327,7 +330,7 @@ RunExit Engine::run(uint64_t cycle_limit) {
   for (;;) {
     // A maskable interrupt held back by IF = 0 is looked at again as soon as
     // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).
-    if (HVSIM_UNLIKELY(events_ != 0 || virt_.poll || (intr_check_ && (s.rflags & IF)))) {
+    if (HVSIM_UNLIKELY(events_ != 0 || virt_.poll || intr_due())) {
       try {
         const bool done = handle_events(&exit);
         settle();  // an event delivered here: its accesses, as a stall

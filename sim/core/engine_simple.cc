@@ -109,7 +109,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   // What exec_chain_with looks at between blocks (events_ and the budget
   // were looked at after the last instruction; a block cut by the limit
   // ends at ic_end).
-  while (going && ic != ic_end && !virt_.poll && !(intr_check_ && (s.rflags & IF))) {
+  while (going && ic != ic_end && !virt_.poll && !intr_due()) {
     Block* next = chain_next();
     if (!next) break;
     going = run_block(follow_chain(next));

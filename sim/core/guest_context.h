@@ -27,6 +27,9 @@ struct GuestContext {
   virt::ExitTracker* exit_tracker = nullptr; // trace, summary and virt.* stats
   bool poll = false;         // call hooks->boundary() at each instruction boundary
   bool single_step = false;  // ... after every instruction (one per block)
+  // A pending interrupt is looked at whatever the guest's RFLAGS.IF (VMX
+  // external-interrupt exiting, SDM Vol. 3 25.2): Engine::intr_due().
+  bool intr_exits = false;
   uint32_t tlb_tag = 0;      // VPID/ASID of the translations made now
   uint64_t tlb_ctx = 0;      // EPTP/nCR3 of the translations made now
   mmu::Stage2* stage2 = nullptr;  // EPT/NPT for guest-physical addresses; null: none
@@ -40,7 +43,7 @@ struct GuestContext {
   // Leaving guest mode: no hooks, no polling, root tags, no stage 2.
   void leave_guest() {
     hooks = nullptr;
-    poll = single_step = false;
+    poll = single_step = intr_exits = false;
     tlb_tag = 0;
     tlb_ctx = 0;
     stage2 = nullptr;

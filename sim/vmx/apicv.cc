@@ -72,6 +72,7 @@ void Vmx::evaluate_virtual_interrupts() {
   const unsigned rvi = intr_status() & 0xff;
   const unsigned vppr = vapic_read(kVppr) & 0xff;
   vintr_ = !(c_.proc & proc::kIntrWindow) && (rvi >> 4) > (vppr >> 4);
+  if (vintr_) e_.set_guest_poll(true, c_.proc & proc::kMtf);  // boundary() delivers it
 }
 
 // 29.1.2 TPR virtualization (after a write of VTPR): with virtual-interrupt

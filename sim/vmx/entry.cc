@@ -253,9 +253,14 @@ void Vmx::arm_boundary_checks() {
   }
   mtf_due_ = false;
   mtf_icount_ = kNoCount;  // taken at the first boundary, before any guest instruction
-  e_.set_guest_poll(window || timer || mtf || e_.debug_trap_due() || (c_.pin & pin::kExtIntExiting),
-                    mtf);
-  if (c_.pin & pin::kExtIntExiting) e_.notify_interrupt();
+  // External-interrupt exiting needs no hook at every boundary: the run
+  // loop looks at a pending interrupt whatever the guest's IF (25.2) and
+  // the interrupt path makes it the exit. A recognized virtual interrupt
+  // (29.2.2) turns the polling on (evaluate_virtual_interrupts).
+  const bool ext = c_.pin & pin::kExtIntExiting;
+  e_.set_guest_poll(window || timer || mtf || e_.debug_trap_due(), mtf);
+  e_.set_guest_intr_exits(ext);
+  if (ext) e_.notify_interrupt();
 }
 
 }  // namespace hvsim::vmx

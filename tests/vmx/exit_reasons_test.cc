@@ -189,6 +189,22 @@ TEST(ExitEvent, ExternalInterruptWithoutAcknowledge) {
   EXPECT_EQ(intc.vector, 0x41) << "still pending at the controller";
 }
 
+// Blocked by MOV SS at entry with RFLAGS.IF = 0: the interrupt stays
+// pending through the first boundary and exits at the second, IF or not
+// (25.2). The run loop looks at it there without polling the hook at every
+// boundary (GuestContext::intr_exits), and leaves the blocks chained.
+TEST(ExitEvent, ExternalInterruptBlockedByMovSsExitsAtTheNextBoundary) {
+  VmxMachine m;
+  FakeIntc intc;
+  intc.vector = 0x41;
+  m.e->attach_interrupt_controller(&intc, nullptr);
+  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kExtIntExiting);
+  m.set(F::GUEST_INTERRUPTIBILITY_INFO, interruptibility::kMovSs);
+  m.run_guest({0x90, 0x90, 0xf4});
+  EXPECT_EQ(m.exit_reason(), kExitExternalInterrupt);
+  EXPECT_EQ(m.get(F::GUEST_RIP), kGuestCode + 1) << "after the one blocked instruction";
+}
+
 TEST(ExitEvent, TripleFault) {
   VmxMachine m;
   m.set(F::GUEST_IDTR_LIMIT, 0);  // #UD -> #GP -> #DF -> shutdown
