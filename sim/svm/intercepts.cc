@@ -23,9 +23,13 @@ bool Svm::virq_deliverable() const {
   return (c_.vintr & vintr::kIgnTpr) || vintr::prio(c_.vintr) > (v_tpr_ & 0xfu);
 }
 
+// The boundary hook only delivers a virtual interrupt (V_IRQ); an
+// intercepted physical one is looked at by the run loop whatever the
+// guest's IF (GuestContext::intr_exits) and made the exit, or not, by
+// external_interrupt() (15.21.1: with V_INTR_MASKING the host's IF decides).
 void Svm::arm_polling() {
-  const bool poll = (c_.vintr & vintr::kIrq) || intercepted(misc1::kIntr);
-  e_.set_guest_poll(poll);
+  e_.set_guest_poll(c_.vintr & vintr::kIrq);
+  e_.set_guest_intr_exits(intercepted(misc1::kIntr));
 }
 
 void Svm::boundary() {
