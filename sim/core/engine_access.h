@@ -230,8 +230,8 @@ __attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d
 }
 // What run() and the chain loops look at between blocks: a pending
 // interrupt that IF = 1 lets in, or any under VMX external-interrupt
-// exiting (the hooks' exit ignores IF); an NMI is taken at once
-// (notify_interrupt's kEvBreak).
+// exiting or the SVM INTR intercept (the hooks decide, IF or not); an NMI
+// is taken at once (notify_interrupt's kEvBreak).
 inline bool Engine::intr_due() const {
   return intr_check_ && ((s.rflags & IF) || virt_.intr_exits);
 }

@@ -28,7 +28,8 @@ struct GuestContext {
   bool poll = false;         // call hooks->boundary() at each instruction boundary
   bool single_step = false;  // ... after every instruction (one per block)
   // A pending interrupt is looked at whatever the guest's RFLAGS.IF (VMX
-  // external-interrupt exiting, SDM Vol. 3 25.2): Engine::intr_due().
+  // external-interrupt exiting, SDM Vol. 3 25.2; the SVM INTR intercept,
+  // APM Vol. 2 15.21.1): Engine::intr_due().
   bool intr_exits = false;
   uint32_t tlb_tag = 0;      // VPID/ASID of the translations made now
   uint64_t tlb_ctx = 0;      // EPTP/nCR3 of the translations made now
