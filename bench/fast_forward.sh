@@ -38,10 +38,10 @@ for spec in "${kernels[@]}"; do
   best_h=""
   best_qc=""
   best_hc=""
+  TIMEFORMAT='%3U %3S'  # bash's time (QEMU's run): user and system time to the millisecond
   for ((r = 0; r < runs; r++)); do
     t0=$(date +%s%N)
     rc=0
-    TIMEFORMAT='%3U %3S'  # bash's time: user and system time to the millisecond
     { time "$qemu" -accel tcg -cpu max -m 128 -kernel "$dir/$file.elf32" -append "$cmdline" \
       -display none -monitor none -serial null -no-reboot \
       -device isa-debug-exit,iobase=0xf4,iosize=0x04 >/dev/null 2>&1; } 2>"$out/qtime" || rc=$?

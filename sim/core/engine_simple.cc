@@ -52,22 +52,18 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   // first instruction's: a rare charge.
   ri_.fetch_latency = fetch_walk_;
   fetch_walk_ = 0;
-  if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) {
-    ri_.flags |= timing::kCharged;
-    events_ |= kEvCharged;
-  }
-  // The clock after `d`, whose handler set an event (ic: the count before
-  // it): through the model with its whole record when it made a rare
-  // charge, else its plain cost. Out of line, with the counts passed by
-  // value, so that the loop keeps them in registers.
-  auto retire_evented = [this, &model](const DecodedInsn& d, uint64_t cyc, uint64_t ic)
+  if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) events_ |= kEvCharged;
+  // An instruction with no rare charge: its class cost and its sums.
+  auto retire_plain = [&](const DecodedInsn& d) __attribute__((always_inline)) {
+    cyc += d.plain_cost + ri_.mem_cost;
+    ri_.mem_cost = 0;
+    ri_.nsum = 0;
+  };
+  // The clock after `d`, which made a rare charge (ic: the count before
+  // it): through the model with its whole record. Out of line, with the
+  // counts passed by value, so that the loop keeps them in registers.
+  auto retire_charged = [this, &model](const DecodedInsn& d, uint64_t ic)
       __attribute__((noinline)) -> uint64_t {
-    if (!(events_ & kEvCharged)) {
-      cyc += d.plain_cost + ri_.mem_cost;
-      ri_.mem_cost = 0;
-      ri_.nsum = 0;
-      return cyc;
-    }
     events_ &= ~kEvCharged;
     sync_simple();  // the model at cycles_ and icount_: the instructions before
     ri_.flags |= d.deps.flags;
@@ -89,14 +85,15 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     for (; i != end; ++i) {
       dispatch(*i, rip);
       if (HVSIM_LIKELY(events_ == 0)) {
-        cyc += i->plain_cost + ri_.mem_cost;
-        ri_.mem_cost = 0;
-        ri_.nsum = 0;
+        retire_plain(*i);
         cycles_ = cyc;
         icount_ = ++ic;
         if (HVSIM_LIKELY(cyc < lim)) continue;
       } else {
-        cyc = retire_evented(*i, cyc, ic);
+        if (events_ & kEvCharged)
+          cyc = retire_charged(*i, ic);
+        else
+          retire_plain(*i);
         cycles_ = cyc;
         icount_ = ++ic;
         if (events_ == 0 && cyc < lim) continue;

@@ -160,12 +160,21 @@ TEST(ExitEvent, NmiExiting) {
   EXPECT_FALSE(intc.nmi);
 }
 
-TEST(ExitEvent, ExternalInterruptAcknowledgeOnExit) {
+// External-interrupt exiting with vector 0x41 pending at the controller.
+struct ExtIntMachine {
+  ExtIntMachine() {
+    intc.vector = 0x41;
+    m.e->attach_interrupt_controller(&intc, nullptr);
+    m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kExtIntExiting);
+  }
   VmxMachine m;
   FakeIntc intc;
-  intc.vector = 0x41;
-  m.e->attach_interrupt_controller(&intc, nullptr);
-  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kExtIntExiting);
+};
+
+TEST(ExitEvent, ExternalInterruptAcknowledgeOnExit) {
+  ExtIntMachine x;
+  VmxMachine& m = x.m;
+  FakeIntc& intc = x.intc;
   m.set(F::VM_EXIT_CONTROLS, exitc::kTrueDefault1 | exitc::kHostAddrSpace | exitc::kAckIntr);
   m.run_guest({0x90, 0x90, 0xf4});  // RFLAGS.IF = 0: exits regardless (25.2)
   EXPECT_EQ(m.exit_reason(), kExitExternalInterrupt);
@@ -176,11 +185,9 @@ TEST(ExitEvent, ExternalInterruptAcknowledgeOnExit) {
 }
 
 TEST(ExitEvent, ExternalInterruptWithoutAcknowledge) {
-  VmxMachine m;
-  FakeIntc intc;
-  intc.vector = 0x41;
-  m.e->attach_interrupt_controller(&intc, nullptr);
-  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kExtIntExiting);
+  ExtIntMachine x;
+  VmxMachine& m = x.m;
+  FakeIntc& intc = x.intc;
   m.run_guest({0x90, 0x90, 0xf4});
   EXPECT_EQ(m.exit_reason(), kExitExternalInterrupt);
   EXPECT_EQ(m.get(F::VM_EXIT_INTR_INFO), 0u) << "28.2.2: invalid without acknowledge";
@@ -192,13 +199,10 @@ TEST(ExitEvent, ExternalInterruptWithoutAcknowledge) {
 // Blocked by MOV SS at entry with RFLAGS.IF = 0: the interrupt stays
 // pending through the first boundary and exits at the second, IF or not
 // (25.2). The run loop looks at it there without polling the hook at every
-// boundary (GuestContext::intr_exits), and leaves the blocks chained.
+// boundary (GuestContext::intr_exits).
 TEST(ExitEvent, ExternalInterruptBlockedByMovSsExitsAtTheNextBoundary) {
-  VmxMachine m;
-  FakeIntc intc;
-  intc.vector = 0x41;
-  m.e->attach_interrupt_controller(&intc, nullptr);
-  m.set(F::PIN_BASED_VM_EXEC_CONTROL, pin::kDefault1 | pin::kExtIntExiting);
+  ExtIntMachine x;
+  VmxMachine& m = x.m;
   m.set(F::GUEST_INTERRUPTIBILITY_INFO, interruptibility::kMovSs);
   m.run_guest({0x90, 0x90, 0xf4});
   EXPECT_EQ(m.exit_reason(), kExitExternalInterrupt);
