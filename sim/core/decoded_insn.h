@@ -31,11 +31,22 @@ struct Operand {
 struct MemOperand {
   static constexpr uint8_t kNoReg = 0xff;
   static constexpr uint8_t kRip = 0x10;
+  // form: how Engine::ea() and linear64() may take the address, set by
+  // Decoder::charge() last (classify()). kBase and kBaseIndex: base a GPR,
+  // a 64-bit address, and a segment whose base is 0 in 64-bit mode (not FS
+  // or GS), so that the linear address is the sum itself; kGeneral: any.
+  enum Form : uint8_t { kGeneral, kBase, kBaseIndex };
   uint8_t seg = 3;            // SegReg (DS by default)
   uint8_t base = kNoReg;      // Gpr, kRip, or kNoReg
   uint8_t index = kNoReg;
   uint8_t scale = 0;          // shift count 0..3
+  uint8_t form = kGeneral;
   int64_t disp = 0;
+  void classify(uint8_t addrsize) {
+    form = kGeneral;
+    if (addrsize != 8 || base >= 16 || seg >= 4 /* FS, GS */) return;
+    form = index == kNoReg ? kBase : index < 16 ? kBaseIndex : kGeneral;
+  }
 };
 
 // Decode-time properties the run loop and block builder look at.

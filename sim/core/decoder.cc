@@ -177,6 +177,7 @@ void Decoder::bind(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand*
 // operand (not LEA's or a NOP's): kMemOperand, from the converted operands,
 // so that extension-decoded instructions get it too.
 void Decoder::charge(DecodedInsn& d) const {
+  d.mem.classify(d.addrsize);
   d.deps.flags &= static_cast<uint8_t>(~timing::kMemOperand);
   for (unsigned i = 0; i < d.nops; ++i)
     if (d.op[i].kind == OpKind::kMem && d.mnemonic != ZYDIS_MNEMONIC_LEA &&

@@ -465,13 +465,13 @@ class Engine : public mmu::PhysMem {
   // host-TLB flush, a mode or CPL change, invalidated or dropped blocks)
   // unchains. 64-bit mode only (there the fetch's linear address is RIP).
   Block* next_block();
-  // chained(): the linked block at RIP, or null; follow_chain() takes it;
-  // chain_next(): chained(), unless run() must take one instruction alone
-  // (step_one). In engine_access.h.
+  // chained(): the linked block at RIP, or null; follow_chain() takes it.
+  // In engine_access.h.
   Block* chained() const;
   Block* follow_chain(Block* next);
-  Block* chain_next() const;
   // The next instruction runs alone through step_one (engine_access.h).
+  // run() asks before a chain; the chain loops need not ask between its
+  // blocks: what it reads changes only where a block ends early (events_).
   bool steps_alone() const;
   void unchain() {
     ++chain_gen_;

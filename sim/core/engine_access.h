@@ -72,7 +72,15 @@ __attribute__((noinline)) void Engine::write_slow(uint64_t la, T v) {
 
 __attribute__((always_inline)) inline bool Engine::linear64(const DecodedInsn& d, uint64_t* la) {
   if (HVSIM_UNLIKELY(!long64_)) return false;
-  *la = linear(d.mem.seg, ea(d), 0, false);  // no limit check in 64-bit mode
+  const MemOperand& m = d.mem;
+  if (HVSIM_LIKELY(m.form != MemOperand::kGeneral)) {  // the sum is the linear address
+    access_seg_ = m.seg;
+    uint64_t a = static_cast<uint64_t>(m.disp) + s.gpr[m.base];
+    if (m.form == MemOperand::kBaseIndex) a += s.gpr[m.index] << m.scale;
+    *la = a;
+    return true;
+  }
+  *la = linear(m.seg, ea(d), 0, false);  // no limit check in 64-bit mode
   return true;
 }
 // read() and write() on a host-TLB hit, without the charge (charge_last).
@@ -236,12 +244,16 @@ inline bool Engine::intr_due() const {
   return intr_check_ && ((s.rflags & IF) || virt_.intr_exits);
 }
 // After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
-// DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc.
+// DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc. Each
+// of these is set only by an instruction that breaks its block (STI, MOV
+// SS and POP SS through set_interrupt_shadow; POPF, IRET, SYSRET and task
+// switches; MOV DR through debug_sync; WRMSR; VM entries and exits), by
+// an event's delivery in run(), or outside a run, so that it holds from
+// run()'s test to the end of the chain.
 inline bool Engine::steps_alone() const {
   return s.interrupt_shadow || virt_.single_step || (s.rflags & (TF | RF)) ||
          (s.dr[7] & kDr7Enables) || (s.debugctl & (kDebugCtlLbr | kDebugCtlBtf));
 }
-inline Block* Engine::chain_next() const { return steps_alone() ? nullptr : chained(); }
 
 // REP string instructions (isa/string.cc): see Engine::kRepChunk.
 inline uint64_t Engine::rep_budget() const {

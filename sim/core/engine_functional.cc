@@ -106,7 +106,7 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
     // budget were looked at after the last instruction, and a block cut
     // by the budget ends at ic_end.
     while (going && chain && ic != ic_end && !virt_.poll && !intr_due()) {
-      Block* next = chain_next();
+      Block* next = chained();
       if (!next) break;
       insn_rip_ = s.rip;
       b = follow_chain(next);

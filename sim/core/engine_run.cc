@@ -168,7 +168,7 @@ void Engine::exec_chain_with(M& model, const Block* b) {
     if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || virt_.poll ||
         intr_due() || (insn_limit_ && limit_count() >= insn_limit_))
       return;
-    Block* next = chain_next();
+    Block* next = chained();
     if (!next) return;
     insn_rip_ = s.rip;
     b = follow_chain(next);

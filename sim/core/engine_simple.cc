@@ -42,7 +42,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     if (left > BlockCache::kChainBudgetCap) left = BlockCache::kChainBudgetCap;
   }
   uint64_t ic = icount_, cyc = cycles_;
-  const uint64_t ic_end = ic + left, lim = cycle_limit_;
+  const uint64_t ic_end = ic + left;
   simple_open_ = &model;
   simple_ic0_ = ic;
   charge_ev_ = kEvCharged;
@@ -59,10 +59,10 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     ri_.mem_cost = 0;
     ri_.nsum = 0;
   };
-  // The clock after `d`, which made a rare charge (ic: the count before
-  // it): through the model with its whole record. Out of line, with the
-  // counts passed by value, so that the loop keeps them in registers.
-  auto retire_charged = [this, &model](const DecodedInsn& d, uint64_t ic)
+  // The clock after `d`, which made a rare charge (ic_after: the count
+  // with it): through the model with its whole record. Out of line, with
+  // the counts passed by value, so that the loop keeps them in registers.
+  auto retire_charged = [this, &model](const DecodedInsn& d, uint64_t ic_after)
       __attribute__((noinline)) -> uint64_t {
     events_ &= ~kEvCharged;
     sync_simple();  // the model at cycles_ and icount_: the instructions before
@@ -71,7 +71,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     ri_.branch = d.deps.branch;
     model.retire(ri_);
     ri_.clear_charges();
-    simple_ic0_ = ic + 1;  // this one is counted by the model already
+    simple_ic0_ = ic_after;  // this one is counted by the model already
     return model.cycles();
   };
   // Runs `blk` from RIP on; false when an event or the cycle budget stopped
@@ -84,19 +84,20 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     uint64_t rip = s.rip;
     for (; i != end; ++i) {
       dispatch(*i, rip);
+      ++ic;
       if (HVSIM_LIKELY(events_ == 0)) {
         retire_plain(*i);
         cycles_ = cyc;
-        icount_ = ++ic;
-        if (HVSIM_LIKELY(cyc < lim)) continue;
+        icount_ = ic;
+        if (HVSIM_LIKELY(cyc < cycle_limit_)) continue;
       } else {
         if (events_ & kEvCharged)
           cyc = retire_charged(*i, ic);
         else
           retire_plain(*i);
         cycles_ = cyc;
-        icount_ = ++ic;
-        if (events_ == 0 && cyc < lim) continue;
+        icount_ = ic;
+        if (events_ == 0 && cyc < cycle_limit_) continue;
       }
       return false;
     }
@@ -107,7 +108,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   // were looked at after the last instruction; a block cut by the limit
   // ends at ic_end).
   while (going && ic != ic_end && !virt_.poll && !intr_due()) {
-    Block* next = chain_next();
+    Block* next = chained();
     if (!next) break;
     going = run_block(follow_chain(next));
   }

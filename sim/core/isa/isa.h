@@ -134,8 +134,9 @@ inline bool cond(uint64_t f, unsigned cc) {
     case 3: r = f & (CF | ZF); break;
     case 4: r = f & SF; break;
     case 5: r = f & PF; break;
-    case 6: r = !(f & SF) != !(f & OF); break;
-    default: r = (f & ZF) || (!(f & SF) != !(f & OF)); break;
+    // SF != OF: OF (bit 11) shifted onto SF (bit 7).
+    case 6: r = ((f >> 4) ^ f) & SF; break;
+    default: r = (((f >> 4) ^ f) & SF) | (f & ZF); break;
   }
   return r ^ (cc & 1);
 }
