@@ -61,7 +61,7 @@ void Coherence::mwait_sleep(Engine& e, bool break_masked) {
   e.monitor.sleeping = true;
   e.monitor.break_masked = break_masked;
   e.halted_ = true;
-  e.events_ |= kEvBreak;
+  e.post_event(kEvBreak);
 }
 
 // At an instruction boundary while in MWAIT: a delivered interrupt (it

@@ -73,7 +73,7 @@ void Engine::set_guest(virt::GuestHooks* g) {
     mmu_.walker().set_stage2(nullptr);
   }
   flush_tlb();  // the host-pointer TLB is untagged
-  events_ |= kEvBreak;
+  post_event(kEvBreak);
 }
 
 // ---------------------------------------------------------------- mode
@@ -100,7 +100,7 @@ void Engine::update_mode() {
     stack_size_ = 2;
   user_ = s.cpl == 3 ? 1 : 0;
   update_alignment_check();
-  events_ |= kEvBreak;
+  post_event(kEvBreak);
 }
 
 // ---------------------------------------------------------------- reset
@@ -126,7 +126,7 @@ void Engine::reset_state() {
 void Engine::start_at_sipi(uint8_t vector) {
   if (virt_.hooks && wait_sipi_) {  // a VMX guest's wait-for-SIPI: a VM exit
     virt_.sipi = vector;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
     return;
   }
   // From wait-for-SIPI the state is INIT's (SDM Vol. 3 10.4.4.x: the AP
@@ -174,7 +174,7 @@ void Engine::perform_init() {
   Coherence::disarm_monitor(*this);  // the monitor is disarmed
   monitor = AddressMonitor{};
   wait_sipi_ = true;
-  events_ |= kEvBreak;
+  post_event(kEvBreak);
 }
 
 // ---------------------------------------------------------------- segmentation

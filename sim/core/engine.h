@@ -76,9 +76,9 @@ class Engine : public mmu::PhysMem {
 
   // ---- run control -------------------------------------------------------
   RunExit run(uint64_t cycle_limit);
-  void request_stop() { events_ |= kEvStop; }
-  void break_block() { events_ |= kEvBreak; }
-  void halt() { events_ |= kEvHalt; }
+  void request_stop() { post_event(kEvStop); }
+  void break_block() { post_event(kEvBreak); }
+  void halt() { post_event(kEvHalt); }
   // Stops the run once instructions() plus the REP iterations counted from
   // now (rep_budget) reach n; 0: no limit.
   void set_insn_limit(uint64_t n) {
@@ -106,7 +106,7 @@ class Engine : public mmu::PhysMem {
   void add_cycles(uint64_t c) {
     ri_.add_extra(c);
     if (!ri_open_) return settle();
-    events_ |= charge_ev_;
+    post_event(charge_ev_);
   }
   // The executing instruction's whole cost (VMX/SVM instructions: their
   // class latency is not charged again, timing::kOwnCost).
@@ -130,7 +130,7 @@ class Engine : public mmu::PhysMem {
   uint64_t insn_rip() const { return insn_rip_; }  // RIP of the executing instruction
   std::string last_error() const { return last_error_; }
   void set_last_error(std::string e) { last_error_ = std::move(e); }
-  void shutdown() { events_ |= kEvShutdown; }  // triple fault: run() returns kTripleFault
+  void shutdown() { post_event(kEvShutdown); }  // triple fault: run() returns kTripleFault
   std::string dump_registers() const;
   // Where magic operations go (the System); null: they are NOPs.
   void set_magic_ops(MagicOps* m) { magic_ = m; }
@@ -341,7 +341,7 @@ class Engine : public mmu::PhysMem {
   void set_pending_debug_traps(uint32_t bits, bool held) {
     clear_pending_debug_traps();
     (held ? dbg_.held : dbg_.due) = bits;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
   }
   bool debug_trap_due() const { return dbg_.due != 0; }
   // Delivers the due trap (#DB); a VM exit it causes propagates.
@@ -364,7 +364,7 @@ class Engine : public mmu::PhysMem {
   void notify_interrupt() {
     if (!intc_) return;
     intr_check_ = true;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
   }
   bool halted() const { return halted_; }
   // While halted in guest mode: the cycle at which the guest exits anyway
@@ -419,7 +419,7 @@ class Engine : public mmu::PhysMem {
   void set_guest_poll(bool on, bool single_step = false) {
     virt_.poll = on;
     virt_.single_step = on && single_step;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
   }
   void set_guest_intr_exits(bool on) { virt_.intr_exits = on; }  // GuestContext::intr_exits
   // VPID/ASID and EPTP/nCR3 tags of the translations made from now on.
@@ -473,6 +473,7 @@ class Engine : public mmu::PhysMem {
   // run() asks before a chain; the chain loops need not ask between its
   // blocks: what it reads changes only where a block ends early (events_).
   bool steps_alone() const;
+  bool boundary_due() const;  // engine_access.h
   void unchain() {
     ++chain_gen_;
     chain_from_ = nullptr;
@@ -570,7 +571,15 @@ class Engine : public mmu::PhysMem {
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)
-  uint32_t events_ = 0;
+  uint32_t events_ = 0;  // set through post_event
+  // The simple loop's one test per instruction (engine_simple.cc): the clock
+  // after it against clock_stop_, cycle_limit_ while no event is posted, 0
+  // once one is (post_event), so that the event fails the same test.
+  uint64_t clock_stop_ = 0;
+  void post_event(uint32_t bits) {
+    events_ |= bits;
+    clock_stop_ = 0;
+  }
   bool long64_ = false;
   unsigned stack_size_ = 2;
   uint64_t user_ = 0;  // 1 when CPL == 3 (tag bit of the host TLB)

@@ -130,14 +130,14 @@ inline void Engine::charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t
                    is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
 }
 __attribute__((always_inline)) inline void Engine::sum_access(uint32_t l, bool is_write) {
-  if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) events_ |= charge_ev_;
+  if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) post_event(charge_ev_);
 }
 // A functional phase charges a data access only its page walk, a flat cost
 // that the functional loop's cycle budget must see (kEvCharged).
 inline void Engine::charge_walk_functional(uint32_t walk) {
   if (!walk) return;
   ri_.extra_cycles += walk;
-  if (ri_open_) events_ |= kEvCharged;
+  if (ri_open_) post_event(kEvCharged);
 }
 // charge_data as a handler's last step: nothing while data is not timed
 // (a functional phase; its walk term is 0 on a host-TLB hit); for the
@@ -243,6 +243,13 @@ __attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d
 inline bool Engine::intr_due() const {
   return intr_check_ && ((s.rflags & IF) || virt_.intr_exits);
 }
+// Boundary work run() must do before the next block (the guest's boundary
+// hook, an interrupt). Each of its terms turns on only with kEvBreak
+// (notify_interrupt, set_guest_poll, debug_tf_at_end; IF and intr_exits
+// change only at block breaks or outside the chain), so a chain loop asks
+// once when the chain starts: then every block that ran to its end leaves
+// it as it was.
+inline bool Engine::boundary_due() const { return virt_.poll || intr_due(); }
 // After STI / MOV SS, under MTF, and while TF, RF, a DR7 enable or
 // DEBUGCTL.LBR/BTF is set (SDM Vol. 3 17.3, 17.4): engine_debug.cc. Each
 // of these is set only by an instruction that breaks its block (STI, MOV

@@ -19,7 +19,7 @@ void Engine::invalidate_code_page(uint64_t page) {
   if (!blocks_.invalidate_page(page)) return;
   unchain();
   ++stat_smc_invalidations;
-  events_ |= kEvBreak;
+  post_event(kEvBreak);
 }
 
 void Engine::extend_isa(void (*reg)(isa::BinderTable&)) {

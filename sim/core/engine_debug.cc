@@ -108,7 +108,7 @@ void Engine::debug_tf_at_end() {
   dbg_.soft_int = 1;
   if (s.rflags & TF) {
     dbg_.due |= kDr6Bs;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
     virt_.poll |= virt_.hooks != nullptr;  // in guest mode the boundary hook delivers it
   }
 }
@@ -202,7 +202,7 @@ void Engine::step_one() {
     // Under MTF the boundary hook decides: an MTF VM exit has priority over
     // debug traps and saves them as pending (SDM Vol. 3 25.5.2, 27.3.4).
     dbg_.due |= bits;
-    events_ |= kEvBreak;
+    post_event(kEvBreak);
     return;
   }
   deliver_debug_trap(bits);

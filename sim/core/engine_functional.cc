@@ -37,6 +37,7 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
   // Less than a whole block's worth (step_one, or the phase end near): this
   // block only, cut at max_insns.
   const bool chain = max_insns >= BlockCache::kMaxBlockInsns;
+  const bool alone = boundary_due();  // cannot turn on in a block that runs to its end
   if (!chain && max_insns < left) left = max_insns;
   // i + left below stays in range.
   if (left > BlockCache::kChainBudgetCap) left = BlockCache::kChainBudgetCap;
@@ -103,9 +104,9 @@ bool Engine::exec_block_functional(const Block& first, size_t max_insns) {
       ic_lim = budget();
     }
     // What exec_chain_with looks at between blocks; events_ and the cycle
-    // budget were looked at after the last instruction, and a block cut
-    // by the budget ends at ic_end.
-    while (going && chain && ic != ic_end && !virt_.poll && !intr_due()) {
+    // budget were looked at after the last instruction, a block cut by the
+    // budget ends at ic_end, and boundary_due() was asked at the start.
+    while (going && chain && !alone && ic != ic_end) {
       Block* next = chained();
       if (!next) break;
       insn_rip_ = s.rip;

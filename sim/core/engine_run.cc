@@ -18,7 +18,7 @@ void Engine::take_guest_exit(const virt::GuestExit& x) {
   // timer ended a halt: SDM Vol. 3 27.3.4) before the core runs the host.
   if (virt_.hooks) virt_.hooks->perform_exit(x);
   halted_ = false;
-  events_ |= kEvBreak;
+  post_event(kEvBreak);
 }
 
 void Engine::fault_at_boundary(const Fault& f) {
@@ -164,9 +164,10 @@ void Engine::exec_chain_with(M& model, const Block* b) {
     else
       return !M::kReadsDeps;
   }();
+  const bool alone = boundary_due();  // cannot turn on in a block that runs to its end
   while (exec_block_with(model, *b, BlockCache::kMaxBlockInsns)) {
-    if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || virt_.poll ||
-        intr_due() || (insn_limit_ && limit_count() >= insn_limit_))
+    if ((!kStopsChecked && (events_ != 0 || cycles_ >= cycle_limit_)) || alone ||
+        (insn_limit_ && limit_count() >= insn_limit_))
       return;
     Block* next = chained();
     if (!next) return;
@@ -326,7 +327,7 @@ bool Engine::handle_events(RunExit* out) {
 RunExit Engine::run(uint64_t cycle_limit) {
   RunExit exit;
   cycle_limit_ = cycle_limit;
-  if (halted_ || wait_sipi_) events_ |= kEvBreak;  // a wake-up: look for the interrupt first
+  if (halted_ || wait_sipi_) post_event(kEvBreak);  // a wake-up: look for the interrupt first
   for (;;) {
     // A maskable interrupt held back by IF = 0 is looked at again as soon as
     // any instruction sets IF (STI, POPF, IRET, SYSRET, ...).

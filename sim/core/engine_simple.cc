@@ -8,9 +8,11 @@
 // it into RetireInfo::mem_cost (its accesses, a store capped, and a taken
 // branch's cost: Engine::taken_branch), exactly what SimpleCore::retire
 // would charge it. A rare charge (a flat cost, an own cost, an access beyond
-// RetireInfo::kMaxMem, the first block's fetch stall) sets kEvCharged
-// (charge_ev_), which the loop's one event test sees; that instruction then
-// retires through SimpleCore::retire with its whole record.
+// RetireInfo::kMaxMem, the first block's fetch stall) posts kEvCharged
+// (charge_ev_); that instruction then retires through SimpleCore::retire
+// with its whole record. One test per instruction sees both an event and
+// the cycle budget: the clock after it against clock_stop_, which
+// post_event sets to 0.
 //
 // The clock is kept in a register and stored to cycles_ after every
 // instruction (a read in the middle of one, RDTSC or a device, sees it
@@ -52,10 +54,14 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   // first instruction's: a rare charge.
   ri_.fetch_latency = fetch_walk_;
   fetch_walk_ = 0;
-  if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) events_ |= kEvCharged;
+  clock_stop_ = events_ ? 0 : cycle_limit_;
+  if (HVSIM_UNLIKELY(ri_.fetch_latency != 0)) post_event(kEvCharged);
   // An instruction with no rare charge: its class cost and its sums.
-  auto retire_plain = [&](const DecodedInsn& d) __attribute__((always_inline)) {
-    cyc += d.plain_cost + ri_.mem_cost;
+  auto clock_after = [&](const DecodedInsn& d) __attribute__((always_inline)) {
+    return cyc + d.plain_cost + ri_.mem_cost;
+  };
+  auto retire_plain = [&](uint64_t after) __attribute__((always_inline)) {
+    cyc = after;
     ri_.mem_cost = 0;
     ri_.nsum = 0;
   };
@@ -85,29 +91,35 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     for (; i != end; ++i) {
       dispatch(*i, rip);
       ++ic;
-      if (HVSIM_LIKELY(events_ == 0)) {
-        retire_plain(*i);
+      // No event posted and the budget not reached: one test (clock_stop_).
+      const uint64_t after = clock_after(*i);
+      if (HVSIM_LIKELY(after < clock_stop_)) {
+        retire_plain(after);
         cycles_ = cyc;
         icount_ = ic;
-        if (HVSIM_LIKELY(cyc < cycle_limit_)) continue;
-      } else {
-        if (events_ & kEvCharged)
-          cyc = retire_charged(*i, ic);
-        else
-          retire_plain(*i);
-        cycles_ = cyc;
-        icount_ = ic;
-        if (events_ == 0 && cyc < cycle_limit_) continue;
+        continue;
+      }
+      if (events_ & kEvCharged)
+        cyc = retire_charged(*i, ic);
+      else
+        retire_plain(after);
+      cycles_ = cyc;
+      icount_ = ic;
+      if (events_ == 0) {
+        clock_stop_ = cycle_limit_;
+        if (cyc < clock_stop_) continue;
       }
       return false;
     }
     return true;
   };
-  bool going = run_block(b);
   // What exec_chain_with looks at between blocks (events_ and the budget
   // were looked at after the last instruction; a block cut by the limit
-  // ends at ic_end).
-  while (going && ic != ic_end && !virt_.poll && !intr_due()) {
+  // ends at ic_end; boundary_due() cannot turn on in a block that runs to
+  // its end).
+  const bool alone = boundary_due();
+  bool going = run_block(b);
+  while (going && !alone && ic != ic_end) {
     Block* next = chained();
     if (!next) break;
     going = run_block(follow_chain(next));
