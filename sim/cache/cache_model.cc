@@ -78,8 +78,9 @@ CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes) : hit_cyc
   assoc_ = p.ways;
   sets_ = lines / p.ways;
   pow2_ = is_pow2(sets_);
-  stride_ = (uint64_t{3} * assoc_ + 15) & ~uint64_t{15};  // 64-byte blocks
+  stride_ = (uint64_t{2} * assoc_ + 15) & ~uint64_t{15};  // 64-byte blocks
   mem_.resize(sets_ * stride_);
+  his_.resize(sets_ * assoc_);
   invalidate_all();
 }
 
@@ -133,9 +134,9 @@ void CacheLevel::invalidate_all() {
     for (uint32_t w = 0; w < assoc_; ++w) {
       s[w] = ~0u;
       s[assoc_ + w] = 0;
-      s[2 * assoc_ + w] = ~0u;
     }
   }
+  std::fill(his_.begin(), his_.end(), 0u);
 }
 
 CacheModel::CacheModel(const CacheParams& p)
@@ -167,7 +168,8 @@ bool CacheModel::same_state_for_test(const CacheModel& o) const {
   for (unsigned i = 0; i < 4; ++i) {
     const CacheLevel& a = levels_[i];
     const CacheLevel& b = o.levels_[i];
-    if (a.mem_ != b.mem_ || a.clock_ != b.clock_ || a.wide_ != b.wide_) return false;
+    if (a.mem_ != b.mem_ || a.his_ != b.his_ || a.clock_ != b.clock_ || a.wide_ != b.wide_)
+      return false;
   }
   if (mru_.size() != o.mru_.size() || fetch_mru_ != o.fetch_mru_) return false;
   for (size_t i = 0; i < mru_.size(); ++i)

@@ -82,11 +82,13 @@ struct FixedPath;  // fixed_path.h: access_full() and fetch_full() for the defau
 // One level: sets x ways of line tags. Compact, so a lookup touches few
 // host cache lines: each set is one block of 32-bit words, 64-byte aligned:
 // keys[ways] (the line's low 32 bits), stamps[ways] (31-bit LRU clock, bit
-// 31 dirty; 0 = invalid way), then his[ways] (the line's high 32 bits, read
-// only once a line >= 2^32 - 1 has been seen: wide_). A 16-way set's keys
-// are one host line and its stamps the next. Exact: the same hits, victims,
-// LRU order and writebacks as full 64-bit tags and stamps (the clock is
-// renumbered per set, order kept, when it would wrap).
+// 31 dirty; 0 = invalid way). A 16-way set's keys are one host line and its
+// stamps the next; an 8-way set is one line. The lines' high 32 bits are
+// apart (his_), read and written only once a line >= 2^32 - 1 has been seen
+// (wide_): until then every one is 0, the high word of every line held.
+// Exact: the same hits, victims, LRU order and writebacks as full 64-bit
+// tags and stamps (the clock is renumbered per set, order kept, when it
+// would wrap).
 class CacheLevel {
   friend struct ::hvsim::checkpoint::Access;
   friend struct FixedPath;
@@ -122,7 +124,7 @@ class CacheLevel {
     const uint32_t now = next_stamp();  // may renumber: the victim stays put
     victim[0] = static_cast<uint32_t>(line);
     stamp = now | (dirty ? kDirty : 0);
-    victim[2 * assoc_] = static_cast<uint32_t>(line >> 32);
+    if (__builtin_expect(wide_, 0)) his_of(victim) = static_cast<uint32_t>(line >> 32);
   }
   bool contains(uint64_t line) const;
   void invalidate_all();
@@ -220,12 +222,20 @@ class CacheLevel {
     return m ? static_cast<uint32_t>(__builtin_ctz(m)) : kWays;
   }
 #endif
+  // An invalid way (key ~0u, stamp 0, high word 0) is line 2^32 - 1 to the
+  // words alone: its stamp tells.
   uint32_t find_wide(const uint32_t* set, uint64_t line) const {
+    const uint32_t* his = his_.data() + (set - mem_.data()) / stride_ * assoc_;
     for (uint32_t w = 0; w < assoc_; ++w)
-      if (set[w] == static_cast<uint32_t>(line) &&
-          set[2 * assoc_ + w] == static_cast<uint32_t>(line >> 32))
+      if (set[w] == static_cast<uint32_t>(line) && set[assoc_ + w] != 0 &&
+          his[w] == static_cast<uint32_t>(line >> 32))
         return w;
     return assoc_;
+  }
+  // The high word of the way `key` points at (its key word).
+  uint32_t& his_of(const uint32_t* key) {
+    const uint64_t off = static_cast<uint64_t>(key - mem_.data());
+    return his_[off / stride_ * assoc_ + off % stride_];
   }
   // A line whose key alone is ambiguous (>= 2^32 - 1, the invalid key
   // included) makes every later match check the high word too.
@@ -240,6 +250,7 @@ class CacheLevel {
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
   std::vector<uint32_t, LineAlignedAlloc<uint32_t>> mem_;  // the set blocks
+  std::vector<uint32_t> his_;  // sets x ways high words (wide_ only)
   uint64_t stride_ = 0;       // words per set block
   uint64_t sets_ = 0;
   uint32_t assoc_ = 0;

@@ -51,11 +51,11 @@ HVSIM_INLINE uint32_t lane_bits(const V4* c, uint32_t n) {
 }  // namespace
 
 // The pieces, for kWays ways (8 or 16): a set block is keys[kWays],
-// stamps[kWays], his[kWays] (cache_model.h), 64-byte aligned.
+// stamps[kWays] (cache_model.h), 64-byte aligned.
 template <uint32_t kWays>
 struct FixedPath::Level {
   static_assert(kWays == 8 || kWays == 16);
-  static constexpr uint64_t kStride = (3 * kWays + 15) & ~15u;  // CacheLevel::stride_
+  static constexpr uint64_t kStride = (2 * kWays + 15) & ~15u;  // CacheLevel::stride_
 
   static HVSIM_INLINE uint32_t* set_of(CacheLevel& c, uint64_t line) {
     return c.mem_.data() + (line & (c.sets_ - 1)) * kStride;
@@ -98,7 +98,7 @@ struct FixedPath::Level {
     const uint32_t now = tick<kWrap>(c);
     stamp = now | (stamp & CacheLevel::kDirty) | (write ? CacheLevel::kDirty : 0);
   }
-  // CacheLevel::fill_way() (the line is below 2^32 - 1: its high word is 0).
+  // CacheLevel::fill_way() (no level is wide_: the high word stays 0).
   template <bool kWrap>
   static HVSIM_INLINE void fill(CacheLevel& c, uint32_t* victim, uint64_t line, bool dirty) {
     uint32_t& stamp = victim[kWays];
@@ -106,7 +106,6 @@ struct FixedPath::Level {
     const uint32_t now = tick<kWrap>(c);         // may renumber: the victim stays put
     victim[0] = static_cast<uint32_t>(line);
     stamp = now | (dirty ? CacheLevel::kDirty : 0);
-    victim[2 * kWays] = 0;
   }
 };
 
@@ -181,7 +180,7 @@ struct FixedPath::Miss {
 
 CacheModel::Path FixedPath::best(const CacheModel& c) {
   auto fits = [](const CacheLevel& l, uint32_t ways) {
-    return l.enabled() && l.assoc_ == ways && l.pow2_ && l.stride_ == (3 * ways + 15) / 16 * 16;
+    return l.enabled() && l.assoc_ == ways && l.pow2_ && l.stride_ == (2 * ways + 15) / 16 * 16;
   };
   if (!fits(c.levels_[0], kW1) || !fits(c.levels_[1], kW2) || !fits(c.levels_[2], kW3))
     return CacheModel::Path::kLevels;

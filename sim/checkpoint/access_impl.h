@@ -168,7 +168,7 @@ struct Access {
   template <class Ar>
   static bool uarch(Ar& ar, cache::CacheLevel& c) {
     ar & c.clock_ & c.wide_;
-    return raw_vector(ar, c.mem_);
+    return raw_vector(ar, c.mem_) & raw_vector(ar, c.his_);
   }
   template <class Ar>
   static bool uarch(Ar& ar, mmu::Mmu& m) {

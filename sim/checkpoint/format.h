@@ -25,8 +25,9 @@
 namespace hvsim::checkpoint {
 
 inline constexpr char kMagic[8] = {'H', 'V', 'S', 'I', 'M', 'C', 'K', 'P'};
-// 2: every CPU of a multiprocessor, resume points; 3: GuestContext::intr_exits
-inline constexpr uint32_t kFormatVersion = 3;
+// 2: every CPU of a multiprocessor, resume points; 3: GuestContext::intr_exits;
+// 4: a cache level's high words apart from its set blocks (CacheLevel::his_)
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr size_t kHeaderBytes = 40;
 inline constexpr const char* kArchiveName = "machine.ckpt";
 inline constexpr const char* kInfoName = "checkpoint.toml";
