@@ -80,8 +80,12 @@ CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes) : hit_cyc
   pow2_ = is_pow2(sets_);
   stride_ = (uint64_t{2} * assoc_ + 15) & ~uint64_t{15};  // 64-byte blocks
   mem_.resize(sets_ * stride_);
-  his_.resize(sets_ * assoc_);
   invalidate_all();
+}
+
+void CacheLevel::become_wide() {
+  wide_ = true;
+  his_.assign(sets_ * assoc_, 0u);
 }
 
 bool CacheLevel::probe(uint64_t line, bool write) {

@@ -84,8 +84,9 @@ struct FixedPath;  // fixed_path.h: access_full() and fetch_full() for the defau
 // keys[ways] (the line's low 32 bits), stamps[ways] (31-bit LRU clock, bit
 // 31 dirty; 0 = invalid way). A 16-way set's keys are one host line and its
 // stamps the next; an 8-way set is one line. The lines' high 32 bits are
-// apart (his_), read and written only once a line >= 2^32 - 1 has been seen
-// (wide_): until then every one is 0, the high word of every line held.
+// apart (his_), made, read and written only once a line >= 2^32 - 1 has
+// been seen (wide_): until then every one is 0, the high word of every line
+// held.
 // Exact: the same hits, victims, LRU order and writebacks as full 64-bit
 // tags and stamps (the clock is renumbered per set, order kept, when it
 // would wrap).
@@ -240,8 +241,10 @@ class CacheLevel {
   // A line whose key alone is ambiguous (>= 2^32 - 1, the invalid key
   // included) makes every later match check the high word too.
   void note_wide(uint64_t line) {
-    if (__builtin_expect(line >= 0xffffffffull, 0)) wide_ = true;
+    if (__builtin_expect(line >= 0xffffffffull, 0) && !wide_) become_wide();
   }
+  // wide_ set, his_ made (every high word 0: every line held is below 2^32 - 1).
+  void become_wide();
   uint32_t next_stamp() {
     if (__builtin_expect(clock_ == kClockMax, 0)) renumber();
     return ++clock_;
@@ -250,7 +253,7 @@ class CacheLevel {
   uint64_t set_index(uint64_t line) const { return pow2_ ? (line & (sets_ - 1)) : (line % sets_); }
 
   std::vector<uint32_t, LineAlignedAlloc<uint32_t>> mem_;  // the set blocks
-  std::vector<uint32_t> his_;  // sets x ways high words (wide_ only)
+  std::vector<uint32_t> his_;  // sets x ways high words; empty until wide_
   uint64_t stride_ = 0;       // words per set block
   uint64_t sets_ = 0;
   uint32_t assoc_ = 0;

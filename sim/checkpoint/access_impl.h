@@ -168,6 +168,7 @@ struct Access {
   template <class Ar>
   static bool uarch(Ar& ar, cache::CacheLevel& c) {
     ar & c.clock_ & c.wide_;
+    if constexpr (Ar::is_loading::value) c.his_.assign(c.wide_ ? c.sets_ * c.assoc_ : 0, 0u);
     return raw_vector(ar, c.mem_) & raw_vector(ar, c.his_);
   }
   template <class Ar>
