@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -35,7 +36,10 @@ class RamBus : public Bus {
     ins.push_back(port);
     return len == 4 ? 0x12345678u : len == 2 ? 0x5678u : 0x78u;
   }
-  void io_out(uint16_t port, uint32_t v, unsigned) override { outs.emplace_back(port, v); }
+  void io_out(uint16_t port, uint32_t v, unsigned) override {
+    outs.emplace_back(port, v);
+    if (on_out) on_out(port, v);
+  }
   bool get_dmi(uint64_t pa, DmiRegion& out) override {
     if (pa >= ram.size()) return false;
     out.start = 0;
@@ -46,6 +50,7 @@ class RamBus : public Bus {
   std::vector<uint8_t> ram;
   std::vector<uint16_t> ins;
   std::vector<std::pair<uint16_t, uint32_t>> outs;
+  std::function<void(uint16_t, uint32_t)> on_out;  // a device's response to a port write
 };
 
 // Segment attributes (Segment::attr layout).

@@ -6,6 +6,9 @@
 // including the clock read by RDTSC in the middle of a chain, through
 // memory accesses that miss, taken branches, a port write, a fault
 // delivered and returned from, and a serializing instruction.
+#include <utility>
+
+#include "sim/core/interrupt_source.h"
 #include "sim/timing/simple_core.h"
 #include "tests/unit/core/machine.h"
 
@@ -76,6 +79,53 @@ TEST(SimpleLoop, ChainedRunEqualsOneInstructionAtATime) {
   EXPECT_EQ(a.model_insns, a.insns + 1);
   EXPECT_GT(a.insns, 300u);
   EXPECT_GT(a.r9, a.insns / 2);
+}
+
+// An interrupt controller whose one maskable vector a port write raises.
+class PortIntc : public InterruptSource {
+ public:
+  int pending_vector() const override { return vector; }
+  int acknowledge() override { return std::exchange(vector, -1); }
+  bool nmi_pending() const override { return false; }
+  void take_nmi() override {}
+  int vector = -1;
+};
+
+// The chain loops ask for a due interrupt only when a chain starts: the
+// device's notify_interrupt posts kEvBreak, which must end the chain after
+// the port write (an OUT ends its block without breaking it). The loop runs
+// three times so that the OUT's block is linked to the next one when the
+// third OUT raises the interrupt; without the break the chain would go on
+// into that block (one more INC before the interrupt).
+TEST(SimpleLoop, InterruptRaisedInAChainIsTakenAfterTheRaisingInstruction) {
+  Machine m;
+  PortIntc intc;
+  m.e->attach_interrupt_controller(&intc, nullptr);
+  int outs = 0;
+  m.bus.on_out = [&](uint16_t port, uint32_t) {
+    if (port != 0x80 || ++outs != 3) return;
+    intc.vector = 0x40;
+    m.e->notify_interrupt();
+  };
+  m.enter_long64();
+  m.load(kCode, {
+                    0xfb,                          // sti
+                    0xbf, 0x03, 0x00, 0x00, 0x00,  // mov edi, 3
+                    0xe6, 0x80,                    // 1: out 0x80, al (the third raises 0x40)
+                    0x48, 0xff, 0xc3,              // inc rbx (the next block)
+                    0xff, 0xcf,                    // dec edi
+                    0x75, 0xf7,                    // jnz 1b
+                    0xf4,                          // hlt
+                });
+  m.load(kHandler, {0x4c, 0x8b, 0x24, 0x24,  // mov r12, [rsp] (the interrupted RIP)
+                    0x49, 0x89, 0xdd,        // mov r13, rbx
+                    0x48, 0xcf});            // iretq
+  m.set_gate64(0x40, kHandler);
+  ASSERT_EQ(m.run(), RunExit::kHalted) << m.e->dump_registers();  // IF = 1: waits
+  EXPECT_EQ(m.s().gpr[R12], kCode + 8);  // right after the third OUT
+  EXPECT_EQ(m.s().gpr[R13], 2u);         // before that iteration's INC
+  EXPECT_EQ(m.s().gpr[RBX], 3u);
+  EXPECT_EQ(m.e->stat_interrupts, 1u);
 }
 
 }  // namespace
