@@ -78,7 +78,7 @@ CacheLevel::CacheLevel(const CacheLevelParams& p, uint32_t line_bytes) : hit_cyc
   assoc_ = p.ways;
   sets_ = lines / p.ways;
   pow2_ = is_pow2(sets_);
-  stride_ = (uint64_t{2} * assoc_ + 15) & ~uint64_t{15};  // 64-byte blocks
+  stride_ = stride_for(assoc_);
   mem_.resize(sets_ * stride_);
   invalidate_all();
 }

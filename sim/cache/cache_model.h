@@ -139,6 +139,8 @@ class CacheLevel {
 
   static constexpr uint32_t kDirty = 1u << 31;    // in a stamp
   static constexpr uint32_t kClockMax = kDirty - 1;
+  // Words per set block: keys and stamps, rounded up to 64 bytes.
+  static constexpr uint64_t stride_for(uint64_t ways) { return (2 * ways + 15) & ~uint64_t{15}; }
 
  private:
   uint32_t* set_of(uint64_t line) { return mem_.data() + set_index(line) * stride_; }

@@ -55,7 +55,7 @@ HVSIM_INLINE uint32_t lane_bits(const V4* c, uint32_t n) {
 template <uint32_t kWays>
 struct FixedPath::Level {
   static_assert(kWays == 8 || kWays == 16);
-  static constexpr uint64_t kStride = (2 * kWays + 15) & ~15u;  // CacheLevel::stride_
+  static constexpr uint64_t kStride = CacheLevel::stride_for(kWays);
 
   static HVSIM_INLINE uint32_t* set_of(CacheLevel& c, uint64_t line) {
     return c.mem_.data() + (line & (c.sets_ - 1)) * kStride;
@@ -180,7 +180,7 @@ struct FixedPath::Miss {
 
 CacheModel::Path FixedPath::best(const CacheModel& c) {
   auto fits = [](const CacheLevel& l, uint32_t ways) {
-    return l.enabled() && l.assoc_ == ways && l.pow2_ && l.stride_ == (2 * ways + 15) / 16 * 16;
+    return l.enabled() && l.assoc_ == ways && l.pow2_ && l.stride_ == CacheLevel::stride_for(ways);
   };
   if (!fits(c.levels_[0], kW1) || !fits(c.levels_[1], kW2) || !fits(c.levels_[2], kW3))
     return CacheModel::Path::kLevels;

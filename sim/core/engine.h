@@ -7,9 +7,11 @@
 // The parts live in their own files: engine.cc (construction, mode, reset,
 // INIT, segmentation, diagnostics), engine_memory.cc (translation and the
 // memory slow path), engine_blocks.cc (decoding into the block cache),
-// engine_run.cc (run loop, events, interrupts, guest exits); side state in
-// host_tlb.h, block_cache.h, guest_context.h, address_monitor.h, rng.h and
-// magic_ops.h.
+// engine_run.cc (run loop, events, interrupts, guest exits), the chain
+// loops engine_functional.cc and engine_simple.cc, engine_debug.cc, the
+// inline accessors engine_access.h; the event bits in engine_events.h; side
+// state in host_tlb.h, block_cache.h, guest_context.h, address_monitor.h,
+// rng.h and magic_ops.h.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include "sim/core/cpuid.h"
 #include "sim/core/debug_state.h"
 #include "sim/core/decoded_insn.h"
+#include "sim/core/engine_events.h"
 #include "sim/core/fault.h"
 #include "sim/core/guest_context.h"
 #include "sim/core/host_tlb.h"
@@ -53,16 +56,6 @@ class Coherence;
 namespace isa {
 class BinderTable;
 }
-
-// Pending-event bits checked by the run loop after each instruction.
-enum EngineEvent : uint32_t {
-  kEvBreak = 1u << 0,     // leave the current block (state change, SMC)
-  kEvStop = 1u << 1,      // request_stop()
-  kEvHalt = 1u << 2,      // HLT executed
-  kEvShutdown = 1u << 3,  // triple fault
-  kEvIntrWindow = 1u << 4,  // interrupts may have become deliverable
-  kEvCharged = 1u << 5,  // a rare charge inside the functional or simple loop (charge_ev_)
-};
 
 class Engine : public mmu::PhysMem {
   friend struct ::hvsim::checkpoint::Access;
@@ -455,9 +448,6 @@ class Engine : public mmu::PhysMem {
   uint64_t stat_tlb_fills = 0;
 
  private:
-  // Instructions counted toward the instruction limit: each REP iteration
-  // beyond an instruction's first counts too.
-
   Block* lookup_block();
   // Block chaining: the block that ran last, and in it links to the two
   // blocks that followed it last (Block::link), valid while chain_gen_ has
@@ -571,10 +561,8 @@ class Engine : public mmu::PhysMem {
   uint64_t rep_extra_ = 0;  // REP iterations beyond each instruction's first
   uint64_t insn_rip_ = 0;
   uint8_t access_seg_ = kSegNone;  // segment of the last 64-bit-mode linear() (SS: #SS)
-  uint32_t events_ = 0;  // set through post_event
-  // The simple loop's one test per instruction (engine_simple.cc): the clock
-  // after it against clock_stop_, cycle_limit_ while no event is posted, 0
-  // once one is (post_event), so that the event fails the same test.
+  uint32_t events_ = 0;  // EngineEvent bits, set through post_event only
+  // The simple loop's stop: cycle_limit_ while no event is posted, 0 once one is.
   uint64_t clock_stop_ = 0;
   void post_event(uint32_t bits) {
     events_ |= bits;

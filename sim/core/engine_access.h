@@ -236,8 +236,9 @@ __attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d
   s.rip = rip;
   d.exec(*this, d);
 }
-// What run() and the chain loops look at between blocks: a pending
-// interrupt that IF = 1 lets in, or any under VMX external-interrupt
+// What run() looks at between chains (the chain loops through
+// boundary_due(), once per chain): a pending interrupt that IF = 1 lets in,
+// or any under VMX external-interrupt
 // exiting or the SVM INTR intercept (the hooks decide, IF or not); an NMI
 // is taken at once (notify_interrupt's kEvBreak).
 inline bool Engine::intr_due() const {
