@@ -27,6 +27,12 @@ struct Block {
     uint64_t rip = 0, gen = 0;
   };
   Link link[2];
+  // The last two instructions as one handler (isa::fused_pair: a compare
+  // and a Jcc), or null, and where the instructions run one by one end
+  // (before the pair, or insns' end). Only the simple loop uses them; set
+  // once insns is final.
+  ExecFn fused = nullptr;
+  const DecodedInsn* body_end = nullptr;
   std::vector<DecodedInsn> insns;
 };
 

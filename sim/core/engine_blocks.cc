@@ -6,6 +6,7 @@
 #include "sim/core/decoder.h"
 #include "sim/core/coherence.h"
 #include "sim/core/engine.h"
+#include "sim/core/isa/isa.h"
 
 namespace hvsim::core {
 
@@ -71,6 +72,9 @@ Block* Engine::decode_block(uint64_t la, uint64_t pa, uint64_t key) {
       break;
   }
   ++stat_blocks_decoded;
+  const size_t n = blk->insns.size();
+  if (n >= 2) blk->fused = isa::fused_pair(blk->insns[n - 2], blk->insns[n - 1]);
+  blk->body_end = blk->insns.data() + n - (blk->fused ? 2 : 0);
   if (!cacheable) return blocks_.set_scratch(std::move(blk));
   Block* b = nullptr;
   blk->cacheable = true;

@@ -80,38 +80,61 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
     simple_ic0_ = ic_after;  // this one is counted by the model already
     return model.cycles();
   };
+  // The end of one instruction (or a fused pair) with the clock after it
+  // at `after`: false when an event or the cycle budget stops the chain.
+  auto retire = [&](const DecodedInsn& d, uint64_t after) __attribute__((always_inline)) {
+    // No event posted and the budget not reached: one test (clock_stop_).
+    if (HVSIM_LIKELY(after < clock_stop_)) {
+      retire_plain(after);
+      cycles_ = cyc;
+      icount_ = ic;
+      return true;
+    }
+    if (events_ & kEvCharged)
+      cyc = retire_charged(d, ic);
+    else
+      retire_plain(after);
+    cycles_ = cyc;
+    icount_ = ic;
+    if (events_ == 0) {
+      clock_stop_ = cycle_limit_;
+      if (cyc < clock_stop_) return true;
+    }
+    return false;
+  };
   // Runs `blk` from RIP on; false when an event or the cycle budget stopped
   // it. RIP is carried in a register: an instruction that moves it ends its
   // block (kEndsBlock) or breaks it (events_). Inlined twice: the chain's
   // first block, then the rest.
   auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
     const DecodedInsn* i = blk->insns.data();
-    const DecodedInsn* const end = run_end(*blk, ic_end - ic);
-    uint64_t rip = s.rip;
-    for (; i != end; ++i) {
-      dispatch(*i, rip);
-      ++ic;
-      // No event posted and the budget not reached: one test (clock_stop_).
-      const uint64_t after = clock_after(*i);
-      if (HVSIM_LIKELY(after < clock_stop_)) {
-        retire_plain(after);
-        cycles_ = cyc;
-        icount_ = ic;
-        continue;
-      }
-      if (events_ & kEvCharged)
-        cyc = retire_charged(*i, ic);
-      else
-        retire_plain(after);
-      cycles_ = cyc;
-      icount_ = ic;
-      if (events_ == 0) {
-        clock_stop_ = cycle_limit_;
-        if (cyc < clock_stop_) continue;
-      }
-      return false;
+    // A fused last pair (Block::fused) runs as one when the block runs to
+    // its end and the clock after the first of the two is within budget
+    // (the pair cannot post an event: only the budget could stop the chain
+    // between them). Otherwise its two run one by one.
+    const DecodedInsn* end = std::to_address(blk->insns.end());
+    const DecodedInsn* last = blk->body_end;
+    if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns)) {
+      const DecodedInsn* const cut = run_end(*blk, ic_end - ic);
+      if (cut != end) end = last = cut;
     }
-    return true;
+    uint64_t rip = s.rip;
+    for (;;) {
+      for (; i != last; ++i) {
+        dispatch(*i, rip);
+        ++ic;
+        if (!retire(*i, clock_after(*i))) return false;
+      }
+      if (i == end) return true;
+      if (HVSIM_LIKELY(cyc + i->plain_cost < clock_stop_)) break;
+      last = end;
+    }
+    insn_rip_ = rip + i->len;
+    rip += i->len + i[1].len;
+    s.rip = rip;
+    blk->fused(*this, *i);
+    ic += 2;
+    return retire(i[1], clock_after(i[1]) + i->plain_cost);
   };
   // What exec_chain_with looks at between blocks (events_ and the budget
   // were looked at after the last instruction; a block cut by the limit

@@ -5,6 +5,7 @@
 // Every binary form arrives from Zydis with explicit operands: op[0] is the
 // destination (register or memory), op[1] the source (register, memory or an
 // immediate already sign-extended to the operand size).
+#include "sim/core/isa/alu.h"
 #include "sim/core/isa/fast_mem.h"
 #include "sim/core/isa/flags.h"
 #include "sim/core/isa/isa.h"
@@ -12,43 +13,6 @@
 namespace hvsim::core::isa {
 
 namespace {
-
-enum class Alu : uint8_t { kAdd, kOr, kAdc, kSbb, kAnd, kSub, kXor, kCmp, kTest };
-
-constexpr bool writes_dest(Alu op) { return op != Alu::kCmp && op != Alu::kTest; }
-
-// Computes a OP b and the flags it defines (all six arithmetic flags for every
-// operation here). Logic ops: CF = OF = 0; AF is undefined and cleared (what
-// the AMD Zen 3 host does, checked by tests/isa).
-template <Alu op, typename T>
-inline T alu(T a, T b, uint64_t rflags, uint64_t& f) {
-  T r;
-  if constexpr (op == Alu::kAdd) {
-    r = static_cast<T>(a + b);
-    f = flags::add<T>(a, b, r, false);
-  } else if constexpr (op == Alu::kAdc) {
-    bool c = rflags & CF;
-    r = static_cast<T>(a + b + c);
-    f = flags::add<T>(a, b, r, c);
-  } else if constexpr (op == Alu::kSub || op == Alu::kCmp) {
-    r = static_cast<T>(a - b);
-    f = flags::sub<T>(a, b, r, false);
-  } else if constexpr (op == Alu::kSbb) {
-    bool c = rflags & CF;
-    r = static_cast<T>(a - b - c);
-    f = flags::sub<T>(a, b, r, c);
-  } else if constexpr (op == Alu::kOr) {
-    r = a | b;
-    f = flags::logic<T>(r);
-  } else if constexpr (op == Alu::kXor) {
-    r = a ^ b;
-    f = flags::logic<T>(r);
-  } else {  // AND, TEST
-    r = a & b;
-    f = flags::logic<T>(r);
-  }
-  return r;
-}
 
 // Also the memory forms' general form (fast_mem.h): kept out of line there.
 template <Alu op, typename T>
@@ -67,17 +31,6 @@ __attribute__((noinline)) void exec_alu(Engine& e, const DecodedInsn& d) {
     T r = alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
     (void)r;
   }
-  flags::merge(e.s.rflags, kArithFlags, f);
-}
-
-// The register-destination forms (OP r, r and OP r, imm), bound at decode:
-// no operand-kind tests and no memory path.
-template <Alu op, typename T, bool kImm>
-void exec_alu_r(Engine& e, const DecodedInsn& d) {
-  const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
-  uint64_t f;
-  const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
-  if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
   flags::merge(e.s.rflags, kArithFlags, f);
 }
 

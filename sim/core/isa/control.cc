@@ -4,14 +4,11 @@
 #include <utility>
 
 #include "sim/core/isa/isa.h"
+#include "sim/core/isa/jcc64.h"
 
 namespace hvsim::core::isa {
 
 namespace {
-
-bool canonical48(uint64_t a) {
-  return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16) == a;
-}
 
 // Sets RIP to a near-branch target of the given operand size. The #GP for a
 // target outside CS's limit (or non-canonical) is raised by the branch
@@ -55,13 +52,7 @@ void jcc(Engine& e, const DecodedInsn& d) {
 // the size and mode tests (a block decoded in 64-bit mode runs only there).
 template <unsigned kCond>
 void jcc64(Engine& e, const DecodedInsn& d) {
-  if (cond(e.s.rflags, kCond)) {
-    const uint64_t target = e.s.rip + d.imm;
-    if (!canonical48(target)) raise(kGP, 0);
-    e.s.rip = target;
-    e.taken_branch(target);
-  }
-  ++e.s.pmu.branches;
+  jcc64_exec<kCond>(e, d, [] {});
 }
 
 template <unsigned... kCc>
@@ -218,5 +209,7 @@ void register_control(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_LOOPE, HVSIM_PLAIN(loop<1>), timing::k_branch, true);
   t.add(ZYDIS_MNEMONIC_LOOPNE, HVSIM_PLAIN(loop<2>), timing::k_branch, true);
 }
+
+ExecFn jcc64_fn(unsigned cc) { return kJcc64Fns[cc & 0xf]; }
 
 }  // namespace hvsim::core::isa

@@ -74,6 +74,15 @@ void register_mmx(BinderTable& t);
 // Every family above, in the order of isa/families.cc (the decoder calls it).
 void register_all_families(BinderTable& t);
 
+// ---- Fused pairs (isa/fused.cc) --------------------------------------------
+// The handler that runs `head` and the 64-bit Jcc `jcc` after it as one
+// (jcc must follow head in the same array), or null when the pair is not
+// one of those fused.cc knows. Engine::decode_block asks it for a block's
+// last two instructions; only the simple loop runs it (engine_simple.cc).
+ExecFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc);
+// The Jcc handler bound in 64-bit mode with a 64-bit operand size (control.cc).
+ExecFn jcc64_fn(unsigned cc);
+
 // ---- Hand-overs between families ------------------------------------------
 // Some Zydis mnemonics span families. The owning family registers the
 // mnemonic and calls the binder below, which the system family defines in
