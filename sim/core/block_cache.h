@@ -31,7 +31,7 @@ struct Block {
   // and a Jcc), or null, and where the instructions run one by one end
   // (before the pair, or insns' end). Only the simple loop uses them; set
   // once insns is final.
-  ExecFn fused = nullptr;
+  FusedFn fused = nullptr;
   const DecodedInsn* body_end = nullptr;
   std::vector<DecodedInsn> insns;
 };

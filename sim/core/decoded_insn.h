@@ -13,6 +13,8 @@ namespace hvsim::core {
 class Engine;
 struct DecodedInsn;
 using ExecFn = void (*)(Engine&, const DecodedInsn&);
+// A fused pair's handler (isa/fused.cc): false when only the first ran.
+using FusedFn = bool (*)(Engine&, const DecodedInsn&);
 
 enum class OpKind : uint8_t { kNone, kReg, kMem, kImm };
 // kSt: x87 ST(i) (reg = i, relative to TOP); kMmx: MM0-7; kXmm: XMM0-15 or

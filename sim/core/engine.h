@@ -112,13 +112,10 @@ class Engine : public mmu::PhysMem {
     ri_.flags |= timing::kWorldSwitch | timing::kOwnCost;
     add_cycles(c);
   }
-  // A fused pair's Jcc faults (isa/fused.cc): its head retires first, as the
-  // simple loop, whose clock and count are in cycles_ and icount_, would.
-  void retire_fused_head(const DecodedInsn& head) {
-    cycles_ += head.plain_cost;
-    ++icount_;
-    insn_rip_ = s.rip - (&head)[1].len;
-  }
+  // A fused pair (isa/fused.cc, run by the simple loop): engine_access.h.
+  bool fused_head_fits(const DecodedInsn& head) const;
+  void begin_fused_jcc(const DecodedInsn& jcc);
+  void retire_fused_head(const DecodedInsn& head);
   // A near branch was taken to `target` (sim/core/isa/control.cc); the
   // simple model's cost for it is summed with the accesses (taken_cost_).
   void taken_branch(uint64_t target) {

@@ -236,6 +236,26 @@ __attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d
   s.rip = rip;
   d.exec(*this, d);
 }
+// A fused pair's head has run (dispatched by the simple loop as any
+// instruction): the clock after it is within budget and no event came up,
+// else the loop retires it alone and runs the Jcc as usual.
+inline bool Engine::fused_head_fits(const DecodedInsn& head) const {
+  return cycles_ + head.plain_cost + ri_.mem_cost < clock_stop_;
+}
+// The Jcc becomes the executing instruction (RIP: the one after it).
+inline void Engine::begin_fused_jcc(const DecodedInsn& jcc) {
+  insn_rip_ = s.rip;
+  s.rip += jcc.len;
+}
+// The Jcc faults (#GP, a non-canonical target): the head retires first, as
+// the simple loop would have retired it (its clock and count are in cycles_
+// and icount_ between instructions), so that the fault sees the same state.
+inline void Engine::retire_fused_head(const DecodedInsn& head) {
+  cycles_ += head.plain_cost + ri_.mem_cost;
+  ri_.mem_cost = 0;
+  ri_.nsum = 0;
+  ++icount_;
+}
 // What run() looks at between chains (the chain loops through
 // boundary_due(), once per chain): a pending interrupt that IF = 1 lets in,
 // or any under VMX external-interrupt

@@ -109,9 +109,9 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
     const DecodedInsn* i = blk->insns.data();
     // A fused last pair (Block::fused) runs as one when the block runs to
-    // its end and the clock after the first of the two is within budget
-    // (the pair cannot post an event: only the budget could stop the chain
-    // between them). Otherwise its two run one by one.
+    // its end; its handler returns false when only the first of the two
+    // ran (the budget or an event stops the chain after it, or a rare
+    // charge must retire it alone), and the second then runs as usual.
     const DecodedInsn* end = std::to_address(blk->insns.end());
     const DecodedInsn* last = blk->body_end;
     if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns)) {
@@ -119,22 +119,25 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
       if (cut != end) end = last = cut;
     }
     uint64_t rip = s.rip;
-    for (;;) {
-      for (; i != last; ++i) {
-        dispatch(*i, rip);
-        ++ic;
-        if (!retire(*i, clock_after(*i))) return false;
-      }
-      if (i == end) return true;
-      if (HVSIM_LIKELY(cyc + i->plain_cost < clock_stop_)) break;
-      last = end;
+    for (; i != last; ++i) {
+      dispatch(*i, rip);
+      ++ic;
+      if (!retire(*i, clock_after(*i))) return false;
     }
-    insn_rip_ = rip + i->len;
-    rip += i->len + i[1].len;
+    if (i == end) return true;
+    insn_rip_ = rip;
+    rip += i->len;
     s.rip = rip;
-    blk->fused(*this, *i);
-    ic += 2;
-    return retire(i[1], clock_after(i[1]) + i->plain_cost);
+    ++ic;
+    if (HVSIM_LIKELY(blk->fused(*this, *i))) {
+      rip += i[1].len;
+      ++ic;
+      return retire(i[1], clock_after(i[1]) + i->plain_cost);
+    }
+    if (!retire(*i, clock_after(*i))) return false;
+    dispatch(i[1], rip);
+    ++ic;
+    return retire(i[1], clock_after(i[1]));
   };
   // What exec_chain_with looks at between blocks (events_ and the budget
   // were looked at after the last instruction; a block cut by the limit

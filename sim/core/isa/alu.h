@@ -1,10 +1,12 @@
 // The binary ALU operations' result and flags (ADD OR ADC SBB AND SUB XOR
-// CMP TEST, SDM Vol. 2) and their register-destination handlers: shared by
-// arith.cc, which binds them, and fused.cc, which runs one with the Jcc
-// after it. External linkage (no unnamed namespace): a handler's address is
-// the same in every file, so fused.cc recognizes what arith.cc bound.
+// CMP TEST, SDM Vol. 2) and their bound handlers: shared by arith.cc, which
+// binds them, and fused.cc, which runs a register or reading form with the
+// Jcc after it. External linkage (no unnamed namespace): a handler's
+// address is the same in every file, so fused.cc recognizes what arith.cc
+// bound.
 #pragma once
 
+#include "sim/core/isa/fast_mem.h"
 #include "sim/core/isa/flags.h"
 #include "sim/core/isa/isa.h"
 
@@ -56,6 +58,56 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
   const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
   if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
   flags::merge(e.s.rflags, kArithFlags, f);
+}
+
+// Also the memory forms' general form (fast_mem.h): kept out of line there.
+template <Alu op, typename T>
+__attribute__((noinline)) void exec_alu(Engine& e, const DecodedInsn& d) {
+  const Operand& o = d.op[0];
+  T b = e.read_op<T>(d, 1);
+  uint64_t f;
+  if (HVSIM_LIKELY(o.kind == OpKind::kReg)) {
+    T r = alu<op, T>(e.get_reg<T>(o), b, e.s.rflags, f);
+    if constexpr (writes_dest(op)) e.set_reg<T>(o, r);
+  } else if constexpr (writes_dest(op)) {
+    uint64_t la = e.mem_linear(d, sizeof(T), true);
+    T r = alu<op, T>(e.read<T>(la), b, e.s.rflags, f);
+    e.write<T>(la, r);
+  } else {
+    T r = alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
+    (void)r;
+  }
+  flags::merge(e.s.rflags, kArithFlags, f);
+}
+
+// The memory forms, bound at decode (what exec_alu does for them, without
+// the operand-kind tests): OP r, m, and OP m, r / OP m, imm (CMP and TEST
+// read the memory operand only; the others read, compute and write it).
+// The reading forms take the fast path (fast_mem.h), with exec_alu as the
+// general form off it.
+template <Alu op, typename T>
+void exec_alu_rm(Engine& e, const DecodedInsn& d) {
+  load_then<T>(e, d, &exec_alu<op, T>, [&](T b) {
+    uint64_t f;
+    const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
+    if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
+    flags::merge(e.s.rflags, kArithFlags, f);
+  });
+}
+template <Alu op, typename T, bool kImm>
+void exec_alu_m(Engine& e, const DecodedInsn& d) {
+  const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
+  uint64_t f;
+  if constexpr (writes_dest(op)) {
+    const uint64_t la = e.mem_linear(d, sizeof(T), true);
+    e.write<T>(la, alu<op, T>(e.read<T>(la), b, e.s.rflags, f));
+    flags::merge(e.s.rflags, kArithFlags, f);
+  } else {
+    load_then<T>(e, d, &exec_alu<op, T>, [&](T a) {
+      alu<op, T>(a, b, e.s.rflags, f);
+      flags::merge(e.s.rflags, kArithFlags, f);
+    });
+  }
 }
 
 }  // namespace hvsim::core::isa

@@ -14,56 +14,6 @@ namespace hvsim::core::isa {
 
 namespace {
 
-// Also the memory forms' general form (fast_mem.h): kept out of line there.
-template <Alu op, typename T>
-__attribute__((noinline)) void exec_alu(Engine& e, const DecodedInsn& d) {
-  const Operand& o = d.op[0];
-  T b = e.read_op<T>(d, 1);
-  uint64_t f;
-  if (HVSIM_LIKELY(o.kind == OpKind::kReg)) {
-    T r = alu<op, T>(e.get_reg<T>(o), b, e.s.rflags, f);
-    if constexpr (writes_dest(op)) e.set_reg<T>(o, r);
-  } else if constexpr (writes_dest(op)) {
-    uint64_t la = e.mem_linear(d, sizeof(T), true);
-    T r = alu<op, T>(e.read<T>(la), b, e.s.rflags, f);
-    e.write<T>(la, r);
-  } else {
-    T r = alu<op, T>(e.read<T>(e.mem_linear(d, sizeof(T), false)), b, e.s.rflags, f);
-    (void)r;
-  }
-  flags::merge(e.s.rflags, kArithFlags, f);
-}
-
-// The memory forms, bound at decode (what exec_alu does for them, without
-// the operand-kind tests): OP r, m, and OP m, r / OP m, imm (CMP and TEST
-// read the memory operand only; the others read, compute and write it).
-// The reading forms take the fast path (fast_mem.h), with exec_alu as the
-// general form off it.
-template <Alu op, typename T>
-void exec_alu_rm(Engine& e, const DecodedInsn& d) {
-  load_then<T>(e, d, &exec_alu<op, T>, [&](T b) {
-    uint64_t f;
-    const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
-    if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
-    flags::merge(e.s.rflags, kArithFlags, f);
-  });
-}
-template <Alu op, typename T, bool kImm>
-void exec_alu_m(Engine& e, const DecodedInsn& d) {
-  const T b = kImm ? static_cast<T>(d.imm) : e.get_reg<T>(d.op[1]);
-  uint64_t f;
-  if constexpr (writes_dest(op)) {
-    const uint64_t la = e.mem_linear(d, sizeof(T), true);
-    e.write<T>(la, alu<op, T>(e.read<T>(la), b, e.s.rflags, f));
-    flags::merge(e.s.rflags, kArithFlags, f);
-  } else {
-    load_then<T>(e, d, &exec_alu<op, T>, [&](T a) {
-      alu<op, T>(a, b, e.s.rflags, f);
-      flags::merge(e.s.rflags, kArithFlags, f);
-    });
-  }
-}
-
 template <Alu op>
 ExecFn bind_alu(const DecodedInsn& d) {
   if (d.op[0].kind == OpKind::kReg && d.op[1].kind == OpKind::kReg)

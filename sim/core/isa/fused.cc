@@ -1,14 +1,19 @@
-// Compare-and-branch pairs: a register-form ALU instruction (CMP, TEST, SUB,
-// ADD, AND; 8, 32 or 64 bits, register or immediate source) followed by a
-// 64-bit-mode Jcc, the usual end of a loop body, run by one handler. The
-// simple loop (engine_simple.cc) calls it in place of the pair's two and
-// does both instructions' accounting: two counts, the clock after each
-// class cost and the branch's taken cost. Neither part can read the clock,
-// touch memory or post an event; the head cannot fault, and the branch's
-// #GP (a non-canonical target) first retires the head
-// (Engine::retire_fused_head), so a fault sees the state it would see
-// without fusion. One instantiation per head and condition keeps the
-// condition's host branch apart, as the sixteen Jcc handlers do.
+// Compare-and-branch pairs: an ALU instruction that writes no memory,
+// followed by a 64-bit-mode Jcc, the usual end of a loop body, run by one
+// handler in the simple loop (engine_simple.cc). The heads: CMP, TEST, SUB,
+// ADD, AND with a register destination (register or immediate source), and
+// CMP r,m, CMP m,r/imm and TEST m,r/imm, each of 8, 32 or 64 bits.
+//
+// The loop dispatches the head as any instruction; the handler then asks
+// whether the clock after the head is within budget with no event posted
+// (Engine::fused_head_fits: an access may have posted one, or charged a
+// rare cost) and, if not, returns false: the loop retires the head alone
+// and runs the Jcc as usual. Otherwise the Jcc becomes the executing
+// instruction (begin_fused_jcc) and the loop does both instructions'
+// accounting. A #GP on a non-canonical target first retires the head
+// (retire_fused_head), so the fault sees what it would without fusion. One
+// instantiation per head and condition keeps the condition's host branch
+// apart, as the sixteen Jcc handlers do.
 #include <array>
 #include <utility>
 
@@ -20,42 +25,75 @@ namespace hvsim::core::isa {
 
 namespace {
 
-template <Alu op, typename T, bool kImm, unsigned kCond>
-void alu_jcc64(Engine& e, const DecodedInsn& d) {
-  exec_alu_r<op, T, kImm>(e, d);
-  jcc64_exec<kCond>(e, (&d)[1], [&] { e.retire_fused_head(d); });
+template <ExecFn kHead, unsigned kCond>
+bool with_jcc64(Engine& e, const DecodedInsn& d) {
+  kHead(e, d);
+  if (HVSIM_UNLIKELY(!e.fused_head_fits(d))) return false;
+  const DecodedInsn& j = (&d)[1];
+  e.begin_fused_jcc(j);
+  jcc64_exec<kCond>(e, j, [&] { e.retire_fused_head(d); });
+  return true;
 }
 
 struct FusedRow {
   ExecFn head;
-  std::array<ExecFn, 16> with_jcc;  // by condition code
+  std::array<FusedFn, 16> with_jcc;  // by condition code
 };
 
-template <Alu op, typename T, bool kImm, unsigned... kCc>
+template <ExecFn kHead, unsigned... kCc>
 constexpr FusedRow row(std::integer_sequence<unsigned, kCc...>) {
-  return {&exec_alu_r<op, T, kImm>, {&alu_jcc64<op, T, kImm, kCc>...}};
+  return {kHead, {&with_jcc64<kHead, kCc>...}};
 }
-template <Alu op, typename T, bool kImm>
+template <ExecFn kHead>
 constexpr FusedRow row() {
-  return row<op, T, kImm>(std::make_integer_sequence<unsigned, 16>{});
+  return row<kHead>(std::make_integer_sequence<unsigned, 16>{});
+}
+// The register forms (r,r and r,imm) of `op`, and its reading forms when
+// it is CMP or TEST, for one size.
+template <Alu op, typename T>
+constexpr auto rows_of_size() {
+  if constexpr (op == Alu::kCmp)
+    return std::array<FusedRow, 5>{row<&exec_alu_r<op, T, false>>(),
+                                   row<&exec_alu_r<op, T, true>>(),
+                                   row<&exec_alu_rm<op, T>>(), row<&exec_alu_m<op, T, false>>(),
+                                   row<&exec_alu_m<op, T, true>>()};
+  else if constexpr (op == Alu::kTest)
+    return std::array<FusedRow, 4>{row<&exec_alu_r<op, T, false>>(),
+                                   row<&exec_alu_r<op, T, true>>(),
+                                   row<&exec_alu_m<op, T, false>>(),
+                                   row<&exec_alu_m<op, T, true>>()};
+  else
+    return std::array<FusedRow, 2>{row<&exec_alu_r<op, T, false>>(),
+                                   row<&exec_alu_r<op, T, true>>()};
 }
 template <Alu op>
-constexpr std::array<FusedRow, 6> rows() {
-  return {row<op, uint8_t, false>(),  row<op, uint8_t, true>(),  row<op, uint32_t, false>(),
-          row<op, uint32_t, true>(), row<op, uint64_t, false>(), row<op, uint64_t, true>()};
+constexpr auto rows() {
+  return std::array{rows_of_size<op, uint8_t>(), rows_of_size<op, uint32_t>(),
+                    rows_of_size<op, uint64_t>()};
 }
 
-const std::array<std::array<FusedRow, 6>, 5> kRows = {rows<Alu::kCmp>(), rows<Alu::kTest>(),
-                                                       rows<Alu::kSub>(), rows<Alu::kAdd>(),
-                                                       rows<Alu::kAnd>()};
+const auto kCmp = rows<Alu::kCmp>();
+const auto kTest = rows<Alu::kTest>();
+const auto kSub = rows<Alu::kSub>();
+const auto kAdd = rows<Alu::kAdd>();
+const auto kAnd = rows<Alu::kAnd>();
+
+template <typename Rows>
+FusedFn find(const Rows& rows, ExecFn head, unsigned cc) {
+  for (const auto& size : rows)
+    for (const FusedRow& r : size)
+      if (r.head == head) return r.with_jcc[cc & 0xf];
+  return nullptr;
+}
 
 }  // namespace
 
-ExecFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc) {
+FusedFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc) {
   if (jcc.exec != jcc64_fn(jcc.cond)) return nullptr;
-  for (const auto& op : kRows)
-    for (const FusedRow& r : op)
-      if (r.head == head.exec) return r.with_jcc[jcc.cond & 0xf];
+  for (FusedFn f : {find(kCmp, head.exec, jcc.cond), find(kTest, head.exec, jcc.cond),
+                    find(kSub, head.exec, jcc.cond), find(kAdd, head.exec, jcc.cond),
+                    find(kAnd, head.exec, jcc.cond)})
+    if (f) return f;
   return nullptr;
 }
 

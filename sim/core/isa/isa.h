@@ -79,7 +79,7 @@ void register_all_families(BinderTable& t);
 // (jcc must follow head in the same array), or null when the pair is not
 // one of those fused.cc knows. Engine::decode_block asks it for a block's
 // last two instructions; only the simple loop runs it (engine_simple.cc).
-ExecFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc);
+FusedFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc);
 // The Jcc handler bound in 64-bit mode with a 64-bit operand size (control.cc).
 ExecFn jcc64_fn(unsigned cc);
 

@@ -18,7 +18,7 @@ namespace hvsim::core::testing {
 namespace {
 
 // The handler fused.cc has for the first two instructions of `bytes`.
-ExecFn fused_of(const std::vector<uint8_t>& bytes, DecodeMode mode = kDecLong64) {
+FusedFn fused_of(const std::vector<uint8_t>& bytes, DecodeMode mode = kDecLong64) {
   base::ParamRegistry reg;
   timing::Latencies::declare_params(reg);
   base::Config cfg(reg);
@@ -32,7 +32,7 @@ ExecFn fused_of(const std::vector<uint8_t>& bytes, DecodeMode mode = kDecLong64)
   return isa::fused_pair(pair[0], pair[1]);
 }
 
-TEST(FusedPair, RegisterFormHeadsWithA64BitJccFuse) {
+TEST(FusedPair, HeadsThatWriteNoMemoryWithA64BitJccFuse) {
   EXPECT_NE(fused_of({0x48, 0x83, 0xf8, 0x05, 0x75, 0x10}), nullptr);  // cmp rax, 5; jne
   EXPECT_NE(fused_of({0x85, 0xc9, 0x74, 0x10}), nullptr);              // test ecx, ecx; je
   EXPECT_NE(fused_of({0x83, 0xe9, 0x01, 0x0f, 0x85, 0, 1, 0, 0}), nullptr);  // sub ecx, 1; jnz rel32
@@ -40,9 +40,12 @@ TEST(FusedPair, RegisterFormHeadsWithA64BitJccFuse) {
   EXPECT_NE(fused_of({0x84, 0xe4, 0x7e, 0x10}), nullptr);              // test ah, ah; jle
   EXPECT_NE(fused_of({0x3c, 0x2a, 0x77, 0x10}), nullptr);              // cmp al, 42; ja
   EXPECT_NE(fused_of({0x25, 0xff, 0, 0, 0, 0x78, 0x10}), nullptr);     // and eax, 255; js
-  // Not fused: a memory operand, a 16-bit head, a non-ALU head, no Jcc
-  // after it, and a Jcc outside 64-bit mode.
-  EXPECT_EQ(fused_of({0x80, 0x38, 0x00, 0x75, 0x10}), nullptr);        // cmp byte [rax], 0; jne
+  EXPECT_NE(fused_of({0x80, 0x38, 0x00, 0x75, 0x10}), nullptr);        // cmp byte [rax], 0; jne
+  EXPECT_NE(fused_of({0x48, 0x3b, 0x06, 0x75, 0x10}), nullptr);        // cmp rax, [rsi]; jne
+  EXPECT_NE(fused_of({0xf6, 0x06, 0x01, 0x74, 0x10}), nullptr);        // test byte [rsi], 1; je
+  // Not fused: a head that writes memory, a 16-bit head, a non-ALU head,
+  // no Jcc after it, and a Jcc outside 64-bit mode.
+  EXPECT_EQ(fused_of({0x80, 0x28, 0x01, 0x75, 0x10}), nullptr);        // sub byte [rax], 1; jne
   EXPECT_EQ(fused_of({0x66, 0x39, 0xc8, 0x75, 0x10}), nullptr);        // cmp ax, cx; jne
   EXPECT_EQ(fused_of({0xff, 0xc9, 0x75, 0x10}), nullptr);              // dec ecx; jne
   EXPECT_EQ(fused_of({0x48, 0x39, 0xc8, 0xeb, 0x10}), nullptr);        // cmp rax, rcx; jmp
@@ -50,33 +53,53 @@ TEST(FusedPair, RegisterFormHeadsWithA64BitJccFuse) {
 }
 
 // Loops that end in each kind of fused pair, taken and not taken, signed
-// and unsigned conditions; a memory access and a taken branch in each.
+// and unsigned conditions, register and memory heads; memory accesses and
+// taken branches throughout; a pair alone in a block on a new 2 MiB page
+// (its ITLB walk is a rare charge of the head: it retires alone).
+constexpr uint64_t kFarPage = 0x400000;
 void setup_loops(Machine& m) {
   m.enter_long64();
   m.load(kCode, {
-                    0xb9, 0x10, 0x00, 0x00, 0x00,              // mov ecx, 16
-                    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00,  // mov rsi, 0x200000
-                    0x48, 0x8b, 0x06,                          // 1: mov rax, [rsi]
-                    0x48, 0x81, 0xc6, 0x40, 0x00, 0x00, 0x00,  // add rsi, 64
-                    0x83, 0xe9, 0x01,                          // sub ecx, 1
-                    0x75, 0xf1,                                // jnz 1b
-                    0x31, 0xd2,                                // xor edx, edx
-                    0x48, 0xff, 0xc2,                          // 2: inc rdx
-                    0x48, 0x83, 0xfa, 0x30,                    // cmp rdx, 48
-                    0x7c, 0xf7,                                // jl 2b
-                    0xb0, 0xf0,                                // mov al, 0xf0
-                    0x04, 0x01,                                // 3: add al, 1
-                    0x84, 0xc0,                                // test al, al
-                    0x75, 0xfa,                                // jnz 3b
-                    0x48, 0x01, 0xd3,                          // add rbx, rdx
-                    0x48, 0x85, 0xdb,                          // test rbx, rbx
-                    0x74, 0x00,                                // jz +0 (not taken)
-                    0x25, 0xff, 0x00, 0x00, 0x00,              // and eax, 255
-                    0x0f, 0x88, 0x00, 0x00, 0x00, 0x00,        // js rel32 +0 (not taken)
-                    0x49, 0x89, 0xd0,                          // mov r8, rdx
-                    0x0f, 0xa2,                                // cpuid
-                    0xf4,                                      // hlt
+                    0xb9, 0x10, 0x00, 0x00, 0x00,              // 0: mov ecx, 16
+                    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00,  // 5: mov rsi, 0x200000
+                    0x48, 0x8b, 0x06,                          // 12: 1: mov rax, [rsi]
+                    0x48, 0x81, 0xc6, 0x40, 0x00, 0x00, 0x00,  // 15: add rsi, 64
+                    0x83, 0xe9, 0x01,                          // 22: sub ecx, 1
+                    0x75, 0xf1,                                // 25: jnz 1b
+                    0x31, 0xd2,                                // 27: xor edx, edx
+                    0x48, 0xff, 0xc2,                          // 29: 2: inc rdx
+                    0x48, 0x83, 0xfa, 0x30,                    // 32: cmp rdx, 48
+                    0x7c, 0xf7,                                // 36: jl 2b
+                    0xb0, 0xf0,                                // 38: mov al, 0xf0
+                    0x04, 0x01,                                // 40: 3: add al, 1
+                    0x84, 0xc0,                                // 42: test al, al
+                    0x75, 0xfa,                                // 44: jnz 3b
+                    0x48, 0x01, 0xd3,                          // 46: add rbx, rdx
+                    0x48, 0x85, 0xdb,                          // 49: test rbx, rbx
+                    0x74, 0x00,                                // 52: jz +0 (not taken)
+                    0x25, 0xff, 0x00, 0x00, 0x00,              // 54: and eax, 255
+                    0x0f, 0x88, 0x00, 0x00, 0x00, 0x00,        // 59: js rel32 +0 (not taken)
+                    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00,  // 65: mov rsi, 0x200000
+                    0xc6, 0x86, 0x40, 0x00, 0x00, 0x00, 0x01,  // 72: mov byte [rsi + 0x40], 1
+                    0x31, 0xff,                                // 79: xor edi, edi
+                    0x48, 0xff, 0xc7,                          // 81: 4: inc rdi
+                    0x80, 0x7c, 0x3e, 0xff, 0x00,              // 84: cmp byte [rsi + rdi - 1], 0
+                    0x74, 0xf6,                                // 89: je 4b
+                    0x48, 0x3b, 0x06,                          // 91: cmp rax, [rsi]
+                    0x75, 0x00,                                // 94: jne +0
+                    0xf7, 0x06, 0x01, 0x00, 0x00, 0x00,        // 96: test dword [rsi], 1
+                    0x75, 0x00,                                // 102: jnz +0
+                    0x48, 0x39, 0x06,                          // 104: cmp [rsi], rax
+                    0x74, 0x00,                                // 107: je +0
+                    0xe9, 0x8e, 0xff, 0x2f, 0x00,              // 109: jmp kFarPage
+                    0x49, 0x89, 0xd0,                          // 114: back: mov r8, rdx
+                    0x0f, 0xa2,                                // 117: cpuid
+                    0xf4,                                      // 119: hlt
                 });
+  m.load(kFarPage, {
+                       0x83, 0xf9, 0x00,                    // cmp ecx, 0
+                       0x0f, 0x84, 0x69, 0x00, 0xd0, 0xff,  // je back
+                   });
 }
 
 struct End {
@@ -119,7 +142,8 @@ TEST(FusedPair, FusedRunEqualsOneInstructionAtATime) {
       << stepped.e->dump_registers();
   expect_same(end_of(whole), end_of(stepped));
   EXPECT_EQ(whole.s().gpr[R8], 48u);
-  EXPECT_GT(whole.e->instructions(), 250u);
+  EXPECT_EQ(whole.s().gpr[RDI], 0x41u);
+  EXPECT_GT(whole.e->instructions(), 400u);
 }
 
 // A cycle budget that runs out after a pair's compare stops the chain
@@ -151,8 +175,8 @@ TEST(FusedPair, CycleBudgetBetweenTheTwoStopsAfterTheCompare) {
 }
 
 // A taken branch to a non-canonical address faults (#GP) with RIP at the
-// Jcc, after its compare retired: code at the top of the lower canonical
-// half, a 2 MiB page at 0x7fffffe00000.
+// Jcc, after its compare (and the compare's access) retired: code at the
+// top of the lower canonical half, a 2 MiB page at 0x7fffffe00000.
 TEST(FusedPair, NonCanonicalTargetFaultsAfterTheCompareRetired) {
   constexpr uint64_t kTop = 0x7fffffe00000, kPage = 0x600000;
   auto setup = [&](Machine& m) {
@@ -163,7 +187,7 @@ TEST(FusedPair, NonCanonicalTargetFaultsAfterTheCompareRetired) {
     m.set_gate64(13, Machine::stub(13));
     m.load(kPage + 0x1ffff0, {
                                  0x31, 0xc0,                    // xor eax, eax
-                                 0x83, 0xf8, 0x00,              // cmp eax, 0
+                                 0x83, 0x3c, 0x24, 0x00,        // cmp dword [rsp], 0
                                  0x0f, 0x84, 0x00, 0x01, 0, 0,  // je +0x100: past 2^47
                              });
   };
@@ -173,9 +197,32 @@ TEST(FusedPair, NonCanonicalTargetFaultsAfterTheCompareRetired) {
   ASSERT_EQ(whole.run(), RunExit::kHaltedForever) << whole.e->dump_registers();
   ASSERT_EQ(step(stepped, [] { return false; }), RunExit::kHaltedForever);
   EXPECT_EQ(whole.s().gpr[R14], 13u) << "#GP";
-  EXPECT_EQ(whole.stack64(1), kTop + 0x1ffff5) << "RIP of the Jcc";
+  EXPECT_EQ(whole.stack64(1), kTop + 0x1ffff6) << "RIP of the Jcc";
   expect_same(end_of(whole), end_of(stepped));
   EXPECT_EQ(whole.e->instructions(), stepped.e->instructions());
+}
+
+// A reading head's #PF is the head's own: RIP at the compare, the pair's
+// Jcc not run, as without fusion.
+TEST(FusedPair, HeadPageFaultIsTheHeads) {
+  auto setup = [](Machine& m) {
+    m.enter_long64();
+    m.set_gate64(14, Machine::stub(14));
+    m.load(kCode, {
+                      0x48, 0xc7, 0xc6, 0x00, 0x00, 0x00, 0x7f,  // mov rsi, 0x7f000000 (unmapped)
+                      0x80, 0x3e, 0x00,                          // cmp byte [rsi], 0
+                      0x74, 0x00,                                // je +0
+                  });
+  };
+  Machine whole, stepped;
+  setup(whole);
+  setup(stepped);
+  ASSERT_EQ(whole.run(), RunExit::kHaltedForever) << whole.e->dump_registers();
+  ASSERT_EQ(step(stepped, [] { return false; }), RunExit::kHaltedForever);
+  EXPECT_EQ(whole.s().gpr[R14], 14u) << "#PF";
+  EXPECT_EQ(whole.stack64(1), kCode + 7) << "RIP of the compare";
+  EXPECT_EQ(whole.s().cr2, 0x7f000000u);
+  expect_same(end_of(whole), end_of(stepped));
 }
 
 }  // namespace
