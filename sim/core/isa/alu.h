@@ -1,5 +1,6 @@
 // The binary ALU operations' result and flags (ADD OR ADC SBB AND SUB XOR
-// CMP TEST, SDM Vol. 2) and their bound handlers: shared by arith.cc, which
+// CMP TEST, SDM Vol. 2) and their bound handlers, with INC/DEC of a
+// register: shared by arith.cc, which
 // binds them, and fused.cc, which runs a register or reading form with the
 // Jcc after it. External linkage (no unnamed namespace): a handler's
 // address is the same in every file, so fused.cc recognizes what arith.cc
@@ -58,6 +59,18 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
   const T r = alu<op, T>(e.get_reg<T>(d.op[0]), b, e.s.rflags, f);
   if constexpr (writes_dest(op)) e.set_reg<T>(d.op[0], r);
   flags::merge(e.s.rflags, kArithFlags, f);
+}
+
+// INC/DEC of a register (SDM Vol. 2 INC, DEC: CF is not affected), bound
+// at decode for the register form; the memory form is arith.cc's.
+template <typename T, bool kDec>
+void exec_incdec_r(Engine& e, const DecodedInsn& d) {
+  constexpr uint64_t kNoCf = PF | AF | ZF | SF | OF;
+  const T a = e.get_reg<T>(d.op[0]);
+  const T r = static_cast<T>(kDec ? a - 1 : a + 1);
+  const uint64_t f = kDec ? flags::sub<T>(a, 1, r, false) : flags::add<T>(a, 1, r, false);
+  e.set_reg<T>(d.op[0], r);
+  flags::merge(e.s.rflags, kNoCf, f & kNoCf);
 }
 
 // Also the memory forms' general form (fast_mem.h): kept out of line there.

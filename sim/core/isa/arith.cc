@@ -72,6 +72,13 @@ void exec_dec(Engine& e, const DecodedInsn& d) {
   });
 }
 
+// INC (kDec false) or DEC of a register (alu.h), by operand size.
+template <bool kDec>
+ExecFn incdec_r(unsigned size) {
+  return by_size(size, &exec_incdec_r<uint8_t, kDec>, &exec_incdec_r<uint16_t, kDec>,
+                 &exec_incdec_r<uint32_t, kDec>, &exec_incdec_r<uint64_t, kDec>);
+}
+
 // NEG: 0 - a; CF = (a != 0), which is what sub(0, a) yields.
 template <typename T>
 void exec_neg(Engine& e, const DecodedInsn& d) {
@@ -149,8 +156,22 @@ void register_arith(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_XOR, HVSIM_ALU_BINDER(Alu::kXor, true), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_CMP, HVSIM_ALU_BINDER(Alu::kCmp, false), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_TEST, HVSIM_ALU_BINDER(Alu::kTest, false), timing::k_alu);
-  t.add(ZYDIS_MNEMONIC_INC, HVSIM_UNARY_BINDER(exec_inc), timing::k_alu);
-  t.add(ZYDIS_MNEMONIC_DEC, HVSIM_UNARY_BINDER(exec_dec), timing::k_alu);
+  t.add(
+      ZYDIS_MNEMONIC_INC,
+      [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
+        if (!lock_ok(d, true)) return;
+        d.exec = d.op[0].kind == OpKind::kReg ? incdec_r<false>(d.opsize)
+                                              : HVSIM_BY_SIZE(exec_inc, d.opsize);
+      },
+      timing::k_alu);
+  t.add(
+      ZYDIS_MNEMONIC_DEC,
+      [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
+        if (!lock_ok(d, true)) return;
+        d.exec = d.op[0].kind == OpKind::kReg ? incdec_r<true>(d.opsize)
+                                              : HVSIM_BY_SIZE(exec_dec, d.opsize);
+      },
+      timing::k_alu);
   t.add(ZYDIS_MNEMONIC_NEG, HVSIM_UNARY_BINDER(exec_neg), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_NOT, HVSIM_UNARY_BINDER(exec_not), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_CBW, HVSIM_NOLOCK_PLAIN(exec_cbw), timing::k_alu);

@@ -1,8 +1,9 @@
 // Compare-and-branch pairs: an ALU instruction that writes no memory,
 // followed by a 64-bit-mode Jcc, the usual end of a loop body, run by one
 // handler in the simple loop (engine_simple.cc). The heads: CMP, TEST, SUB,
-// ADD, AND with a register destination (register or immediate source), and
-// CMP r,m, CMP m,r/imm and TEST m,r/imm, each of 8, 32 or 64 bits.
+// ADD, AND with a register destination (register or immediate source), INC
+// and DEC of a register, and CMP r,m, CMP m,r/imm and TEST m,r/imm, each of
+// 8, 32 or 64 bits.
 //
 // The loop dispatches the head as any instruction; the handler then asks
 // whether the clock after the head is within budget with no event posted
@@ -72,6 +73,13 @@ constexpr auto rows() {
                     rows_of_size<op, uint64_t>()};
 }
 
+template <typename T>
+constexpr std::array<FusedRow, 2> incdec_rows() {
+  return {row<&exec_incdec_r<T, false>>(), row<&exec_incdec_r<T, true>>()};
+}
+
+const auto kIncDec = std::array{incdec_rows<uint8_t>(), incdec_rows<uint32_t>(),
+                                incdec_rows<uint64_t>()};
 const auto kCmp = rows<Alu::kCmp>();
 const auto kTest = rows<Alu::kTest>();
 const auto kSub = rows<Alu::kSub>();
@@ -92,7 +100,7 @@ FusedFn fused_pair(const DecodedInsn& head, const DecodedInsn& jcc) {
   if (jcc.exec != jcc64_fn(jcc.cond)) return nullptr;
   for (FusedFn f : {find(kCmp, head.exec, jcc.cond), find(kTest, head.exec, jcc.cond),
                     find(kSub, head.exec, jcc.cond), find(kAdd, head.exec, jcc.cond),
-                    find(kAnd, head.exec, jcc.cond)})
+                    find(kAnd, head.exec, jcc.cond), find(kIncDec, head.exec, jcc.cond)})
     if (f) return f;
   return nullptr;
 }

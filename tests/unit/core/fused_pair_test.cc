@@ -40,14 +40,17 @@ TEST(FusedPair, HeadsThatWriteNoMemoryWithA64BitJccFuse) {
   EXPECT_NE(fused_of({0x84, 0xe4, 0x7e, 0x10}), nullptr);              // test ah, ah; jle
   EXPECT_NE(fused_of({0x3c, 0x2a, 0x77, 0x10}), nullptr);              // cmp al, 42; ja
   EXPECT_NE(fused_of({0x25, 0xff, 0, 0, 0, 0x78, 0x10}), nullptr);     // and eax, 255; js
+  EXPECT_NE(fused_of({0xff, 0xc9, 0x75, 0x10}), nullptr);              // dec ecx; jne
+  EXPECT_NE(fused_of({0x48, 0xff, 0xc0, 0x7e, 0x10}), nullptr);        // inc rax; jle
   EXPECT_NE(fused_of({0x80, 0x38, 0x00, 0x75, 0x10}), nullptr);        // cmp byte [rax], 0; jne
   EXPECT_NE(fused_of({0x48, 0x3b, 0x06, 0x75, 0x10}), nullptr);        // cmp rax, [rsi]; jne
   EXPECT_NE(fused_of({0xf6, 0x06, 0x01, 0x74, 0x10}), nullptr);        // test byte [rsi], 1; je
-  // Not fused: a head that writes memory, a 16-bit head, a non-ALU head,
-  // no Jcc after it, and a Jcc outside 64-bit mode.
+  // Not fused: a head that writes memory, a 16-bit head, a head that is
+  // not an ALU operation, no Jcc after it, and a Jcc outside 64-bit mode.
   EXPECT_EQ(fused_of({0x80, 0x28, 0x01, 0x75, 0x10}), nullptr);        // sub byte [rax], 1; jne
+  EXPECT_EQ(fused_of({0xfe, 0x08, 0x75, 0x10}), nullptr);              // dec byte [rax]; jne
   EXPECT_EQ(fused_of({0x66, 0x39, 0xc8, 0x75, 0x10}), nullptr);        // cmp ax, cx; jne
-  EXPECT_EQ(fused_of({0xff, 0xc9, 0x75, 0x10}), nullptr);              // dec ecx; jne
+  EXPECT_EQ(fused_of({0x48, 0x89, 0xc8, 0x75, 0x10}), nullptr);        // mov rax, rcx; jne
   EXPECT_EQ(fused_of({0x48, 0x39, 0xc8, 0xeb, 0x10}), nullptr);        // cmp rax, rcx; jmp
   EXPECT_EQ(fused_of({0x39, 0xc8, 0x75, 0x10}, kDecProt32), nullptr);  // cmp eax, ecx; jne
 }
@@ -55,7 +58,8 @@ TEST(FusedPair, HeadsThatWriteNoMemoryWithA64BitJccFuse) {
 // Loops that end in each kind of fused pair, taken and not taken, signed
 // and unsigned conditions, register and memory heads; memory accesses and
 // taken branches throughout; a pair alone in a block on a new 2 MiB page
-// (its ITLB walk is a rare charge of the head: it retires alone).
+// (its ITLB walk is a rare charge of the head: it retires alone), then a
+// DEC loop there.
 constexpr uint64_t kFarPage = 0x400000;
 void setup_loops(Machine& m) {
   m.enter_long64();
@@ -97,8 +101,12 @@ void setup_loops(Machine& m) {
                     0xf4,                                      // 119: hlt
                 });
   m.load(kFarPage, {
-                       0x83, 0xf9, 0x00,                    // cmp ecx, 0
-                       0x0f, 0x84, 0x69, 0x00, 0xd0, 0xff,  // je back
+                       0x83, 0xf9, 0x00,                    // 0: cmp ecx, 0
+                       0x0f, 0x84, 0x00, 0x00, 0x00, 0x00,  // 3: je +0
+                       0xb9, 0x05, 0x00, 0x00, 0x00,        // 9: mov ecx, 5
+                       0xff, 0xc9,                          // 14: 5: dec ecx
+                       0x75, 0xfc,                          // 16: jnz 5b
+                       0xe9, 0x5b, 0x00, 0xd0, 0xff,        // 18: jmp back
                    });
 }
 
