@@ -14,6 +14,14 @@
 // the cycle budget: the clock after it against clock_stop_, which
 // post_event sets to 0.
 //
+// A block that ends in a fused compare-and-branch pair (Block::fused,
+// isa/fused.cc) runs its body one instruction at a time and then the pair
+// through one handler: the head is dispatched as any instruction, and the
+// handler returns false when only the head ran (Engine::fused_head_fits:
+// an event, a rare charge or the budget after it), in which case the head
+// retires alone and the Jcc runs as usual; otherwise both retire at once,
+// the clock after them the two class costs and their sums.
+//
 // The clock is kept in a register and stored to cycles_ after every
 // instruction (a read in the middle of one, RDTSC or a device, sees it
 // through Engine::cycles() as before); the model's own counts are brought up

@@ -72,12 +72,6 @@ void exec_dec(Engine& e, const DecodedInsn& d) {
   });
 }
 
-// INC (kDec false) or DEC of a register (alu.h), by operand size.
-template <bool kDec>
-ExecFn incdec_r(unsigned size) {
-  return by_size(size, &exec_incdec_r<uint8_t, kDec>, &exec_incdec_r<uint16_t, kDec>,
-                 &exec_incdec_r<uint32_t, kDec>, &exec_incdec_r<uint64_t, kDec>);
-}
 
 // NEG: 0 - a; CF = (a != 0), which is what sub(0, a) yields.
 template <typename T>
@@ -137,6 +131,18 @@ bool lock_ok(DecodedInsn& d, bool lockable) {
     d.exec = HVSIM_BY_SIZE(FN, d.opsize);                                          \
   }
 
+// INC (kDec false) or DEC: the register form alu.h's, the memory form the
+// general unary one.
+template <bool kDec>
+void bind_incdec(const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
+  if (!lock_ok(d, true)) return;
+  if (d.op[0].kind == OpKind::kReg)
+    d.exec = by_size(d.opsize, &exec_incdec_r<uint8_t, kDec>, &exec_incdec_r<uint16_t, kDec>,
+                     &exec_incdec_r<uint32_t, kDec>, &exec_incdec_r<uint64_t, kDec>);
+  else
+    d.exec = kDec ? HVSIM_BY_SIZE(exec_dec, d.opsize) : HVSIM_BY_SIZE(exec_inc, d.opsize);
+}
+
 #define HVSIM_NOLOCK_PLAIN(FN)                                                     \
   [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) { \
     if (d.flags & kLock) return;                                                   \
@@ -156,22 +162,8 @@ void register_arith(BinderTable& t) {
   t.add(ZYDIS_MNEMONIC_XOR, HVSIM_ALU_BINDER(Alu::kXor, true), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_CMP, HVSIM_ALU_BINDER(Alu::kCmp, false), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_TEST, HVSIM_ALU_BINDER(Alu::kTest, false), timing::k_alu);
-  t.add(
-      ZYDIS_MNEMONIC_INC,
-      [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-        if (!lock_ok(d, true)) return;
-        d.exec = d.op[0].kind == OpKind::kReg ? incdec_r<false>(d.opsize)
-                                              : HVSIM_BY_SIZE(exec_inc, d.opsize);
-      },
-      timing::k_alu);
-  t.add(
-      ZYDIS_MNEMONIC_DEC,
-      [](const ZydisDecodedInstruction&, const ZydisDecodedOperand*, DecodedInsn& d) {
-        if (!lock_ok(d, true)) return;
-        d.exec = d.op[0].kind == OpKind::kReg ? incdec_r<true>(d.opsize)
-                                              : HVSIM_BY_SIZE(exec_dec, d.opsize);
-      },
-      timing::k_alu);
+  t.add(ZYDIS_MNEMONIC_INC, &bind_incdec<false>, timing::k_alu);
+  t.add(ZYDIS_MNEMONIC_DEC, &bind_incdec<true>, timing::k_alu);
   t.add(ZYDIS_MNEMONIC_NEG, HVSIM_UNARY_BINDER(exec_neg), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_NOT, HVSIM_UNARY_BINDER(exec_not), timing::k_alu);
   t.add(ZYDIS_MNEMONIC_CBW, HVSIM_NOLOCK_PLAIN(exec_cbw), timing::k_alu);
