@@ -22,7 +22,8 @@ FusedFn fused_of(const std::vector<uint8_t>& bytes, DecodeMode mode = kDecLong64
   base::ParamRegistry reg;
   timing::Latencies::declare_params(reg);
   base::Config cfg(reg);
-  Decoder dec(timing::Latencies::from_config(cfg));
+  const timing::Latencies lat = timing::Latencies::from_config(cfg);
+  Decoder dec(lat);  // keeps a reference to lat
   std::vector<uint8_t> b = bytes;
   b.resize(b.size() + 15, 0x90);
   DecodedInsn pair[2];
