@@ -480,8 +480,10 @@ class Engine : public mmu::PhysMem {
   bool exec_block_functional(const Block& b, size_t max_insns);
   void exec_chain_simple(timing::SimpleCore& model, const Block* b);  // engine_simple.cc
   // The chain loops' common steps: where a run of `b` stops with `left`
-  // instructions to go, and one instruction's dispatch with RIP in `rip`.
+  // instructions to go; `d` made the executing instruction with RIP in
+  // `rip` (enter), and entered and run (dispatch).
   static const DecodedInsn* run_end(const Block& b, uint64_t left);
+  void enter(const DecodedInsn& d, uint64_t& rip);
   void dispatch(const DecodedInsn& d, uint64_t& rip);
   template <class M>
   void exec_chain_with(M& model, const Block* b);

@@ -230,10 +230,13 @@ __attribute__((always_inline)) inline const DecodedInsn* Engine::run_end(const B
   return end;
 }
 // RIP advanced before the handler runs (it reads the next instruction's).
-__attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d, uint64_t& rip) {
+__attribute__((always_inline)) inline void Engine::enter(const DecodedInsn& d, uint64_t& rip) {
   insn_rip_ = rip;
   rip += d.len;
   s.rip = rip;
+}
+__attribute__((always_inline)) inline void Engine::dispatch(const DecodedInsn& d, uint64_t& rip) {
+  enter(d, rip);
   d.exec(*this, d);
 }
 // A fused pair's head has run (dispatched by the simple loop as any
@@ -244,8 +247,8 @@ inline bool Engine::fused_head_fits(const DecodedInsn& head) const {
 }
 // The Jcc becomes the executing instruction (RIP: the one after it).
 inline void Engine::begin_fused_jcc(const DecodedInsn& jcc) {
-  insn_rip_ = s.rip;
-  s.rip += jcc.len;
+  uint64_t rip = s.rip;
+  enter(jcc, rip);
 }
 // The Jcc faults (#GP, a non-canonical target): the head retires first, as
 // the simple loop would have retired it (its clock and count are in cycles_

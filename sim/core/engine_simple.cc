@@ -133,9 +133,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
       if (!retire(*i, clock_after(*i))) return false;
     }
     if (i == end) return true;
-    insn_rip_ = rip;
-    rip += i->len;
-    s.rip = rip;
+    enter(*i, rip);
     ++ic;
     if (HVSIM_LIKELY(blk->fused(*this, *i))) {
       rip += i[1].len;

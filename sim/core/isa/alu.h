@@ -1,10 +1,9 @@
 // The binary ALU operations' result and flags (ADD OR ADC SBB AND SUB XOR
-// CMP TEST, SDM Vol. 2) and their bound handlers, with INC/DEC of a
-// register: shared by arith.cc, which
-// binds them, and fused.cc, which runs a register or reading form with the
-// Jcc after it. External linkage (no unnamed namespace): a handler's
-// address is the same in every file, so fused.cc recognizes what arith.cc
-// bound.
+// CMP TEST, SDM Vol. 2) and their bound handlers, with INC/DEC: shared by
+// arith.cc, which binds them, and fused.cc, which runs a register or
+// reading form with the Jcc after it. External linkage (no unnamed
+// namespace): a handler's address is the same in every file, so fused.cc
+// recognizes what arith.cc bound.
 #pragma once
 
 #include "sim/core/isa/fast_mem.h"
@@ -61,16 +60,21 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
   flags::merge(e.s.rflags, kArithFlags, f);
 }
 
-// INC/DEC of a register (SDM Vol. 2 INC, DEC: CF is not affected), bound
-// at decode for the register form; the memory form is arith.cc's.
+// INC/DEC (SDM Vol. 2 INC, DEC): CF is not affected. incdec() is a + 1 or
+// a - 1 with the flags it defines in f; exec_incdec_r the register form,
+// bound at decode (the memory form is arith.cc's, through unary()).
+constexpr uint64_t kNoCf = PF | AF | ZF | SF | OF;
+template <typename T, bool kDec>
+inline T incdec(T a, uint64_t& f) {
+  const T r = static_cast<T>(kDec ? a - 1 : a + 1);
+  f = (kDec ? flags::sub<T>(a, 1, r, false) : flags::add<T>(a, 1, r, false)) & kNoCf;
+  return r;
+}
 template <typename T, bool kDec>
 void exec_incdec_r(Engine& e, const DecodedInsn& d) {
-  constexpr uint64_t kNoCf = PF | AF | ZF | SF | OF;
-  const T a = e.get_reg<T>(d.op[0]);
-  const T r = static_cast<T>(kDec ? a - 1 : a + 1);
-  const uint64_t f = kDec ? flags::sub<T>(a, 1, r, false) : flags::add<T>(a, 1, r, false);
-  e.set_reg<T>(d.op[0], r);
-  flags::merge(e.s.rflags, kNoCf, f & kNoCf);
+  uint64_t f;
+  e.set_reg<T>(d.op[0], incdec<T, kDec>(e.get_reg<T>(d.op[0]), f));
+  flags::merge(e.s.rflags, kNoCf, f);
 }
 
 // Also the memory forms' general form (fast_mem.h): kept out of line there.

@@ -51,27 +51,16 @@ inline void unary(Engine& e, const DecodedInsn& d, Fn fn) {
   if constexpr (kMask != 0) flags::merge(e.s.rflags, kMask, f);
 }
 
-// INC/DEC: CF is not affected.
-constexpr uint64_t kNoCf = PF | AF | ZF | SF | OF;
-
+// INC/DEC of either operand kind (alu.h's incdec; the binder gives the
+// register form exec_incdec_r).
 template <typename T>
 void exec_inc(Engine& e, const DecodedInsn& d) {
-  unary<T, kNoCf>(e, d, [](T a, uint64_t& f) {
-    T r = static_cast<T>(a + 1);
-    f = flags::add<T>(a, 1, r, false) & kNoCf;
-    return r;
-  });
+  unary<T, kNoCf>(e, d, &incdec<T, false>);
 }
-
 template <typename T>
 void exec_dec(Engine& e, const DecodedInsn& d) {
-  unary<T, kNoCf>(e, d, [](T a, uint64_t& f) {
-    T r = static_cast<T>(a - 1);
-    f = flags::sub<T>(a, 1, r, false) & kNoCf;
-    return r;
-  });
+  unary<T, kNoCf>(e, d, &incdec<T, true>);
 }
-
 
 // NEG: 0 - a; CF = (a != 0), which is what sub(0, a) yields.
 template <typename T>

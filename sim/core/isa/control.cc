@@ -19,7 +19,7 @@ inline void branch(Engine& e, uint64_t target, unsigned opsize) {
   else if (opsize == 2)
     target = static_cast<uint16_t>(target);
   if (e.long64()) {
-    if (!canonical48(target)) raise(kGP, 0);
+    if (!e.canonical(target)) raise(kGP, 0);
   } else if (e.s.mode != Mode::kReal && target > e.s.seg[CS].limit) {
     raise(kGP, 0);
   }

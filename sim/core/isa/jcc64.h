@@ -6,18 +6,16 @@
 
 namespace hvsim::core::isa {
 
-inline bool canonical48(uint64_t a) {
-  return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16) == a;
-}
-
 // `j` is the Jcc; RIP already holds the next instruction's address. The #GP
-// for a non-canonical target is raised with RIP still at the Jcc;
-// `before_fault` runs first (a fused pair retires its first instruction).
+// for a non-canonical target (Engine::canonical) is raised with RIP still at
+// the Jcc; `before_fault` runs first (a fused pair retires its first
+// instruction).
 template <unsigned kCond, typename BeforeFault>
-inline __attribute__((always_inline)) void jcc64_exec(Engine& e, const DecodedInsn& j, BeforeFault before_fault) {
+inline __attribute__((always_inline)) void jcc64_exec(Engine& e, const DecodedInsn& j,
+                                                      BeforeFault before_fault) {
   if (cond(e.s.rflags, kCond)) {
     const uint64_t target = e.s.rip + j.imm;
-    if (HVSIM_UNLIKELY(!canonical48(target))) {
+    if (HVSIM_UNLIKELY(!e.canonical(target))) {
       before_fault();
       raise(kGP, 0);
     }
