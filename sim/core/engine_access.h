@@ -255,8 +255,7 @@ inline void Engine::begin_fused_jcc(const DecodedInsn& jcc) {
 // and icount_ between instructions), so that the fault sees the same state.
 inline void Engine::retire_fused_head(const DecodedInsn& head) {
   cycles_ += head.plain_cost + ri_.mem_cost;
-  ri_.mem_cost = 0;
-  ri_.nsum = 0;
+  ri_.clear_sums();
   ++icount_;
 }
 // What run() looks at between chains (the chain loops through

@@ -69,8 +69,7 @@ __attribute__((always_inline)) inline bool Engine::exec_block_with(M& model, con
       const uint8_t f = ri_.flags;
       if (HVSIM_LIKELY(!(f & (timing::kCharged | timing::kOwnCost)))) {
         model.retire_plain(model.plain_cost(i->plain_cost, ri_.mem_cost));
-        ri_.mem_cost = 0;
-        ri_.nsum = 0;
+        ri_.clear_sums();
       } else {
         ri_.tclass = i->tclass;
         ri_.branch = i->deps.branch;

@@ -70,8 +70,7 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   };
   auto retire_plain = [&](uint64_t after) __attribute__((always_inline)) {
     cyc = after;
-    ri_.mem_cost = 0;
-    ri_.nsum = 0;
+    ri_.clear_sums();
   };
   // The clock after `d`, which made a rare charge (ic_after: the count
   // with it): through the model with its whole record. Out of line, with

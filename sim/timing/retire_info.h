@@ -198,6 +198,12 @@ struct RetireInfo {
     const uint64_t most = uint64_t{overflow_stores} * cap;
     return overflow_store_latency < most ? overflow_store_latency : most;
   }
+  // After an instruction retired with only summed accesses (add_cost): the
+  // sums cleared for the next one.
+  void clear_sums() {
+    mem_cost = 0;
+    nsum = 0;
+  }
   // A flat cost charged while it executes.
   void add_extra(uint64_t c) {
     extra_cycles += c;
