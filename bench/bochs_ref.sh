@@ -13,7 +13,9 @@
 # the region markers. Bochs's seconds are wall time between the demo's
 # first serial line and "demo: done", the serial file polled every 2 ms
 # (its BIOS and GRUB boot are left out); hvsim's are its usual wall time
-# (sc_start) and CPU time. Best of RUNS (default 3).
+# (sc_start) and CPU time. Best of RUNS (default 3). Run it on an idle
+# host: load on the other core slows Bochs's polled wall time more than
+# hvsim's (beside a build, one run read 4.2x instead of 3.2-3.5x).
 set -euo pipefail
 hvsim=$1
 dir=$2
