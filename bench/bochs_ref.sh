@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hvsim beside Bochs on the same host, the same kernel and the same
-# instructions: a speed figure that does not move with the host.
+# instructions: a speed figure that moves much less with the host than MIPS.
 #   bench/bochs_ref.sh HVSIM WORKLOAD_DIR [RUNS]
 # demo.elf32 boots under Debian's Bochs 2.7 from a GRUB rescue ISO
 # (tests/workloads/bochs/run_bochs.sh); demo.elf runs under `hvsim run`
