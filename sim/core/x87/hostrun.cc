@@ -263,7 +263,28 @@ void exec_host(Engine& e, const DecodedInsn& d) {
   if (h.gpr != 0xff) f.gpr = e.s.gpr[h.gpr];
   f.flags = (e.s.rflags & (CF | PF | ZF)) | 0x202;
   const uint64_t flags_in = f.flags;
-  reinterpret_cast<void (*)(Frame*)>(const_cast<uint8_t*>(stub))(&f);
+  // A host whose FXSAVE/XSAVE keeps FIP/FDP/FOP only while an exception is
+  // pending (AMD, APM Vol. 5 FXSAVE; Linux clears them on such hosts when
+  // it restores a task) loses them when the task is switched out between
+  // FRSTOR and FNSAVE: each pointer then reads neither the value loaded
+  // nor the host's own. Run the stub again from the same input until none
+  // was lost (a few times at most; a disturbed run is rare).
+  const uint64_t gpr_in = f.gpr;
+  uint8_t buf_in[sizeof f.buf];
+  std::memcpy(buf_in, f.buf, sizeof buf_in);
+  for (unsigned tries = 0;; ++tries) {
+    reinterpret_cast<void (*)(Frame*)>(const_cast<uint8_t*>(stub))(&f);
+    const uint32_t ip = rd32(f.img + 12), dp = rd32(f.img + 20);
+    const uint16_t op = rd16(f.img + 18) & 0x7ff;
+    const bool kept = (ip == ~host_ip || ip == host_ip) &&
+                      (dp == ~host_dp || dp == host_dp || dp == 0) &&
+                      (op == (~h.host_fop & 0x7ff) || op == h.host_fop);
+    if (kept || tries == 7) break;
+    std::memcpy(f.img, pre, sizeof pre);
+    std::memcpy(f.buf, buf_in, sizeof buf_in);
+    f.gpr = gpr_in;
+    f.flags = flags_in;
+  }
   bool store = h.mem_write;
   if (store && !h.mem_read) {
     // An unmasked invalid-operation, overflow or underflow exception on a
