@@ -262,28 +262,33 @@ void exec_host(Engine& e, const DecodedInsn& d) {
   if (h.mem_write && !h.mem_read) std::memset(f.buf, 0, h.mem_size);
   if (h.gpr != 0xff) f.gpr = e.s.gpr[h.gpr];
   f.flags = (e.s.rflags & (CF | PF | ZF)) | 0x202;
-  const uint64_t flags_in = f.flags;
+  // The stub from the input above (the same again after reload()).
+  const uint64_t flags_in = f.flags, gpr_in = f.gpr;
+  uint8_t buf_in[sizeof f.buf];
+  if (h.mem_write) std::memcpy(buf_in, f.buf, h.mem_size);  // the stub writes it
+  const auto run_stub = [&] { reinterpret_cast<void (*)(Frame*)>(const_cast<uint8_t*>(stub))(&f); };
+  const auto reload = [&] {
+    std::memcpy(f.img, pre, sizeof pre);
+    if (h.mem_write) std::memcpy(f.buf, buf_in, h.mem_size);
+    f.gpr = gpr_in;
+    f.flags = flags_in;
+  };
   // A host whose FXSAVE/XSAVE keeps FIP/FDP/FOP only while an exception is
   // pending (AMD, APM Vol. 5 FXSAVE; Linux clears them on such hosts when
   // it restores a task) loses them when the task is switched out between
-  // FRSTOR and FNSAVE: each pointer then reads neither the value loaded
-  // nor the host's own. Run the stub again from the same input until none
-  // was lost (a few times at most; a disturbed run is rare).
-  const uint64_t gpr_in = f.gpr;
-  uint8_t buf_in[sizeof f.buf];
-  std::memcpy(buf_in, f.buf, sizeof buf_in);
+  // FRSTOR and FNSAVE: a pointer then reads neither the value loaded nor
+  // the host's own (FDP 0 is let through: it keeps the guest's, as an
+  // instruction without a memory operand does). Run the stub again from
+  // the same input until none was lost (a disturbed run is rare).
   for (unsigned tries = 0;; ++tries) {
-    reinterpret_cast<void (*)(Frame*)>(const_cast<uint8_t*>(stub))(&f);
+    run_stub();
     const uint32_t ip = rd32(f.img + 12), dp = rd32(f.img + 20);
     const uint16_t op = rd16(f.img + 18) & 0x7ff;
     const bool kept = (ip == ~host_ip || ip == host_ip) &&
                       (dp == ~host_dp || dp == host_dp || dp == 0) &&
                       (op == (~h.host_fop & 0x7ff) || op == h.host_fop);
     if (kept || tries == 7) break;
-    std::memcpy(f.img, pre, sizeof pre);
-    std::memcpy(f.buf, buf_in, sizeof buf_in);
-    f.gpr = gpr_in;
-    f.flags = flags_in;
+    reload();
   }
   bool store = h.mem_write;
   if (store && !h.mem_read) {
@@ -297,10 +302,9 @@ void exec_host(Engine& e, const DecodedInsn& d) {
       if (untouched) {
         uint8_t first[108];
         std::memcpy(first, f.img, sizeof first);
-        std::memcpy(f.img, pre, sizeof pre);
+        reload();
         std::memset(f.buf, 0xff, h.mem_size);
-        f.flags = flags_in;
-        reinterpret_cast<void (*)(Frame*)>(const_cast<uint8_t*>(stub))(&f);
+        run_stub();
         for (unsigned i = 0; i < h.mem_size; ++i) untouched &= f.buf[i] == 0xff;
         std::memcpy(f.img, first, sizeof first);
         if (untouched) store = false;
