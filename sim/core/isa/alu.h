@@ -23,15 +23,13 @@ template <Alu op, typename T>
 inline T alu(T a, T b, uint64_t rflags, uint64_t& f) {
   T r;
   if constexpr (op == Alu::kAdd) {
-    r = static_cast<T>(a + b);
-    f = flags::add<T>(a, b, r, false);
+    f = flags::add_to<T>(a, b, r);
   } else if constexpr (op == Alu::kAdc) {
     bool c = rflags & CF;
     r = static_cast<T>(a + b + c);
     f = flags::add<T>(a, b, r, c);
   } else if constexpr (op == Alu::kSub || op == Alu::kCmp) {
-    r = static_cast<T>(a - b);
-    f = flags::sub<T>(a, b, r, false);
+    f = flags::sub_to<T>(a, b, r);
   } else if constexpr (op == Alu::kSbb) {
     bool c = rflags & CF;
     r = static_cast<T>(a - b - c);

@@ -46,6 +46,23 @@ uint64_t add(T a, T b, T, bool carry_in) {
   return host_flags(ax);
 }
 
+// r = a + b and a - b with no carry in (ADD, SUB, CMP): the host's ADD or
+// SUB gives the result too, and no BT sets up a carry.
+template <typename T>
+uint64_t add_to(T a, T b, T& r) {
+  uint64_t ax;
+  asm("add %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
+  r = a;
+  return host_flags(ax);
+}
+template <typename T>
+uint64_t sub_to(T a, T b, T& r) {
+  uint64_t ax;
+  asm("sub %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
+  r = a;
+  return host_flags(ax);
+}
+
 // r = a - b - borrow_in
 template <typename T>
 uint64_t sub(T a, T b, T, bool borrow_in) {
@@ -89,6 +106,19 @@ uint64_t sub(T a, T b, T r, bool borrow_in) {
 template <typename T>
 uint64_t logic(T r) {
   return zf_sf_pf(r);
+}
+#endif
+
+#if !defined(__x86_64__)
+template <typename T>
+uint64_t add_to(T a, T b, T& r) {
+  r = static_cast<T>(a + b);
+  return add<T>(a, b, r, false);
+}
+template <typename T>
+uint64_t sub_to(T a, T b, T& r) {
+  r = static_cast<T>(a - b);
+  return sub<T>(a, b, r, false);
 }
 #endif
 
