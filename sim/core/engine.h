@@ -246,8 +246,7 @@ class Engine : public mmu::PhysMem {
   // translated it), in the executing instruction's retire record; for a
   // model that reads no access (the simple one) only its sum is kept.
   void charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t walk = 0);
-  // An access summed for the simple model (RetireInfo::add_cost); one beyond
-  // kMaxMem is a rare charge the run loop must see (charge_ev_).
+  // An access summed for the simple model (RetireInfo::add_cost).
   void sum_access(uint32_t l, bool is_write);
 
   // ---- operands ------------------------------------------------------------

@@ -130,7 +130,7 @@ inline void Engine::charge_data(uint64_t pa, unsigned n, bool is_write, uint32_t
                    is_write ? timing::MemKind::kStore : timing::MemKind::kLoad, l, walk != 0);
 }
 __attribute__((always_inline)) inline void Engine::sum_access(uint32_t l, bool is_write) {
-  if (HVSIM_UNLIKELY(ri_.add_cost(l, is_write, store_cap_))) post_event(charge_ev_);
+  ri_.add_cost(l, is_write, store_cap_);
 }
 // A functional phase charges a data access only its page walk, a flat cost
 // that the functional loop's cycle budget must see (kEvCharged).

@@ -7,8 +7,8 @@
 // (DecodedInsn::plain_cost, fixed at decode) plus what the engine summed for
 // it into RetireInfo::mem_cost (its accesses, a store capped, and a taken
 // branch's cost: Engine::taken_branch), exactly what SimpleCore::retire
-// would charge it. A rare charge (a flat cost, an own cost, an access beyond
-// RetireInfo::kMaxMem, the first block's fetch stall) posts kEvCharged
+// would charge it. A rare charge (a flat cost, an own cost, the first
+// block's fetch stall) posts kEvCharged
 // (charge_ev_); that instruction then retires through SimpleCore::retire
 // with its whole record. One test per instruction sees both an event and
 // the cycle budget: the clock after it against clock_stop_, which

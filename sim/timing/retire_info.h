@@ -95,10 +95,9 @@ struct RetireInfo {
   uint64_t extra_cycles = 0;      // flat costs charged while it executed (world
                                   // switch, exception delivery, device access, ...)
   // The data accesses already summed (add_cost) for a model that does not
-  // read mem[] (kReadsDeps = false, the simple one): the first kMaxMem of
-  // them, a store's latency capped; later ones go to the overflow fields,
-  // exactly as add_access would put them. The engine adds the simple
-  // model's taken-branch cost here too (Engine::taken_branch).
+  // read mem[] (kReadsDeps = false, the simple one), a store's latency
+  // capped; every one of them, however many (see add_cost). The engine adds
+  // the simple model's taken-branch cost here too (Engine::taken_branch).
   uint64_t mem_cost = 0;
   uint32_t fetch_latency = 0;     // fetch stall beyond an L1I/ITLB hit (miss, walk)
   uint32_t overflow_latency = 0;  // latency of loads beyond kMaxMem (charged serially)
@@ -107,7 +106,6 @@ struct RetireInfo {
   // core: every access costs at least an L1 hit, so this is exact).
   uint32_t overflow_stores = 0, overflow_store_latency = 0;
   uint8_t nmem = 0;    // valid entries of mem[]
-  uint8_t nsum = 0;    // accesses summed into mem_cost (add_cost)
   uint8_t flags = 0;   // RetireFlags
   uint8_t tclass = 0;  // timing::InsnClass
   BranchKind branch = BranchKind::kNone;
@@ -133,7 +131,6 @@ struct RetireInfo {
     overflow_stores = 0;
     overflow_store_latency = 0;
     nmem = 0;
-    nsum = 0;
     flags = fl | (fetch ? kCharged : 0);
     tclass = cls;
     branch = br;
@@ -175,23 +172,14 @@ struct RetireInfo {
       overflow_latency += latency;
     }
   }
-  // Sums one access into mem_cost (a store costs at most `cap`) instead of
-  // recording it; beyond kMaxMem accesses, what add_access would keep, and
-  // returns true (a rare charge: kCharged).
-  __attribute__((always_inline)) bool add_cost(uint32_t latency, bool store, uint32_t cap) {
-    if (__builtin_expect(nsum < kMaxMem, 1)) {
-      ++nsum;
-      mem_cost += store && latency > cap ? cap : latency;
-      return false;
-    }
-    flags |= kCharged;
-    if (store) {
-      ++overflow_stores;
-      overflow_store_latency += latency;
-    } else {
-      overflow_latency += latency;
-    }
-    return true;
+  // Sums one access into mem_cost, a store at most `cap`. Unlike
+  // add_access there is no kMaxMem bound: a model that reads only the sum
+  // (the simple one) charges the accesses beyond it just as it charges the
+  // first ones, loads serially and each store at most `cap` (for stores the
+  // same as overflow_store_cost, since every access costs at least the L1
+  // hit that `cap` is), so the sum needs no count and no rare charge.
+  __attribute__((always_inline)) void add_cost(uint32_t latency, bool store, uint32_t cap) {
+    mem_cost += store && latency > cap ? cap : latency;
   }
   // What the stores beyond kMaxMem cost when each costs at most `cap`.
   uint64_t overflow_store_cost(uint32_t cap) const {
@@ -200,10 +188,7 @@ struct RetireInfo {
   }
   // After an instruction retired with only summed accesses (add_cost): the
   // sums cleared for the next one.
-  void clear_sums() {
-    mem_cost = 0;
-    nsum = 0;
-  }
+  void clear_sums() { mem_cost = 0; }
   // A flat cost charged while it executes.
   void add_extra(uint64_t c) {
     extra_cycles += c;
@@ -215,7 +200,6 @@ struct RetireInfo {
     mem_cost = 0;
     fetch_latency = 0;
     nmem = 0;
-    nsum = 0;
     overflow_latency = 0;
     overflow_stores = 0;
     overflow_store_latency = 0;
