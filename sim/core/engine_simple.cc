@@ -116,62 +116,55 @@ void Engine::exec_chain_simple(timing::SimpleCore& model, const Block* b) {
   const bool alone = boundary_due();
   // Runs `blk` from RIP on; false when an event or the cycle budget stopped
   // it. RIP is carried in a register: an instruction that moves it ends its
-  // block (kEndsBlock) or breaks it (events_). Inlined twice: the chain's
-  // first block, then the rest. A block that is its own successor (a loop
-  // of one block: most of the demo's block transitions) runs again from
-  // here, its fields still in registers, where the chain loop below would
-  // have found it: chained() is asked the first time, and again only when
-  // the chain generation has moved since (unchain()); follow_chain counts
-  // the ITLB hit as before.
+  // block (kEndsBlock) or breaks it (events_).
   auto run_block = [&](const Block* blk) __attribute__((always_inline)) {
-    const uint64_t rip0 = s.rip;
-    uint64_t self_gen = ~0ull;  // the generation in which blk's link to itself was found
-    for (;;) {
-      const DecodedInsn* i = blk->insns.data();
-      // A fused last pair (Block::fused) runs as one when the block runs to
-      // its end; its handler returns false when only the first of the two
-      // ran (the budget or an event stops the chain after it, or a rare
-      // charge must retire it alone), and the second then runs as usual.
-      const DecodedInsn* end = std::to_address(blk->insns.end());
-      const DecodedInsn* last = blk->body_end;
-      if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns)) {
-        const DecodedInsn* const cut = run_end(*blk, ic_end - ic);
-        if (cut != end) end = last = cut;
-      }
-      uint64_t rip = s.rip;
-      for (; i != last; ++i) {
-        dispatch(*i, rip);
-        ++ic;
-        if (!retire(*i, clock_after(*i))) return false;
-      }
-      if (i != end) {
-        enter(*i, rip);
-        ++ic;
-        if (HVSIM_LIKELY(blk->fused(*this, *i))) {
-          rip += i[1].len;
-          ++ic;
-          if (!retire(i[1], clock_after(i[1]) + i->plain_cost)) return false;
-        } else {
-          if (!retire(*i, clock_after(*i))) return false;
-          dispatch(i[1], rip);
-          ++ic;
-          if (!retire(i[1], clock_after(i[1]))) return false;
-        }
-      }
-      // The block ran to its end (or to ic_end, where the chain stops).
-      if (alone || ic == ic_end || s.rip != rip0) return true;
-      if (self_gen != chain_gen_) {
-        if (chained() != blk) return true;
-        self_gen = chain_gen_;
-      }
-      follow_chain(const_cast<Block*>(blk));
+    const DecodedInsn* i = blk->insns.data();
+    // A fused last pair (Block::fused) runs as one when the block runs to
+    // its end; its handler returns false when only the first of the two
+    // ran (the budget or an event stops the chain after it, or a rare
+    // charge must retire it alone), and the second then runs as usual.
+    const DecodedInsn* end = std::to_address(blk->insns.end());
+    const DecodedInsn* last = blk->body_end;
+    if (HVSIM_UNLIKELY(ic_end - ic < BlockCache::kMaxBlockInsns)) {
+      const DecodedInsn* const cut = run_end(*blk, ic_end - ic);
+      if (cut != end) end = last = cut;
     }
+    uint64_t rip = s.rip;
+    for (; i != last; ++i) {
+      dispatch(*i, rip);
+      ++ic;
+      if (!retire(*i, clock_after(*i))) return false;
+    }
+    if (i == end) return true;
+    enter(*i, rip);
+    ++ic;
+    if (HVSIM_LIKELY(blk->fused(*this, *i))) {
+      rip += i[1].len;
+      ++ic;
+      return retire(i[1], clock_after(i[1]) + i->plain_cost);
+    }
+    if (!retire(*i, clock_after(*i))) return false;
+    dispatch(i[1], rip);
+    ++ic;
+    return retire(i[1], clock_after(i[1]));
   };
-  bool going = run_block(b);
-  while (going && !alone && ic != ic_end) {
-    Block* next = chained();
-    if (!next) break;
-    going = run_block(follow_chain(next));
+  // The blocks along their chain links, as exec_chain_with follows them.
+  // A block that is its own successor (a loop of one block: most of the
+  // demo's block transitions) is not looked up again: chained() is asked
+  // once, and again only when RIP or the chain generation (unchain())
+  // differ from that time; follow_chain counts the ITLB hit each time.
+  const Block* blk = b;
+  uint64_t rip0 = s.rip;      // where blk was entered
+  uint64_t self_gen = ~0ull;  // the generation in which blk was found its own successor
+  while (run_block(blk) && !alone && ic != ic_end) {
+    if (s.rip != rip0 || self_gen != chain_gen_) {
+      Block* next = chained();
+      if (!next) break;
+      self_gen = next == blk && s.rip == rip0 ? chain_gen_ : ~0ull;
+      rip0 = s.rip;
+      blk = next;
+    }
+    follow_chain(const_cast<Block*>(blk));
   }
   sync_simple();
   simple_open_ = nullptr;
