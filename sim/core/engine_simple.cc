@@ -8,11 +8,10 @@
 // it into RetireInfo::mem_cost (its accesses, a store capped, and a taken
 // branch's cost: Engine::taken_branch), exactly what SimpleCore::retire
 // would charge it. A rare charge (a flat cost, an own cost, the first
-// block's fetch stall) posts kEvCharged
-// (charge_ev_); that instruction then retires through SimpleCore::retire
-// with its whole record. One test per instruction sees both an event and
-// the cycle budget: the clock after it against clock_stop_, which
-// post_event sets to 0.
+// block's fetch stall) posts kEvCharged (charge_ev_); that instruction then
+// retires through SimpleCore::retire with its whole record. One test per
+// instruction sees both an event and the cycle budget: the clock after it
+// against clock_stop_, which post_event sets to 0.
 //
 // A block that ends in a fused compare-and-branch pair (Block::fused,
 // isa/fused.cc) runs its body one instruction at a time and then the pair
