@@ -4,6 +4,7 @@
 // call (no block runs to its end, so nothing fuses) ends: cycles, counts,
 // the model's counts, registers and RFLAGS; a cycle budget that runs out
 // between the two; the branch's #GP after its compare retired.
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -161,6 +162,28 @@ TEST(FusedPair, FusedRunEqualsOneInstructionAtATime) {
   EXPECT_EQ(whole.s().gpr[R8], 48u);
   EXPECT_EQ(whole.s().gpr[RDI], 0x41u);
   EXPECT_GT(whole.e->instructions(), 400u);
+}
+
+// The simple loop's chain step takes a block that is its own successor
+// without a lookup (engine_simple.cc); every block entered still counts its
+// ITLB hit, as the generic loop's chain step (timing.model = ooo) counts
+// it, and the loops end where they do there.
+TEST(FusedPair, SelfLoopsCountTheirItlbHitsAsTheGenericLoop) {
+  auto itlb_hits = [](Machine& m) {
+    return m.e->mmu().tlbs().hits[static_cast<unsigned>(mmu::Access::kExec)][0];
+  };
+  Machine simple, ooo;
+  ooo.cfg->set_override("timing.model=ooo");
+  ooo.e = std::make_unique<Engine>(ooo.bus, *ooo.cfg);
+  setup_loops(simple);
+  setup_loops(ooo);
+  ASSERT_EQ(simple.run(), RunExit::kHaltedForever) << simple.e->dump_registers();
+  ASSERT_EQ(ooo.run(), RunExit::kHaltedForever) << ooo.e->dump_registers();
+  EXPECT_EQ(simple.e->instructions(), ooo.e->instructions());
+  EXPECT_EQ(simple.s().rip, ooo.s().rip);
+  for (unsigned r = 0; r < 16; ++r) EXPECT_EQ(simple.s().gpr[r], ooo.s().gpr[r]) << "GPR " << r;
+  EXPECT_EQ(itlb_hits(simple), itlb_hits(ooo));
+  EXPECT_GT(itlb_hits(simple), 16u + 48u + 16u) << "an ITLB hit per iteration of the loops";
 }
 
 // A cycle budget that runs out after a pair's compare stops the chain
