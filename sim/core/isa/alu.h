@@ -64,8 +64,8 @@ void exec_alu_r(Engine& e, const DecodedInsn& d) {
 constexpr uint64_t kNoCf = PF | AF | ZF | SF | OF;
 template <typename T, bool kDec>
 inline T incdec(T a, uint64_t& f) {
-  const T r = static_cast<T>(kDec ? a - 1 : a + 1);
-  f = (kDec ? flags::sub<T>(a, 1, r, false) : flags::add<T>(a, 1, r, false)) & kNoCf;
+  T r;
+  f = (kDec ? flags::sub_to<T>(a, 1, r) : flags::add_to<T>(a, 1, r)) & kNoCf;
   return r;
 }
 template <typename T, bool kDec>

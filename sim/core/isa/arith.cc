@@ -66,8 +66,8 @@ void exec_dec(Engine& e, const DecodedInsn& d) {
 template <typename T>
 void exec_neg(Engine& e, const DecodedInsn& d) {
   unary<T, kArithFlags>(e, d, [](T a, uint64_t& f) {
-    T r = static_cast<T>(T(0) - a);
-    f = flags::sub<T>(0, a, r, false);
+    T r;
+    f = flags::sub_to<T>(0, a, r);
     return r;
   });
 }

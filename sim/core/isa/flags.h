@@ -46,23 +46,6 @@ uint64_t add(T a, T b, T, bool carry_in) {
   return host_flags(ax);
 }
 
-// r = a + b and a - b with no carry in (ADD, SUB, CMP): the host's ADD or
-// SUB gives the result too, and no BT sets up a carry.
-template <typename T>
-uint64_t add_to(T a, T b, T& r) {
-  uint64_t ax;
-  asm("add %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
-  r = a;
-  return host_flags(ax);
-}
-template <typename T>
-uint64_t sub_to(T a, T b, T& r) {
-  uint64_t ax;
-  asm("sub %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
-  r = a;
-  return host_flags(ax);
-}
-
 // r = a - b - borrow_in
 template <typename T>
 uint64_t sub(T a, T b, T, bool borrow_in) {
@@ -109,18 +92,33 @@ uint64_t logic(T r) {
 }
 #endif
 
-#if !defined(__x86_64__)
+// r = a + b and r = a - b with no carry in (ADD, SUB, CMP, INC, DEC, NEG,
+// CMPS, SCAS, CMPXCHG, XADD): on an x86-64 host the same ADD or SUB gives
+// the result and the flags, with no BT to set up a carry.
 template <typename T>
 uint64_t add_to(T a, T b, T& r) {
+#if defined(__x86_64__)
+  uint64_t ax;
+  asm("add %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
+  r = a;
+  return host_flags(ax);
+#else
   r = static_cast<T>(a + b);
   return add<T>(a, b, r, false);
+#endif
 }
 template <typename T>
 uint64_t sub_to(T a, T b, T& r) {
+#if defined(__x86_64__)
+  uint64_t ax;
+  asm("sub %[b], %[a]\n\tlahf\n\tseto %%al" : [a] "+r"(a), "=&a"(ax) : [b] "r"(b) : "cc");
+  r = a;
+  return host_flags(ax);
+#else
   r = static_cast<T>(a - b);
   return sub<T>(a, b, r, false);
-}
 #endif
+}
 
 inline void merge(uint64_t& rflags, uint64_t mask, uint64_t f) { rflags = (rflags & ~mask) | f; }
 

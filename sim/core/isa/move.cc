@@ -113,7 +113,8 @@ void cmpxchg(Engine& e, const DecodedInsn& d) {
   else if (equal)
     e.set_reg<T>(d.op[0], src);
   if (!equal) e.set_gpr<T>(RAX, dst);
-  flags::merge(e.s.rflags, kArithFlags, flags::sub<T>(acc, dst, static_cast<T>(acc - dst), false));
+  T diff;
+  flags::merge(e.s.rflags, kArithFlags, flags::sub_to<T>(acc, dst, diff));
 }
 
 template <typename T>
@@ -122,17 +123,19 @@ void xadd(Engine& e, const DecodedInsn& d) {
   if (d.op[0].kind == OpKind::kMem) {
     uint64_t la = e.mem_linear(d, sizeof(T), true);
     T dst = e.read<T>(la);
-    T sum = static_cast<T>(dst + src);
+    T sum;
+    const uint64_t f = flags::add_to<T>(dst, src, sum);
     e.write<T>(la, sum);
     e.set_reg<T>(d.op[1], dst);
-    flags::merge(e.s.rflags, kArithFlags, flags::add<T>(dst, src, sum, false));
+    flags::merge(e.s.rflags, kArithFlags, f);
     return;
   }
   T dst = e.get_reg<T>(d.op[0]);
-  T sum = static_cast<T>(dst + src);
+  T sum;
+  const uint64_t f = flags::add_to<T>(dst, src, sum);
   e.set_reg<T>(d.op[1], dst);
   e.set_reg<T>(d.op[0], sum);
-  flags::merge(e.s.rflags, kArithFlags, flags::add<T>(dst, src, sum, false));
+  flags::merge(e.s.rflags, kArithFlags, f);
 }
 
 // CMPXCHG8B / CMPXCHG16B (SDM Vol. 2A): EDX:EAX (RDX:RAX) against m64 (m128).

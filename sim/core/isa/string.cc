@@ -107,7 +107,8 @@ void cmps(Engine& e, const DecodedInsn& d) {
   repeat<true>(e, d, [&] {
     T a = e.read<T>(e.linear(d.mem.seg, ix.get(RSI), sizeof(T), false));
     T b = e.read<T>(e.linear(ES, ix.get(RDI), sizeof(T), false));
-    flags::merge(e.s.rflags, kArithFlags, flags::sub<T>(a, b, static_cast<T>(a - b), false));
+    T r;
+    flags::merge(e.s.rflags, kArithFlags, flags::sub_to<T>(a, b, r));
     ix.step(RSI, dl);
     ix.step(RDI, dl);
   });
@@ -120,7 +121,8 @@ void scas(Engine& e, const DecodedInsn& d) {
   const T a = static_cast<T>(e.s.gpr[RAX]);
   repeat<true>(e, d, [&] {
     T b = e.read<T>(e.linear(ES, ix.get(RDI), sizeof(T), false));
-    flags::merge(e.s.rflags, kArithFlags, flags::sub<T>(a, b, static_cast<T>(a - b), false));
+    T r;
+    flags::merge(e.s.rflags, kArithFlags, flags::sub_to<T>(a, b, r));
     ix.step(RDI, dl);
   });
 }
